@@ -1,0 +1,76 @@
+/**
+ * The `edgepipe` entry point: global flags and subcommand dispatch. Commands load lazily so that a
+ * process starts in milliseconds and pulls in only what its command needs.
+ *
+ * @module
+ */
+import denoJson from "../deno.json" with { type: "json" };
+import { describeError, UsageError } from "../lib/errors.ts";
+import { BrokenPipeError } from "../lib/ndjson.ts";
+import { type Command, EXIT } from "./_command.ts";
+
+/** Every subcommand, in `--help` order. Add a line here when a command lands. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  demo: {
+    summary: "Run the bundled example pipeline (no servers needed)",
+    load: () => import("./demo.ts"),
+  },
+};
+
+const HELP = `edgepipe ${denoJson.version} — stream processing for the edge
+
+Pipes Apache Pulsar topics and files through ONNX scoring, filters and keyed windows, and
+delivers the results to Pulsar, S3 or stdout. Every command reads and writes NDJSON envelopes,
+so they compose in a shell pipeline.
+
+Usage: edgepipe <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join("\n")}
+
+Options:
+  -h, --help       Show help (also: edgepipe <command> --help)
+  -V, --version    Print the version
+
+Examples:
+  edgepipe demo
+  edgepipe consume persistent://public/default/flights -s scorer \\
+    | edgepipe score --model models/flight-delay \\
+    | edgepipe produce persistent://public/default/scored
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted. Docs: docs/cli.md`;
+
+/** Runs one command line; returns the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    if (name === "help" && rest[0] !== undefined) return main([rest[0], "--help"]);
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (name === "-V" || name === "--version") {
+    console.log(`edgepipe ${denoJson.version}`);
+    return EXIT.ok;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`edgepipe: unknown command '${name}' (see edgepipe --help)`);
+    return EXIT.usage;
+  }
+  const { command } = await entry.load();
+  if (rest.includes("-h") || rest.includes("--help")) {
+    console.log(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof BrokenPipeError) return EXIT.ok;
+    console.error(`edgepipe ${name}: ${describeError(err)}`);
+    return err instanceof UsageError ? EXIT.usage : EXIT.failure;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

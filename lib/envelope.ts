@@ -1,0 +1,80 @@
+/**
+ * The event envelope: one JSON object per line between edgepipe commands, and control records
+ * that travel in the same stream. The exact shapes are documented in `docs/envelope.md`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Schema of an event envelope. Stages add fields (`score`, `window`) and keep the rest. */
+export const envelopeSchema = z.looseObject({
+  topic: z.string().optional(),
+  partition: z.number().int().optional(),
+  /** Opaque id the source acknowledges once everything derived from the event is delivered. */
+  id: z.string().optional(),
+  key: z.string().nullable().optional(),
+  publishTime: z.number().optional(),
+  eventTime: z.number().optional(),
+  properties: z.record(z.string(), z.string()).optional(),
+  redeliveryCount: z.number().int().optional(),
+  value: z.unknown(),
+});
+
+/** An event as it flows through stages. */
+export type Envelope = z.infer<typeof envelopeSchema> & Record<string, unknown>;
+
+/** The field that marks a line as a control record rather than an event. */
+export const CONTROL_FIELD = "$edgepipe";
+
+/**
+ * Sent first by a source that wants acknowledgements: the terminal stage connects to `ack`
+ * (a Unix socket path) and reports delivered event ids there.
+ */
+export interface HelloRecord {
+  $edgepipe: "hello";
+  v: 1;
+  ack: string;
+  source: string;
+}
+
+/**
+ * Ids of events that a stage consumed without emitting anything further for them (a filter dropped
+ * them, a window absorbed them into checkpointed state, a dead letter took them). Once everything
+ * ahead of this record in the stream is delivered, they may be acknowledged at the source.
+ */
+export interface AckRecord {
+  $edgepipe: "ack";
+  ids: string[];
+}
+
+/** Any control record. Stages that do not understand one pass it on untouched. */
+export type ControlRecord = HelloRecord | AckRecord | ({ $edgepipe: string } & Record<string, unknown>);
+
+/** One item of a stream: an event or a control record. */
+export type Item = Envelope | ControlRecord;
+
+/** True for control records. */
+export function isControl(item: unknown): item is ControlRecord {
+  return typeof item === "object" && item !== null &&
+    typeof (item as Record<string, unknown>)[CONTROL_FIELD] === "string";
+}
+
+/** Builds an ack record for ids that end their journey in this stage. */
+export function ackRecord(ids: string[]): AckRecord {
+  return { $edgepipe: "ack", ids };
+}
+
+/** Wraps a plain JSON value that is not already an envelope. */
+export function wrapValue(value: unknown): Envelope {
+  return { value };
+}
+
+/** Reads a dotted path (`value.origin`, `score.delayed`) from an event. */
+export function getPath(event: unknown, path: string): unknown {
+  let current: unknown = event;
+  for (const part of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}

@@ -1,0 +1,51 @@
+/**
+ * The root of edgepipe's typed errors. Every failure a user can meet has its own subclass, keeps
+ * the underlying error as `cause`, and says whether retrying the same operation may succeed.
+ *
+ * @example
+ * ```ts
+ * import { EdgepipeError } from "./errors.ts";
+ * const err = new EdgepipeError("broker unreachable", { retriable: true });
+ * console.assert(err.retriable);
+ * ```
+ */
+export class EdgepipeError extends Error {
+  /** True when the same operation may succeed if tried again (network, broker busy). */
+  readonly retriable: boolean;
+
+  constructor(message: string, options: ErrorOptions & { retriable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Bad input from a user: a malformed line, a wrong flag, an invalid expression or file. */
+export class InputError extends EdgepipeError {
+  /** 1-based line number of the offending input line, when there is one. */
+  readonly line?: number;
+
+  constructor(message: string, options: ErrorOptions & { line?: number } = {}) {
+    super(options.line === undefined ? message : `line ${options.line}: ${message}`, options);
+    this.line = options.line;
+  }
+}
+
+/** A command-line usage mistake: unknown flag, missing argument. Exit code 2. */
+export class UsageError extends EdgepipeError {}
+
+/** One line for a person: the message, then each `cause` in turn. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    if (current instanceof Error) {
+      if (!parts.includes(current.message)) parts.push(current.message);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join(": ");
+}

@@ -1,0 +1,191 @@
+/**
+ * NDJSON in and out: a line reader that knows line numbers, rejects invalid UTF-8 and oversized
+ * lines, and a buffered writer that turns a closed downstream pipe into {@linkcode BrokenPipeError}.
+ *
+ * @module
+ */
+import { InputError, EdgepipeError } from "./errors.ts";
+import { type Item, isControl, type Envelope } from "./envelope.ts";
+
+/** Default upper bound for one input line: 16 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/** One raw input line with its 1-based number. */
+export interface Line {
+  text: string;
+  number: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Splits a byte stream into lines. A line that is not valid UTF-8 or longer than `maxLineBytes`
+ * throws an {@linkcode InputError} naming its line number; a final line without `\n` is kept.
+ *
+ * @example
+ * ```ts
+ * import { readLines } from "./ndjson.ts";
+ * const bytes = new TextEncoder().encode('{"a":1}\n{"a":2}\n');
+ * const lines = [];
+ * for await (const line of readLines(ReadableStream.from([bytes]))) lines.push(line.text);
+ * console.assert(lines.length === 2);
+ * ```
+ */
+export async function* readLines(
+  source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  { maxLineBytes = DEFAULT_MAX_LINE_BYTES }: { maxLineBytes?: number } = {},
+): AsyncGenerator<Line> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let number = 0;
+  const decode = (bytes: Uint8Array): string => {
+    try {
+      return decoder.decode(bytes);
+    } catch (cause) {
+      throw new InputError("invalid UTF-8", { line: number, cause });
+    }
+  };
+  const tooLong = () =>
+    new InputError(`line longer than ${maxLineBytes} bytes (raise it with --max-line-bytes)`, {
+      line: number + 1,
+    });
+
+  for await (const chunk of source) {
+    let start = 0;
+    while (start < chunk.length) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) {
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > maxLineBytes) throw tooLong();
+        pending.push(chunk.subarray(start));
+        break;
+      }
+      let bytes = chunk.subarray(start, end);
+      if (pending.length > 0) {
+        if (pendingBytes + bytes.length > maxLineBytes) throw tooLong();
+        pending.push(bytes);
+        bytes = concat(pending, pendingBytes + bytes.length);
+        pending = [];
+        pendingBytes = 0;
+      } else if (bytes.length > maxLineBytes) {
+        throw tooLong();
+      }
+      number++;
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+      yield { text: decode(bytes), number };
+      start = end + 1;
+    }
+  }
+  if (pendingBytes > 0) {
+    number++;
+    yield { text: decode(concat(pending, pendingBytes)), number };
+  }
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Parses one NDJSON line into a stream item. Control records and objects with a `value` field
+ * pass as they are; any other JSON object becomes the `value` of a new envelope. Anything that is
+ * not a JSON object is an {@linkcode InputError}.
+ */
+export function parseItem(line: Line): Item {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.text);
+  } catch (cause) {
+    throw new InputError(`not valid JSON: ${(cause as Error).message}`, { line: line.number, cause });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new InputError(
+      `expected a JSON object (an envelope), got ${Array.isArray(parsed) ? "an array" : typeof parsed === "object" ? "null" : typeof parsed}`,
+      { line: line.number },
+    );
+  }
+  if (isControl(parsed) || "value" in parsed) return parsed as Item;
+  return { value: parsed } as Envelope;
+}
+
+/** Raised when the reader of our stdout went away (`| head`): a clean end, not a failure. */
+export class BrokenPipeError extends EdgepipeError {}
+
+/** Anything a {@linkcode LineWriter} can write to. */
+export interface ByteSink {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/**
+ * Buffers lines and writes them in large chunks. `write` only waits when the buffer is full, so
+ * backpressure from a slow reader reaches the caller; `flush` waits until every byte is written.
+ */
+export class LineWriter {
+  #sink: ByteSink;
+  #encoder = new TextEncoder();
+  #buffer: Uint8Array;
+  #used = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(sink: ByteSink = Deno.stdout, bufferBytes = 64 * 1024) {
+    this.#sink = sink;
+    this.#buffer = new Uint8Array(bufferBytes);
+  }
+
+  /** Bytes waiting in the buffer. */
+  get buffered(): number {
+    return this.#used;
+  }
+
+  /** Appends `text` and a newline; writes out when the buffer fills. */
+  async writeLine(text: string): Promise<void> {
+    const room = this.#buffer.length - this.#used;
+    // Most lines are ASCII-sized: encode in place when it surely fits.
+    if (text.length * 3 + 1 <= room) {
+      const { written } = this.#encoder.encodeInto(text, this.#buffer.subarray(this.#used));
+      this.#used += written;
+      this.#buffer[this.#used++] = NEWLINE;
+      return;
+    }
+    await this.flush();
+    const bytes = this.#encoder.encode(text + "\n");
+    if (bytes.length > this.#buffer.length) return this.#writeAll(bytes);
+    this.#buffer.set(bytes, 0);
+    this.#used = bytes.length;
+  }
+
+  /** Serialises an item as one line. */
+  write(item: unknown): Promise<void> {
+    return this.writeLine(JSON.stringify(item));
+  }
+
+  /** Writes everything buffered so far. */
+  flush(): Promise<void> {
+    if (this.#used === 0) return this.#chain;
+    const bytes = this.#buffer.slice(0, this.#used);
+    this.#used = 0;
+    return this.#writeAll(bytes);
+  }
+
+  #writeAll(bytes: Uint8Array): Promise<void> {
+    this.#chain = this.#chain.then(async () => {
+      let offset = 0;
+      try {
+        while (offset < bytes.length) offset += await this.#sink.write(bytes.subarray(offset));
+      } catch (cause) {
+        if (cause instanceof Deno.errors.BrokenPipe) {
+          throw new BrokenPipeError("downstream closed the pipe", { cause });
+        }
+        throw cause;
+      }
+    });
+    return this.#chain;
+  }
+}
