@@ -52,6 +52,8 @@ export function parseDuration(text: string, flag: string): number {
 /** Parses a positive integer flag. */
 export function parsePositiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a positive integer, got '${text}'`);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new UsageError(`${flag}: expected a positive integer, got '${text}'`);
+  }
   return n;
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError, describeError, InputError } from "./errors.ts";
+import { describeError, InputError, UsageError } from "./errors.ts";
 import type { Envelope } from "./envelope.ts";
 
 /** A parsed `--on-error` value. */

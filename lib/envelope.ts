@@ -48,7 +48,10 @@ export interface AckRecord {
 }
 
 /** Any control record. Stages that do not understand one pass it on untouched. */
-export type ControlRecord = HelloRecord | AckRecord | ({ $edgepipe: string } & Record<string, unknown>);
+export type ControlRecord =
+  | HelloRecord
+  | AckRecord
+  | ({ $edgepipe: string } & Record<string, unknown>);
 
 /** One item of a stream: an event or a control record. */
 export type Item = Envelope | ControlRecord;

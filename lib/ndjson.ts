@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { InputError, EdgepipeError } from "./errors.ts";
-import { type Item, isControl, type Envelope } from "./envelope.ts";
+import { EdgepipeError, InputError } from "./errors.ts";
+import { type Envelope, isControl, type Item } from "./envelope.ts";
 
 /** Default upper bound for one input line: 16 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -103,11 +103,16 @@ export function parseItem(line: Line): Item {
   try {
     parsed = JSON.parse(line.text);
   } catch (cause) {
-    throw new InputError(`not valid JSON: ${(cause as Error).message}`, { line: line.number, cause });
+    throw new InputError(`not valid JSON: ${(cause as Error).message}`, {
+      line: line.number,
+      cause,
+    });
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new InputError(
-      `expected a JSON object (an envelope), got ${Array.isArray(parsed) ? "an array" : typeof parsed === "object" ? "null" : typeof parsed}`,
+      `expected a JSON object (an envelope), got ${
+        Array.isArray(parsed) ? "an array" : typeof parsed === "object" ? "null" : typeof parsed
+      }`,
       { line: line.number },
     );
   }
