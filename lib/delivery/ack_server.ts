@@ -1,0 +1,193 @@
+/**
+ * The source side of the ack channel: a Unix socket in a private temporary directory where the
+ * terminal stage of a shell pipeline reports, one per line, the ids of events it has delivered.
+ *
+ * @module
+ */
+import type { HelloRecord } from "../envelope.ts";
+import { describeError } from "../errors.ts";
+import { readLines } from "../ndjson.ts";
+import { AckChannelError } from "./errors.ts";
+
+/** Message ids are short; anything longer on the socket is a protocol error. */
+const MAX_ID_BYTES = 4096;
+
+/** Options of {@linkcode AckServer.listen}. */
+export interface AckServerOptions {
+  /** The source command, written into the hello record (`consume`). */
+  source: string;
+  /**
+   * Called once per reported id, in the order the terminal reported them. A returned promise is
+   * awaited (with the other ids of the same read) before the next read from the socket.
+   */
+  onAck: (id: string) => void | Promise<void>;
+  /** Called when `onAck` throws or a connection fails; defaults to a line on stderr. */
+  onError?: (error: AckChannelError) => void;
+}
+
+/** How {@linkcode AckServer.waitForTerminal} ended. */
+export type TerminalWait = "finished" | "timeout" | "never-connected";
+
+/**
+ * Listens for acknowledgements from the terminal stage of a pipeline.
+ *
+ * @example
+ * ```ts
+ * import { AckServer } from "./ack_server.ts";
+ * const acked: string[] = [];
+ * const server = await AckServer.listen({ source: "consume", onAck: (id) => void acked.push(id) });
+ * const hello = server.hello(); // write this as the first line of stdout
+ * const conn = await Deno.connect({ transport: "unix", path: hello.ack });
+ * await conn.write(new TextEncoder().encode("CAcQAA==\n"));
+ * conn.close();
+ * await server.waitForTerminal(1000);
+ * await server.close();
+ * console.assert(acked[0] === "CAcQAA==");
+ * ```
+ */
+export class AckServer {
+  readonly #options: AckServerOptions;
+  readonly #dir: string;
+  readonly #listener: Deno.UnixListener;
+  readonly #connections = new Set<Deno.UnixConn>();
+  readonly #handlers = new Set<Promise<void>>();
+  #everConnected = false;
+  #reported = 0;
+  #closed = false;
+  #changed: () => void = () => {};
+  #accepting: Promise<void>;
+
+  private constructor(options: AckServerOptions, dir: string, listener: Deno.UnixListener) {
+    this.#options = options;
+    this.#dir = dir;
+    this.#listener = listener;
+    this.#accepting = this.#accept();
+  }
+
+  /** Creates a private directory (mode 0700) and listens on `ack.sock` inside it. */
+  static async listen(options: AckServerOptions): Promise<AckServer> {
+    let dir: string;
+    try {
+      dir = await Deno.makeTempDir({ prefix: "edgepipe-ack-" });
+      const listener = Deno.listen({ transport: "unix", path: `${dir}/ack.sock` });
+      return new AckServer(options, dir, listener);
+    } catch (cause) {
+      throw new AckChannelError(`cannot open the ack socket: ${describeError(cause)}`, { cause });
+    }
+  }
+
+  /** The socket path. */
+  get path(): string {
+    return `${this.#dir}/ack.sock`;
+  }
+
+  /** The record a source writes first so that the terminal stage knows where to report. */
+  hello(): HelloRecord {
+    return { $edgepipe: "hello", v: 1, ack: this.path, source: this.#options.source };
+  }
+
+  /** Ids received so far. */
+  get reported(): number {
+    return this.#reported;
+  }
+
+  /** Terminals connected right now. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** True once any terminal has connected. */
+  get everConnected(): boolean {
+    return this.#everConnected;
+  }
+
+  /**
+   * Waits until every terminal that connected has finished reporting and disconnected, at most
+   * `timeoutMs`. A terminal that has not connected yet is waited for within the same bound.
+   * Returns at once with `never-connected` when `giveUpIfUnconnected` is set and none connected.
+   */
+  async waitForTerminal(timeoutMs: number, giveUpIfUnconnected = false): Promise<TerminalWait> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      if (this.#everConnected && this.#connections.size === 0) {
+        await Promise.all(this.#handlers);
+        return "finished";
+      }
+      if (!this.#everConnected && giveUpIfUnconnected) return "never-connected";
+      const left = deadline - Date.now();
+      if (left <= 0) return this.#everConnected ? "timeout" : "never-connected";
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#changed = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops listening, drops open connections and removes the private directory. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    for (const conn of this.#connections) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    await this.#accepting;
+    await Promise.allSettled(this.#handlers);
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        this.#everConnected = true;
+        this.#connections.add(conn);
+        const handler = this.#serve(conn).finally(() => {
+          this.#connections.delete(conn);
+          this.#handlers.delete(handler);
+          this.#changed();
+        });
+        this.#handlers.add(handler);
+        this.#changed();
+      }
+    } catch (cause) {
+      if (!this.#closed) this.#fail(new AckChannelError("ack socket failed", { cause }));
+    }
+  }
+
+  async #serve(conn: Deno.UnixConn): Promise<void> {
+    const { onAck } = this.#options;
+    try {
+      // Ids arrive in bursts; acknowledge a read's worth together, then read on.
+      let pending: Promise<void>[] = [];
+      for await (const line of readLines(conn.readable, { maxLineBytes: MAX_ID_BYTES })) {
+        if (line.text === "") continue;
+        this.#reported++;
+        const result = onAck(line.text);
+        if (result) pending.push(result);
+        if (pending.length >= 1024) {
+          await Promise.all(pending);
+          pending = [];
+        }
+      }
+      await Promise.all(pending);
+    } catch (cause) {
+      if (this.#closed && cause instanceof Deno.errors.BadResource) return;
+      this.#fail(new AckChannelError(`ack channel: ${describeError(cause)}`, { cause }));
+    } finally {
+      try {
+        conn.close();
+      } catch { /* the reader already closed it */ }
+    }
+  }
+
+  #fail(error: AckChannelError): void {
+    if (this.#options.onError) this.#options.onError(error);
+    else console.error(`edgepipe ${this.#options.source}: ${error.message}`);
+  }
+}
