@@ -1,0 +1,24 @@
+/**
+ * The one error the wire layer throws: bytes from the network that do not form a valid Pulsar
+ * frame. A connection that meets one has lost its framing and must be closed; reconnecting may
+ * succeed, so it is retriable.
+ *
+ * @module
+ */
+import { EdgepipeError } from "../../errors.ts";
+
+/**
+ * Malformed, oversized, truncated or corrupt protocol data (or a value that cannot be encoded).
+ *
+ * @example
+ * ```ts
+ * import { ProtocolError } from "./errors.ts";
+ * const err = new ProtocolError("checksum mismatch");
+ * console.assert(err.retriable && err instanceof Error);
+ * ```
+ */
+export class ProtocolError extends EdgepipeError {
+  constructor(message: string, options: ErrorOptions & { retriable?: boolean } = {}) {
+    super(message, { retriable: true, ...options });
+  }
+}
