@@ -11,6 +11,8 @@ import { type Command, EXIT } from "./_command.ts";
 
 /** Every subcommand, in `--help` order. Add a line here when a command lands. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  filter: { summary: "Keep events matching a CEL expression", load: () => import("./filter.ts") },
+  map: { summary: "Rewrite events with a CEL expression", load: () => import("./map.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",
     load: () => import("./demo.ts"),

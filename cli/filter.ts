@@ -1,0 +1,84 @@
+/**
+ * `edgepipe filter '<CEL>'`: keeps events for which the expression is true.
+ *
+ * @module
+ */
+import { parseErrorPolicy } from "../lib/dead_letter.ts";
+import { UsageError } from "../lib/errors.ts";
+import { filter } from "../lib/stages/filter.ts";
+import { compileForCli } from "../lib/expr/cli.ts";
+import { ExpressionError } from "../lib/expr/cel.ts";
+import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
+import type { Stage } from "../lib/stages/types.ts";
+import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
+import { openDeadLetters, runStage } from "./_stage_runner.ts";
+
+const help = `edgepipe filter — keep events for which a CEL expression is true
+
+Usage: edgepipe filter '<CEL expression>' [options]
+
+The expression sees the envelope as 'event' (event.value, event.key, event.eventTime, …). JSON
+numbers are CEL doubles: compare freely (event.value.delay > 15), but write 1.0 in arithmetic.
+Dropped events are acknowledged in-band; control records pass through in order.
+
+Options:
+  --on-error P        fail (default) | skip | dead-letter=<file>, for events the expression
+                      fails on (missing field, wrong type) and for unparseable lines
+  --join FILE         enrich each event first with the matching record of an NDJSON file
+  --on F[=R]          join field of the event (dotted path) [= key field of the reference
+                      records; default: the last segment of F]
+  --as NAME           field that receives the reference record (default ref; null if no match)
+  --max-line-bytes N  longest accepted input line (default 16 MiB)
+
+Examples:
+  edgepipe filter 'event.value.delay > 15 && event.value.origin == "SFO"'
+  edgepipe filter --join airports.ndjson --on value.origin=iata 'event.ref.state == "CA"'
+  edgepipe filter --on-error dead-letter=bad.ndjson 'event.value.score.delayed > 0.8'`;
+
+/** The `filter` command. */
+export const command: Command = {
+  name: "filter",
+  summary: "Keep events matching a CEL expression",
+  help,
+  async run(args) {
+    const { values, positionals } = parseFlags("filter", args, {
+      "on-error": { type: "string", default: "fail" },
+      join: { type: "string" },
+      on: { type: "string" },
+      as: { type: "string", default: "ref" },
+      "max-line-bytes": { type: "string" },
+    });
+    if (positionals.length !== 1) {
+      throw new UsageError("filter: expected exactly one CEL expression (see --help)");
+    }
+    const onError = parseErrorPolicy(values["on-error"]!);
+    const expression = compileForCli(positionals[0]);
+    const stages: Stage[] = [];
+    if (values.join !== undefined) {
+      if (values.on === undefined) throw new UsageError("filter: --join needs --on <field>");
+      const { eventPath, refPath } = parseJoinOn(values.on);
+      stages.push(
+        join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
+      );
+    }
+    const deadLetters = openDeadLetters(onError);
+    try {
+      stages.push(filter(expression, { onError, deadLetters }));
+    } catch (err) {
+      await deadLetters?.close();
+      if (err instanceof ExpressionError) throw new UsageError(err.message, { cause: err });
+      throw err;
+    }
+    try {
+      return await runStage((input) => stages.reduce((s, stage) => stage(s), input), {
+        name: "filter",
+        onError,
+        maxLineBytes: values["max-line-bytes"] === undefined
+          ? undefined
+          : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
+      });
+    } finally {
+      await deadLetters?.close();
+    }
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * `edgepipe map [<CEL>]`: rewrites each event's value (or its whole envelope) with a CEL
+ * expression, optionally after an enrichment join.
+ *
+ * @module
+ */
+import { parseErrorPolicy } from "../lib/dead_letter.ts";
+import { UsageError } from "../lib/errors.ts";
+import { compileForCli } from "../lib/expr/cli.ts";
+import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
+import { map } from "../lib/stages/map.ts";
+import type { Stage } from "../lib/stages/types.ts";
+import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
+import { openDeadLetters, runStage } from "./_stage_runner.ts";
+
+const help = `edgepipe map — rewrite events with a CEL expression
+
+Usage: edgepipe map ['<CEL expression>'] [options]
+
+The expression sees the envelope as 'event'. Its result becomes the event's value (--set value,
+the default) or the whole envelope (--set document: the result must be a map; envelope metadata
+it does not set — topic, partition, key, publishTime, eventTime, properties, redeliveryCount — is
+kept, and id is always kept so the event can still be acknowledged). Without an expression, map
+only performs the --join. JSON numbers are CEL doubles: write 1.0, not 1, in arithmetic.
+
+Options:
+  --set value|document  what the result replaces (default value)
+  --on-error P          fail (default) | skip | dead-letter=<file>
+  --join FILE           enrich each event first with the matching record of an NDJSON file
+  --on F[=R]            join field of the event [= key field of the reference records; default:
+                        the last segment of F]
+  --as NAME             field that receives the reference record (default ref; null if no match)
+  --max-line-bytes N    longest accepted input line (default 16 MiB)
+
+Examples:
+  edgepipe map '{"origin": event.value.origin, "late": event.value.delay > 15}'
+  edgepipe map --set document '{"key": event.value.origin, "value": event.value}'
+  edgepipe map --join airports.ndjson --on value.origin=iata \\
+    '{"delay": event.value.delay, "city": event.ref.city}'`;
+
+/** The `map` command. */
+export const command: Command = {
+  name: "map",
+  summary: "Rewrite events with a CEL expression, enrich from a reference file",
+  help,
+  async run(args) {
+    const { values, positionals } = parseFlags("map", args, {
+      set: { type: "string", default: "value" },
+      "on-error": { type: "string", default: "fail" },
+      join: { type: "string" },
+      on: { type: "string" },
+      as: { type: "string", default: "ref" },
+      "max-line-bytes": { type: "string" },
+    });
+    if (positionals.length > 1) throw new UsageError("map: expected at most one CEL expression");
+    if (positionals.length === 0 && values.join === undefined) {
+      throw new UsageError("map: expected a CEL expression or --join (see --help)");
+    }
+    const set = values.set;
+    if (set !== "value" && set !== "document") {
+      throw new UsageError(`map: --set must be value or document, got '${set}'`);
+    }
+    const onError = parseErrorPolicy(values["on-error"]!);
+    const expression = positionals.length === 1 ? compileForCli(positionals[0]) : undefined;
+    const stages: Stage[] = [];
+    if (values.join !== undefined) {
+      if (values.on === undefined) throw new UsageError("map: --join needs --on <field>");
+      const { eventPath, refPath } = parseJoinOn(values.on);
+      stages.push(
+        join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
+      );
+    } else if (values.on !== undefined) throw new UsageError("map: --on needs --join <file>");
+    const deadLetters = openDeadLetters(onError);
+    if (expression) stages.push(map(expression, { set, onError, deadLetters }));
+    try {
+      return await runStage((input) => stages.reduce((s, stage) => stage(s), input), {
+        name: "map",
+        onError,
+        maxLineBytes: values["max-line-bytes"] === undefined
+          ? undefined
+          : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
+      });
+    } finally {
+      await deadLetters?.close();
+    }
+  },
+};

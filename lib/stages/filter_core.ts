@@ -1,0 +1,85 @@
+/**
+ * The loop shared by `filter` and `map`: each event becomes zero or one event. Ids of events that
+ * produce nothing (dropped, skipped, dead-lettered) are acknowledged in-band with an `ack` record
+ * that is flushed right before the next emitted item, when the batch is full, after `ackIdleMs`
+ * without input, and at end of input — so acknowledgements never overtake data and never wait
+ * forever. Control records pass through in order.
+ *
+ * @module
+ */
+import { ackRecord, type Envelope, isControl, type Item } from "../envelope.ts";
+import type { Stage } from "./types.ts";
+import type { Rejects } from "./window/rejects.ts";
+import { TICK, withIdleTicks } from "./window/idle_ticks.ts";
+
+/** Result of transforming one event: the event to emit, or `DROP`. */
+export const DROP: unique symbol = Symbol("edgepipe.drop");
+
+/** Tuning shared by event-by-event stages. */
+export interface AckBatching {
+  /** Flush dropped ids after this long without input (default 200 ms). */
+  ackIdleMs?: number;
+  /** Flush dropped ids once this many are pending (default 1000). */
+  maxAckBatch?: number;
+}
+
+/**
+ * Builds a stage from a per-event transform. A transform that throws hands the event to `rejects`.
+ *
+ * @example
+ * ```ts
+ * import { DROP, eventByEventStage } from "./filter_core.ts";
+ * import { Rejects } from "./window/rejects.ts";
+ * const evens = eventByEventStage(
+ *   (e) => (e.value as number) % 2 === 0 ? e : DROP,
+ *   new Rejects("evens", { kind: "fail" }),
+ * );
+ * const out = [];
+ * for await (const item of evens(ReadableStream.from([{ id: "a", value: 1 }, { value: 2 }]))) {
+ *   out.push(item);
+ * }
+ * console.assert(out.length === 2); // { value: 2 }, then the ack for "a"
+ * ```
+ */
+export function eventByEventStage(
+  transform: (event: Envelope) => Envelope | typeof DROP,
+  rejects: Rejects,
+  { ackIdleMs = 200, maxAckBatch = 1000 }: AckBatching = {},
+): Stage {
+  return async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
+    let pending: string[] = [];
+    const takeAcks = () => {
+      const ids = pending;
+      pending = [];
+      return ackRecord(ids);
+    };
+    for await (const item of withIdleTicks(input, ackIdleMs, () => pending.length > 0)) {
+      if (item === TICK) {
+        yield takeAcks();
+        continue;
+      }
+      if (isControl(item)) {
+        if (pending.length > 0) yield takeAcks();
+        yield item;
+        continue;
+      }
+      let out: Envelope | typeof DROP;
+      try {
+        out = transform(item);
+      } catch (error) {
+        await rejects.reject(item, error);
+        out = DROP;
+      }
+      if (out === DROP) {
+        if (typeof item.id === "string") {
+          pending.push(item.id);
+          if (pending.length >= maxAckBatch) yield takeAcks();
+        }
+        continue;
+      }
+      if (pending.length > 0) yield takeAcks();
+      yield out;
+    }
+    if (pending.length > 0) yield takeAcks();
+  };
+}

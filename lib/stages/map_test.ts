@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { describeError } from "../errors.ts";
+import type { Item } from "../envelope.ts";
+import { map } from "./map.ts";
+
+async function run(stage: ReturnType<typeof map>, items: Item[]): Promise<Item[]> {
+  const out: Item[] = [];
+  for await (const item of stage(ReadableStream.from(items))) out.push(item);
+  return out;
+}
+
+const input: Item = {
+  topic: "t",
+  id: "a",
+  key: "k",
+  eventTime: 5,
+  value: { delay: 4, origin: "SFO" },
+  score: 1,
+};
+
+Deno.test("map sets value and keeps every other field", async () => {
+  const out = await run(map('{"late": event.value.delay > 3, "d2": event.value.delay * 2.0}'), [
+    input,
+  ]);
+  assert.deepEqual(out, [{ ...input, value: { late: true, d2: 8 } }]);
+});
+
+Deno.test("map --set document replaces the envelope but keeps id and unset metadata", async () => {
+  const out = await run(
+    map('{"key": event.value.origin, "value": event.value.delay, "id": "forged"}', {
+      set: "document",
+    }),
+    [input, { $edgepipe: "barrier" }],
+  );
+  assert.deepEqual(out, [
+    { topic: "t", id: "a", key: "SFO", eventTime: 5, value: 4 },
+    { $edgepipe: "barrier" },
+  ]);
+  await assert.rejects(
+    () => run(map("1.0", { set: "document" }), [input]),
+    (err) => /expected a map/.test(describeError(err)),
+  );
+});
+
+Deno.test("map: failures follow the policy and acknowledge the skipped id", async () => {
+  const out = await run(map("event.value.missing", { onError: { kind: "skip" } }), [
+    input,
+    { ...input, id: "b", value: { missing: 1 } },
+  ]);
+  assert.deepEqual(out, [{ $edgepipe: "ack", ids: ["a"] }, { ...input, id: "b", value: 1 }]);
+});
