@@ -1,0 +1,109 @@
+/**
+ * The main-thread handle of the scoring Worker: load a session, run fixed-shape batches, close.
+ *
+ * @module
+ */
+import { ModelError } from "./errors.ts";
+import type {
+  OutputTensor,
+  SessionSettings,
+  WorkerReply,
+  WorkerRequest,
+} from "./worker_protocol.ts";
+
+/** Results of one batch, and the input buffer handed back for reuse. */
+export interface BatchResult {
+  input: Float32Array;
+  outputs: OutputTensor[];
+}
+
+/**
+ * An onnxruntime session living in its own Worker. Needs `--allow-read --allow-ffi --allow-env`
+ * (the native addon is loaded through FFI).
+ *
+ * @example
+ * ```ts ignore
+ * import { OnnxWorker } from "./onnx_worker.ts";
+ * const worker = await OnnxWorker.start({
+ *   modelPath: "models/flight-delay/model.onnx", inputName: "features",
+ *   outputNames: ["probabilities"], batchSize: 256, columns: 488, threads: 1,
+ * });
+ * const { outputs } = await worker.run(new Float32Array(256 * 488));
+ * console.assert(outputs[0].dims[0] === 256);
+ * worker.close();
+ * ```
+ */
+export class OnnxWorker {
+  #worker: Worker;
+  #pending = new Map<number, { resolve(r: BatchResult): void; reject(e: Error): void }>();
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  /** Starts the Worker and creates the session; rejects with a {@linkcode ModelError}. */
+  static start(settings: SessionSettings): Promise<OnnxWorker> {
+    const worker = new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
+    const handle = new OnnxWorker(worker);
+    return new Promise((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+        const message = event.data;
+        if (message.type === "ready") {
+          worker.onmessage = (e: MessageEvent<WorkerReply>) => handle.#receive(e.data);
+          resolve(handle);
+        } else if (message.type === "error") {
+          worker.terminate();
+          reject(
+            new ModelError(`${settings.modelPath}: onnxruntime cannot load it: ${message.message}`),
+          );
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        const error = new ModelError(`scoring worker failed: ${event.message}`);
+        handle.#fail(error);
+        reject(error);
+      };
+      worker.postMessage({ type: "load", settings } satisfies WorkerRequest);
+    });
+  }
+
+  /** Scores one batch of `batchSize × columns` values; the buffer is transferred to the worker. */
+  run(input: Float32Array): Promise<BatchResult> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage(
+        { type: "run", id, input } satisfies WorkerRequest,
+        [input.buffer as ArrayBuffer],
+      );
+    });
+  }
+
+  /** Stops the worker; batches still running are rejected. */
+  close(): void {
+    this.#fail(new ModelError("scoring worker closed"));
+    this.#worker.terminate();
+  }
+
+  #receive(message: WorkerReply): void {
+    if (message.type === "result") {
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      pending?.resolve({ input: message.input, outputs: message.outputs });
+    } else if (message.type === "error" && message.id !== undefined) {
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      pending?.reject(new ModelError(`onnxruntime failed on a batch: ${message.message}`));
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+}

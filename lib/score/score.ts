@@ -1,0 +1,262 @@
+/**
+ * The score stage: micro-batches events, runs the model in a Worker, attaches the outputs under
+ * `score` and emits everything — events, control records, acks for rejected events — in input
+ * order.
+ *
+ * Flow: a pump reads the input, encodes each event into the open batch's buffer and seals the
+ * batch at `batchSize` events or `maxDelayMs` after its first item, whichever comes first. Sealed
+ * batches go to the worker at once; the pump stops reading while `maxInFlight` batches are sealed
+ * but not yet emitted, which is how a slow reader downstream slows the source. Control records
+ * and acks ride in the batch at their position, so an ack never overtakes the events before it.
+ *
+ * @module
+ */
+import { ackRecord, type ControlRecord, type Envelope, isControl, type Item } from "../envelope.ts";
+import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_letter.ts";
+import { describeError } from "../errors.ts";
+import { FeatureError, ModelError } from "./errors.ts";
+import { type LoadedModel, loadModel } from "./load_model.ts";
+import { type BatchResult, OnnxWorker } from "./onnx_worker.ts";
+import type { OutputSpec } from "./model_spec.ts";
+import type { OutputTensor } from "./worker_protocol.ts";
+
+/** Options of {@linkcode score}. */
+export interface ScoreOptions {
+  /** A model directory or a model from {@linkcode loadModel}. */
+  model: string | LoadedModel;
+  /** Events per model run; batches are padded to this fixed shape. Default 256. */
+  batchSize?: number;
+  /** Longest an item waits in an open batch, in milliseconds. Default 5. */
+  maxDelayMs?: number;
+  /** Batches sealed but not yet emitted before reading pauses. Default 4. */
+  maxInFlight?: number;
+  /** The field that receives the outputs. Default `score`. */
+  as?: string;
+  /** onnxruntime intra-op threads. Default 1. */
+  threads?: number;
+  /** What to do with an event that cannot be scored. Default fail. */
+  onError?: ErrorPolicy;
+  /** Where dead letters go when `onError` is `dead-letter`. */
+  deadLetters?: DeadLetterSink;
+  /** The 1-based input line of an event, for error messages (the CLI knows it). */
+  lineOf?: (event: Envelope) => number | undefined;
+  /** Says one skipped event on stderr (or elsewhere). */
+  warn?: (message: string) => void;
+  /** Stage name in errors and dead letters. Default `score`. */
+  stageName?: string;
+}
+
+/** One sealed batch: its items in order, and how many of them are model rows. */
+interface Batch {
+  entries: (Item | Envelope)[];
+  /** For each entry: its row in the model input, or -1 for items that pass through. */
+  rows: number[];
+  rowCount: number;
+  buffer: Float32Array;
+  result?: Promise<BatchResult>;
+  error?: unknown;
+}
+
+/**
+ * Scores a stream. Each event gets the model's outputs under `as` (`score`): class probabilities
+ * by class name and the label for classifiers, the named value for regressors.
+ *
+ * @example
+ * ```ts ignore
+ * import { score } from "./score.ts";
+ * const events = [{ eventTime: Date.UTC(2001, 0, 1, 8), value: { origin: "SFO", destination: "LAX", distance: 337 } }];
+ * for await (const item of score(ReadableStream.from(events), { model: "models/flight-delay" })) {
+ *   console.log(item); // { …, score: { label: "on_time", on_time: 0.9, delayed: 0.1 } }
+ * }
+ * ```
+ */
+export async function* score(
+  input: AsyncIterable<Item>,
+  options: ScoreOptions,
+): AsyncGenerator<Item> {
+  for await (const batch of scoreBatches(input, options)) yield* batch;
+}
+
+/**
+ * Like {@linkcode score}, one array per model batch: a caller that writes to a pipe flushes after
+ * each batch instead of waiting for its write buffer to fill.
+ */
+export async function* scoreBatches(
+  input: AsyncIterable<Item>,
+  options: ScoreOptions,
+): AsyncGenerator<Item[]> {
+  const model = typeof options.model === "string" ? await loadModel(options.model) : options.model;
+  const batchSize = options.batchSize ?? 256;
+  const maxDelayMs = options.maxDelayMs ?? 5;
+  const maxInFlight = options.maxInFlight ?? 4;
+  const as = options.as ?? "score";
+  const policy = options.onError ?? { kind: "fail" };
+  const stage = options.stageName ?? "score";
+  const warn = options.warn ?? ((message: string) => console.error(message));
+  if (policy.kind === "dead-letter" && options.deadLetters === undefined) {
+    throw new ModelError("onError dead-letter needs a deadLetters sink");
+  }
+  const { columns, encode } = model;
+  const decode = compileDecoder(model.spec.outputs, as);
+  const worker = await OnnxWorker.start({
+    modelPath: model.modelPath,
+    inputName: model.spec.input.name,
+    outputNames: model.spec.outputs.map((o) => o.name),
+    batchSize,
+    columns,
+    threads: options.threads ?? 1,
+  });
+
+  const freeBuffers: Float32Array[] = [];
+  const newBatch = (): Batch => ({
+    entries: [],
+    rows: [],
+    rowCount: 0,
+    buffer: freeBuffers.pop() ?? new Float32Array(batchSize * columns),
+  });
+
+  // The queue of sealed batches between the pump and the emitting loop below.
+  const sealed: Batch[] = [];
+  let wakeConsumer: (() => void) | undefined;
+  let wakePump: (() => void) | undefined;
+  let inputDone = false;
+  let stopped = false;
+  let open = newBatch();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const seal = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (open.entries.length === 0) return;
+    const batch = open;
+    if (batch.rowCount > 0) {
+      batch.result = worker.run(batch.buffer);
+      // Rejections are read in order by the emitting loop; keep them from being "unhandled".
+      batch.result.catch(() => {});
+    } else {
+      freeBuffers.push(batch.buffer);
+    }
+    sealed.push(batch);
+    open = newBatch();
+    wakeConsumer?.();
+  };
+  const add = (entry: Item, row: number) => {
+    open.entries.push(entry);
+    open.rows.push(row);
+    if (timer === undefined) timer = setTimeout(seal, maxDelayMs);
+  };
+
+  const pump = async () => {
+    let position = 0;
+    try {
+      for await (const item of input) {
+        if (stopped) return;
+        if (isControl(item)) {
+          add(item, -1);
+          // Nothing to wait for in an open batch without events: let it through now.
+          if (open.rowCount === 0) seal();
+        } else {
+          position++;
+          const event = item as Envelope;
+          try {
+            encode(event, open.buffer, open.rowCount * columns, {
+              position,
+              id: typeof event.id === "string" ? event.id : undefined,
+              line: options.lineOf?.(event),
+            });
+            add(event, open.rowCount++);
+          } catch (err) {
+            if (!(err instanceof FeatureError) || policy.kind === "fail") throw err;
+            if (policy.kind === "dead-letter") {
+              await options.deadLetters!.write(deadLetterOf(stage, err, event));
+            } else warn(`edgepipe ${stage}: skipped: ${describeError(err)}`);
+            if (typeof event.id === "string") add(ackRecord([event.id]) as ControlRecord, -1);
+          }
+          if (open.rowCount >= batchSize) seal();
+        }
+        while (sealed.length >= maxInFlight && !stopped) {
+          await new Promise<void>((resolve) => wakePump = resolve);
+        }
+      }
+      seal();
+    } catch (err) {
+      seal();
+      sealed.push({ entries: [], rows: [], rowCount: 0, buffer: new Float32Array(0), error: err });
+    } finally {
+      inputDone = true;
+      wakeConsumer?.();
+    }
+  };
+
+  const pumping = pump();
+  try {
+    while (true) {
+      if (sealed.length === 0) {
+        if (inputDone) break;
+        await new Promise<void>((resolve) => wakeConsumer = resolve);
+        wakeConsumer = undefined;
+        continue;
+      }
+      const batch = sealed[0];
+      if (batch.error !== undefined) throw batch.error;
+      const out: Item[] = new Array(batch.entries.length);
+      if (batch.result === undefined) {
+        for (let i = 0; i < batch.entries.length; i++) out[i] = batch.entries[i];
+      } else {
+        const { input: buffer, outputs } = await batch.result;
+        freeBuffers.push(buffer);
+        for (let i = 0; i < batch.entries.length; i++) {
+          const row = batch.rows[i];
+          const entry = batch.entries[i];
+          out[i] = row < 0 ? entry : { ...entry, [as]: decode(outputs, row) };
+        }
+      }
+      sealed.shift();
+      wakePump?.();
+      wakePump = undefined;
+      yield out;
+    }
+    await pumping;
+  } finally {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    wakePump?.();
+    worker.close();
+  }
+}
+
+type Decoder = (outputs: OutputTensor[], row: number) => Record<string, unknown>;
+
+/** Builds the function that turns row `row` of the output tensors into a score object. */
+function compileDecoder(specs: OutputSpec[], as: string): Decoder {
+  const steps = specs.map((spec, index) => {
+    if (spec.kind === "probabilities") {
+      const classes = spec.classes;
+      return (outputs: OutputTensor[], row: number, target: Record<string, unknown>) => {
+        const data = outputs[index].data as Float32Array;
+        const base = row * classes.length;
+        for (let c = 0; c < classes.length; c++) target[classes[c]] = data[base + c];
+      };
+    }
+    if (spec.kind === "label") {
+      return (outputs: OutputTensor[], row: number, target: Record<string, unknown>) => {
+        const raw = outputs[index].data[row];
+        const label = typeof raw === "bigint" ? Number(raw) : raw;
+        target[spec.as] = spec.classes !== undefined && typeof label === "number"
+          ? spec.classes[label] ?? label
+          : label;
+      };
+    }
+    return (outputs: OutputTensor[], row: number, target: Record<string, unknown>) => {
+      const tensor = outputs[index];
+      const width = tensor.dims.length > 1 ? tensor.dims[1] : 1;
+      target[spec.as] = tensor.data[row * width];
+    };
+  });
+  if (steps.length === 0) throw new ModelError(`the spec names no outputs to put under '${as}'`);
+  return (outputs, row) => {
+    const target: Record<string, unknown> = {};
+    for (const step of steps) step(outputs, row, target);
+    return target;
+  };
+}
