@@ -13,6 +13,7 @@ import { type Command, EXIT } from "./_command.ts";
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   filter: { summary: "Keep events matching a CEL expression", load: () => import("./filter.ts") },
   map: { summary: "Rewrite events with a CEL expression", load: () => import("./map.ts") },
+  score: { summary: "Score events with an ONNX model", load: () => import("./score.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",
     load: () => import("./demo.ts"),

@@ -1,0 +1,119 @@
+/**
+ * `edgepipe score --model <dir>`: scores NDJSON events with an ONNX model.
+ *
+ * @module
+ */
+import { parseErrorPolicy } from "../lib/dead_letter.ts";
+import { deadLetterOf } from "../lib/dead_letter.ts";
+import type { Envelope, Item } from "../lib/envelope.ts";
+import { InputError, UsageError } from "../lib/errors.ts";
+import { LineWriter, parseItem, readLines } from "../lib/ndjson.ts";
+import { loadModel } from "../lib/score/load_model.ts";
+import { scoreBatches } from "../lib/score/score.ts";
+import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
+import { openDeadLetters } from "./_stage_runner.ts";
+
+const help = `edgepipe score — score events with an ONNX model
+
+Usage: edgepipe score --model <dir> [options]
+
+Reads NDJSON envelopes, maps their fields to the model's input columns as <dir>/spec.json says,
+runs <dir>/model.onnx (onnxruntime, CPU, in a worker thread) on micro-batches and writes each
+event with the outputs under 'score': class probabilities by class name and the label for a
+classifier, the named value for a regressor. Order is kept; control records pass through in place.
+
+Options:
+  --model DIR          model directory: model.onnx + spec.json (+ README.md card)
+  --batch N            events per model run (default 256); runs are padded to this shape
+  --max-delay T        flush a partial batch after T (default 5ms; e.g. 2ms, 1s)
+  --max-in-flight N    batches scored but not yet written before reading pauses (default 4)
+  --as NAME            field that receives the outputs (default score)
+  --threads N          onnxruntime intra-op threads (default 1)
+  --on-error P         fail (default) | skip | dead-letter=<file>: events that cannot be scored
+                       (missing feature, wrong type, NaN, unknown category) and bad lines. Skipped
+                       and dead-lettered events are acknowledged in-band with an ack record.
+  --max-line-bytes N   longest accepted input line (default 16 MiB)
+
+Needs --allow-read --allow-ffi --allow-env (onnxruntime is a native addon).
+
+Examples:
+  edgepipe score --model models/flight-delay < models/flight-delay/sample.ndjson
+  edgepipe consume persistent://public/default/flights -s scorer \\
+    | edgepipe score --model models/flight-delay --on-error dead-letter=bad.ndjson \\
+    | edgepipe filter 'event.score.delayed > 0.5'`;
+
+/** The `score` command. */
+export const command: Command = {
+  name: "score",
+  summary: "Score events with an ONNX model (micro-batched, in a worker)",
+  help,
+  async run(args) {
+    const { values, positionals } = parseFlags("score", args, {
+      model: { type: "string" },
+      batch: { type: "string", default: "256" },
+      "max-delay": { type: "string", default: "5ms" },
+      "max-in-flight": { type: "string", default: "4" },
+      as: { type: "string", default: "score" },
+      threads: { type: "string", default: "1" },
+      "on-error": { type: "string", default: "fail" },
+      "max-line-bytes": { type: "string" },
+    });
+    if (positionals.length > 0) {
+      throw new UsageError(`score: unexpected argument '${positionals[0]}' (see --help)`);
+    }
+    if (values.model === undefined) throw new UsageError("score: --model <dir> is required");
+    const onError = parseErrorPolicy(values["on-error"]!);
+    const batchSize = parsePositiveInt(values.batch!, "--batch");
+    const maxDelayMs = parseDuration(values["max-delay"]!, "--max-delay");
+    const maxInFlight = parsePositiveInt(values["max-in-flight"]!, "--max-in-flight");
+    const threads = parsePositiveInt(values.threads!, "--threads");
+    const maxLineBytes = values["max-line-bytes"] === undefined
+      ? undefined
+      : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
+    const model = await loadModel(values.model);
+
+    const deadLetters = openDeadLetters(onError);
+    const lines = new WeakMap<Envelope, number>();
+    // Parses stdin, remembering each event's line number for error messages.
+    async function* items(): AsyncGenerator<Item> {
+      for await (const line of readLines(Deno.stdin.readable, { maxLineBytes })) {
+        let item: Item;
+        try {
+          item = parseItem(line);
+        } catch (err) {
+          if (!(err instanceof InputError) || onError.kind === "fail") throw err;
+          if (deadLetters) {
+            await deadLetters.write(deadLetterOf("score", err, undefined, line.text));
+          } else console.error(`edgepipe score: skipped: ${err.message}`);
+          continue;
+        }
+        lines.set(item as Envelope, line.number);
+        yield item;
+      }
+    }
+
+    const output = new LineWriter();
+    try {
+      const batches = scoreBatches(items(), {
+        model,
+        batchSize,
+        maxDelayMs,
+        maxInFlight,
+        as: values.as,
+        threads,
+        onError,
+        deadLetters,
+        lineOf: (event) => lines.get(event),
+      });
+      for await (const batch of batches) {
+        for (const item of batch) await output.write(item);
+        // A batch is a natural flush point: latency stays near --max-delay on a slow stream.
+        await output.flush();
+      }
+      await output.flush();
+    } finally {
+      await deadLetters?.close();
+    }
+    return EXIT.ok;
+  },
+};
