@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   filter: { summary: "Keep events matching a CEL expression", load: () => import("./filter.ts") },
   map: { summary: "Rewrite events with a CEL expression", load: () => import("./map.ts") },
   score: { summary: "Score events with an ONNX model", load: () => import("./score.ts") },
+  models: { summary: "Inspect and check ONNX models", load: () => import("./models.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",
     load: () => import("./demo.ts"),
