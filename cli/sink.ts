@@ -1,0 +1,218 @@
+/**
+ * `edgepipe sink s3|file|stdout`: the terminal stages that deliver events to objects, files or
+ * stdout, and report what they delivered back to the source.
+ *
+ * @module
+ */
+import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
+import { deliverAll } from "../lib/delivery/terminal.ts";
+import { UsageError } from "../lib/errors.ts";
+import type { BatchingOptions } from "../lib/sinks/batching_sink.ts";
+import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
+import { parseEncoding } from "../lib/sinks/encode.ts";
+import { PrefixTemplate } from "../lib/sinks/object_naming.ts";
+import { parseBytes } from "../lib/sinks/open_sink.ts";
+import type { Sink } from "../lib/sinks/types.ts";
+import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
+import { stdinItems } from "./_stage_runner.ts";
+
+const help = `edgepipe sink — deliver events to S3, files or stdout
+
+Usage:
+  edgepipe sink s3 --bucket NAME [--prefix TEMPLATE] [options]
+  edgepipe sink file DIR [--prefix TEMPLATE] [options]
+  edgepipe sink stdout [options]
+
+Events are batched into objects (files) that roll at --max-events, --max-bytes or --max-age,
+whichever comes first. Each object is named <prefix><writer>-<sequence>.<format>: a retry writes
+the same bytes to the same name and no two batches share one. Events are acknowledged to the
+source (edgepipe consume) only once the object holding them is stored (files: fsynced).
+
+Prefix templates: %Y %m %d %H %M %S from the event's eventTime (else publishTime) in UTC, and
+{field.path} from the envelope, e.g. 'events/date=%Y-%m-%d/origin={value.origin}/'. An event
+without a named field follows --on-error.
+
+Batching options (s3, file):
+  --prefix T          object name prefix template (default: none)
+  --format F          ndjson | ndjson.gz (default) | ndjson.zst | parquet (also: gzip, zstd)
+  --max-events N      events per object (default 10000)
+  --max-bytes SIZE    uncompressed bytes per object, e.g. 64MiB (default 16MiB)
+  --max-age D         longest wait before an object is written, e.g. 30s (default 10s)
+  --writer-id ID      names this writer in object names (default: random per process)
+  --concurrency N     objects uploaded at once (default 2)
+
+S3 options (defaults from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / S3_ENDPOINT, AWS_REGION,
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN):
+  --bucket NAME       the bucket (required; checked at start)
+  --endpoint URL      an S3-compatible server, e.g. http://127.0.0.1:9000
+  --region R          region (default us-east-1)
+  --virtual-host      virtual-hosted addressing (default: path-style with --endpoint)
+  --max-attempts N    tries per object, with exponential backoff (default 6)
+  --part-size SIZE    objects above this go up as multipart uploads (default 8MiB)
+
+Common options:
+  --on-error P        fail (default) | skip | dead-letter=<file|s3://…|file:dir|topic>
+  --max-in-flight N   events accepted but not yet delivered (default: enough for full batches)
+  --max-line-bytes N  longest accepted input line (default 16 MiB)
+
+Examples:
+  edgepipe consume persistent://public/default/flights -s archive \\
+    | edgepipe sink s3 --bucket lake --prefix 'flights/date=%Y-%m-%d/origin={value.origin}/' \\
+        --format parquet --max-age 1m
+  edgepipe replay flights.ndjson | edgepipe sink file out/ --format zstd --max-events 50000`;
+
+const BATCHING_FLAGS = {
+  prefix: { type: "string", default: "" },
+  format: { type: "string", default: "ndjson.gz" },
+  "max-events": { type: "string", default: "10000" },
+  "max-bytes": { type: "string", default: "16MiB" },
+  "max-age": { type: "string", default: "10s" },
+  "writer-id": { type: "string" },
+  concurrency: { type: "string", default: "2" },
+} as const;
+
+const COMMON_FLAGS = {
+  "on-error": { type: "string", default: "fail" },
+  "max-in-flight": { type: "string" },
+  "max-line-bytes": { type: "string" },
+} as const;
+
+const S3_FLAGS = {
+  bucket: { type: "string" },
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  "access-key-id": { type: "string" },
+  "secret-access-key": { type: "string" },
+  "virtual-host": { type: "boolean", default: false },
+  "max-attempts": { type: "string", default: "6" },
+  "part-size": { type: "string", default: "8MiB" },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+function batchingOptions(values: Values): BatchingOptions {
+  const writerId = values["writer-id"] as string | undefined;
+  if (writerId !== undefined && !/^[\w.-]+$/.test(writerId)) {
+    throw new UsageError(`--writer-id: use letters, digits, '.', '_' or '-', got '${writerId}'`);
+  }
+  return {
+    prefix: new PrefixTemplate(values.prefix as string),
+    encoding: parseEncoding(values.format as string),
+    maxEvents: parsePositiveInt(values["max-events"] as string, "--max-events"),
+    maxBytes: parseBytes(values["max-bytes"] as string, "--max-bytes"),
+    maxAgeMs: parseDuration(values["max-age"] as string, "--max-age"),
+    writerId,
+    maxInFlight: parsePositiveInt(values.concurrency as string, "--concurrency"),
+  };
+}
+
+async function openTarget(kind: string, args: string[]): Promise<
+  { sink: Sink; values: Values; inFlight: number }
+> {
+  if (kind === "s3") {
+    const { values, positionals } = parseFlags("sink s3", args, {
+      ...BATCHING_FLAGS,
+      ...S3_FLAGS,
+      ...COMMON_FLAGS,
+    }, false);
+    void positionals;
+    if (!values.bucket) throw new UsageError("sink s3: --bucket is required");
+    const batching = batchingOptions(values);
+    const { openS3Sink, s3ConnectionFromEnv } = await import("../lib/sinks/s3.ts");
+    const connection = s3ConnectionFromEnv({
+      endpoint: values.endpoint,
+      region: values.region,
+      accessKeyId: values["access-key-id"],
+      secretAccessKey: values["secret-access-key"],
+      forcePathStyle: values["virtual-host"] ? false : undefined,
+    });
+    const sink = await openS3Sink({
+      ...batching,
+      bucket: values.bucket,
+      connection,
+      retry: {
+        maxAttempts: parsePositiveInt(values["max-attempts"]!, "--max-attempts"),
+        partSize: parseBytes(values["part-size"]!, "--part-size"),
+      },
+    });
+    return { sink, values, inFlight: batching.maxEvents! * (batching.maxInFlight! + 1) };
+  }
+  if (kind === "file") {
+    const { values, positionals } = parseFlags("sink file", args, {
+      ...BATCHING_FLAGS,
+      ...COMMON_FLAGS,
+    });
+    if (positionals.length !== 1) throw new UsageError("sink file: expected one directory");
+    const batching = batchingOptions(values);
+    const { openFileSink } = await import("../lib/sinks/file.ts");
+    return {
+      sink: openFileSink(positionals[0], batching),
+      values,
+      inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
+    };
+  }
+  if (kind === "stdout") {
+    const { values } = parseFlags("sink stdout", args, COMMON_FLAGS, false);
+    const { StdoutSink } = await import("../lib/sinks/stdout.ts");
+    return { sink: new StdoutSink(), values, inFlight: 1000 };
+  }
+  throw new UsageError(`sink: unknown target '${kind ?? ""}' (s3, file or stdout)`);
+}
+
+/** The `sink` command. */
+export const command: Command = {
+  name: "sink",
+  summary: "Deliver events to S3, rolling files or stdout",
+  help,
+  async run(args) {
+    const [kind, ...rest] = args;
+    const { sink, values, inFlight } = await openTarget(kind, rest);
+    const stage = `sink ${kind}`;
+    let onError: ErrorPolicy;
+    try {
+      onError = parseErrorPolicy(values["on-error"] as string);
+    } catch (err) {
+      await sink.close();
+      throw err;
+    }
+    const deadLetters = onError.kind === "dead-letter"
+      ? await openDeadLetterSink(onError.target)
+      : undefined;
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    let failed = false;
+    try {
+      const maxLineBytes = values["max-line-bytes"] as string | undefined;
+      const items = stdinItems({
+        name: stage,
+        onError,
+        maxLineBytes: maxLineBytes === undefined
+          ? undefined
+          : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
+      }, deadLetters);
+      const maxInFlight = values["max-in-flight"] as string | undefined;
+      const report = await deliverAll(items, sink, {
+        stage,
+        onError,
+        deadLetters,
+        signal: stop.signal,
+        maxInFlight: maxInFlight === undefined
+          ? inFlight
+          : parsePositiveInt(maxInFlight, "--max-in-flight"),
+      });
+      return report.interrupted ? EXIT.interrupted : EXIT.ok;
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+      // After a failure the sink already said why; closing must not replace that message.
+      await sink.close().catch((err) => {
+        if (!failed) throw err;
+      }).finally(() => deadLetters?.close());
+    }
+  },
+};

@@ -1,0 +1,165 @@
+/**
+ * One way to name a destination, shared by `route --to`, pipeline files and dead-letter targets:
+ *
+ * | spec                                   | sink                                              |
+ * | -------------------------------------- | ------------------------------------------------- |
+ * | `stdout` or `-`                        | NDJSON lines on stdout                            |
+ * | `s3://bucket/prefix/{value.origin}/`   | batched objects in S3 (credentials from the env)  |
+ * | `file:out/dir/%Y-%m-%d/`               | rolling files under a directory                   |
+ * | `persistent://tenant/ns/topic`         | a Pulsar topic                                    |
+ *
+ * S3 and file specs take batching options as a query: `?format=parquet&max-events=5000&max-age=30s`.
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import { parseDuration } from "../../cli/_command.ts";
+import type { BatchingOptions } from "./batching_sink.ts";
+import { parseEncoding } from "./encode.ts";
+import { PrefixTemplate } from "./object_naming.ts";
+import type { Sink } from "./types.ts";
+
+/** A parsed destination. */
+export type SinkSpec =
+  | { kind: "stdout" }
+  | { kind: "s3"; bucket: string; batching: BatchingOptions }
+  | { kind: "file"; dir: string; batching: BatchingOptions }
+  | { kind: "pulsar"; topic: string };
+
+/** Loads the Pulsar sink only when a topic is named, so other sinks start fast. */
+export type PulsarSinkFactory = (topic: string) => Promise<Sink>;
+
+/**
+ * Parses a destination spec.
+ *
+ * @example
+ * ```ts
+ * import { parseSinkSpec } from "./open_sink.ts";
+ * const spec = parseSinkSpec("s3://events/origin={value.origin}/?format=parquet");
+ * console.assert(spec.kind === "s3" && spec.bucket === "events");
+ * ```
+ */
+export function parseSinkSpec(text: string): SinkSpec {
+  const spec = text.trim();
+  if (spec === "stdout" || spec === "-") return { kind: "stdout" };
+  if (/^(non-)?persistent:\/\//.test(spec)) return { kind: "pulsar", topic: spec };
+  const [location, query = ""] = splitQuery(spec);
+  if (location.startsWith("s3://")) {
+    const rest = location.slice("s3://".length);
+    const slash = rest.indexOf("/");
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new UsageError(`'${text}': '${bucket}' is not a valid S3 bucket name`);
+    }
+    const prefix = slash === -1 ? "" : rest.slice(slash + 1);
+    return { kind: "s3", bucket, batching: batchingFrom(prefix, query, text) };
+  }
+  if (location.startsWith("file:")) {
+    const path = location.replace(/^file:(\/\/)?/, "");
+    if (path === "") throw new UsageError(`'${text}': file: needs a directory`);
+    // The directory part before the first template field is the root; the rest is the prefix.
+    const firstField = path.search(/[%{]/);
+    const cut = firstField === -1 ? path.length : path.lastIndexOf("/", firstField) + 1;
+    const dir = path.slice(0, cut) || ".";
+    return { kind: "file", dir, batching: batchingFrom(path.slice(cut), query, text) };
+  }
+  throw new UsageError(
+    `'${text}' is not a destination: use stdout, s3://bucket/prefix, file:dir or persistent://tenant/ns/topic`,
+  );
+}
+
+function splitQuery(spec: string): [string, string] {
+  const at = spec.indexOf("?");
+  return at === -1 ? [spec, ""] : [spec.slice(0, at), spec.slice(at + 1)];
+}
+
+function batchingFrom(prefix: string, query: string, text: string): BatchingOptions {
+  const batching: BatchingOptions = {
+    prefix: new PrefixTemplate(prefix),
+    encoding: "ndjson.gz",
+  };
+  for (const [name, value] of new URLSearchParams(query)) {
+    const flag = `'${text}': ${name}`;
+    switch (name) {
+      case "format":
+        batching.encoding = parseEncoding(value);
+        break;
+      case "max-events":
+        batching.maxEvents = positive(value, flag);
+        break;
+      case "max-bytes":
+        batching.maxBytes = parseBytes(value, flag);
+        break;
+      case "max-age":
+        batching.maxAgeMs = parseDuration(value, flag);
+        break;
+      default:
+        throw new UsageError(`${flag}: unknown option (format, max-events, max-bytes, max-age)`);
+    }
+  }
+  return batching;
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new UsageError(`${flag}: expected a positive integer, got '${text}'`);
+  }
+  return n;
+}
+
+/** Parses `1048576`, `512KiB`, `16MiB`, `1GiB` (also KB/MB/GB as powers of 1024). */
+export function parseBytes(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(text.trim());
+  if (!match) throw new UsageError(`${flag}: '${text}' is not a size (e.g. 16MiB, 512KiB)`);
+  const unit = (match[2] ?? "B").toUpperCase().replace("I", "");
+  const scale = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit]!;
+  const bytes = Math.round(Number(match[1]) * scale);
+  if (bytes <= 0) throw new UsageError(`${flag}: size must be positive`);
+  return bytes;
+}
+
+/** Opens the sink a spec names. Pulsar topics need `pulsar` (the shell's Pulsar sink). */
+export async function openSink(
+  spec: SinkSpec,
+  pulsar?: PulsarSinkFactory,
+): Promise<Sink> {
+  switch (spec.kind) {
+    case "stdout": {
+      const { StdoutSink } = await import("./stdout.ts");
+      return new StdoutSink();
+    }
+    case "s3": {
+      const { openS3Sink, s3ConnectionFromEnv } = await import("./s3.ts");
+      return await openS3Sink({
+        ...spec.batching,
+        bucket: spec.bucket,
+        connection: s3ConnectionFromEnv(),
+      });
+    }
+    case "file": {
+      const { openFileSink } = await import("./file.ts");
+      return openFileSink(spec.dir, spec.batching);
+    }
+    case "pulsar": {
+      if (!pulsar) {
+        throw new UsageError(`${spec.topic}: this command cannot deliver to Pulsar topics`);
+      }
+      return await pulsar(spec.topic);
+    }
+  }
+}
+
+/** A short description for plans and logs. */
+export function describeSinkSpec(spec: SinkSpec): string {
+  switch (spec.kind) {
+    case "stdout":
+      return "stdout";
+    case "pulsar":
+      return spec.topic;
+    case "s3":
+      return `s3://${spec.bucket}/${spec.batching.prefix.source} (${spec.batching.encoding})`;
+    case "file":
+      return `file:${spec.dir}/${spec.batching.prefix.source} (${spec.batching.encoding})`;
+  }
+}
