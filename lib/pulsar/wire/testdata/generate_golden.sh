@@ -1,0 +1,15 @@
+#!/bin/sh
+# Regenerates the golden fixtures in this directory with the Java classes of the Pulsar 4.0.8
+# distribution (protocol encoders, compression codecs, key hashes).
+# Usage: lib/pulsar/wire/testdata/generate_golden.sh [path/to/apache-pulsar-4.0.8]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+pulsar=${1:-${PULSAR_HOME:-/root/.cache/edgepipe/apache-pulsar-4.0.8}}
+classes=$(mktemp -d)
+trap 'rm -rf "$classes"' EXIT
+cp="$pulsar/lib/*"
+for program in GoldenFrames; do
+  javac -nowarn -cp "$cp" -d "$classes" "$here/$program.java"
+done
+java -cp "$classes:$cp" GoldenFrames > "$here/golden_frames.json"
+echo "wrote $here/golden_frames.json"
