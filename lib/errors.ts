@@ -40,7 +40,8 @@ export function describeError(err: unknown): string {
   let current: unknown = err;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     if (current instanceof Error) {
-      if (!parts.includes(current.message)) parts.push(current.message);
+      // A wrapper often quotes its cause already; say each thing once.
+      if (!parts.some((part) => part.includes(current.message))) parts.push(current.message);
       current = current.cause;
     } else {
       parts.push(String(current));

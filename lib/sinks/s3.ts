@@ -104,17 +104,22 @@ const PERMANENT_CODES: Record<string, string> = {
 /** Turns an SDK error into a one-line {@linkcode S3SinkError} that says whether to retry. */
 export function classifyS3Error(err: unknown, bucket: string, endpoint: string): S3SinkError {
   const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-  const code = e?.Code ?? e?.name ?? "Error";
   const status = e?.$metadata?.httpStatusCode;
+  const named = e?.Code ?? e?.name ?? "Error";
+  const code = named === "Unknown" && status !== undefined ? `HTTP ${status}` : named;
   const permanent = PERMANENT_CODES[code] ??
     (status === 404
       ? PERMANENT_CODES.NotFound
       : status === 403
       ? PERMANENT_CODES.AccessDenied
       : undefined);
+  // HEAD answers carry no body: the SDK then says only "UnknownError", which helps nobody.
+  const detail = err instanceof Error && err.message !== "UnknownError" && err.message !== code
+    ? err
+    : undefined;
   if (permanent) {
     return new S3SinkError(`bucket '${bucket}' at ${endpoint} ${permanent} [${code}]`, {
-      cause: err,
+      cause: detail,
       retriable: false,
     });
   }
@@ -123,7 +128,7 @@ export function classifyS3Error(err: unknown, bucket: string, endpoint: string):
   return new S3SinkError(
     `S3 request to ${endpoint} failed [${code}${status ? ` ${status}` : ""}]`,
     {
-      cause: err,
+      cause: detail,
       retriable: !clientError,
     },
   );
@@ -200,7 +205,9 @@ export class S3Store implements ObjectStore {
         return await attempt();
       } catch (err) {
         last = classifyS3Error(err, this.bucket, this.#endpoint);
-        if (!last.retriable) throw new S3SinkError(`${what}: ${last.message}`, { cause: err });
+        if (!last.retriable) {
+          throw new S3SinkError(`${what}: ${last.message}`, { cause: last.cause });
+        }
         if (n < this.#retry.maxAttempts) await sleep(backoff.next());
       }
     }

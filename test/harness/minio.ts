@@ -194,3 +194,55 @@ if (import.meta.main) {
     Deno.exit(0);
   });
 }
+
+/** One object as the independent client (boto3 + pyarrow) read it. */
+export interface InspectedObject {
+  key: string;
+  size: number;
+  /** A multipart upload's ETag ends in `-<parts>`. */
+  etag: string;
+  contentType?: string;
+  contentEncoding?: string;
+  /** Events decoded from the object. */
+  events: number;
+  /** Their `id` fields, in order. */
+  ids: (string | null)[];
+  /** The decoded events, when asked for. */
+  lines?: Record<string, unknown>[];
+}
+
+const INSPECT_SCRIPT = new URL("./s3_inspect.py", import.meta.url).pathname;
+
+async function inspect(server: S3Server, request: Record<string, unknown>): Promise<unknown> {
+  const child = new Deno.Command("python3", {
+    args: [INSPECT_SCRIPT],
+    env: s3Env(server),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
+  await writer.close();
+  const result = await child.output();
+  const decoder = new TextDecoder();
+  if (!result.success) {
+    throw new Error(`s3_inspect.py ${request.op} failed:\n${decoder.decode(result.stderr)}`);
+  }
+  return JSON.parse(decoder.decode(result.stdout));
+}
+
+/** Creates a bucket with boto3. */
+export async function createBucket(server: S3Server, bucket: string): Promise<void> {
+  await inspect(server, { op: "create-bucket", bucket });
+}
+
+/** Lists and decodes every object under `prefix` with boto3 and pyarrow, not with edgepipe. */
+export async function inspectObjects(
+  server: S3Server,
+  bucket: string,
+  prefix = "",
+  withEvents = false,
+): Promise<InspectedObject[]> {
+  return await inspect(server, { op: "objects", bucket, prefix, withEvents }) as InspectedObject[];
+}

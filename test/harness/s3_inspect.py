@@ -1,0 +1,83 @@
+"""Independent S3 client for edgepipe's tests: boto3 lists and reads objects, Python's gzip and
+pyarrow decode them. Reads a JSON request on stdin, prints a JSON answer on stdout.
+
+Requests:
+  {"op": "create-bucket", "bucket": "b"}
+  {"op": "objects", "bucket": "b", "prefix": "p/"}
+     -> [{"key", "size", "contentType", "contentEncoding", "events": <count>, "ids": [...]}]
+     NDJSON objects also list "lines" (the decoded events) when "withEvents" is true.
+"""
+import gzip
+import io
+import json
+import os
+import sys
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.config import Config
+
+
+def client():
+    return boto3.client(
+        "s3",
+        endpoint_url=os.environ["S3_ENDPOINT"],
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+    )
+
+
+def decode(key, body):
+    if key.endswith(".parquet"):
+        table = pq.read_table(io.BytesIO(body))
+        rows = table.to_pylist()
+        return [{**row, "value": json.loads(row["value"])} for row in rows]
+    if key.endswith(".ndjson.gz"):
+        body = gzip.decompress(body)
+    elif key.endswith(".ndjson.zst"):
+        body = pa.input_stream(pa.py_buffer(body), compression="zstd").read()
+    elif not key.endswith(".ndjson"):
+        raise ValueError(f"unknown object type: {key}")
+    return [json.loads(line) for line in body.decode("utf-8").splitlines() if line]
+
+
+def objects(request):
+    s3 = client()
+    out = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=request["bucket"], Prefix=request.get("prefix", "")):
+        for item in page.get("Contents", []):
+            got = s3.get_object(Bucket=request["bucket"], Key=item["Key"])
+            events = decode(item["Key"], got["Body"].read())
+            entry = {
+                "key": item["Key"],
+                "size": item["Size"],
+                "etag": item["ETag"].strip('"'),
+                "contentType": got.get("ContentType"),
+                "contentEncoding": got.get("ContentEncoding"),
+                "events": len(events),
+                "ids": [e.get("id") for e in events],
+            }
+            if request.get("withEvents"):
+                entry["lines"] = events
+            out.append(entry)
+    return out
+
+
+def main():
+    request = json.load(sys.stdin)
+    if request["op"] == "create-bucket":
+        client().create_bucket(Bucket=request["bucket"])
+        answer = {"ok": True}
+    elif request["op"] == "objects":
+        answer = objects(request)
+    else:
+        raise ValueError(f"unknown op {request['op']}")
+    json.dump(answer, sys.stdout, default=str)
+
+
+if __name__ == "__main__":
+    main()
