@@ -41,7 +41,8 @@ export function describeError(err: unknown): string {
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     if (current instanceof Error) {
       // A wrapper often quotes its cause already; say each thing once.
-      if (!parts.some((part) => part.includes(current.message))) parts.push(current.message);
+      const message = current.message;
+      if (!parts.some((part) => part.includes(message))) parts.push(message);
       current = current.cause;
     } else {
       parts.push(String(current));
