@@ -1,0 +1,48 @@
+/**
+ * `deno task test` runs through this: it starts the servers the integration tests need once (a
+ * Pulsar broker unless `PULSAR_SERVICE_URL` is set), runs the given command with their URLs in the
+ * environment, stops them, and exits with the command's exit code.
+ *
+ * Usage: deno run -A test/harness/with_servers.ts <command> [args…]
+ *
+ * @module
+ */
+import { startBroker } from "./pulsar.ts";
+
+const [command, ...args] = Deno.args;
+if (!command) {
+  console.error("usage: with_servers.ts <command> [args…]");
+  Deno.exit(2);
+}
+
+const env: Record<string, string> = {};
+const cleanups: (() => Promise<void>)[] = [];
+
+if (!Deno.env.get("PULSAR_SERVICE_URL")) {
+  const started = Date.now();
+  const broker = await startBroker();
+  cleanups.push(() => broker.stop());
+  env.PULSAR_SERVICE_URL = broker.serviceUrl;
+  env.PULSAR_ADMIN_URL = broker.adminUrl;
+  console.error(
+    `with_servers: Pulsar ${broker.serviceUrl} (admin ${broker.adminUrl}) ready in ${
+      ((Date.now() - started) / 1000).toFixed(1)
+    }s`,
+  );
+}
+
+const stopAll = async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => stopAll().finally(() => Deno.exit(130)));
+}
+
+let code = 1;
+try {
+  const child = new Deno.Command(command, { args, env, stdin: "inherit" }).spawn();
+  code = (await child.status).code;
+} finally {
+  await stopAll();
+}
+Deno.exit(code);
