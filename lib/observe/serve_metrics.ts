@@ -1,0 +1,62 @@
+/**
+ * Serves a command's metrics at `http://127.0.0.1:<port>/metrics` for Prometheus to scrape.
+ *
+ * @module
+ */
+import { EdgepipeError, UsageError } from "../errors.ts";
+import type { Metrics } from "./metrics.ts";
+
+/** The metrics port could not be opened. */
+export class MetricsServerError extends EdgepipeError {}
+
+/**
+ * Starts the endpoint on the loopback interface; returns a function that stops it.
+ * Port 0 picks a free port, reported through `onListen`.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "./metrics.ts";
+ * import { serveMetrics } from "./serve_metrics.ts";
+ * const metrics = new Metrics("replay");
+ * metrics.counter("events_out_total", "Events written").inc();
+ * let port = 0;
+ * const stop = serveMetrics(metrics, 0, (p) => (port = p));
+ * const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+ * await stop();
+ * console.assert(text.includes("edgepipe_events_out_total"));
+ * ```
+ */
+export function serveMetrics(
+  metrics: Metrics,
+  port: number,
+  onListen: (port: number) => void = () => {},
+): () => Promise<void> {
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: "127.0.0.1",
+      port,
+      onListen: ({ port }) => onListen(port),
+    }, (request) => {
+      const path = new URL(request.url).pathname;
+      if (path !== "/metrics" && path !== "/") return new Response("not found\n", { status: 404 });
+      return new Response(metrics.render(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+    });
+  } catch (cause) {
+    throw new MetricsServerError(`--metrics: cannot listen on 127.0.0.1:${port}`, { cause });
+  }
+  // A scrape endpoint must not keep a finished command alive.
+  server.unref();
+  return () => server.shutdown();
+}
+
+/** Parses the `--metrics <port>` value. */
+export function parseMetricsPort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new UsageError(`--metrics: expected a port number, got '${text}'`);
+  }
+  return port;
+}
