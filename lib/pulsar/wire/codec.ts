@@ -249,7 +249,7 @@ export function decodeMessage(
         r.skip(wireType);
         continue;
       }
-      decodeField(r, spec, field, obj);
+      decodeField(r, field, obj);
     }
   } finally {
     r.end = outerEnd;
@@ -283,7 +283,7 @@ function decodeScalar(r: ProtoReader, field: FieldSpec): unknown {
   }
 }
 
-function decodeField(r: ProtoReader, spec: MessageSpec, field: FieldSpec, obj: Obj): void {
+function decodeField(r: ProtoReader, field: FieldSpec, obj: Obj): void {
   let value: unknown;
   switch (field.kind) {
     case "double":
@@ -304,7 +304,13 @@ function decodeField(r: ProtoReader, spec: MessageSpec, field: FieldSpec, obj: O
         r.pos + len,
       );
       const map = (obj[field.name] ??= {}) as Obj;
-      map[entry.key as string] = entry.value;
+      // A key named "__proto__" must stay a plain entry, never replace the prototype.
+      Object.defineProperty(map, entry.key as string, {
+        value: entry.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       return;
     }
     default:
@@ -318,7 +324,6 @@ function decodeField(r: ProtoReader, spec: MessageSpec, field: FieldSpec, obj: O
   }
   if (field.repeated) ((obj[field.name] ??= []) as unknown[]).push(value);
   else obj[field.name] = value;
-  void spec;
 }
 
 /** `KeyValue { required string key = 1; required string value = 2; }` */

@@ -26,7 +26,6 @@ export type Long = number | bigint;
 /** Wire types used by Pulsar's messages. */
 export const WIRE = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 } as const;
 
-const TWO_32 = 4294967296;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const utf8 = new TextEncoder();
@@ -84,10 +83,10 @@ export class ProtoWriter {
 
   /** Unsigned varint of a non-negative safe integer; negative numbers as 10-byte int64. */
   varint(value: number): void {
-    if (value >= 0 && value < TWO_32) {
+    if (value >>> 0 === value) {
       this.ensure(5);
       const buf = this.buf;
-      let v = value >>> 0;
+      let v = value;
       while (v > 0x7f) {
         buf[this.pos++] = (v & 0x7f) | 0x80;
         v >>>= 7;
