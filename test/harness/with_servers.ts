@@ -1,6 +1,7 @@
 /**
  * `deno task test` runs through this: it starts the servers the integration tests need once (a
- * Pulsar broker unless `PULSAR_SERVICE_URL` is set), runs the given command with their URLs in the
+ * Pulsar broker unless `PULSAR_SERVICE_URL` is set, a MinIO S3 server unless `S3_ENDPOINT` is
+ * set), runs the given command with their URLs in the
  * environment, stops them, and exits with the command's exit code.
  *
  * Usage: deno run -A test/harness/with_servers.ts <command> [args…]
@@ -8,6 +9,7 @@
  * @module
  */
 import { startBroker } from "./pulsar.ts";
+import { s3Env, startMinio } from "./minio.ts";
 
 const [command, ...args] = Deno.args;
 if (!command) {
@@ -29,6 +31,13 @@ if (!Deno.env.get("PULSAR_SERVICE_URL")) {
       ((Date.now() - started) / 1000).toFixed(1)
     }s`,
   );
+}
+
+if (!Deno.env.get("S3_ENDPOINT")) {
+  const minio = await startMinio();
+  cleanups.push(() => minio.stop());
+  Object.assign(env, s3Env(minio));
+  console.error(`with_servers: MinIO ${minio.endpoint} ready`);
 }
 
 const stopAll = async () => {
