@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   score: { summary: "Score events with an ONNX model", load: () => import("./score.ts") },
   models: { summary: "Inspect and check ONNX models", load: () => import("./models.ts") },
   sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
+  route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
   replay: { summary: "Replay data files as envelopes", load: () => import("./replay.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",

@@ -1,0 +1,123 @@
+/**
+ * `edgepipe route --to '<CEL>=<destination>' … [--default <destination>]`: the terminal stage that
+ * sends each event where its attributes say, and acknowledges it once it arrived there.
+ *
+ * @module
+ */
+import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
+import { deliverAll } from "../lib/delivery/terminal.ts";
+import { UsageError } from "../lib/errors.ts";
+import { compileForCli } from "../lib/expr/cli.ts";
+import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
+import { openSink, parseSinkSpec } from "../lib/sinks/open_sink.ts";
+import type { Sink } from "../lib/sinks/types.ts";
+import { type Route, RoutingSink } from "../lib/stages/route.ts";
+import { parseRouteRule } from "../lib/stages/route_rule.ts";
+import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
+import { stdinItems } from "./_stage_runner.ts";
+
+const help = `edgepipe route — send each event to the destination its attributes select
+
+Usage: edgepipe route --to '<CEL condition>=<destination>' [--to …] [--default <destination>]
+
+Rules are tried in order; an event goes to the first whose condition is true (with --fan-out:
+to every one), else to --default. The condition sees the envelope as 'event'. An event is
+acknowledged at its source once every destination it went to has delivered it.
+
+Destinations:
+  stdout | -                       NDJSON on stdout
+  s3://bucket/prefix/              batched objects (prefix templates and ?format=… as in 'sink s3';
+                                   S3 settings from the AWS_* environment variables)
+  file:dir/prefix/                 rolling files (as in 'sink file')
+  persistent://tenant/ns/topic     a Pulsar topic (when the Pulsar sink is available)
+
+Options:
+  --to RULE           '<CEL>=<destination>'; repeatable
+  --default DEST      destination for events no rule matches (without it they follow --on-error)
+  --fan-out           send to every matching destination, not only the first
+  --on-error P        fail (default) | skip | dead-letter=<file|s3://…|file:dir|topic> for events
+                      whose condition fails (missing field), that match nothing, or bad lines
+  --max-in-flight N   events accepted but not yet delivered (default 50000)
+  --max-line-bytes N  longest accepted input line (default 16 MiB)
+
+Examples:
+  edgepipe consume persistent://public/default/payments -s router \\
+    | edgepipe route --to 'event.value.amount > 1000.0=s3://audit/big/date=%Y-%m-%d/' \\
+                     --to 'event.value.country != "US"=file:out/foreign/' --default stdout`;
+
+/** The `route` command. */
+export const command: Command = {
+  name: "route",
+  summary: "Send events to different sinks by CEL conditions",
+  help,
+  async run(args) {
+    const { values, positionals } = parseFlags("route", args, {
+      to: { type: "string", multiple: true, default: [] },
+      default: { type: "string" },
+      "fan-out": { type: "boolean", default: false },
+      "on-error": { type: "string", default: "fail" },
+      "max-in-flight": { type: "string", default: "50000" },
+      "max-line-bytes": { type: "string" },
+    }, false);
+    void positionals;
+    if (values.to.length === 0) throw new UsageError("route: give at least one --to rule");
+    const onError: ErrorPolicy = parseErrorPolicy(values["on-error"]);
+    const maxInFlight = parsePositiveInt(values["max-in-flight"], "--max-in-flight");
+    const maxLineBytes = values["max-line-bytes"] === undefined
+      ? undefined
+      : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
+    // Check everything before opening any connection.
+    const rules = values.to.map(parseRouteRule).map((rule) => ({
+      when: compileForCli(rule.condition),
+      spec: parseSinkSpec(rule.destination),
+      destination: rule.destination,
+    }));
+    const fallbackSpec = values.default === undefined ? undefined : parseSinkSpec(values.default);
+
+    const opened = new Map<string, Sink>();
+    const open = async (text: string, spec: ReturnType<typeof parseSinkSpec>) => {
+      let sink = opened.get(text);
+      if (!sink) {
+        sink = await openSink(spec);
+        opened.set(text, sink);
+      }
+      return sink;
+    };
+    let router: RoutingSink | undefined;
+    let deadLetters;
+    let failed = false;
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    try {
+      const routes: Route[] = [];
+      for (const rule of rules) {
+        routes.push({ when: rule.when, sink: await open(rule.destination, rule.spec) });
+      }
+      const fallback = fallbackSpec ? await open(values.default!, fallbackSpec) : undefined;
+      router = new RoutingSink(routes, { fallback, fanOut: values["fan-out"] });
+      deadLetters = onError.kind === "dead-letter"
+        ? await openDeadLetterSink(onError.target)
+        : undefined;
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      const report = await deliverAll(
+        stdinItems({ name: "route", onError, maxLineBytes }, deadLetters),
+        router,
+        { stage: "route", onError, deadLetters, maxInFlight, signal: stop.signal },
+      );
+      return report.interrupted ? EXIT.interrupted : EXIT.ok;
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+      const closing = router ? [router.close()] : [...opened.values()].map((s) => s.close());
+      if (deadLetters) closing.push(deadLetters.close());
+      const results = await Promise.allSettled(closing);
+      const closeError = results.find((r) => r.status === "rejected");
+      // After a failure the first error already said why; closing must not replace it.
+      if (closeError && !failed) throw (closeError as PromiseRejectedResult).reason;
+    }
+  },
+};
