@@ -86,6 +86,8 @@ export const command: Command = {
     let router: RoutingSink | undefined;
     let deadLetters;
     let failed = false;
+    let closeError: unknown;
+    let code: number;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     try {
@@ -105,7 +107,7 @@ export const command: Command = {
         router,
         { stage: "route", onError, deadLetters, maxInFlight, signal: stop.signal },
       );
-      return report.interrupted ? EXIT.interrupted : EXIT.ok;
+      code = report.interrupted ? EXIT.interrupted : EXIT.ok;
     } catch (err) {
       failed = true;
       throw err;
@@ -115,9 +117,11 @@ export const command: Command = {
       const closing = router ? [router.close()] : [...opened.values()].map((s) => s.close());
       if (deadLetters) closing.push(deadLetters.close());
       const results = await Promise.allSettled(closing);
-      const closeError = results.find((r) => r.status === "rejected");
+      const rejected = results.find((r) => r.status === "rejected");
       // After a failure the first error already said why; closing must not replace it.
-      if (closeError && !failed) throw (closeError as PromiseRejectedResult).reason;
+      if (rejected && !failed) closeError = (rejected as PromiseRejectedResult).reason;
     }
+    if (closeError !== undefined) throw closeError;
+    return code;
   },
 };
