@@ -13,6 +13,7 @@ import { type Command, EXIT } from "./_command.ts";
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   filter: { summary: "Keep events matching a CEL expression", load: () => import("./filter.ts") },
   map: { summary: "Rewrite events with a CEL expression", load: () => import("./map.ts") },
+  window: { summary: "Keyed event-time windows, checkpoints", load: () => import("./window.ts") },
   score: { summary: "Score events with an ONNX model", load: () => import("./score.ts") },
   models: { summary: "Inspect and check ONNX models", load: () => import("./models.ts") },
   sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },

@@ -1,0 +1,230 @@
+/**
+ * `edgepipe window`: keyed event-time windows with aggregations, late-event side output and
+ * file-backed checkpoints.
+ *
+ * @module
+ */
+import { parseErrorPolicy } from "../lib/dead_letter.ts";
+import { UsageError } from "../lib/errors.ts";
+import { type ByteSink, LineWriter } from "../lib/ndjson.ts";
+import type { WindowShape } from "../lib/stages/window/assign.ts";
+import {
+  type LatePolicy,
+  openWindowCheckpoints,
+  window,
+  type WindowCheckpointing,
+  type WindowOptions,
+} from "../lib/stages/window/window.ts";
+import { CheckpointError } from "../lib/checkpoint/store.ts";
+import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
+import { openDeadLetters, runStage } from "./_stage_runner.ts";
+
+const help = `edgepipe window — keyed event-time windows with aggregations and checkpoints
+
+Usage: edgepipe window --key <field|CEL> <shape> [--agg '<list>'] [options]
+
+Shapes (one of):
+  --tumbling D             fixed windows of D (5m, 1h), aligned to the epoch (+ --offset D)
+  --sliding D --every S    windows of D starting every S
+  --session GAP            per-key sessions that close after GAP without events
+  --count N                per-key windows of N events (arrival order)
+
+Aggregations (--agg, default 'count()'): count(), count(x), sum(x), avg(x), min(x), max(x),
+pNN(x) (exact quantile, e.g. p95), distinct(x), first(x), last(x), each optionally 'as name'.
+x is a dotted path (value.delay; a path not found on the envelope is looked up under value) or a
+CEL expression. Default result names: count, avg_value_delay, p95_value_delay, …
+
+Event time: --time <path> (default eventTime, falling back to publishTime); epoch milliseconds or
+ISO-8601 (no offset = UTC). Watermark = highest event time seen - --out-of-orderness. A window
+[start, end) is emitted when the watermark reaches end-1, as
+  {"key":"SFO","window":{"start":…,"end":…},"value":{…},"eventTime":end-1,"timing":"on_time"}
+At end of input every open window is emitted. Same input, same output, byte for byte.
+
+Options:
+  --time PATH               event-time field (default eventTime, then publishTime)
+  --out-of-orderness D      how far behind the highest time events may arrive (default 0)
+  --allowed-lateness D      keep windows D longer; later events re-emit them (timing "late")
+  --late P                  events beyond that: emit (default; sent on with "late": true) or
+                            dead-letter=<file>
+  --early-every N           also emit a window's result every N events (timing "early")
+  --idle-key-ttl D          flush a key's count window after D of event time without events
+  --checkpoint-dir DIR      checkpoint the state there and resume from it on start
+  --checkpoint-interval D   time between checkpoints (default 1s)
+  --output FILE             write results to FILE instead of stdout; with --checkpoint-dir a
+                            restart truncates FILE to the checkpoint, so a replay restarted after
+                            a crash produces exactly the output of an uninterrupted run
+  --on-error P              fail (default) | skip | dead-letter=<file>, for events without key,
+                            time or with a bad value, and for unparseable lines
+  --max-line-bytes N        longest accepted input line (default 16 MiB)
+
+Examples:
+  edgepipe window --key origin --tumbling 1h --time value.date \\
+    --agg 'count(), avg(value.delay), p95(value.delay)' --out-of-orderness 10m
+  edgepipe window --key value.user --session 30m --agg 'count(), sum(value.amount)' \\
+    --checkpoint-dir /var/lib/edgepipe/sessions`;
+
+function shapeOf(values: Record<string, string | undefined>): WindowShape {
+  const given = ["tumbling", "sliding", "session", "count"].filter((k) => values[k] !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError(
+      "window: give exactly one of --tumbling, --sliding (with --every), --session, --count",
+    );
+  }
+  const offset = values.offset === undefined ? 0 : parseDuration(values.offset, "--offset");
+  const positive = (text: string, flag: string) => {
+    const ms = parseDuration(text, flag);
+    if (ms <= 0) throw new UsageError(`${flag}: must be more than 0`);
+    return ms;
+  };
+  switch (given[0]) {
+    case "tumbling":
+      return { kind: "tumbling", size: positive(values.tumbling!, "--tumbling"), offset };
+    case "sliding": {
+      if (values.every === undefined) throw new UsageError("window: --sliding needs --every");
+      const size = positive(values.sliding!, "--sliding");
+      const slide = positive(values.every, "--every");
+      if (slide > size) throw new UsageError("window: --every must not exceed --sliding");
+      return { kind: "sliding", size, slide, offset };
+    }
+    case "session":
+      return { kind: "session", gap: positive(values.session!, "--session") };
+    default:
+      return { kind: "count", size: parsePositiveInt(values.count!, "--count") };
+  }
+}
+
+function parseLate(text: string): { kind: "emit" } | { kind: "dead-letter"; target: string } {
+  if (text === "emit") return { kind: "emit" };
+  const match = /^dead-letter=(.+)$/.exec(text);
+  if (match) return { kind: "dead-letter", target: match[1] };
+  throw new UsageError(`--late must be emit or dead-letter=<file>, got '${text}'`);
+}
+
+/** Counts the bytes that reach a sink, for checkpointed output positions. */
+class CountingSink implements ByteSink {
+  bytes: number;
+  #inner: ByteSink;
+  constructor(inner: ByteSink, start = 0) {
+    this.#inner = inner;
+    this.bytes = start;
+  }
+  async write(bytes: Uint8Array): Promise<number> {
+    const n = await this.#inner.write(bytes);
+    this.bytes += n;
+    return n;
+  }
+}
+
+/** The `window` command. */
+export const command: Command = {
+  name: "window",
+  summary: "Keyed event-time windows with checkpoints",
+  help,
+  async run(args) {
+    const { values, positionals } = parseFlags("window", args, {
+      key: { type: "string" },
+      tumbling: { type: "string" },
+      sliding: { type: "string" },
+      every: { type: "string" },
+      session: { type: "string" },
+      count: { type: "string" },
+      offset: { type: "string" },
+      agg: { type: "string", default: "count()" },
+      time: { type: "string" },
+      "out-of-orderness": { type: "string", default: "0" },
+      "allowed-lateness": { type: "string", default: "0" },
+      late: { type: "string", default: "emit" },
+      "early-every": { type: "string" },
+      "idle-key-ttl": { type: "string" },
+      "checkpoint-dir": { type: "string" },
+      "checkpoint-interval": { type: "string", default: "1s" },
+      output: { type: "string" },
+      "on-error": { type: "string", default: "fail" },
+      "max-line-bytes": { type: "string" },
+    }, false);
+    if (positionals.length > 0) throw new UsageError(`window: unexpected '${positionals[0]}'`);
+    if (values.key === undefined) throw new UsageError("window: --key <field|CEL> is required");
+    const onError = parseErrorPolicy(values["on-error"]!);
+    const latePolicy = parseLate(values.late!);
+    const options: WindowOptions = {
+      key: values.key,
+      shape: shapeOf(values),
+      aggregates: values.agg!,
+      time: values.time,
+      outOfOrderness: parseDuration(values["out-of-orderness"]!, "--out-of-orderness"),
+      allowedLateness: parseDuration(values["allowed-lateness"]!, "--allowed-lateness"),
+      earlyEvery: values["early-every"] === undefined
+        ? 0
+        : parsePositiveInt(values["early-every"], "--early-every"),
+      idleKeyTtl: values["idle-key-ttl"] === undefined
+        ? 0
+        : parseDuration(values["idle-key-ttl"], "--idle-key-ttl"),
+      onError,
+    };
+    const intervalMs = parseDuration(values["checkpoint-interval"]!, "--checkpoint-interval");
+    if (intervalMs <= 0) throw new UsageError("--checkpoint-interval: must be more than 0");
+    // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
+    window(options);
+
+    let checkpoint: WindowCheckpointing | undefined;
+    let outputPosition = 0;
+    if (values["checkpoint-dir"] !== undefined) {
+      const opened = await openWindowCheckpoints(values["checkpoint-dir"], options);
+      checkpoint = { store: opened.store, restored: opened.restored, intervalMs };
+      outputPosition = opened.outputPosition;
+    }
+
+    let file: Deno.FsFile | undefined;
+    let sink: CountingSink;
+    if (values.output !== undefined) {
+      file = await Deno.open(values.output, { read: true, write: true, create: true });
+      const size = (await file.stat()).size;
+      if (checkpoint?.restored && size < outputPosition) {
+        file.close();
+        throw new CheckpointError(
+          `${values.output} has ${size} bytes but the checkpoint wrote ${outputPosition}: ` +
+            `it is not the output this checkpoint belongs to (restore it, or start over by ` +
+            `moving ${values["checkpoint-dir"]} away)`,
+        );
+      }
+      const start = checkpoint?.restored ? outputPosition : 0;
+      await file.truncate(start);
+      await file.seek(start, Deno.SeekMode.Start);
+      sink = new CountingSink(file, start);
+    } else {
+      sink = new CountingSink(Deno.stdout);
+    }
+    const output = new LineWriter(sink);
+    if (checkpoint) {
+      checkpoint.syncOutput = async () => {
+        await output.flush();
+        await file?.sync();
+        return sink.bytes;
+      };
+    }
+
+    const deadLetters = openDeadLetters(onError);
+    const lateSink = latePolicy.kind === "dead-letter"
+      ? openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
+      : undefined;
+    const late: LatePolicy = lateSink ? { kind: "dead-letter", sink: lateSink } : { kind: "emit" };
+    try {
+      return await runStage(window({ ...options, deadLetters, late, checkpoint }), {
+        name: "window",
+        onError,
+        output,
+        maxLineBytes: values["max-line-bytes"] === undefined
+          ? undefined
+          : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
+      });
+    } finally {
+      await deadLetters?.close();
+      await lateSink?.close();
+      if (file) {
+        await output.flush().catch(() => {});
+        await file.sync().catch(() => {});
+        file.close();
+      }
+    }
+  },
+};

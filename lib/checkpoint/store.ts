@@ -1,0 +1,150 @@
+/**
+ * A directory of checkpoint generations (`checkpoint-000000000042.ckpt`). Each write goes to a
+ * temp file, is fsynced, renamed into place and the directory fsynced, so a file either exists
+ * whole or not at all; the previous generation is kept so that a torn or corrupt newest file
+ * falls back to it with a warning.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { EdgepipeError } from "../errors.ts";
+import { type CheckpointData, decodeCheckpoint, encodeCheckpoint } from "./format.ts";
+
+/** Checkpointing cannot go on: unwritable directory, or no valid checkpoint to restore. */
+export class CheckpointError extends EdgepipeError {}
+
+const NAME = /^checkpoint-(\d{12})\.ckpt$/;
+
+function fileName(generation: number): string {
+  return `checkpoint-${String(generation).padStart(12, "0")}.ckpt`;
+}
+
+/** A restored checkpoint. */
+export interface Restored extends CheckpointData {
+  generation: number;
+  path: string;
+}
+
+/** Generations of one stage's checkpoints in one directory. */
+export class CheckpointStore {
+  readonly dir: string;
+  readonly kind: string;
+  #generation = 0;
+  #warn: (message: string) => void;
+
+  private constructor(dir: string, kind: string, warn: (message: string) => void) {
+    this.dir = dir;
+    this.kind = kind;
+    this.#warn = warn;
+  }
+
+  /**
+   * Opens (creating it if needed) a checkpoint directory and proves it writable.
+   *
+   * @example
+   * ```ts
+   * import { CheckpointStore } from "./store.ts";
+   * const store = await CheckpointStore.open(await Deno.makeTempDir(), "demo");
+   * await store.write({ json: { kind: "demo", n: 1 }, columns: [] });
+   * console.assert((await store.restore())?.json.n === 1);
+   * ```
+   */
+  static async open(
+    dir: string,
+    kind: string,
+    warn: (message: string) => void = (m) => console.error(m),
+  ): Promise<CheckpointStore> {
+    const probe = join(dir, `.probe-${Deno.pid}`);
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeFile(probe, new Uint8Array(1));
+      await Deno.remove(probe);
+      for await (const entry of Deno.readDir(dir)) {
+        // Temp files of writes that a crash interrupted: never renamed, never valid.
+        if (entry.name.startsWith(".checkpoint-") && entry.name.includes(".tmp-")) {
+          await Deno.remove(join(dir, entry.name)).catch(() => {});
+        }
+      }
+    } catch (cause) {
+      throw new CheckpointError(
+        `checkpoint directory ${dir} is not writable (${(cause as Error).message}); ` +
+          `fix its permissions or choose another --checkpoint-dir`,
+        { cause },
+      );
+    }
+    return new CheckpointStore(dir, kind, warn);
+  }
+
+  async #generations(): Promise<number[]> {
+    const found: number[] = [];
+    for await (const entry of Deno.readDir(this.dir)) {
+      const match = NAME.exec(entry.name);
+      if (match && entry.isFile) found.push(Number(match[1]));
+    }
+    return found.sort((a, b) => b - a);
+  }
+
+  /**
+   * Loads the newest valid checkpoint, or `undefined` when the directory holds none. A newer
+   * file that is truncated, corrupt or foreign is skipped with a one-line warning; when files
+   * exist but none is valid, throws {@linkcode CheckpointError} saying how to start over.
+   * `accept` may reject a decoded checkpoint (e.g. one written with other settings) by throwing.
+   */
+  async restore(accept?: (data: CheckpointData) => void): Promise<Restored | undefined> {
+    const generations = await this.#generations();
+    const problems: string[] = [];
+    for (const generation of generations) {
+      const path = join(this.dir, fileName(generation));
+      try {
+        const data = decodeCheckpoint(await Deno.readFile(path), this.kind);
+        accept?.(data);
+        for (const problem of problems) {
+          this.#warn(`edgepipe: warning: skipped checkpoint ${problem}; restored ${path}`);
+        }
+        this.#generation = generation;
+        return { ...data, generation, path };
+      } catch (cause) {
+        problems.push(`${path}: ${(cause as Error).message}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new CheckpointError(
+        `no valid checkpoint in ${this.dir} (${problems.join("; ")}); ` +
+          `to start from scratch, move that directory away (the state it held is lost)`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Writes the next generation durably and removes generations older than the previous one. */
+  async write(data: CheckpointData): Promise<number> {
+    const generation = this.#generation + 1;
+    const path = join(this.dir, fileName(generation));
+    const temp = join(this.dir, `.${fileName(generation)}.tmp-${Deno.pid}`);
+    const bytes = encodeCheckpoint(data);
+    try {
+      const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+      try {
+        let offset = 0;
+        while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, path);
+      const dir = await Deno.open(this.dir);
+      try {
+        await dir.sync();
+      } finally {
+        dir.close();
+      }
+    } catch (cause) {
+      throw new CheckpointError(`cannot write checkpoint ${path}`, { cause });
+    }
+    this.#generation = generation;
+    for (const old of await this.#generations()) {
+      if (old < generation - 1) await Deno.remove(join(this.dir, fileName(old))).catch(() => {});
+    }
+    return generation;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Window state ⇄ checkpoint: one row per window, stored column by column. Numbers (start, end,
+ * count, flags and numeric accumulator slots) are float64 columns; keys and list-valued slots
+ * (quantile samples, distinct sets, first/last values) are JSON arrays. Rows keep the order of
+ * the live state, so a restored operator behaves exactly as the one that was saved.
+ *
+ * @module
+ */
+import type { CheckpointData } from "../../checkpoint/format.ts";
+import { CheckpointFormatError } from "../../checkpoint/format.ts";
+import type { Win, WindowOperator } from "./operator.ts";
+
+/** Where the stage was when the snapshot was taken. */
+export interface StageProgress {
+  /** Input items consumed (events and control records). */
+  inputCount: number;
+  /** Output position reported by the output (bytes of a file, or items emitted). */
+  outputPosition: number;
+  /** Ids absorbed since the previous checkpoint: acknowledged once this one is durable. */
+  pendingAcks: string[];
+}
+
+/** The checkpoint kind of window stages. */
+export const WINDOW_KIND = "edgepipe.window";
+
+const FIXED_COLUMNS = 5; // start, end, n, fired, early
+
+/**
+ * Captures the operator's state and the stage's progress. `config` identifies the settings; a
+ * checkpoint is only restored under the same settings.
+ */
+export function snapshotWindows(
+  op: WindowOperator,
+  progress: StageProgress,
+  config: string,
+): CheckpointData {
+  const count = op.windowCount;
+  const types = op.spec.slotTypes;
+  const keys: string[] = new Array(count);
+  const numeric: Float64Array[] = [];
+  for (let i = 0; i < FIXED_COLUMNS; i++) numeric.push(new Float64Array(count));
+  const slotColumns: (Float64Array | unknown[])[] = types.map((t) =>
+    t === "num" ? new Float64Array(count) : new Array(count)
+  );
+  let row = 0;
+  for (const wins of op.byKey.values()) {
+    for (const w of wins) {
+      keys[row] = w.key;
+      numeric[0][row] = w.start;
+      numeric[1][row] = w.end;
+      numeric[2][row] = w.n;
+      numeric[3][row] = w.fired ? 1 : 0;
+      numeric[4][row] = w.early;
+      for (let s = 0; s < types.length; s++) {
+        const v = w.slots[s];
+        if (types[s] === "num") (slotColumns[s] as Float64Array)[row] = v as number;
+        else (slotColumns[s] as unknown[])[row] = v instanceof Set ? [...v] : v;
+      }
+      row++;
+    }
+  }
+  return {
+    json: {
+      kind: WINDOW_KIND,
+      config,
+      watermark: Number.isFinite(op.watermark) ? op.watermark : null,
+      maxTime: Number.isFinite(op.maxTime) ? op.maxTime : null,
+      ...progress,
+      windows: count,
+      keys,
+      jsonSlots: slotColumns.filter((c) => !(c instanceof Float64Array)),
+    },
+    columns: [...numeric, ...slotColumns.filter((c) => c instanceof Float64Array)],
+  };
+}
+
+/** Throws unless `data` was written with the same `config`. */
+export function checkConfig(data: CheckpointData, config: string): void {
+  if (data.json.config !== config) {
+    throw new CheckpointFormatError(
+      `written with other window settings (${data.json.config}), now ${config}`,
+    );
+  }
+}
+
+/** Loads a snapshot into a fresh operator and returns the stage's progress. */
+export function restoreWindows(op: WindowOperator, data: CheckpointData): StageProgress {
+  const json = data.json as unknown as StageProgress & {
+    watermark: number | null;
+    maxTime: number | null;
+    windows: number;
+    keys: string[];
+    jsonSlots: unknown[][];
+  };
+  const types = op.spec.slotTypes;
+  const [start, end, n, fired, early] = data.columns;
+  const numericSlots = data.columns.slice(FIXED_COLUMNS);
+  const distinct = new Set(
+    op.spec.aggregates.filter((a) => a.kind === "distinct" && a.read).map((a) => a.slot),
+  );
+  if (json.keys.length !== json.windows || start.length !== json.windows) {
+    throw new CheckpointFormatError("window rows do not match");
+  }
+  op.watermark = json.watermark ?? -Infinity;
+  op.maxTime = json.maxTime ?? -Infinity;
+  for (let row = 0; row < json.windows; row++) {
+    const slots = new Array<unknown>(types.length);
+    let num = 0;
+    let other = 0;
+    for (let s = 0; s < types.length; s++) {
+      if (types[s] === "num") slots[s] = numericSlots[num++][row];
+      else {
+        const v = json.jsonSlots[other++][row];
+        slots[s] = distinct.has(s) ? new Set(v as unknown[]) : v;
+      }
+    }
+    const win: Win = {
+      key: json.keys[row],
+      start: start[row],
+      end: end[row],
+      n: n[row],
+      slots,
+      fired: fired[row] === 1,
+      dead: false,
+      early: early[row],
+    };
+    op.restoreWindow(win);
+  }
+  return {
+    inputCount: json.inputCount,
+    outputPosition: json.outputPosition,
+    pendingAcks: json.pendingAcks,
+  };
+}
