@@ -177,13 +177,14 @@ export class WindowOperator {
 
   #session(key: string, t: number, id: string | undefined): "absorbed" | "late" {
     const gap = (this.shape as { gap: number }).gap;
+    // Sessions whose bounds touch merge (as in Flink): events at most `gap` apart share one.
     let start = t;
     let end = t + gap;
     const wins = this.byKey.get(key);
     let overlapping = 0;
     if (wins !== undefined) {
       for (const w of wins) {
-        if (w.start < t + gap && t < w.end) {
+        if (w.start <= t + gap && t <= w.end) {
           overlapping++;
           if (w.start < start) start = w.start;
           if (w.end > end) end = w.end;
@@ -202,7 +203,7 @@ export class WindowOperator {
     let anyFired = false;
     const kept: Win[] = [];
     for (const w of wins) {
-      if (!(w.start < t + gap && t < w.end)) {
+      if (!(w.start <= t + gap && t <= w.end)) {
         kept.push(w);
         continue;
       }
