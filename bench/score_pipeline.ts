@@ -1,0 +1,233 @@
+/**
+ * Whole-pipeline benchmark of the score stage, every row measured side by side in one run:
+ *
+ *   deno run --allow-read --allow-write --allow-ffi --allow-env --allow-run \
+ *     bench/score_pipeline.ts [events=300000]
+ *
+ * Per model (events/s, and the ratio against raw `session.run` on the same prepared tensors at
+ * batch 256, the baseline):
+ * - raw session.run in this thread, tensors encoded beforehand,
+ * - the `score` library stage over parsed events in memory (encode + worker + attach, no I/O),
+ * - the `edgepipe score` command over an NDJSON file (parse + score + serialise), with peak RSS,
+ * - the same NDJSON read and written without scoring (bench/score_passthrough.ts): the I/O floor.
+ * Then the added latency of `score` at --max-delay 5 on a paced source, and how long the event
+ * loop stalls while batches are scored by session.run on the main thread versus in the Worker.
+ */
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import type { Envelope, Item } from "../lib/envelope.ts";
+import { type LoadedModel, loadModel } from "../lib/score/load_model.ts";
+import { OnnxWorker } from "../lib/score/onnx_worker.ts";
+import { score } from "../lib/score/score.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const total = Number(Deno.args[0] ?? 300_000);
+const BATCH = 256;
+
+/** Real events from a model's sample or fixture, repeated with fresh ids up to `n`. */
+async function events(model: string, n: number): Promise<Envelope[]> {
+  const flights = model === "flight-delay";
+  const text = await Deno.readTextFile(
+    join(root, "models", model, flights ? "sample.ndjson" : "fixture.ndjson"),
+  );
+  const base = text.trim().split("\n").map((line) => {
+    const parsed = JSON.parse(line);
+    return (flights ? parsed : parsed.event) as Envelope;
+  });
+  return Array.from({ length: n }, (_, i) => ({ ...base[i % base.length], id: `e${i}` }));
+}
+
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+  };
+}
+
+function tensors(model: LoadedModel, input: Envelope[], rows: number): ort.Tensor[] {
+  const out: ort.Tensor[] = [];
+  for (let start = 0; start < input.length; start += rows) {
+    const data = new Float32Array(rows * model.columns);
+    for (let i = start; i < Math.min(start + rows, input.length); i++) {
+      model.encode(input[i], data, (i - start) * model.columns, { position: i + 1 });
+    }
+    out.push(new ort.Tensor("float32", data, [rows, model.columns]));
+  }
+  return out;
+}
+
+async function rawSessionRun(model: LoadedModel, input: Envelope[]): Promise<number> {
+  const session = await ort.InferenceSession.create(model.modelPath, sessionOptions());
+  const batches = tensors(model, input, BATCH);
+  const feeds = (t: ort.Tensor) => ({ [model.spec.input.name]: t });
+  const names = model.spec.outputs.map((o) => o.name);
+  await session.run(feeds(batches[0]), names); // warm-up
+  const t0 = performance.now();
+  for (const batch of batches) await session.run(feeds(batch), names);
+  const seconds = (performance.now() - t0) / 1000;
+  await session.release();
+  return input.length / seconds;
+}
+
+async function libraryStage(model: LoadedModel, input: Envelope[]): Promise<number> {
+  async function* source(): AsyncGenerator<Item> {
+    yield* input;
+  }
+  const t0 = performance.now();
+  let n = 0;
+  for await (const _ of score(source(), { model, batchSize: BATCH })) n++;
+  const seconds = (performance.now() - t0) / 1000;
+  if (n !== input.length) throw new Error(`scored ${n} of ${input.length}`);
+  return n / seconds;
+}
+
+/** Runs a shell command with /usr/bin/time in place of TIME; seconds and peak RSS in KiB. */
+async function timed(command: string): Promise<{ seconds: number; rssKiB: number }> {
+  const rssFile = await Deno.makeTempFile();
+  const t0 = performance.now();
+  const out = await new Deno.Command("bash", {
+    args: ["-c", command.replace("TIME", `/usr/bin/time -f %M -o ${rssFile}`)],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - t0) / 1000;
+  if (!out.success) throw new Error(`${command}: ${new TextDecoder().decode(out.stderr)}`);
+  const rssKiB = Number((await Deno.readTextFile(rssFile)).trim().split("\n").pop());
+  await Deno.remove(rssFile);
+  return { seconds, rssKiB };
+}
+
+async function pacedLatency(model: LoadedModel, input: Envelope[], perSecond: number) {
+  const sentAt = new Map<string, number>();
+  async function* paced(): AsyncGenerator<Item> {
+    const start = performance.now();
+    for (let i = 0; i < input.length; i++) {
+      const wait = start + (i * 1000) / perSecond - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      sentAt.set(input[i].id!, performance.now());
+      yield input[i];
+    }
+  }
+  const added: number[] = [];
+  for await (const item of score(paced(), { model, batchSize: BATCH, maxDelayMs: 5 })) {
+    added.push(performance.now() - sentAt.get((item as Envelope).id!)!);
+  }
+  added.sort((a, b) => a - b);
+  const at = (q: number) => added[Math.min(added.length - 1, Math.floor(q * added.length))];
+  return { p50: at(0.5), p99: at(0.99), max: added[added.length - 1] };
+}
+
+/** Longest gap between 1 ms ticks while `work` runs. */
+async function worstStall(work: () => Promise<void>): Promise<number> {
+  let worst = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 1);
+  await work();
+  clearInterval(ticker);
+  return worst;
+}
+
+async function stalls(model: LoadedModel, input: Envelope[]) {
+  const rows = 4096;
+  const batches = tensors(model, input.slice(0, rows * 20), rows);
+  const names = model.spec.outputs.map((o) => o.name);
+  const session = await ort.InferenceSession.create(model.modelPath, sessionOptions());
+  await session.run({ [model.spec.input.name]: batches[0] }, names);
+  const inline = await worstStall(async () => {
+    for (const b of batches) await session.run({ [model.spec.input.name]: b }, names);
+  });
+  await session.release();
+  const worker = await OnnxWorker.start({
+    modelPath: model.modelPath,
+    inputName: model.spec.input.name,
+    outputNames: names,
+    batchSize: rows,
+    columns: model.columns,
+    threads: 1,
+  });
+  const inWorker = await worstStall(async () => {
+    for (const b of batches) await worker.run((b.data as Float32Array).slice());
+  });
+  worker.close();
+  return { rows, inline, inWorker };
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+const rows: string[][] = [];
+const notes: string[] = [];
+for (const name of ["flight-delay", "earthquake-magnitude"]) {
+  const model = await loadModel(join(root, "models", name));
+  const input = await events(name, total);
+  const file = await Deno.makeTempFile({ suffix: ".ndjson" });
+  await Deno.writeTextFile(file, input.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  const megabytes = (await Deno.stat(file)).size / 1e6;
+
+  const raw = await rawSessionRun(model, input);
+  const stage = await libraryStage(model, input);
+  const command = await timed(
+    `TIME deno run --allow-read --allow-ffi --allow-env cli/main.ts score --model models/${name} < ${file} > /dev/null`,
+  );
+  const io = await timed(
+    `TIME deno run --allow-read bench/score_passthrough.ts < ${file} > /dev/null`,
+  );
+  await Deno.remove(file);
+  const rate = (seconds: number) => input.length / seconds;
+  const row = (
+    what: string,
+    eps: number,
+    rss = "",
+  ) => [name, what, fmt(eps), fmt(eps / raw, 2), rss];
+  rows.push(
+    row("raw session.run, tensors prepared (baseline)", raw),
+    row("score stage, parsed events in memory", stage),
+    row(`edgepipe score, NDJSON → /dev/null`, rate(command.seconds), fmt(command.rssKiB / 1024)),
+    row(`NDJSON read + write only (I/O floor)`, rate(io.seconds), fmt(io.rssKiB / 1024)),
+  );
+  notes.push(
+    `${name}: ${fmt(megabytes, 1)} MB of NDJSON; edgepipe score runs at ${
+      fmt(command.seconds > 0 ? io.seconds / command.seconds : 0, 2)
+    }× the I/O floor`,
+  );
+  if (name === "flight-delay") {
+    const latency = await pacedLatency(model, input.slice(0, 10_000), 5_000);
+    notes.push(
+      `added latency of score at --max-delay 5, a source paced at 5,000 events/s (flight-delay, 10,000 events): p50 ${
+        fmt(latency.p50, 2)
+      } ms, p99 ${fmt(latency.p99, 2)} ms, max ${fmt(latency.max, 2)} ms`,
+    );
+  } else {
+    const s = await stalls(model, input);
+    notes.push(
+      `worst event-loop stall while scoring 20 batches of ${s.rows} (earthquake-magnitude): session.run on the main thread ${
+        fmt(s.inline, 1)
+      } ms, in the score Worker ${fmt(s.inWorker, 1)} ms`,
+    );
+  }
+}
+
+console.log(
+  `\nedgepipe score — ${
+    fmt(total)
+  } events per row, batch ${BATCH}, 1 intra-op thread, ${navigator.hardwareConcurrency} cores\n`,
+);
+const header = ["model", "what", "events/s", "× raw", "peak RSS MiB"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) =>
+  "| " + cells.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(" | ") +
+  " |";
+console.log(line(header));
+console.log(
+  "|" + widths.map((w, i) => i < 2 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":").join("|") + "|",
+);
+for (const r of rows) console.log(line(r));
+console.log("\n" + notes.map((n) => `- ${n}`).join("\n"));
