@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   models: { summary: "Inspect and check ONNX models", load: () => import("./models.ts") },
   sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
   route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
+  run: { summary: "Run a pipeline file in one process", load: () => import("./run.ts") },
   replay: { summary: "Replay data files as envelopes", load: () => import("./replay.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",

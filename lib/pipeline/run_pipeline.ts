@@ -1,0 +1,180 @@
+/**
+ * Runs a resolved pipeline in one process: source → stages → sink, with the same stage code, the
+ * same terminal delivery ({@linkcode deliverAll}) and so the same guarantees as the shell pipeline
+ * of separate commands: an event is acknowledged at its source only after everything derived
+ * from it was delivered, dropped or absorbed into checkpointed state.
+ *
+ * @module
+ */
+import type { DeadLetterSink, ErrorPolicy } from "../dead_letter.ts";
+import { deliverAll, type DeliveryReport } from "../delivery/terminal.ts";
+import type { Item } from "../envelope.ts";
+import { openDeadLetterSink } from "../sinks/dead_letter_sinks.ts";
+import { openSink, type SinkSpec } from "../sinks/open_sink.ts";
+import type { Sink } from "../sinks/types.ts";
+import { RoutingSink } from "../stages/route.ts";
+import type { Stage } from "../stages/types.ts";
+import { PipelineError, type Plan, type SinkPlan, type StagePlan } from "./plan.ts";
+import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
+
+/** Options of {@linkcode runPipeline}. */
+export interface RunPipelineOptions {
+  /** Stops reading the source; what is in flight is still delivered and acknowledged. */
+  signal?: AbortSignal;
+  /** Where notices go (default: stderr). */
+  log?: (message: string) => void;
+  /** The `stdin` source's bytes (default `Deno.stdin.readable`). */
+  stdin?: ReadableStream<Uint8Array>;
+}
+
+/** Opens whatever the plan names, runs it to the end of the source, closes everything. */
+export async function runPipeline(
+  plan: Plan,
+  options: RunPipelineOptions = {},
+): Promise<DeliveryReport> {
+  const log = options.log ?? ((message: string) => console.error(`edgepipe run: ${message}`));
+  const closers: (() => Promise<unknown>)[] = [];
+  const deadLetterSinks = new Map<string, Promise<DeadLetterSink>>();
+  const deadLettersFor = (policy: ErrorPolicy): Promise<DeadLetterSink | undefined> => {
+    if (policy.kind !== "dead-letter") return Promise.resolve(undefined);
+    let opened = deadLetterSinks.get(policy.target);
+    if (!opened) {
+      opened = openDeadLetterSink(policy.target);
+      deadLetterSinks.set(policy.target, opened);
+      closers.push(async () => (await opened!).close());
+    }
+    return opened;
+  };
+
+  let report: DeliveryReport | undefined;
+  let failure: { error: unknown } | undefined;
+  try {
+    const handling = { policy: plan.onError, deadLetters: await deadLettersFor(plan.onError), log };
+    const source = await openSource(plan, handling, options);
+    closers.push(() => source.close());
+    let stream: AsyncIterable<Item> = source.items;
+    for (const stagePlan of plan.stages) {
+      const stage = await buildStage(stagePlan, deadLettersFor, log);
+      stream = stage(stream);
+    }
+    const sink = await openPlanSink(plan.sink);
+    closers.push(() => sink.close());
+    report = await deliverAll(stream, sink, {
+      stage: "run",
+      onError: plan.onError,
+      deadLetters: handling.deadLetters,
+      maxInFlight: plan.maxInFlight,
+      signal: options.signal,
+      log,
+    });
+  } catch (error) {
+    failure = { error };
+  }
+  // Sink first, then source (its acknowledgements), then dead letters: reverse opening order.
+  // After a failure the first error says why; a later one from closing must not replace it.
+  for (const close of closers.reverse()) {
+    try {
+      await close();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
+  return report!;
+}
+
+function openSource(
+  plan: Plan,
+  handling: Parameters<typeof replayItems>[1],
+  options: RunPipelineOptions,
+): Promise<PipelineSource> {
+  const source = plan.source;
+  switch (source.kind) {
+    case "replay":
+      return Promise.resolve({
+        items: replayItems(source, handling),
+        close: () => Promise.resolve(),
+      });
+    case "stdin":
+      return Promise.resolve({
+        items: ndjsonItems(options.stdin ?? Deno.stdin.readable, handling),
+        close: () => Promise.resolve(),
+      });
+    case "consume":
+      throw new PipelineError(
+        "the consume source is not wired into 'edgepipe run' yet: pipe 'edgepipe consume' into 'edgepipe run' with a stdin source",
+      );
+  }
+}
+
+async function buildStage(
+  plan: StagePlan,
+  deadLettersFor: (policy: ErrorPolicy) => Promise<DeadLetterSink | undefined>,
+  log: (message: string) => void,
+): Promise<Stage> {
+  const deadLetters = await deadLettersFor(plan.kind === "join" ? { kind: "fail" } : plan.onError);
+  switch (plan.kind) {
+    case "filter": {
+      const { filter } = await import("../stages/filter.ts");
+      return filter(plan.expression, { onError: plan.onError, deadLetters });
+    }
+    case "map": {
+      const { map } = await import("../stages/map.ts");
+      return map(plan.expression, { set: plan.set, onError: plan.onError, deadLetters });
+    }
+    case "join": {
+      const { join, loadReference } = await import("../stages/join.ts");
+      return join(await loadReference(plan.file, plan.refPath), {
+        on: plan.eventPath,
+        as: plan.as,
+      });
+    }
+    case "score": {
+      const { score } = await import("../score/score.ts");
+      return (input) =>
+        score(input, {
+          model: plan.model,
+          batchSize: plan.batchSize,
+          maxDelayMs: plan.maxDelayMs,
+          as: plan.as,
+          threads: plan.threads,
+          onError: plan.onError,
+          deadLetters,
+          warn: log,
+        });
+    }
+    case "window": {
+      const { openWindowCheckpoints, window } = await import("../stages/window/window.ts");
+      let checkpoint;
+      if (plan.checkpointDir !== undefined) {
+        const opened = await openWindowCheckpoints(plan.checkpointDir, plan.options, log);
+        checkpoint = { store: opened.store, restored: opened.restored };
+      }
+      return window({ ...plan.options, deadLetters, checkpoint });
+    }
+  }
+}
+
+async function openPlanSink(plan: SinkPlan): Promise<Sink> {
+  if (plan.kind === "single") return await openSink(plan.spec);
+  const opened = new Map<string, Promise<Sink>>();
+  const open = (text: string, spec: SinkSpec) => {
+    let sink = opened.get(text);
+    if (!sink) {
+      sink = openSink(spec);
+      opened.set(text, sink);
+    }
+    return sink;
+  };
+  try {
+    const routes = [];
+    for (const rule of plan.rules) {
+      routes.push({ when: rule.when, sink: await open(rule.text, rule.spec) });
+    }
+    const fallback = plan.fallback ? await open(plan.fallback.text, plan.fallback.spec) : undefined;
+    return new RoutingSink(routes, { fallback, fanOut: plan.fanOut });
+  } catch (err) {
+    await Promise.allSettled([...opened.values()].map(async (s) => (await s).close()));
+    throw err;
+  }
+}

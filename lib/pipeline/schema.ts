@@ -1,0 +1,135 @@
+/**
+ * The pipeline file (`edgepipe run pipeline.yaml`): one source, stages in order, one sink. Each
+ * stage takes the same settings as its command's flags. See `docs/pipelines.md`.
+ *
+ * ```yaml
+ * source:
+ *   replay: { files: [flights.ndjson], time: date, key: origin }
+ * stages:
+ *   - filter: 'event.value.delay > 15.0'
+ *   - window: { key: origin, tumbling: 1h, aggregates: "count(), avg(value.delay)" }
+ * sink: s3://lake/delays/date=%Y-%m-%d/?format=parquet
+ * ```
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const duration = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, "expected a duration such as 500ms, 5s, 5m, 1h"),
+]);
+
+const errorPolicy = z.string().regex(
+  /^(fail|skip|dead-letter=.+)$/,
+  "expected fail, skip or dead-letter=<file|s3://…|file:dir|topic>",
+);
+
+const replaySource = z.strictObject({
+  files: z.union([z.string(), z.array(z.string()).min(1)]),
+  format: z.enum(["ndjson", "json", "csv", "tsv", "parquet"]).optional(),
+  time: z.string().optional(),
+  key: z.string().optional(),
+  count: z.number().int().positive().optional(),
+});
+
+const consumeSource = z.strictObject({
+  topic: z.union([z.string(), z.array(z.string()).min(1)]),
+  subscription: z.string().min(1),
+  serviceUrl: z.string().optional(),
+  initialPosition: z.enum(["earliest", "latest"]).default("earliest"),
+  /** Stop once the topic has no more messages (for batch runs and tests). */
+  exitAtEnd: z.boolean().default(false),
+});
+
+const source = z.union([
+  z.strictObject({ replay: replaySource }),
+  z.strictObject({ consume: consumeSource }),
+  z.strictObject({ stdin: z.strictObject({}).default({}) }),
+], { error: "expected one of: replay, consume, stdin" });
+
+const cel = z.string().min(1, "expected a CEL expression");
+
+const filterStage = z.union([cel, z.strictObject({ expr: cel, onError: errorPolicy.optional() })]);
+
+const mapStage = z.union([
+  cel,
+  z.strictObject({
+    expr: cel,
+    set: z.enum(["value", "document"]).default("value"),
+    onError: errorPolicy.optional(),
+  }),
+]);
+
+const joinStage = z.strictObject({
+  file: z.string(),
+  on: z.string().regex(/^[\w.$]+(=[\w.$]+)?$/, "expected <event field>[=<reference field>]"),
+  as: z.string().default("ref"),
+});
+
+const scoreStage = z.strictObject({
+  model: z.string(),
+  batchSize: z.number().int().positive().optional(),
+  maxDelay: duration.optional(),
+  as: z.string().optional(),
+  threads: z.number().int().positive().optional(),
+  onError: errorPolicy.optional(),
+});
+
+const windowStage = z.strictObject({
+  key: z.string(),
+  tumbling: duration.optional(),
+  sliding: z.strictObject({ size: duration, every: duration }).optional(),
+  session: duration.optional(),
+  aggregates: z.string(),
+  time: z.string().optional(),
+  outOfOrderness: duration.optional(),
+  allowedLateness: duration.optional(),
+  checkpoint: z.string().optional(),
+  onError: errorPolicy.optional(),
+}).refine(
+  (w) => [w.tumbling, w.sliding, w.session].filter((x) => x !== undefined).length === 1,
+  { message: "give exactly one of tumbling, sliding or session" },
+);
+
+const stage = z.union([
+  z.strictObject({ filter: filterStage }),
+  z.strictObject({ map: mapStage }),
+  z.strictObject({ join: joinStage }),
+  z.strictObject({ score: scoreStage }),
+  z.strictObject({ window: windowStage }),
+], { error: "expected one of: filter, map, join, score, window" });
+
+const sinkSpec = z.string().min(1, "expected a destination such as stdout or s3://bucket/prefix/");
+
+const sink = z.union([
+  sinkSpec,
+  z.strictObject({
+    route: z.strictObject({
+      rules: z.array(z.strictObject({ when: cel, to: sinkSpec })).min(1),
+      default: sinkSpec.optional(),
+      fanOut: z.boolean().default(false),
+    }),
+  }),
+], { error: "expected a destination string or { route: … }" });
+
+/** The schema of a pipeline file. */
+export const pipelineSchema = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  source,
+  stages: z.array(stage).default([]),
+  sink,
+  onError: errorPolicy.default("fail"),
+  /** Events accepted by the sink but not yet delivered. */
+  maxInFlight: z.number().int().positive().optional(),
+});
+
+/** A validated pipeline file. */
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+/** One validated stage entry. */
+export type StageConfig = PipelineConfig["stages"][number];
+/** The validated source entry. */
+export type SourceConfig = PipelineConfig["source"];
+/** The validated sink entry. */
+export type SinkConfig = PipelineConfig["sink"];
