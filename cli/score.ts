@@ -5,7 +5,7 @@
  */
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { deadLetterOf } from "../lib/dead_letter.ts";
-import type { Envelope, Item } from "../lib/envelope.ts";
+import type { Item } from "../lib/envelope.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import { LineWriter, parseItem, readLines } from "../lib/ndjson.ts";
 import { loadModel } from "../lib/score/load_model.ts";
@@ -73,8 +73,10 @@ export const command: Command = {
     const model = await loadModel(values.model);
 
     const deadLetters = openDeadLetters(onError);
-    const lines = new WeakMap<Envelope, number>();
-    // Parses stdin, remembering each event's line number for error messages.
+    // The stage asks for a line number only while it handles the item just read, so the last
+    // item and its line are all there is to remember.
+    let lastItem: Item | undefined;
+    let lastLine = 0;
     async function* items(): AsyncGenerator<Item> {
       for await (const line of readLines(Deno.stdin.readable, { maxLineBytes })) {
         let item: Item;
@@ -87,7 +89,8 @@ export const command: Command = {
           } else console.error(`edgepipe score: skipped: ${err.message}`);
           continue;
         }
-        lines.set(item as Envelope, line.number);
+        lastItem = item;
+        lastLine = line.number;
         yield item;
       }
     }
@@ -103,7 +106,7 @@ export const command: Command = {
         threads,
         onError,
         deadLetters,
-        lineOf: (event) => lines.get(event),
+        lineOf: (event) => event === lastItem ? lastLine : undefined,
       });
       for await (const batch of batches) {
         for (const item of batch) await output.write(item);

@@ -17,13 +17,22 @@ export interface EventRef {
   position: number;
 }
 
-/** Writes one event's columns into `out` starting at `offset`; throws {@linkcode FeatureError}. */
+/**
+ * Writes one event's columns into `out` starting at `offset`; throws {@linkcode FeatureError}
+ * that names the event by `ref` when one is given. A hot loop passes none and re-describes the
+ * rare failure itself with {@linkcode describeEvent}.
+ */
 export type RowEncoder = (
   event: Envelope,
   out: Float32Array,
   offset: number,
-  ref: EventRef,
+  ref?: EventRef,
 ) => void;
+
+/** How errors name an event: `event 'id-7'`, or `event #3` when it has no id. */
+export function describeEvent(ref: EventRef): string {
+  return ref.id === undefined ? `event #${ref.position}` : `event '${ref.id}'`;
+}
 
 type ColumnWriter = (event: Envelope, out: Float32Array, offset: number) => void;
 
@@ -70,14 +79,11 @@ export function compileEncoder(
       }
     } catch (err) {
       if (!(err instanceof FieldProblem)) throw err;
-      const who = ref.id === undefined ? `event #${ref.position}` : `event '${ref.id}'`;
-      throw new FeatureError(
-        `${who}: feature '${err.feature.name}' (${err.feature.path}): ${err.problem}`,
-        {
-          feature: err.feature.name,
-          line: ref.line,
-        },
-      );
+      const what = `feature '${err.feature.name}' (${err.feature.path}): ${err.problem}`;
+      throw new FeatureError(ref === undefined ? what : `${describeEvent(ref)}: ${what}`, {
+        feature: err.feature.name,
+        line: ref?.line,
+      });
     }
   };
   return { encode, columns };

@@ -16,6 +16,7 @@ import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_let
 import { describeError } from "../errors.ts";
 import { FeatureError, ModelError } from "./errors.ts";
 import { type LoadedModel, loadModel } from "./load_model.ts";
+import { describeEvent } from "./encode_features.ts";
 import { type BatchResult, OnnxWorker } from "./onnx_worker.ts";
 import type { OutputSpec } from "./model_spec.ts";
 import type { OutputTensor } from "./worker_protocol.ts";
@@ -159,18 +160,22 @@ export async function* scoreBatches(
           position++;
           const event = item as Envelope;
           try {
-            encode(event, open.buffer, open.rowCount * columns, {
-              position,
-              id: typeof event.id === "string" ? event.id : undefined,
-              line: options.lineOf?.(event),
-            });
+            encode(event, open.buffer, open.rowCount * columns);
             add(event, open.rowCount++);
-          } catch (err) {
-            if (!(err instanceof FeatureError) || policy.kind === "fail") throw err;
+          } catch (failure) {
+            if (!(failure instanceof FeatureError)) throw failure;
+            // Name the event only now: ids and line numbers cost nothing on the happy path.
+            const id = typeof event.id === "string" ? event.id : undefined;
+            const line = options.lineOf?.(event);
+            const err = new FeatureError(
+              `${describeEvent({ id, position })}: ${failure.message}`,
+              { feature: failure.feature, line, cause: failure },
+            );
+            if (policy.kind === "fail") throw err;
             if (policy.kind === "dead-letter") {
               await options.deadLetters!.write(deadLetterOf(stage, err, event));
             } else warn(`edgepipe ${stage}: skipped: ${describeError(err)}`);
-            if (typeof event.id === "string") add(ackRecord([event.id]) as ControlRecord, -1);
+            if (id !== undefined) add(ackRecord([id]) as ControlRecord, -1);
           }
           if (open.rowCount >= batchSize) seal();
         }
