@@ -14,6 +14,8 @@ export interface StdoutSinkOptions {
   output?: ByteSink;
   /** Turns an event into its line (default: the envelope as JSON). */
   format?: (event: Envelope) => string;
+  /** Written after each line (default `\n`; `consume -f` formats end lines themselves). */
+  separator?: string;
   /** Bytes gathered before a write (default 64 KiB). Smaller batches are written on the next tick. */
   bufferBytes?: number;
 }
@@ -45,6 +47,7 @@ export class StdoutSink implements Sink {
   readonly #output: ByteSink;
   readonly #format: (event: Envelope) => string;
   readonly #bufferBytes: number;
+  readonly #separator: string;
   readonly #encoder = new TextEncoder();
   #batch: Batch | undefined;
   #scheduled = false;
@@ -55,6 +58,7 @@ export class StdoutSink implements Sink {
     this.#output = options.output ?? Deno.stdout;
     this.#format = options.format ?? ((event) => JSON.stringify(event));
     this.#bufferBytes = options.bufferBytes ?? 64 * 1024;
+    this.#separator = options.separator ?? "\n";
     this.description = options.output ? "output" : "stdout";
   }
 
@@ -89,7 +93,9 @@ export class StdoutSink implements Sink {
     const batch = this.#batch;
     if (!batch) return;
     this.#batch = undefined;
-    const bytes = this.#encoder.encode(batch.lines.join("\n") + "\n");
+    const bytes = this.#encoder.encode(
+      batch.lines.join(this.#separator) + this.#separator,
+    );
     this.#chain = this.#chain.then(async () => {
       if (this.#broken) throw this.#broken;
       let offset = 0;

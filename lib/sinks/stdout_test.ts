@@ -49,3 +49,10 @@ Deno.test("StdoutSink turns a closed pipe into BrokenPipeError for this and late
   await assert.rejects(sink.flush(), BrokenPipeError);
   assert.equal(calls, 1);
 });
+
+Deno.test("StdoutSink with an empty separator writes formatted text as it is", async () => {
+  const { output, text } = memoryOutput();
+  const sink = new StdoutSink({ output, format: (e) => `<${e.value}>`, separator: "" });
+  await Promise.all([sink.send({ value: 1 }), sink.send({ value: 2 })]);
+  assert.equal(text(), "<1><2>");
+});
