@@ -108,11 +108,17 @@ export const command: Command = {
         deadLetters,
         lineOf: (event) => event === lastItem ? lastLine : undefined,
       });
+      // Each batch is written out as soon as it is scored, so latency stays near --max-delay on
+      // a slow stream; one write is in flight while the next batch is serialised, so a fast
+      // stream does not wait for every write either, and a slow reader still holds us back.
+      let writing: Promise<void> = Promise.resolve();
       for await (const batch of batches) {
         for (const item of batch) await output.write(item);
-        // A batch is a natural flush point: latency stays near --max-delay on a slow stream.
-        await output.flush();
+        await writing;
+        writing = output.flush();
+        writing.catch(() => {}); // awaited on the next batch or below
       }
+      await writing;
       await output.flush();
     } finally {
       await deadLetters?.close();
