@@ -1,10 +1,11 @@
 /**
  * Reads a pipeline file: YAML (or JSON, which is YAML) validated against
  * {@linkcode pipelineSchema}. Every problem is reported as `file:line:column: path: problem`.
+ * String values may name environment variables: `${BUCKET}`, or `${OUT:-out}` with a default.
  *
  * @module
  */
-import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { isMap, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { InputError } from "../errors.ts";
 import { type PipelineConfig, pipelineSchema } from "./schema.ts";
@@ -41,7 +42,11 @@ export class PipelineFileError extends InputError {
  * }
  * ```
  */
-export function parsePipeline(text: string, name: string): PipelineConfig {
+export function parsePipeline(
+  text: string,
+  name: string,
+  env: (name: string) => string | undefined = (variable) => Deno.env.get(variable),
+): PipelineConfig {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   if (document.errors.length > 0) {
@@ -53,6 +58,29 @@ export function parsePipeline(text: string, name: string): PipelineConfig {
       }`;
     }));
   }
+  const unset: string[] = [];
+  visit(document, {
+    Scalar(_key, node) {
+      if (typeof node.value !== "string" || !node.value.includes("${")) return;
+      node.value = node.value.replace(
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+        (_match, variable: string, fallback: string | undefined) => {
+          const value = env(variable) ?? fallback;
+          if (value === undefined) {
+            const at = node.range ? lines.linePos(node.range[0]) : undefined;
+            unset.push(
+              `${name}${
+                at ? `:${at.line}:${at.col}` : ""
+              }: \${${variable}} is not set (give a default with \${${variable}:-…})`,
+            );
+            return "";
+          }
+          return value;
+        },
+      );
+    },
+  });
+  if (unset.length > 0) throw new PipelineFileError(unset);
   const raw = document.toJS();
   const result = pipelineSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
