@@ -22,11 +22,15 @@ export interface BatchResult {
  * (the native addon is loaded through FFI).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { OnnxWorker } from "./onnx_worker.ts";
  * const worker = await OnnxWorker.start({
- *   modelPath: "models/flight-delay/model.onnx", inputName: "features",
- *   outputNames: ["probabilities"], batchSize: 256, columns: 488, threads: 1,
+ *   modelPath: new URL("../../models/flight-delay/model.onnx", import.meta.url).pathname,
+ *   inputName: "features",
+ *   outputNames: ["probabilities"],
+ *   batchSize: 256,
+ *   columns: 488,
+ *   threads: 1,
  * });
  * const { outputs } = await worker.run(new Float32Array(256 * 488));
  * console.assert(outputs[0].dims[0] === 256);

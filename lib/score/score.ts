@@ -63,11 +63,20 @@ interface Batch {
  * by class name and the label for classifiers, the named value for regressors.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { getPath } from "../envelope.ts";
  * import { score } from "./score.ts";
- * const events = [{ eventTime: Date.UTC(2001, 0, 1, 8), value: { origin: "SFO", destination: "LAX", distance: 337 } }];
- * for await (const item of score(ReadableStream.from(events), { model: "models/flight-delay" })) {
- *   console.log(item); // { …, score: { label: "on_time", on_time: 0.9, delayed: 0.1 } }
+ * const model = new URL("../../models/flight-delay", import.meta.url).pathname;
+ * async function* flights() {
+ *   yield {
+ *     id: "f1",
+ *     eventTime: Date.UTC(2001, 0, 5, 17, 30),
+ *     value: { origin: "ORD", destination: "SFO", distance: 1846 },
+ *   };
+ * }
+ * for await (const item of score(flights(), { model })) {
+ *   const delayed = getPath(item, "score.delayed") as number;
+ *   console.assert(delayed > 0 && delayed < 1);
  * }
  * ```
  */

@@ -1,0 +1,30 @@
+/**
+ * Scoring with ONNX models: load a model directory, score a stream of envelopes.
+ *
+ * @example
+ * ```ts
+ * import { getPath } from "../envelope.ts";
+ * import { loadModel, score } from "./mod.ts";
+ * const dir = new URL("../../models/earthquake-magnitude", import.meta.url).pathname;
+ * const model = await loadModel(dir);
+ * async function* quakes() {
+ *   yield {
+ *     id: "ci1",
+ *     value: {
+ *       properties: { magType: "ml", net: "ci", rms: 0.2 },
+ *       geometry: { coordinates: [-118, 34, 10] },
+ *     },
+ *   };
+ * }
+ * for await (const item of score(quakes(), { model, as: "estimate" })) {
+ *   console.assert(typeof getPath(item, "estimate.magnitude") === "number");
+ * }
+ * ```
+ *
+ * @module
+ */
+export { score, scoreBatches, type ScoreOptions } from "./score.ts";
+export { type LoadedModel, loadModel } from "./load_model.ts";
+export { type ModelSpec, modelSpecSchema } from "./model_spec.ts";
+export { FeatureError, ModelError } from "./errors.ts";
+export { type OnnxModelInfo, readOnnxModelInfo } from "./onnx_model_info.ts";
