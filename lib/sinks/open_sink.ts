@@ -160,6 +160,8 @@ export function describeSinkSpec(spec: SinkSpec): string {
     case "s3":
       return `s3://${spec.bucket}/${spec.batching.prefix.source} (${spec.batching.encoding})`;
     case "file":
-      return `file:${spec.dir}/${spec.batching.prefix.source} (${spec.batching.encoding})`;
+      return `file:${
+        spec.dir.replace(/\/$/, "")
+      }/${spec.batching.prefix.source} (${spec.batching.encoding})`;
   }
 }
