@@ -6,6 +6,10 @@
  */
 import { InputError } from "../errors.ts";
 
+// Replayed files are often sorted by time: consecutive records repeat the same text.
+let lastText: string | undefined;
+let lastMs = 0;
+
 /**
  * Converts a field value to epoch milliseconds, or throws an {@linkcode InputError} naming the
  * field and the value.
@@ -23,10 +27,15 @@ export function toEventTime(value: unknown, field: string): number {
   if (typeof value === "bigint") return Number(value);
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.getTime();
   if (typeof value === "string") {
+    if (value === lastText) return lastMs;
     const trimmed = value.trim();
     if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
     const ms = Date.parse(trimmed);
-    if (!Number.isNaN(ms)) return ms;
+    if (!Number.isNaN(ms)) {
+      lastText = value;
+      lastMs = ms;
+      return ms;
+    }
   }
   const shown = value === undefined ? "missing" : JSON.stringify(value)?.slice(0, 60);
   throw new InputError(

@@ -20,7 +20,7 @@ export interface ParquetOptions {
 
 /**
  * Yields each row as an object. 64-bit integers become numbers when they fit exactly (strings
- * otherwise); timestamps stay `Date`s, which serialise as ISO strings.
+ * otherwise); timestamps become ISO-8601 strings.
  *
  * @example
  * ```ts ignore
@@ -86,10 +86,26 @@ export async function parquetRowCount(path: string): Promise<number> {
   }
 }
 
+// Rows of a time-sorted file share timestamps: remember the last conversion.
+let lastMs = NaN;
+let lastIso = "";
+
+/** ISO text of a timestamp; JSON.stringify of a Date is ten times slower than of a string. */
+function isoOf(date: Date): string {
+  const ms = date.getTime();
+  if (ms !== lastMs) {
+    if (Number.isNaN(ms)) return "Invalid Date";
+    lastMs = ms;
+    lastIso = date.toISOString();
+  }
+  return lastIso;
+}
+
 function normalise(row: Record<string, unknown>): Record<string, unknown> {
   for (const key in row) {
     const value = row[key];
-    if (typeof value === "bigint") {
+    if (value instanceof Date) row[key] = isoOf(value);
+    else if (typeof value === "bigint") {
       row[key] = value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER
         ? Number(value)
         : value.toString();
