@@ -80,11 +80,34 @@ interface Batch {
  * }
  * ```
  */
-export async function* score(
+export function score(
   input: AsyncIterable<Item>,
   options: ScoreOptions,
-): AsyncGenerator<Item> {
-  for await (const batch of scoreBatches(input, options)) yield* batch;
+): AsyncIterableIterator<Item> {
+  // A plain iterator over the batches: a generator's `yield*` costs about 0.3 µs per item, as
+  // much as encoding a small event.
+  const batches = scoreBatches(input, options);
+  let current: Item[] = [];
+  let index = 0;
+  const iterator: AsyncIterableIterator<Item> = {
+    [Symbol.asyncIterator]: () => iterator,
+    async next(): Promise<IteratorResult<Item>> {
+      while (index >= current.length) {
+        const step = await batches.next();
+        if (step.done) return { done: true, value: undefined };
+        current = step.value;
+        index = 0;
+      }
+      return { done: false, value: current[index++] };
+    },
+    async return(): Promise<IteratorResult<Item>> {
+      current = [];
+      index = 0;
+      await batches.return(undefined);
+      return { done: true, value: undefined };
+    },
+  };
+  return iterator;
 }
 
 /**

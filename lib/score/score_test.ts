@@ -125,7 +125,7 @@ Deno.test("a consumer that stops pulling stops the source (bounded batches in fl
   assert.ok(pausedAt <= 32 * 4 + 1, `pulled ${pausedAt} events while the consumer waited`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(pulled, pausedAt, "reading stays paused");
-  await stream.return(undefined);
+  await stream.return?.(undefined);
 });
 
 function withBadOnes(events: Envelope[]): Envelope[] {
