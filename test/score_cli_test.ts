@@ -229,3 +229,39 @@ Deno.test("models inspect and check", async () => {
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("models check: a graph onnxruntime rejects, and running without --allow-ffi", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.copyFile(join(models, "flight-delay/spec.json"), join(dir, "spec.json"));
+  const bytes = await Deno.readFile(join(models, "flight-delay/model.onnx"));
+  const text = new TextDecoder("latin1").decode(bytes);
+  // The node's name and its op type; same length, so the protobuf stays valid.
+  let at = text.indexOf("LinearClassifier");
+  assert.ok(at > 0);
+  for (; at >= 0; at = text.indexOf("LinearClassifier", at + 1)) {
+    bytes.set(new TextEncoder().encode("LinearClassifiex"), at);
+  }
+  await Deno.writeFile(join(dir, "model.onnx"), bytes);
+  const broken = await edgepipe(["models", "check", dir]);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /onnxruntime cannot load .*model\.onnx: .*LinearClassifiex/);
+  await Deno.remove(dir, { recursive: true });
+
+  const noFfi = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      join(root, "cli/main.ts"),
+      "models",
+      "check",
+      "models/flight-delay",
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(noFfi.stderr).trim();
+  assert.equal(noFfi.code, 1);
+  assert.equal(stderr.split("\n").length, 1, stderr);
+  assert.match(stderr, /cannot load onnxruntime-node: .*--allow-ffi/);
+});

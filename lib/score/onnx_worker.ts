@@ -59,9 +59,7 @@ export class OnnxWorker {
           resolve(handle);
         } else if (message.type === "error") {
           worker.terminate();
-          reject(
-            new ModelError(`${settings.modelPath}: onnxruntime cannot load it: ${message.message}`),
-          );
+          reject(new ModelError(message.message));
         }
       };
       worker.onerror = (event) => {

@@ -6,7 +6,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import * as ort from "onnxruntime-node";
+import type * as Ort from "onnxruntime-node";
 import type {
   OutputTensor,
   SessionSettings,
@@ -14,7 +14,9 @@ import type {
   WorkerRequest,
 } from "./worker_protocol.ts";
 
-let session: ort.InferenceSession | undefined;
+// Loaded on request, so that a missing permission becomes a clear reply rather than a stack.
+let ort: typeof Ort;
+let session: Ort.InferenceSession | undefined;
 let settings: SessionSettings | undefined;
 let chain: Promise<void> = Promise.resolve();
 
@@ -23,16 +25,28 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
 }
 
 async function load(next: SessionSettings): Promise<void> {
+  try {
+    ort = await import("onnxruntime-node");
+  } catch (cause) {
+    const hint = cause instanceof Deno.errors.NotCapable
+      ? " (onnxruntime is a native addon: run with --allow-read --allow-ffi --allow-env)"
+      : "";
+    throw new Error(`cannot load onnxruntime-node: ${(cause as Error).message}${hint}`);
+  }
   settings = next;
-  session = await ort.InferenceSession.create(next.modelPath, {
-    executionProviders: ["cpu"],
-    graphOptimizationLevel: "all",
-    intraOpNumThreads: next.threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    enableCpuMemArena: true,
-    enableMemPattern: true,
-  });
+  try {
+    session = await ort.InferenceSession.create(next.modelPath, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: next.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+    });
+  } catch (cause) {
+    throw new Error(`onnxruntime cannot load ${next.modelPath}: ${(cause as Error).message}`);
+  }
   // One warm-up run at the fixed shape allocates the arena before the first real batch.
   await run(new Float32Array(next.batchSize * next.columns));
 }
