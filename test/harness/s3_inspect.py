@@ -34,7 +34,12 @@ def decode(key, body):
     if key.endswith(".parquet"):
         table = pq.read_table(io.BytesIO(body))
         rows = table.to_pylist()
-        return [{**row, "value": json.loads(row["value"])} for row in rows]
+        # value is JSON text; properties and extra are Parquet JSON columns (text in Arrow).
+        return [
+            {**row, **{k: json.loads(row[k]) for k in ("value", "properties", "extra")
+                       if isinstance(row.get(k), str)}}
+            for row in rows
+        ]
     if key.endswith(".ndjson.gz"):
         body = gzip.decompress(body)
     elif key.endswith(".ndjson.zst"):
