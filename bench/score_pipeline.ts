@@ -1,5 +1,6 @@
 /**
- * Whole-pipeline benchmark of the score stage, every row measured side by side in one run:
+ * Whole-pipeline benchmark of the score stage, every row measured side by side in one run
+ * (three interleaved rounds, medians reported):
  *
  *   deno run --allow-read --allow-write --allow-ffi --allow-env --allow-run \
  *     bench/score_pipeline.ts [events=300000]
@@ -23,6 +24,12 @@ import { score } from "../lib/score/score.ts";
 const root = new URL("../", import.meta.url).pathname;
 const total = Number(Deno.args[0] ?? 300_000);
 const BATCH = 256;
+const ROUNDS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
 
 /** Real events from a model's sample or fixture, repeated with fresh ids up to `n`. */
 async function events(model: string, n: number): Promise<Envelope[]> {
@@ -172,14 +179,33 @@ for (const name of ["flight-delay", "earthquake-magnitude"]) {
   await Deno.writeTextFile(file, input.map((e) => JSON.stringify(e)).join("\n") + "\n");
   const megabytes = (await Deno.stat(file)).size / 1e6;
 
-  const raw = await rawSessionRun(model, input);
-  const stage = await libraryStage(model, input);
-  const command = await timed(
-    `TIME deno run --allow-read --allow-ffi --allow-env cli/main.ts score --model models/${name} < ${file} > /dev/null`,
-  );
-  const io = await timed(
-    `TIME deno run --allow-read bench/score_passthrough.ts < ${file} > /dev/null`,
-  );
+  // Rows run interleaved, ROUNDS times, and each reports its median: the machine is shared.
+  const raws: number[] = [];
+  const stages: number[] = [];
+  const commands: { seconds: number; rssKiB: number }[] = [];
+  const ios: { seconds: number; rssKiB: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    raws.push(await rawSessionRun(model, input));
+    stages.push(await libraryStage(model, input));
+    commands.push(
+      await timed(
+        `TIME deno run --allow-read --allow-ffi --allow-env cli/main.ts score --model models/${name} < ${file} > /dev/null`,
+      ),
+    );
+    ios.push(
+      await timed(`TIME deno run --allow-read bench/score_passthrough.ts < ${file} > /dev/null`),
+    );
+  }
+  const raw = median(raws);
+  const stage = median(stages);
+  const command = {
+    seconds: median(commands.map((c) => c.seconds)),
+    rssKiB: Math.max(...commands.map((c) => c.rssKiB)),
+  };
+  const io = {
+    seconds: median(ios.map((c) => c.seconds)),
+    rssKiB: Math.max(...ios.map((c) => c.rssKiB)),
+  };
   await Deno.remove(file);
   const rate = (seconds: number) => input.length / seconds;
   const row = (
@@ -218,7 +244,7 @@ for (const name of ["flight-delay", "earthquake-magnitude"]) {
 console.log(
   `\nedgepipe score — ${
     fmt(total)
-  } events per row, batch ${BATCH}, 1 intra-op thread, ${navigator.hardwareConcurrency} cores\n`,
+  } events per row, median of ${ROUNDS} interleaved rounds, batch ${BATCH}, 1 intra-op thread, ${navigator.hardwareConcurrency} cores\n`,
 );
 const header = ["model", "what", "events/s", "× raw", "peak RSS MiB"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
