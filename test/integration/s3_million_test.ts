@@ -1,6 +1,6 @@
 /**
  * A million events to S3 (MinIO), counted by an independent client (boto3 + pyarrow):
- * - `edgepipe run`: replay → window → S3; the window counts in the objects add up to every event,
+ * - `edgepipe run`: replay → score → window → S3; the window counts in the objects add up to every event,
  *   and match per key and hour what this test counts on its own;
  * - `edgepipe sink s3` killed with SIGKILL while uploading, then started again with every event
  *   whose acknowledgement never came back (what a Pulsar source redelivers): every event is in
@@ -18,6 +18,7 @@ const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 const TOTAL = Number(Deno.env.get("EDGEPIPE_MILLION_EVENTS") ?? 1_000_000);
 const HOUR = 3_600_000;
+const MODEL = join(ROOT, "models/flight-delay");
 
 /** Writes TOTAL real flights (repeated, fresh ids, shifted times); returns per-window counts. */
 async function writeEvents(path: string): Promise<Map<string, number>> {
@@ -49,13 +50,13 @@ const EVENTS = join(work, "events.ndjson");
 const expectedWindows = await writeEvents(EVENTS);
 globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
 
-Deno.test(`edgepipe run: ${TOTAL} events replayed → window → S3; the objects count every event`, async () => {
+Deno.test(`edgepipe run: ${TOTAL} events replayed → score → window → S3; the objects count every event`, async () => {
   const bucket = `million-window-${Date.now().toString(36)}`;
   await createBucket(server, bucket);
   const pipeline = join(work, "window.yaml");
   await Deno.writeTextFile(
     pipeline,
-    `source:\n  replay: { files: ${EVENTS} }\nstages:\n  - window: { key: value.origin, tumbling: 1h, aggregates: "count()" }\nsink: 's3://${bucket}/windows/date=%Y-%m-%d/?format=parquet&max-events=20000'\n`,
+    `source:\n  replay: { files: ${EVENTS} }\nstages:\n  - score: { model: ${MODEL} }\n  - window: { key: value.origin, tumbling: 1h, aggregates: "count(), avg(score.delayed)" }\nsink: 's3://${bucket}/windows/date=%Y-%m-%d/?format=parquet&max-events=20000'\n`,
   );
   const run = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "run", pipeline],
@@ -152,7 +153,7 @@ Deno.test(`sink s3 killed with SIGKILL mid-upload loses none of ${TOTAL} events`
       await new Response(child.stderr).arrayBuffer(),
     );
     await killer;
-    await acks.waitForTerminal(2_000, true);
+    await acks.waitForTerminal(2_000);
     await acks.close();
     return { status, sent, killed, stderr };
   };

@@ -69,7 +69,7 @@ async function withAcks<T>(body: (hello: string, acked: string[]) => Promise<T>)
   const acks = await AckServer.listen({ source: "test", onAck: (id) => void acked.push(id) });
   try {
     const result = await body(JSON.stringify(acks.hello()) + "\n", acked);
-    await acks.waitForTerminal(5_000, true);
+    await acks.waitForTerminal(5_000);
     return result;
   } finally {
     await acks.close();
