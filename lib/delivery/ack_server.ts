@@ -103,18 +103,18 @@ export class AckServer {
 
   /**
    * Waits until every terminal that connected has finished reporting and disconnected, at most
-   * `timeoutMs`. A terminal that has not connected yet is waited for within the same bound.
-   * Returns at once with `never-connected` when `giveUpIfUnconnected` is set and none connected.
+   * `timeoutMs`. A terminal that has not connected yet is waited for at most `connectWithinMs`
+   * (default: the same bound); 0 returns `never-connected` at once when none has.
    */
-  async waitForTerminal(timeoutMs: number, giveUpIfUnconnected = false): Promise<TerminalWait> {
-    const deadline = Date.now() + timeoutMs;
+  async waitForTerminal(timeoutMs: number, connectWithinMs = timeoutMs): Promise<TerminalWait> {
+    const started = Date.now();
     while (true) {
       if (this.#everConnected && this.#connections.size === 0) {
         await Promise.all(this.#handlers);
         return "finished";
       }
-      if (!this.#everConnected && giveUpIfUnconnected) return "never-connected";
-      const left = deadline - Date.now();
+      const bound = this.#everConnected ? timeoutMs : Math.min(timeoutMs, connectWithinMs);
+      const left = started + bound - Date.now();
       if (left <= 0) return this.#everConnected ? "timeout" : "never-connected";
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
