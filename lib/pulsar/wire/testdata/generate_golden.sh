@@ -8,8 +8,9 @@ pulsar=${1:-${PULSAR_HOME:-/root/.cache/edgepipe/apache-pulsar-4.0.8}}
 classes=$(mktemp -d)
 trap 'rm -rf "$classes"' EXIT
 cp="$pulsar/lib/*"
-for program in GoldenFrames; do
+for program in GoldenFrames GoldenCompression; do
   javac -nowarn -cp "$cp" -d "$classes" "$here/$program.java"
 done
 java -cp "$classes:$cp" GoldenFrames > "$here/golden_frames.json"
-echo "wrote $here/golden_frames.json"
+java -cp "$classes:$cp" GoldenCompression generate > "$here/golden_compression.json"
+echo "wrote golden_frames.json golden_compression.json in $here"
