@@ -312,7 +312,11 @@ export function quantile(values: number[], q: number): number | null {
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+  const t = h - lo;
+  const a = sorted[lo];
+  const b = sorted[hi];
+  // numpy's lerp: from the nearer end, so that the result is exact at both ends and monotone.
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 /** The result object of a window with `count` events. Aggregates of no values are null. */
