@@ -16,6 +16,7 @@ import {
   type WindowOptions,
 } from "../lib/stages/window/window.ts";
 import { CheckpointError } from "../lib/checkpoint/store.ts";
+import { ExpressionError } from "../lib/expr/cel.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
 
@@ -164,7 +165,12 @@ export const command: Command = {
     const intervalMs = parseDuration(values["checkpoint-interval"]!, "--checkpoint-interval");
     if (intervalMs <= 0) throw new UsageError("--checkpoint-interval: must be more than 0");
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
-    window(options);
+    try {
+      window(options);
+    } catch (err) {
+      if (err instanceof ExpressionError) throw new UsageError(err.message, { cause: err });
+      throw err;
+    }
 
     let checkpoint: WindowCheckpointing | undefined;
     let outputPosition = 0;

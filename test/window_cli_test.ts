@@ -1,0 +1,182 @@
+/** `edgepipe window` as a command: bad input on purpose, checkpoints on disk, late side output. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+
+async function edgepipe(args: string[], stdin = "") {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A command that fails before reading its input closes the pipe: not an error here.
+  const feeding = ReadableStream.from([new TextEncoder().encode(stdin)]).pipeTo(child.stdin)
+    .catch(() => {});
+  const [{ code, stdout, stderr }] = await Promise.all([child.output(), feeding]);
+  const text = new TextDecoder().decode(stdout);
+  return {
+    code,
+    stdout: text,
+    items: text.trim() === "" ? [] : text.trim().split("\n").map((l) => JSON.parse(l)),
+    stderr: new TextDecoder().decode(stderr).trim(),
+  };
+}
+
+const lines = (events: unknown[]) => events.map((e) => JSON.stringify(e)).join("\n") + "\n";
+const BASE = ["window", "--key", "k", "--tumbling", "10s", "--agg", "count(), sum(value.x)"];
+const good = (id: string, t: number | string, k = "a", x = 1) => ({
+  id,
+  eventTime: t,
+  value: { k, x },
+});
+
+Deno.test("window: bad events fail with one line, or are skipped / dead-lettered and acked", async () => {
+  const input = lines([
+    good("e1", 1000),
+    { id: "e2", eventTime: 1500, value: { x: 1 } }, // no key
+    good("e3", "2023-13-45T99:00:00"), // unparseable time
+    { id: "e4", value: { k: "a", x: 1 } }, // no time at all
+    good("e5", 2000, "a", "three" as unknown as number), // not a number
+    good("e6", "1970-01-01T00:00:03.000Z"),
+  ]);
+  const failed = await edgepipe(BASE, input);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /^edgepipe window: event e2 .*no key field 'k'$/);
+  assert.equal(failed.stderr.split("\n").length, 1);
+
+  const skipped = await edgepipe([...BASE, "--on-error", "skip"], input);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  const reasons = skipped.stderr.split("\n");
+  assert.equal(reasons.length, 4);
+  assert.match(reasons[1], /event e3: cannot read eventTime "2023-13-45T99:00:00"/);
+  assert.match(reasons[2], /event e4: event has neither eventTime nor publishTime/);
+  assert.match(reasons[3], /event e5: sum\(value.x\): "three" is not a number/);
+  const acked = skipped.items.filter((i) => i.$edgepipe === "ack").flatMap((i) => i.ids).sort();
+  assert.deepEqual(acked, ["e1", "e2", "e3", "e4", "e5", "e6"]);
+  const result = skipped.items.find((i) => i.window);
+  assert.deepEqual(result.value, { count: 2, sum_value_x: 2 });
+
+  const dir = await Deno.makeTempDir();
+  const dead = join(dir, "dead.ndjson");
+  const lettered = await edgepipe([...BASE, "--on-error", `dead-letter=${dead}`], input);
+  assert.equal(lettered.code, 0, lettered.stderr);
+  const letters = (await Deno.readTextFile(dead)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(letters.map((l) => l.id), ["e2", "e3", "e4", "e5"]);
+  assert.ok(letters.every((l) => l.deadLetter.stage === "window" && l.deadLetter.error));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("window: usage mistakes exit 2 with one line", async () => {
+  for (
+    const [args, pattern] of [
+      [["window", "--key", "k"], /exactly one of --tumbling/],
+      [["window", "--key", "k", "--tumbling", "10s", "--agg", "median(x)"], /unknown function/],
+      [["window", "--key", "event.value.k +", "--tumbling", "1s"], /column 16/],
+      [["window", "--tumbling", "1s"], /--key .* is required/],
+      [["window", "--key", "k", "--sliding", "1s"], /--sliding needs --every/],
+      [["window", "--key", "k", "--tumbling", "soon"], /not a duration/],
+    ] as const
+  ) {
+    const run = await edgepipe([...args], "");
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, pattern);
+    assert.equal(run.stderr.split("\n").length, 1, run.stderr);
+  }
+});
+
+Deno.test("window: late events go downstream marked late, or to a dead-letter file", async () => {
+  const input = lines([good("a1", 1000), good("a2", 25_000), good("a3", 2000), good("a4", 26_000)]);
+  const emitted = await edgepipe(BASE, input);
+  assert.equal(emitted.code, 0, emitted.stderr);
+  assert.deepEqual(emitted.items.filter((i) => i.late), [{ ...good("a3", 2000), late: true }]);
+
+  const dir = await Deno.makeTempDir();
+  const late = join(dir, "late.ndjson");
+  const sided = await edgepipe([...BASE, "--late", `dead-letter=${late}`], input);
+  assert.equal(sided.code, 0, sided.stderr);
+  assert.equal(sided.items.filter((i) => i.late).length, 0);
+  const letters = (await Deno.readTextFile(late)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(letters.map((l) => l.id), ["a3"]);
+  assert.match(letters[0].deadLetter.error, /late event/);
+  const acked = sided.items.filter((i) => i.$edgepipe === "ack").flatMap((i) => i.ids).sort();
+  assert.deepEqual(acked, ["a1", "a2", "a3", "a4"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("window: an unwritable checkpoint directory is a clear error before any input", async () => {
+  const file = await Deno.makeTempFile();
+  const run = await edgepipe(
+    [...BASE, "--checkpoint-dir", join(file, "ck")],
+    lines([good("a", 1)]),
+  );
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /checkpoint directory .* is not writable/);
+  assert.equal(run.stderr.split("\n").length, 1);
+  assert.equal(run.stdout, "");
+  await Deno.remove(file);
+});
+
+Deno.test("window: a corrupt newest checkpoint falls back to the previous one, output unchanged", async () => {
+  const dir = await Deno.makeTempDir();
+  const events = Array.from({ length: 3000 }, (_, i) => good(`i${i}`, i * 100, `k${i % 7}`, i));
+  const input = lines(events);
+  const clean = await edgepipe(BASE, input);
+  const ck = join(dir, "ck");
+  const out = join(dir, "out.ndjson");
+  const args = [...BASE, "--checkpoint-dir", ck, "--output", out, "--checkpoint-interval", "1ms"];
+  // Ack records sit where checkpoints happened to be taken (wall clock); results never move.
+  const resultsOf = (text: string) => text.split("\n").filter((l) => !l.includes('"$edgepipe"'));
+  const ackedIn = (text: string) =>
+    new Set(
+      text.trim().split("\n").map((l) => JSON.parse(l)).filter((i) => i.$edgepipe === "ack")
+        .flatMap((i) => i.ids),
+    );
+  const first = await edgepipe(args, input);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(resultsOf(await Deno.readTextFile(out)), resultsOf(clean.stdout));
+
+  const names = [...Deno.readDirSync(ck)].map((e) => e.name).sort();
+  assert.equal(names.length, 2);
+  const newest = join(ck, names[1]);
+  const bytes = await Deno.readFile(newest);
+  await Deno.writeFile(newest, bytes.subarray(0, bytes.length >> 1)); // torn write
+  const again = await edgepipe(args, input);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(
+    again.stderr,
+    /^edgepipe: warning: skipped checkpoint .*: (checksum|truncated).*restored/,
+  );
+  assert.equal(again.stderr.split("\n").length, 1);
+  const final = await Deno.readTextFile(out);
+  assert.deepEqual(resultsOf(final), resultsOf(clean.stdout));
+  assert.equal(ackedIn(final).size, events.length);
+
+  // A checkpoint written with other settings is not used: refuse, and say how to start over.
+  const other = await edgepipe(
+    ["window", "--key", "k", "--tumbling", "20s", "--checkpoint-dir", ck, "--output", out],
+    input,
+  );
+  assert.equal(other.code, 1);
+  assert.match(
+    other.stderr,
+    /no valid checkpoint .*other window settings.*move that directory away/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("window: absorbed events are acknowledged only after a durable checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  const ck = join(dir, "ck");
+  const run = await edgepipe(
+    [...BASE, "--checkpoint-dir", ck, "--checkpoint-interval", "1h"],
+    lines([good("a", 1000), good("b", 2000), good("c", 15_000)]),
+  );
+  assert.equal(run.code, 0, run.stderr);
+  // With a 1 h interval the only checkpoint is the final one: every ack comes after all results.
+  const kinds = run.items.map((i) => i.$edgepipe ?? "result");
+  assert.deepEqual(kinds, ["result", "result", "ack"]);
+  assert.deepEqual(run.items[2].ids, ["a", "b", "c"]);
+  await Deno.remove(dir, { recursive: true });
+});
