@@ -1,0 +1,106 @@
+/** `edgepipe filter` and `edgepipe map` as commands: errors on purpose, and no id left behind. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+
+async function edgepipe(args: string[], stdin = "") {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const feeding = ReadableStream.from([new TextEncoder().encode(stdin)]).pipeTo(child.stdin)
+    .catch(() => {});
+  const [{ code, stdout, stderr }] = await Promise.all([child.output(), feeding]);
+  const text = new TextDecoder().decode(stdout).trim();
+  return {
+    code,
+    items: text === "" ? [] : text.split("\n").map((l) => JSON.parse(l)),
+    stderr: new TextDecoder().decode(stderr).trim(),
+  };
+}
+
+const input = [
+  { id: "a", value: { origin: "SFO", delay: 20 } },
+  { id: "b", value: { origin: "LAX", delay: 3 } },
+  { id: "c", value: { origin: "SFO" } },
+  { id: "d", value: { origin: "JFK", delay: 40 } },
+].map((e) => JSON.stringify(e)).join("\n") + "\nnot json\n";
+
+/** Every input id comes out exactly once: as an event, or acknowledged. */
+function accountFor(items: { id?: string; $edgepipe?: string; ids?: string[] }[]) {
+  const ids = [
+    ...items.filter((i) => !i.$edgepipe).map((i) => i.id),
+    ...items.filter((i) => i.$edgepipe === "ack").flatMap((i) => i.ids!),
+  ];
+  return ids.sort();
+}
+
+Deno.test("filter: invalid CEL is a usage error naming the column", async () => {
+  const run = await edgepipe(["filter", "event.value.delay >> 3"], input);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /^edgepipe filter: invalid expression at column 20 of .*: Unexpected/);
+  assert.equal(run.stderr.split("\n").length, 1);
+  const typed = await edgepipe(["filter", 'event.value.delay + "x" > 1'], input);
+  assert.equal(typed.code, 2);
+  assert.equal(typed.stderr.split("\n").length, 1);
+});
+
+Deno.test("filter: an expression failing on one event stops with one line by default", async () => {
+  const run = await edgepipe(["filter", "event.value.delay > 10"], input);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /^edgepipe filter: event c .*column 13.*No such key: delay$/);
+  assert.equal(run.stderr.split("\n").length, 1);
+});
+
+Deno.test("filter: dead-letter keeps going, acknowledges, and loses nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const dead = join(dir, "dead.ndjson");
+  const run = await edgepipe(
+    ["filter", "--on-error", `dead-letter=${dead}`, "event.value.delay > 10"],
+    input,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.items.filter((i) => !i.$edgepipe).map((i) => i.id), ["a", "d"]);
+  assert.deepEqual(accountFor(run.items), ["a", "b", "c", "d"]);
+  const letters = (await Deno.readTextFile(dead)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(letters.map((l) => l.id ?? l.deadLetter.raw), ["c", "not json"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("filter and map with an enrichment join", async () => {
+  const dir = await Deno.makeTempDir();
+  const ref = join(dir, "airports.ndjson");
+  await Deno.writeTextFile(ref, '{"iata":"SFO","state":"CA"}\n{"iata":"JFK","state":"NY"}\n');
+  const kept = await edgepipe(
+    [
+      "filter",
+      "--on-error",
+      "skip",
+      "--join",
+      ref,
+      "--on",
+      "value.origin=iata",
+      'event.ref.state == "CA"',
+    ],
+    input,
+  );
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.deepEqual(kept.items.filter((i) => !i.$edgepipe).map((i) => [i.id, i.ref.state]), [
+    ["a", "CA"],
+    ["c", "CA"],
+  ]);
+  assert.deepEqual(accountFor(kept.items), ["a", "b", "c", "d"]);
+
+  const mapped = await edgepipe(
+    ["map", "--on-error", "skip", "--join", ref, "--on", "value.origin=iata"],
+    input,
+  );
+  assert.deepEqual(mapped.items.map((i) => i.ref?.state ?? null), ["CA", null, "CA", "NY"]);
+  const missing = await edgepipe(["map", "--join", join(dir, "nope.ndjson"), "--on", "x"], input);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot read reference file/);
+  await Deno.remove(dir, { recursive: true });
+});
