@@ -85,8 +85,7 @@ export function lz4Compress(src: Uint8Array): Uint8Array {
   const literals = n - anchor;
   const tokenAt = op++;
   op = writeLength(out, op, literals, tokenAt, 4);
-  out.set(src.subarray(anchor, n), op);
-  op += literals;
+  op = copyBytes(src, anchor, out, op, literals);
   return out.slice(0, op);
 }
 
@@ -102,8 +101,7 @@ function writeSequence(
   const tokenAt = op++;
   const literals = matchStart - anchor;
   op = writeLength(out, op, literals, tokenAt, 4);
-  out.set(src.subarray(anchor, matchStart), op);
-  op += literals;
+  op = copyBytes(src, anchor, out, op, literals);
   out[op++] = offset & 0xff;
   out[op++] = offset >>> 8;
   return writeLength(out, op, matchLength - MIN_MATCH, tokenAt, 0);
@@ -154,9 +152,8 @@ export function lz4Decompress(src: Uint8Array, size: number): Uint8Array {
       } while (b === 255);
     }
     if (literals > n - ip || literals > size - op) throw corrupt("literals run past the end");
-    out.set(src.subarray(ip, ip + literals), op);
+    op = copyBytes(src, ip, out, op, literals);
     ip += literals;
-    op += literals;
     if (ip === n) break;
     if (ip + 2 > n) throw corrupt("truncated match offset");
     const offset = src[ip] | (src[ip + 1] << 8);
@@ -173,17 +170,34 @@ export function lz4Decompress(src: Uint8Array, size: number): Uint8Array {
     }
     if (length > size - op) throw corrupt("match runs past the end");
     let from = op - offset;
-    if (offset >= length) {
+    if (offset >= length && length > 32) {
       out.copyWithin(op, from, from + length);
       op += length;
     } else {
-      // Overlapping copy repeats the last `offset` bytes.
+      // Short or overlapping copies byte by byte (overlap repeats the last `offset` bytes).
       const end = op + length;
       while (op < end) out[op++] = out[from++];
     }
   }
   if (op !== size) throw corrupt(`expands to ${op} bytes, expected ${size}`);
   return out;
+}
+
+/** Copies `length` bytes; a loop beats `set(subarray())` for the short runs LZ4 is made of. */
+export function copyBytes(
+  src: Uint8Array,
+  from: number,
+  out: Uint8Array,
+  op: number,
+  length: number,
+): number {
+  if (length > 32) {
+    out.set(src.subarray(from, from + length), op);
+    return op + length;
+  }
+  const end = op + length;
+  while (op < end) out[op++] = src[from++];
+  return op;
 }
 
 function corrupt(detail: string): ProtocolError {

@@ -352,7 +352,26 @@ export class ProtoReader {
 
   /** A UTF-8 string value; invalid UTF-8 is a {@linkcode ProtocolError}. */
   string(): string {
-    const view = this.bytesView();
+    const len = this.length();
+    const bytes = this.bytes;
+    const start = this.pos;
+    // Short ASCII strings (names, keys, topics) are the common case: skip the TextDecoder call.
+    if (len <= 32) {
+      let text = "";
+      let i = start;
+      const end = start + len;
+      for (; i < end; i++) {
+        const b = bytes[i];
+        if (b >= 0x80) break;
+        text += String.fromCharCode(b);
+      }
+      if (i === end) {
+        this.pos = end;
+        return text;
+      }
+    }
+    this.pos = start + len;
+    const view = bytes.subarray(start, start + len);
     try {
       return strictUtf8.decode(view);
     } catch (cause) {

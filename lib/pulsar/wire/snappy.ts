@@ -16,6 +16,7 @@
  * @module
  */
 import { ProtocolError } from "./errors.ts";
+import { copyBytes } from "./lz4.ts";
 
 const FRAGMENT = 65536;
 const HASH_LOG = 14;
@@ -102,8 +103,7 @@ function emitLiteral(src: Uint8Array, from: number, to: number, out: Uint8Array,
     out[op++] = (59 + bytes) << 2;
     for (let i = 0, v = n; i < bytes; i++, v >>>= 8) out[op++] = v & 0xff;
   }
-  out.set(src.subarray(from, to), op);
-  return op + length;
+  return copyBytes(src, from, out, op, length);
 }
 
 function emitCopy(offset: number, length: number, out: Uint8Array, op: number): number {
@@ -162,9 +162,8 @@ export function snappyDecompress(src: Uint8Array, size: number): Uint8Array {
       }
       length += 1;
       if (length > n - ip || length > size - op) throw corrupt("literal runs past the end");
-      out.set(src.subarray(ip, ip + length), op);
+      op = copyBytes(src, ip, out, op, length);
       ip += length;
-      op += length;
       continue;
     }
     let length: number;
@@ -187,7 +186,7 @@ export function snappyDecompress(src: Uint8Array, size: number): Uint8Array {
     if (offset === 0 || offset > op) throw corrupt(`copy offset ${offset} out of range`);
     if (length > size - op) throw corrupt("copy runs past the end");
     let from = op - offset;
-    if (offset >= length) {
+    if (offset >= length && length > 32) {
       out.copyWithin(op, from, from + length);
       op += length;
     } else {
