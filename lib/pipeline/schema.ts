@@ -20,6 +20,14 @@ const duration = z.union([
   z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, "expected a duration such as 500ms, 5s, 5m, 1h"),
 ]);
 
+/** A boolean; "true" / "false" too, as `${VAR}` substitution gives strings. */
+const flag = z.union(
+  [z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")],
+  {
+    error: "expected true or false",
+  },
+);
+
 const errorPolicy = z.string().regex(
   /^(fail|skip|dead-letter=.+)$/,
   "expected fail, skip or dead-letter=<file|s3://…|file:dir|topic>",
@@ -39,7 +47,7 @@ const consumeSource = z.strictObject({
   serviceUrl: z.string().optional(),
   initialPosition: z.enum(["earliest", "latest"]).default("earliest"),
   /** Stop once the topic has no more messages (for batch runs and tests). */
-  exitAtEnd: z.boolean().default(false),
+  exitAtEnd: flag.default(false),
 });
 
 const source = z.union([
@@ -108,7 +116,7 @@ const sink = z.union([
     route: z.strictObject({
       rules: z.array(z.strictObject({ when: cel, to: sinkSpec })).min(1),
       default: sinkSpec.optional(),
-      fanOut: z.boolean().default(false),
+      fanOut: flag.default(false),
     }),
   }),
 ], { error: "expected a destination string or { route: … }" });

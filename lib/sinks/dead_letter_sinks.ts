@@ -2,7 +2,7 @@
  * Opens any dead-letter target the same way in every stage: `--on-error dead-letter=<target>`
  * where the target is a file path (NDJSON, appended and fsynced), `s3://bucket/prefix` (batched
  * objects; a write resolves once its object is stored), `file:dir/` (rolling files) or a Pulsar
- * topic. Each record carries the rejected event, its error and the stage that rejected it.
+ * topic (`persistent://…` or `topic:<name>`, as `produce` spells it). Each record carries the rejected event, its error and the stage that rejected it.
  *
  * @module
  */
@@ -46,7 +46,7 @@ export async function openDeadLetterSink(
   target: string,
   pulsar?: PulsarSinkFactory,
 ): Promise<DeadLetterSink> {
-  if (!/^(s3:\/\/|file:|(non-)?persistent:\/\/)/.test(target)) {
+  if (!/^(s3:\/\/|file:|topic:|(non-)?persistent:\/\/)/.test(target)) {
     return new FileDeadLetterSink(target);
   }
   const spec = parseSinkSpec(target);
