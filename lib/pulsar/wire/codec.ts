@@ -68,6 +68,41 @@ export interface MessageSpec {
   readonly byNumber: readonly (FieldSpec | undefined)[];
   readonly required: readonly string[];
   readonly defaults: readonly FieldSpec[];
+  /** Decode table indexed by the full tag (`no << 3 | wireType`), built by `defineMessage`. */
+  readonly byTag: readonly (DecodeField | undefined)[];
+}
+
+/** A field prepared for decoding: its kind as a small integer, for a fast switch. */
+export interface DecodeField {
+  readonly name: string;
+  readonly code: number;
+  readonly repeated: boolean;
+  readonly field: FieldSpec;
+}
+
+const CODE = {
+  uint64: 0,
+  uint32: 1,
+  int32: 2,
+  long: 3,
+  bool: 4,
+  double: 5,
+  string: 6,
+  bytes: 7,
+  keyValues: 8,
+  keyLongValues: 9,
+  enum: 10,
+  message: 11,
+} as const;
+
+function codeOf(kind: FieldKind): number {
+  if (typeof kind === "string") return CODE[kind];
+  return "values" in kind ? CODE.enum : CODE.message;
+}
+
+function wireTypeOf(code: number): number {
+  if (code === CODE.double) return WIRE.fixed64;
+  return code >= CODE.string && code !== CODE.enum ? WIRE.bytes : WIRE.varint;
 }
 
 /**
@@ -100,6 +135,17 @@ export function defineMessage(
   spec.byNumber = byNumber;
   spec.required = list.filter((f) => f.required).map((f) => f.name);
   spec.defaults = list.filter((f) => f.default !== undefined);
+  const byTag: (DecodeField | undefined)[] = [];
+  for (const field of list) {
+    const code = codeOf(field.kind);
+    byTag[(field.no << 3) | wireTypeOf(code)] = {
+      name: field.name,
+      code,
+      repeated: field.repeated === true,
+      field,
+    };
+  }
+  spec.byTag = byTag;
   return spec;
 }
 
@@ -192,19 +238,6 @@ function badValue(spec: MessageSpec, field: FieldSpec, v: unknown): ProtocolErro
   return new ProtocolError(`cannot encode ${spec.name}.${field.name}: invalid value ${shown}`);
 }
 
-const SCALAR_WIRE: Record<string, number> = {
-  uint64: WIRE.varint,
-  uint32: WIRE.varint,
-  int32: WIRE.varint,
-  long: WIRE.varint,
-  bool: WIRE.varint,
-  double: WIRE.fixed64,
-  string: WIRE.bytes,
-  bytes: WIRE.bytes,
-  keyValues: WIRE.bytes,
-  keyLongValues: WIRE.bytes,
-};
-
 /** Reads a message from `r.pos` to `end` into `obj` (a fresh object by default). */
 export function decodeMessage(
   r: ProtoReader,
@@ -214,46 +247,64 @@ export function decodeMessage(
 ): Obj {
   const outerEnd = r.end;
   r.end = end;
-  try {
-    while (r.pos < end) {
-      const tag = r.varint();
-      const no = Math.floor(tag / 8);
+  const byTag = spec.byTag;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag < 8) throw new ProtocolError(`${spec.name}: invalid field number 0`);
+    const f = tag < byTag.length ? byTag[tag] : undefined;
+    if (f === undefined) {
+      // Packed repeated varints (proto3 style) are accepted too; anything else is skipped.
       const wireType = tag & 7;
-      if (no === 0) throw new ProtocolError(`${spec.name}: invalid field number 0`);
-      const field = no < spec.byNumber.length ? spec.byNumber[no] : undefined;
-      if (field === undefined) {
-        r.skip(wireType);
-        continue;
-      }
-      const kind = field.kind;
-      const expected = typeof kind === "string"
-        ? SCALAR_WIRE[kind]
-        : "values" in kind
-        ? WIRE.varint
-        : WIRE.bytes;
-      if (wireType !== expected) {
-        // Packed repeated scalars (proto3 style) are accepted too.
-        if (field.repeated && wireType === WIRE.bytes && expected === WIRE.varint) {
-          const len = r.length();
-          const packedEnd = r.pos + len;
-          const list = (obj[field.name] ??= []) as unknown[];
-          const savedEnd = r.end;
-          r.end = packedEnd;
-          while (r.pos < packedEnd) {
-            const item = decodeScalar(r, field);
-            if (item !== undefined) list.push(item);
-          }
-          r.end = savedEnd;
-          continue;
-        }
-        r.skip(wireType);
-        continue;
-      }
-      decodeField(r, field, obj);
+      const unpacked = wireType === WIRE.bytes ? byTag[tag - WIRE.bytes] : undefined;
+      if (unpacked?.repeated) readPacked(r, unpacked, obj);
+      else r.skip(wireType);
+      continue;
     }
-  } finally {
-    r.end = outerEnd;
+    let value: unknown;
+    switch (f.code) {
+      case CODE.uint64:
+        value = r.varint();
+        break;
+      case CODE.uint32:
+        value = r.uint32();
+        break;
+      case CODE.int32:
+        value = r.int32();
+        break;
+      case CODE.long:
+        value = r.long();
+        break;
+      case CODE.bool:
+        value = r.bool();
+        break;
+      case CODE.double:
+        value = r.double();
+        break;
+      case CODE.string:
+        value = r.string();
+        break;
+      case CODE.bytes:
+        value = r.bytesView().slice();
+        break;
+      case CODE.enum:
+        // An enum value this version does not know is dropped, as proto2 does.
+        value = (f.field.kind as EnumSpec).names[r.varint()];
+        if (value === undefined) continue;
+        break;
+      case CODE.message: {
+        const len = r.length();
+        value = decodeMessage(r, f.field.kind as MessageSpec, r.pos + len);
+        break;
+      }
+      default: {
+        readEntry(r, f, obj);
+        continue;
+      }
+    }
+    if (f.repeated) ((obj[f.name] ??= []) as unknown[]).push(value);
+    else obj[f.name] = value;
   }
+  r.end = outerEnd;
   for (const field of spec.defaults) {
     if (obj[field.name] === undefined) obj[field.name] = field.default;
   }
@@ -263,67 +314,54 @@ export function decodeMessage(
   return obj;
 }
 
-function decodeScalar(r: ProtoReader, field: FieldSpec): unknown {
-  switch (field.kind) {
-    case "uint64":
-      return r.varint();
-    case "uint32":
-      return r.uint32();
-    case "int32":
-      return r.int32();
-    case "long":
-      return r.long();
-    case "bool":
-      return r.bool();
-    default: {
-      // An enum value this version does not know is dropped, as proto2 does.
-      const n = r.varint();
-      return (field.kind as EnumSpec).names[n];
+function readPacked(r: ProtoReader, f: DecodeField, obj: Obj): void {
+  const len = r.length();
+  const packedEnd = r.pos + len;
+  const list = (obj[f.name] ??= []) as unknown[];
+  const savedEnd = r.end;
+  r.end = packedEnd;
+  while (r.pos < packedEnd) {
+    switch (f.code) {
+      case CODE.uint64:
+        list.push(r.varint());
+        break;
+      case CODE.uint32:
+        list.push(r.uint32());
+        break;
+      case CODE.int32:
+        list.push(r.int32());
+        break;
+      case CODE.long:
+        list.push(r.long());
+        break;
+      case CODE.bool:
+        list.push(r.bool());
+        break;
+      default: {
+        const name = (f.field.kind as EnumSpec).names[r.varint()];
+        if (name !== undefined) list.push(name);
+      }
     }
   }
+  r.end = savedEnd;
 }
 
-function decodeField(r: ProtoReader, field: FieldSpec, obj: Obj): void {
-  let value: unknown;
-  switch (field.kind) {
-    case "double":
-      value = r.double();
-      break;
-    case "string":
-      value = r.string();
-      break;
-    case "bytes":
-      value = r.bytesView().slice();
-      break;
-    case "keyValues":
-    case "keyLongValues": {
-      const len = r.length();
-      const entry = decodeMessage(
-        r,
-        field.kind === "keyValues" ? KEY_VALUE : KEY_LONG_VALUE,
-        r.pos + len,
-      );
-      const map = (obj[field.name] ??= {}) as Obj;
-      // A key named "__proto__" must stay a plain entry, never replace the prototype.
-      Object.defineProperty(map, entry.key as string, {
-        value: entry.value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      return;
-    }
-    default:
-      if (typeof field.kind === "string" || "values" in field.kind) {
-        value = decodeScalar(r, field);
-        if (value === undefined) return;
-      } else {
-        const len = r.length();
-        value = decodeMessage(r, field.kind, r.pos + len);
-      }
-  }
-  if (field.repeated) ((obj[field.name] ??= []) as unknown[]).push(value);
-  else obj[field.name] = value;
+/** One KeyValue / KeyLongValue entry into the field's map. */
+function readEntry(r: ProtoReader, f: DecodeField, obj: Obj): void {
+  const len = r.length();
+  const entry = decodeMessage(
+    r,
+    f.code === CODE.keyValues ? KEY_VALUE : KEY_LONG_VALUE,
+    r.pos + len,
+  );
+  const map = (obj[f.name] ??= {}) as Obj;
+  // A key named "__proto__" must stay a plain entry, never replace the prototype.
+  Object.defineProperty(map, entry.key as string, {
+    value: entry.value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** `KeyValue { required string key = 1; required string value = 2; }` */

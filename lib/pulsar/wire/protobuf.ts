@@ -289,12 +289,29 @@ export class ProtoReader {
         return big;
       }
     }
-    const long = this.long();
+    const long = this.#bigLong();
     return typeof long === "bigint" ? Number(long) : long;
   }
 
   /** A varint as a signed 64-bit {@linkcode Long}: exact over the whole range. */
   long(): Long {
+    const bytes = this.bytes;
+    let pos = this.pos;
+    // Up to seven bytes (49 bits) stay exact in float arithmetic: ledger and entry ids live here.
+    let small = 0;
+    for (let scale = 1; scale < 2 ** 49; scale *= 128) {
+      if (pos >= this.end) throw truncated();
+      const b = bytes[pos++];
+      small += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos;
+        return small;
+      }
+    }
+    return this.#bigLong();
+  }
+
+  #bigLong(): Long {
     const bytes = this.bytes;
     let pos = this.pos;
     let value = 0n;
