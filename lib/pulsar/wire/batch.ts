@@ -49,7 +49,9 @@ export function packBatch(entries: readonly BatchEntryInput[]): Uint8Array {
     w.setU32(sizeAt, w.pos - sizeAt - 4);
     w.raw(payload);
   }
-  return w.finish();
+  const bytes = w.finish();
+  w.trim();
+  return bytes;
 }
 
 /**

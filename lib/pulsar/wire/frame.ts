@@ -63,7 +63,9 @@ export function encodeCommand(cmd: Command): Uint8Array {
   writeBaseCommand(w, cmd);
   w.setU32(0, w.pos - 4);
   w.setU32(4, w.pos - 8);
-  return w.finish();
+  const bytes = w.finish();
+  w.trim();
+  return bytes;
 }
 
 /**
@@ -107,6 +109,7 @@ export function encodePayloadCommand(
   out.set(payload, headerLength);
   const crc = crc32c(out, 0, checksumAt + 4, total);
   new DataView(out.buffer).setUint32(checksumAt, crc);
+  w.trim();
   return out;
 }
 

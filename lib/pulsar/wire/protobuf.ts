@@ -81,6 +81,14 @@ export class ProtoWriter {
     return this.buf.slice(0, this.pos);
   }
 
+  /** Lets go of a buffer that one large message grew past `maxRetained` bytes. */
+  trim(maxRetained = 1024 * 1024): void {
+    if (this.buf.length <= maxRetained) return;
+    this.buf = new Uint8Array(64 * 1024);
+    this.#view = new DataView(this.buf.buffer);
+    this.pos = 0;
+  }
+
   /** Unsigned varint of a non-negative safe integer; negative numbers as 10-byte int64. */
   varint(value: number): void {
     if (value >>> 0 === value) {

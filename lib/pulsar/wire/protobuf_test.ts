@@ -148,3 +148,16 @@ Deno.test("protobuf: the writer refuses values it cannot encode exactly", () => 
   assert.throws(() => w.bigVarint(2n ** 64n), ProtocolError);
   assert.throws(() => w.bigVarint(-(2n ** 63n) - 1n), ProtocolError);
 });
+
+Deno.test("protobuf: trim() drops a buffer grown past the limit and keeps a small one", () => {
+  const w = new ProtoWriter(16);
+  w.raw(new Uint8Array(100));
+  const grown = w.buf;
+  w.trim(1000);
+  assert.equal(w.buf, grown);
+  w.trim(64);
+  assert.notEqual(w.buf, grown);
+  assert.equal(w.pos, 0);
+  w.uint64Field(1, 300);
+  assert.deepEqual([...w.finish()], [8, 0xac, 0x02]);
+});
