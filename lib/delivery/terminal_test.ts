@@ -242,3 +242,26 @@ Deno.test("deliverAll without a hello delivers events and reports nothing", asyn
   assert.equal(report.delivered, 1);
   assert.equal(report.acknowledged, 0);
 });
+
+Deno.test("deliverAll reports each id to the source whose hello preceded it", async () => {
+  const first: string[] = [];
+  const second: string[] = [];
+  const a = await AckServer.listen({ source: "a", onAck: (id) => void first.push(id) });
+  const b = await AckServer.listen({ source: "b", onAck: (id) => void second.push(id) });
+  const items: Item[] = [
+    a.hello(),
+    { id: "a1", value: 1 },
+    { $edgepipe: "ack", ids: ["a2"] },
+    b.hello(),
+    { id: "b1", value: 2 },
+    { $edgepipe: "ack", ids: ["b2"] },
+  ];
+  const report = await deliverAll(items, new MemorySink(() => 1));
+  assert.equal(await a.waitForTerminal(5000), "finished");
+  assert.equal(await b.waitForTerminal(5000), "finished");
+  await a.close();
+  await b.close();
+  assert.deepEqual(first, ["a1", "a2"]);
+  assert.deepEqual(second, ["b1", "b2"]);
+  assert.equal(report.acknowledged, 4);
+});
