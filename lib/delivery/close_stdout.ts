@@ -60,3 +60,23 @@ export function closeStdout(): boolean {
     libc.close();
   }
 }
+
+/**
+ * True when stdout leads to another process (a pipe or a socket), where a terminal stage may
+ * report acknowledgements; false for a terminal or a file, which can never report.
+ *
+ * @example
+ * ```ts
+ * import { stdoutIsPipe } from "./close_stdout.ts";
+ * console.assert(typeof stdoutIsPipe() === "boolean");
+ * ```
+ */
+export function stdoutIsPipe(): boolean {
+  if (Deno.stdout.isTerminal()) return false;
+  try {
+    const target = Deno.readLinkSync("/proc/self/fd/1");
+    return target.startsWith("pipe:") || target.startsWith("socket:");
+  } catch {
+    return true; // no procfs: assume the common case of a pipeline
+  }
+}
