@@ -37,7 +37,7 @@ CEL expression. Default result names: count, avg_value_delay, p95_value_delay, �
 
 Event time: --time <path> (default eventTime, falling back to publishTime); epoch milliseconds or
 ISO-8601 (no offset = UTC). Watermark = highest event time seen - --out-of-orderness. A window
-[start, end) is emitted when the watermark reaches end-1, as
+[start, end) is emitted when the watermark reaches end, as
   {"key":"SFO","window":{"start":…,"end":…},"value":{…},"eventTime":end-1,"timing":"on_time"}
 At end of input every open window is emitted. Same input, same output, byte for byte.
 

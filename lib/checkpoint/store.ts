@@ -54,7 +54,7 @@ export class CheckpointStore {
     kind: string,
     warn: (message: string) => void = (m) => console.error(m),
   ): Promise<CheckpointStore> {
-    const probe = join(dir, `.probe-${Deno.pid}`);
+    const probe = join(dir, `.probe-${Deno.pid}-${crypto.randomUUID()}`);
     try {
       await Deno.mkdir(dir, { recursive: true });
       await Deno.writeFile(probe, new Uint8Array(1));

@@ -37,6 +37,8 @@ export interface Aggregate {
   read?: FieldReader;
   /** For quantiles: 0 < q < 1. */
   q?: number;
+  /** Takes numbers only. */
+  numeric: boolean;
   /** Index of the first slot. */
   slot: number;
 }
@@ -148,6 +150,7 @@ export function parseAggregates(text: string): AggregateSpec {
       arg: arg === "" ? undefined : arg,
       read,
       q,
+      numeric: NUMERIC.has(kind),
       slot: slotTypes.length,
     });
     slotTypes.push(...slots);
@@ -156,8 +159,19 @@ export function parseAggregates(text: string): AggregateSpec {
   return { aggregates, slotTypes };
 }
 
+const templates = new WeakMap<AggregateSpec, unknown[]>();
+
 /** Fresh accumulator slots for a new window. */
 export function newSlots(spec: AggregateSpec): unknown[] {
+  // Only numbers and nulls: copy a template (the common case, and the fast one).
+  const template = templates.get(spec);
+  if (template !== undefined) return template.slice();
+  const slots = initialSlots(spec);
+  if (slots.every((v) => v === null || typeof v === "number")) templates.set(spec, slots.slice());
+  return slots;
+}
+
+function initialSlots(spec: AggregateSpec): unknown[] {
   const slots = new Array<unknown>(spec.slotTypes.length);
   for (const agg of spec.aggregates) {
     if (agg.read === undefined) continue;
@@ -207,7 +221,7 @@ export function readValues(spec: AggregateSpec, event: Envelope, into: unknown[]
     if (agg.read === undefined) continue;
     let value = agg.read(event);
     if (value === null) value = undefined;
-    if (value !== undefined && NUMERIC.has(agg.kind) && typeof value !== "number") {
+    if (value !== undefined && agg.numeric && typeof value !== "number") {
       throw new FieldError(
         `${agg.kind === "quantile" ? agg.name : agg.kind}(${agg.arg}): ${
           JSON.stringify(value)

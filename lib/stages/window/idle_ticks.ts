@@ -1,8 +1,11 @@
 /**
  * Lets a stage act while its input is quiet: items pass through, and when `wantsTick()` says the
  * stage holds something time-sensitive (dropped ids to acknowledge, a checkpoint due), a `TICK`
- * is yielded if no item arrived within `idleMs`. One timer serves many items, so the cost per item
- * is a `Promise.race`, not a timer.
+ * is yielded once no item has arrived for `idleMs`.
+ *
+ * One interval timer serves the whole stream; per item the cost is one small promise, and only
+ * while `wantsTick()` is true. (Racing every `next()` against a shared timer promise would pile
+ * one reaction per item onto that promise.)
  *
  * @module
  */
@@ -16,7 +19,7 @@ export const TICK: unique symbol = Symbol("edgepipe.tick");
  * @example
  * ```ts
  * import { TICK, withIdleTicks } from "./idle_ticks.ts";
- * async function* slow() { yield 1; await new Promise((r) => setTimeout(r, 30)); yield 2; }
+ * async function* slow() { yield 1; await new Promise((r) => setTimeout(r, 40)); yield 2; }
  * const seen = [];
  * for await (const item of withIdleTicks(slow(), 5, () => true)) seen.push(item === TICK ? "tick" : item);
  * console.assert(seen.includes("tick"));
@@ -28,29 +31,42 @@ export async function* withIdleTicks<T>(
   wantsTick: () => boolean,
 ): AsyncGenerator<T | typeof TICK> {
   const iterator = source[Symbol.asyncIterator]();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let tick: Promise<typeof TICK> | undefined;
+  let wake: ((value: typeof TICK) => void) | undefined;
+  let lastItemAt = performance.now();
+  const timer = setInterval(() => {
+    if (wake !== undefined && performance.now() - lastItemAt >= idleMs) {
+      const resolve = wake;
+      wake = undefined;
+      resolve(TICK);
+    }
+  }, Math.max(1, idleMs / 2));
   try {
+    let next: Promise<IteratorResult<T>> | undefined;
     while (true) {
-      const next = iterator.next();
+      next ??= iterator.next();
       let result: IteratorResult<T> | typeof TICK;
-      while (true) {
-        if (!wantsTick()) {
-          result = await next;
-          break;
+      if (wantsTick()) {
+        const pending = next;
+        result = await new Promise<IteratorResult<T> | typeof TICK>((resolve, reject) => {
+          wake = resolve;
+          pending.then(resolve, reject);
+        });
+        wake = undefined;
+        if (result === TICK) {
+          lastItemAt = performance.now(); // one tick per idle period
+          yield TICK;
+          continue;
         }
-        tick ??= new Promise((resolve) => timer = setTimeout(resolve, idleMs, TICK));
-        result = await Promise.race([next, tick]);
-        if (result !== TICK) break;
-        tick = undefined;
-        timer = undefined;
-        yield TICK;
+      } else {
+        result = await next;
       }
+      next = undefined;
       if (result.done) return;
+      lastItemAt = performance.now();
       yield result.value;
     }
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearInterval(timer);
     await iterator.return?.();
   }
 }

@@ -4,8 +4,9 @@
  * with streams, late events, errors and checkpoints.
  *
  * Time: the watermark is the highest event time seen minus `outOfOrderness`. A window
- * `[start, end)` fires when the watermark reaches `end - 1`; it keeps its state until the
- * watermark reaches `end - 1 + allowedLateness`, and an event for it in between updates it and
+ * `[start, end)` fires when the watermark reaches `end` (no event before the watermark is still
+ * expected, so the window is complete); it keeps its state until the watermark reaches
+ * `end + allowedLateness`, and an event for it in between updates it and
  * re-emits the result at once (`timing: "late"`). An event all of whose windows are past that
  * point is late: `process` returns `"late"` and changes nothing. Windows that fire together are
  * emitted in (end, start, key) order; nothing in a result depends on the wall clock.
@@ -86,6 +87,8 @@ export class WindowOperator {
   readonly #values: unknown[];
   readonly #starts: number[] = [];
   #sinceTtlScan = 0;
+  /** Keys in `byKey` whose window list is empty. */
+  #emptyKeys = 0;
 
   constructor(options: WindowOperatorOptions) {
     this.shape = options.shape;
@@ -141,7 +144,7 @@ export class WindowOperator {
   }
 
   #isLate(end: number): boolean {
-    return end - 1 + this.#opts.allowedLateness <= this.watermark;
+    return end + this.#opts.allowedLateness <= this.watermark;
   }
 
   #fixed(key: string, t: number, id: string | undefined): "absorbed" | "late" {
@@ -168,7 +171,7 @@ export class WindowOperator {
       }
       if (win === undefined) {
         win = this.#newWindow(key, start, start + size);
-        wins.push(win);
+        if (wins.push(win) === 1 && this.#emptyKeys > 0) this.#emptyKeys--;
       }
       this.#add(win, t, i === 0 ? id : undefined);
     }
@@ -195,7 +198,7 @@ export class WindowOperator {
     if (wins === undefined || overlapping === 0) {
       const win = this.#newWindow(key, start, end);
       if (wins === undefined) this.byKey.set(key, [win]);
-      else wins.push(win);
+      else if (wins.push(win) === 1 && this.#emptyKeys > 0) this.#emptyKeys--;
       this.#add(win, t, id);
       return "absorbed";
     }
@@ -226,9 +229,9 @@ export class WindowOperator {
     if (grew) {
       // A merged or extended session is a new window: it fires at its new end, or at once as a
       // late update when the watermark is already past it (only possible when a part had fired).
-      target!.fired = end - 1 <= this.watermark && anyFired;
-      if (!target!.fired) this.#fire.add(end - 1, target!);
-      else this.#cleanup.add(end - 1 + this.#opts.allowedLateness, target!);
+      target!.fired = end <= this.watermark && anyFired;
+      if (!target!.fired) this.#fire.add(end, target!);
+      else this.#cleanup.add(end + this.#opts.allowedLateness, target!);
     }
     this.#add(target!, t, id);
     return "absorbed";
@@ -264,8 +267,9 @@ export class WindowOperator {
       fired: false,
       dead: false,
       early: 0,
+      ids: undefined,
     };
-    if (timer) this.#fire.add(end - 1, win);
+    if (timer) this.#fire.add(end, win);
     return win;
   }
 
@@ -300,7 +304,7 @@ export class WindowOperator {
     const due: Win[] = [];
     for (let bucket = this.#fire.pop(wm); bucket; bucket = this.#fire.pop(wm)) {
       for (const w of bucket) {
-        if (!w.dead && !w.fired && w.end - 1 <= wm) {
+        if (!w.dead && !w.fired && w.end <= wm) {
           w.fired = true; // also marks duplicates of a grown session as done
           due.push(w);
         }
@@ -311,11 +315,11 @@ export class WindowOperator {
     for (const w of due) {
       this.#emit(w, "on_time");
       if (lateness === 0) this.#remove(w, gone);
-      else this.#cleanup.add(w.end - 1 + lateness, w);
+      else this.#cleanup.add(w.end + lateness, w);
     }
     for (let bucket = this.#cleanup.pop(wm); bucket; bucket = this.#cleanup.pop(wm)) {
       for (const w of bucket) {
-        if (!w.dead && w.fired && w.end - 1 + lateness <= wm) this.#remove(w, gone);
+        if (!w.dead && w.fired && w.end + lateness <= wm) this.#remove(w, gone);
       }
     }
     this.#ackWindows(gone);
@@ -328,7 +332,12 @@ export class WindowOperator {
     if (wins === undefined) return;
     const i = wins.indexOf(win);
     if (i >= 0) wins.splice(i, 1);
-    if (wins.length === 0) this.byKey.delete(win.key);
+    // Keys come back: keep their (empty) entry rather than churn the map, and drop the empty
+    // ones in bulk once they are the majority.
+    if (wins.length === 0 && ++this.#emptyKeys > 65_536 && this.#emptyKeys * 2 > this.byKey.size) {
+      for (const [key, list] of this.byKey) if (list.length === 0) this.byKey.delete(key);
+      this.#emptyKeys = 0;
+    }
   }
 
   #ackWindows(wins: Win[]): void {
@@ -377,8 +386,8 @@ export class WindowOperator {
     }
     wins.push(win);
     if (this.shape.kind === "count") return;
-    if (win.fired) this.#cleanup.add(win.end - 1 + this.#opts.allowedLateness, win);
-    else this.#fire.add(win.end - 1, win);
+    if (win.fired) this.#cleanup.add(win.end + this.#opts.allowedLateness, win);
+    else this.#fire.add(win.end, win);
   }
 }
 
