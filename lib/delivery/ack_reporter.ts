@@ -32,6 +32,8 @@ export class AckReporter {
   readonly #encoder = new TextEncoder();
   #conn: Promise<Deno.UnixConn | undefined>;
   #chain: Promise<void> = Promise.resolve();
+  #queued: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #failed = false;
   #reported = 0;
 
@@ -57,8 +59,17 @@ export class AckReporter {
   /** Queues ids for the source; returns at once. Writes happen in order. */
   report(ids: readonly string[]): void {
     if (ids.length === 0 || this.#failed) return;
-    const bytes = this.#encoder.encode(ids.join("\n") + "\n");
-    const count = ids.length;
+    for (const id of ids) this.#queued.push(id);
+    // Sends settle a batch at a time: gather them into one write per turn of the event loop.
+    if (this.#timer === undefined) this.#timer = setTimeout(() => this.#write(), 0);
+  }
+
+  #write(): void {
+    this.#timer = undefined;
+    if (this.#queued.length === 0) return;
+    const bytes = this.#encoder.encode(this.#queued.join("\n") + "\n");
+    const count = this.#queued.length;
+    this.#queued = [];
     this.#chain = this.#chain.then(async () => {
       const conn = await this.#conn;
       if (!conn || this.#failed) return;
@@ -74,12 +85,14 @@ export class AckReporter {
 
   /** Resolves when every queued report is written. */
   flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#write();
     return this.#chain;
   }
 
   /** Writes what is queued, then closes the socket: the source takes this as "finished". */
   async close(): Promise<void> {
-    await this.#chain;
+    await this.flush();
     const conn = await this.#conn;
     try {
       conn?.close();
