@@ -19,15 +19,6 @@ export function isFieldPath(text: string): boolean {
   return PATH.test(text);
 }
 
-function walk(from: unknown, parts: string[]): unknown {
-  let current = from;
-  for (let i = 0; i < parts.length; i++) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[parts[i]];
-  }
-  return current;
-}
-
 /**
  * A reader for a dotted path (looked up in the envelope, then under `value`) or, for anything
  * else, a CEL expression over `event`.
@@ -45,11 +36,27 @@ export function fieldReader(spec: string): FieldReader {
     return (event) => expr.evaluate(event);
   }
   const parts = spec.split(".");
-  if (parts[0] === "value") return (event) => walk(event, parts);
+  if (parts[0] === "value") return compilePath(parts);
+  const direct = compilePath(parts);
+  const underValue = compilePath(["value", ...parts]);
   return (event) => {
-    const direct = walk(event, parts);
-    return direct === undefined ? walk(event.value, parts) : direct;
+    const found = direct(event);
+    return found === undefined ? underValue(event) : found;
   };
+}
+
+/**
+ * Compiles a path into plain property reads (`e.value.delay`), which the JIT caches per shape:
+ * several times faster than a generic loop over keys. Safe: every part matched {@linkcode PATH}.
+ */
+function compilePath(parts: string[]): FieldReader {
+  let body = "let v = e;\n";
+  for (const part of parts) {
+    body += `if (v === null || typeof v !== "object") return undefined;\nv = v[${
+      JSON.stringify(part)
+    }];\n`;
+  }
+  return new Function("e", body + "return v;") as FieldReader;
 }
 
 /** An event without a usable key, time or aggregated value. */
