@@ -16,7 +16,7 @@ import { StatsLine } from "../lib/observe/stats_line.ts";
 import { toEventTime } from "../lib/sources/event_time.ts";
 import { type FileFormat, FORMATS, openFile } from "../lib/sources/open_file.ts";
 import { type Pace, Pacer, parseRate } from "../lib/sources/pacer.ts";
-import { isFailure, type SourceRecord } from "../lib/sources/types.ts";
+import { isFailure, type ReadProgress, type SourceRecord } from "../lib/sources/types.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters } from "./_stage_runner.ts";
 
@@ -146,6 +146,7 @@ async function run(args: string[]): Promise<number> {
   };
 
   let written = 0;
+  let lastProgress: { label: string; progress: ReadProgress } | undefined;
   try {
     files: for (const file of files) {
       for await (
@@ -153,7 +154,10 @@ async function run(args: string[]): Promise<number> {
           format,
           maxLineBytes,
           delimiter: values.delimiter,
-          onProgress: bar && ((progress) => bar.update(file, progress, written)),
+          onProgress: bar && ((progress) => {
+            lastProgress = { label: file, progress };
+            bar.update(file, progress, written);
+          }),
           onControl: (line) =>
             console.error(
               `edgepipe replay: ${file}: line ${line}: left out a control record (stale outside its pipe)`,
@@ -189,6 +193,7 @@ async function run(args: string[]): Promise<number> {
   } finally {
     // Whatever was read before an error or a signal still reaches the next stage.
     await output.flush();
+    if (bar && lastProgress) bar.update(lastProgress.label, lastProgress.progress, written, true);
     bar?.done();
     stats?.stop();
     shutdown.dispose();

@@ -187,3 +187,35 @@ Deno.test("replay stops on SIGINT with everything read so far written, exit 130"
     assert.ok(got.length < 1000);
   });
 });
+
+const hasScript = (() => {
+  try {
+    return Deno.statSync("/usr/bin/script").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "replay draws a progress bar when stderr is a terminal, and only then",
+  ignore: !hasScript, // util-linux `script` provides the pseudo-terminal
+  async fn() {
+    await withDir(async (dir) => {
+      const rows = Array.from({ length: 5000 }, (_, i) => `{"n":${i}}`).join("\n");
+      await Deno.writeTextFile(`${dir}/p.ndjson`, rows);
+      const command =
+        `"${Deno.execPath()}" run -A "${MAIN}" replay "${dir}/p.ndjson" > "${dir}/out"`;
+      const tty = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(tty.code, 0);
+      const screen = new TextDecoder().decode(tty.stdout);
+      assert.match(screen, /\r\[#{24}\] 100% {2}5,000 events {2}[\d,]+\/s {2}.*p\.ndjson/);
+      assert.equal((await Deno.readTextFile(`${dir}/out`)).trimEnd().split("\n").length, 5000);
+      const piped = await replay([`${dir}/p.ndjson`]);
+      assert.equal(piped.stderr, "", "no bar when stderr is not a terminal");
+    });
+  },
+});

@@ -39,10 +39,10 @@ export class ProgressBar {
     return Deno.stderr.isTerminal();
   }
 
-  /** Redraws when the last draw is old enough. */
-  update(label: string, progress: ReadProgress, events: number): void {
+  /** Redraws when the last draw is old enough, or at once with `force`. */
+  update(label: string, progress: ReadProgress, events: number, force = false): void {
     const now = performance.now();
-    if (now - this.#lastDraw < this.#intervalMs) return;
+    if (!force && now - this.#lastDraw < this.#intervalMs) return;
     this.#lastDraw = now;
     const fraction = progress.total > 0 ? Math.min(progress.done / progress.total, 1) : 0;
     const width = 24;
