@@ -1,0 +1,86 @@
+/**
+ * Finds the broker that owns a topic (LOOKUP, following redirects and the authoritative flag, or
+ * going through the service URL when it is a proxy), and asks how many partitions a topic has.
+ *
+ * @module
+ */
+import type { Connection } from "./connection.ts";
+import type { ConnectionPool } from "./connection_pool.ts";
+import { BrokerError, ConnectionError } from "./errors.ts";
+import type { Command } from "./wire/mod.ts";
+
+type Answer = Record<string, unknown>;
+
+/** Where a topic is served: the broker's URL, and where to open the socket. */
+export interface BrokerAddress {
+  /** The owning broker (`pulsar://…`). */
+  brokerUrl: string;
+  /** Where the socket goes: the broker itself, or the service URL when it is a proxy. */
+  physicalUrl: string;
+}
+
+const MAX_REDIRECTS = 20;
+
+/**
+ * Topic lookups against the client's service URL.
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionPool } from "./connection_pool.ts";
+ * import { LookupService } from "./lookup.ts";
+ * const lookup = new LookupService(new ConnectionPool({}), "pulsar://127.0.0.1:6650", false);
+ * const { brokerUrl } = await lookup.lookup("persistent://public/default/t");
+ * ```
+ */
+export class LookupService {
+  constructor(
+    readonly pool: ConnectionPool,
+    readonly serviceUrl: string,
+    readonly useTls: boolean,
+  ) {}
+
+  /** The connection to the broker that serves `topic`. */
+  async connectionFor(topic: string): Promise<Connection> {
+    const address = await this.lookup(topic);
+    return this.pool.get(address.brokerUrl, address.physicalUrl);
+  }
+
+  /** Follows LOOKUP redirects until a broker says it owns `topic`. */
+  async lookup(topic: string): Promise<BrokerAddress> {
+    let conn = await this.pool.get(this.serviceUrl);
+    let authoritative = false;
+    for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
+      const frame = await conn.request({ type: "LOOKUP", topic, authoritative } as Command);
+      const answer = frame.command as unknown as Answer;
+      const brokerUrl = String(
+        (this.useTls ? answer.brokerServiceUrlTls : answer.brokerServiceUrl) ??
+          answer.brokerServiceUrl ?? "",
+      );
+      if (!brokerUrl) throw BrokerError.from("ServiceNotReady", "lookup gave no broker URL", topic);
+      const physicalUrl = answer.proxyThroughServiceUrl ? this.serviceUrl : brokerUrl;
+      if (answer.response === "Connect") return { brokerUrl, physicalUrl };
+      authoritative = answer.authoritative === true;
+      conn = await this.pool.get(brokerUrl, physicalUrl);
+    }
+    throw new ConnectionError(`lookup of ${topic} redirected more than ${MAX_REDIRECTS} times`);
+  }
+
+  /** Number of partitions of `topic`; 0 for a non-partitioned topic. */
+  async partitions(topic: string): Promise<number> {
+    const conn = await this.pool.get(this.serviceUrl);
+    const frame = await conn.request({ type: "PARTITIONED_METADATA", topic } as Command);
+    return Number((frame.command as unknown as Answer).partitions ?? 0);
+  }
+
+  /** Topics of a namespace (persistent ones by default), optionally filtered by a regex. */
+  async topicsOfNamespace(
+    namespace: string,
+    mode: "PERSISTENT" | "NON_PERSISTENT" | "ALL" = "PERSISTENT",
+  ): Promise<string[]> {
+    const conn = await this.pool.get(this.serviceUrl);
+    const frame = await conn.request(
+      { type: "GET_TOPICS_OF_NAMESPACE", namespace, mode } as Command,
+    );
+    return ((frame.command as unknown as Answer).topics as string[] | undefined) ?? [];
+  }
+}
