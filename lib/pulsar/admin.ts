@@ -1,0 +1,190 @@
+/**
+ * The few admin REST calls the toolkit needs: create (partitioned) topics, delete topics, read a
+ * topic's stats for backlog and lag, and check that a namespace exists.
+ *
+ * @module
+ */
+import type { TokenSupplier } from "./auth.ts";
+import { BrokerError, ConnectionError } from "./errors.ts";
+import { parseTopic } from "./topic_name.ts";
+
+/** Options of {@linkcode PulsarAdmin}. */
+export interface AdminOptions {
+  /** `http://host:8080` or `https://host:8443`. */
+  adminUrl: string;
+  /** Bearer token for a broker with token authentication. */
+  token?: TokenSupplier;
+  /** PEM CA certificates for https with a private CA. */
+  caCerts?: string[];
+  /** Per-request timeout. Default 30 000 ms. */
+  timeoutMs?: number;
+}
+
+/** Backlog of one subscription. */
+export interface SubscriptionBacklog {
+  /** Messages not yet acknowledged. */
+  backlog: number;
+  /** Messages handed to consumers but not acknowledged. */
+  unacked: number;
+  consumers: number;
+}
+
+/** The parts of topic stats edgepipe reports. */
+export interface TopicStats {
+  msgInCounter: number;
+  msgOutCounter: number;
+  storageSize: number;
+  subscriptions: Record<string, SubscriptionBacklog>;
+  /** The raw stats JSON from the broker. */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * A small admin REST client.
+ *
+ * @example
+ * ```ts ignore
+ * import { PulsarAdmin } from "./admin.ts";
+ * const admin = new PulsarAdmin({ adminUrl: "http://127.0.0.1:8080" });
+ * await admin.createTopic("orders", 4);
+ * const stats = await admin.topicStats("orders");
+ * console.log(stats.subscriptions["audit"]?.backlog);
+ * ```
+ */
+export class PulsarAdmin {
+  readonly #options: AdminOptions;
+  readonly #client?: Deno.HttpClient;
+
+  constructor(options: AdminOptions) {
+    this.#options = { ...options, adminUrl: options.adminUrl.replace(/\/+$/, "") };
+    if (options.caCerts) this.#client = Deno.createHttpClient({ caCerts: options.caCerts });
+  }
+
+  /** Creates a topic; with `partitions > 0` a partitioned one. */
+  async createTopic(topic: string, partitions = 0): Promise<void> {
+    if (partitions > 0) {
+      await this.#call("PUT", `${topicPath(topic)}/partitions`, JSON.stringify(partitions));
+    } else await this.#call("PUT", topicPath(topic));
+  }
+
+  /** Deletes a topic (all partitions of a partitioned one), even with subscribers attached. */
+  async deleteTopic(topic: string): Promise<void> {
+    const partitions = await this.partitions(topic);
+    const path = partitions > 0 ? `${topicPath(topic)}/partitions` : topicPath(topic);
+    await this.#call("DELETE", `${path}?force=true`);
+  }
+
+  /** Partition count; 0 for a non-partitioned topic. */
+  async partitions(topic: string): Promise<number> {
+    const body = await this.#call("GET", `${topicPath(topic)}/partitions`) as {
+      partitions?: number;
+    };
+    return body?.partitions ?? 0;
+  }
+
+  /** Stats of a topic, summed over partitions for a partitioned one. */
+  async topicStats(topic: string): Promise<TopicStats> {
+    const partitioned = (await this.partitions(topic)) > 0;
+    const raw = await this.#call(
+      "GET",
+      `${topicPath(topic)}/${partitioned ? "partitioned-stats" : "stats"}`,
+    ) as Record<string, unknown>;
+    const subscriptions: Record<string, SubscriptionBacklog> = {};
+    const subs = (raw.subscriptions ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [name, sub] of Object.entries(subs)) {
+      subscriptions[name] = {
+        backlog: Number(sub.msgBacklog ?? 0),
+        unacked: Number(sub.unackedMessages ?? 0),
+        consumers: Array.isArray(sub.consumers) ? sub.consumers.length : 0,
+      };
+    }
+    return {
+      msgInCounter: Number(raw.msgInCounter ?? 0),
+      msgOutCounter: Number(raw.msgOutCounter ?? 0),
+      storageSize: Number(raw.storageSize ?? 0),
+      subscriptions,
+      raw,
+    };
+  }
+
+  /** True when `tenant/namespace` exists. */
+  async namespaceExists(namespace: string): Promise<boolean> {
+    const [tenant, ns] = namespace.split("/");
+    if (!tenant || !ns) {
+      throw new BrokerError("InvalidTopicName", `'${namespace}' is not tenant/ns`);
+    }
+    try {
+      await this.#call("GET", `/admin/v2/namespaces/${enc(tenant)}/${enc(ns)}/policies`);
+      return true;
+    } catch (error) {
+      if (error instanceof AdminError && (error.status === 404 || error.status === 403)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async #call(method: string, path: string, body?: string): Promise<unknown> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const token = this.#options.token;
+    if (token !== undefined) {
+      headers.authorization = `Bearer ${typeof token === "string" ? token : await token()}`;
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.#options.adminUrl}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(this.#client ? { client: this.#client } : {}),
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+      });
+    } catch (cause) {
+      throw new ConnectionError(`admin ${method} ${path}: ${this.#options.adminUrl} unreachable`, {
+        cause,
+      });
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let reason = text;
+      try {
+        reason = (JSON.parse(text) as { reason?: string }).reason ?? text;
+      } catch { /* plain text */ }
+      throw new AdminError(
+        response.status,
+        `admin ${method} ${path}: ${response.status} ${reason}`,
+      );
+    }
+    return text === "" ? undefined : JSON.parse(text);
+  }
+}
+
+/** An admin REST call failed; `status` is the HTTP status (5xx and 429 are retriable). */
+export class AdminError extends BrokerError {
+  constructor(readonly status: number, message: string) {
+    super(
+      status === 404
+        ? "TopicNotFound"
+        : status === 401
+        ? "AuthenticationError"
+        : status === 403
+        ? "AuthorizationError"
+        : status === 409
+        ? "NotAllowedError"
+        : "UnknownError",
+      message,
+      { retriable: status >= 500 || status === 429 },
+    );
+  }
+}
+
+function topicPath(topic: string): string {
+  const t = parseTopic(topic);
+  const domain = t.persistent ? "persistent" : "non-persistent";
+  return `/admin/v2/${domain}/${enc(t.tenant)}/${enc(t.namespace)}/${enc(t.local)}`;
+}
+
+function enc(part: string): string {
+  return encodeURIComponent(part);
+}

@@ -1,0 +1,809 @@
+/**
+ * A consumer of one topic or one partition: subscription, receiver queue refilled with FLOW,
+ * batch unpacking, individual / cumulative / batch-index acknowledgements, negative acks, ack
+ * timeout, dead-letter topic, seek, and resubscription after a dropped connection.
+ *
+ * @module
+ */
+import {
+  type Command,
+  type Frame,
+  type MessageMetadata,
+  type SingleMessageMetadata,
+  unpackBatch,
+} from "./wire/mod.ts";
+import { decompress } from "./compression.ts";
+import { AsyncQueue } from "./async_queue.ts";
+import { Backoff, sleep } from "./backoff.ts";
+import type { ClientContext } from "./client_context.ts";
+import type { Connection, ConnectionListener } from "./connection.ts";
+import type {
+  AckTarget,
+  ConsumerOptions,
+  MessageConsumer,
+  ReaderStart,
+  SubscriptionType,
+} from "./consumer_options.ts";
+import {
+  ConsumerClosedError,
+  InvalidArgumentError,
+  PulsarError,
+  worthReconnecting,
+} from "./errors.ts";
+import { Message } from "./message.ts";
+import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts";
+import type { Producer } from "./producer.ts";
+import { parseTopic } from "./topic_name.ts";
+
+/** Acknowledgement state of one batch entry whose messages are acked one by one. */
+interface BatchState {
+  size: number;
+  acked: Uint8Array;
+  remaining: number;
+}
+
+/** Options of one single-topic consumer (readers add a start position). */
+export type SingleConsumerOptions = ConsumerOptions & { topic: string } & Partial<ReaderStart>;
+
+const ACK_FLUSH_MS = 10;
+const ACK_FLUSH_COUNT = 1000;
+
+/**
+ * Receives messages from one topic or partition. Create it with `client.subscribe`.
+ *
+ * @example
+ * ```ts ignore
+ * const consumer = await client.subscribe({ topic: "orders", subscription: "audit" });
+ * for await (const msg of consumer) {
+ *   console.log(msg.text());
+ *   consumer.ack(msg);
+ * }
+ * ```
+ */
+export class Consumer implements MessageConsumer {
+  readonly topic: string;
+  readonly subscription: string;
+  readonly subscriptionType: SubscriptionType;
+  /** Partition index of `topic`, -1 when it is not a partition. */
+  readonly partition: number;
+  readonly #ctx: ClientContext;
+  readonly #options: SingleConsumerOptions;
+  readonly #consumerId: number;
+  readonly #queueSize: number;
+  readonly #queue = new AsyncQueue<Message>();
+  readonly #listener: ConnectionListener;
+  readonly #batches = new Map<string, BatchState>();
+  readonly #unacked = new Map<string, { msg: Message; at: number }>();
+  readonly #nacked = new Map<string, { msg: Message; at: number }>();
+  readonly #abort = new AbortController();
+  #conn?: Connection;
+  #ready = false;
+  #closed?: Error;
+  #permits = 0;
+  #epoch = 0;
+  #pendingAcks: MessageIdWire[] = [];
+  #ackTimer?: ReturnType<typeof setTimeout>;
+  #ackFlushTimer?: ReturnType<typeof setTimeout>;
+  #nackTimer?: ReturnType<typeof setTimeout>;
+  #reconnecting?: Promise<void>;
+  #lastDequeued?: MessageId;
+  #startMessageId?: MessageId;
+  #startPublishTime?: number;
+  #active = true;
+  /** Counts subscribes, so a seek can tell whether the broker already resubscribed us. */
+  #generation = 0;
+  /** Settles when a seek in progress has its answer. */
+  #seeking?: Promise<void>;
+  #endOfTopic = false;
+  #deadLetterProducer?: Promise<Producer>;
+  #ledgerOwners?: Map<bigint, Consumer>;
+
+  private constructor(ctx: ClientContext, options: SingleConsumerOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.topic = parseTopic(options.topic).full;
+    this.partition = parseTopic(options.topic).partition;
+    this.subscription = options.subscription;
+    this.subscriptionType = options.subscriptionType ?? "Exclusive";
+    this.#queueSize = Math.max(1, options.receiverQueueSize ?? 1000);
+    this.#consumerId = ctx.newConsumerId();
+    this.#startMessageId = options.startMessageId;
+    this.#startPublishTime = options.startPublishTime;
+    this.#listener = {
+      onFrame: (frame) => this.#onFrame(frame),
+      onConnectionClosed: () => this.#onDisconnected(),
+    };
+    if (!options.subscription) throw new InvalidArgumentError("a subscription name is required");
+    if (options.deadLetter && options.deadLetter.maxRedeliverCount < 1) {
+      throw new InvalidArgumentError("deadLetter.maxRedeliverCount must be at least 1");
+    }
+  }
+
+  /** Subscribes on the broker (used by the client). */
+  static async create(ctx: ClientContext, options: SingleConsumerOptions): Promise<Consumer> {
+    const consumer = new Consumer(ctx, options);
+    await consumer.#connectWithRetry(true);
+    const ackTimeout = options.ackTimeoutMs ?? 0;
+    if (ackTimeout > 0) {
+      consumer.#ackTimer = setInterval(
+        () => consumer.#redeliverExpired(ackTimeout),
+        Math.max(50, Math.min(1000, ackTimeout / 4)),
+      );
+    }
+    return consumer;
+  }
+
+  /** True while this consumer gets messages (Failover: the active one). */
+  get isActive(): boolean {
+    return this.#active;
+  }
+
+  /** True when the topic was terminated and everything was delivered. */
+  get reachedEndOfTopic(): boolean {
+    return this.#endOfTopic && this.#queue.size === 0;
+  }
+
+  /** Messages prefetched and waiting for `receive`. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /** True while subscribed on a live connection. */
+  get isConnected(): boolean {
+    return this.#ready;
+  }
+
+  /** Id of the last message handed to the user. */
+  get lastDequeued(): MessageId | undefined {
+    return this.#lastDequeued;
+  }
+
+  /** Lets a multi-topic parent learn which ledgers belong to which child, to route acks. */
+  trackLedgers(owners: Map<bigint, Consumer>): void {
+    this.#ledgerOwners = owners;
+  }
+
+  async receive(timeoutMs?: number): Promise<Message> {
+    const msg = await this.#queue.shift(timeoutMs);
+    this.#delivered(msg);
+    return msg;
+  }
+
+  /** A message that is already prefetched, without waiting. */
+  poll(): Message | undefined {
+    const msg = this.#queue.poll();
+    if (msg) this.#delivered(msg);
+    return msg;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      let msg: Message;
+      try {
+        msg = await this.receive();
+      } catch (error) {
+        if (error instanceof ConsumerClosedError) return;
+        throw error;
+      }
+      yield msg;
+    }
+  }
+
+  #delivered(msg: Message): void {
+    this.#lastDequeued = msg.id;
+    if ((this.#options.ackTimeoutMs ?? 0) > 0) {
+      this.#unacked.set(keyOf(msg.id), { msg, at: Date.now() });
+    }
+    this.#grantPermits(1);
+  }
+
+  #grantPermits(count: number): void {
+    this.#permits += count;
+    if (this.#ready && this.#permits >= Math.max(1, this.#queueSize >> 1)) {
+      this.#conn!.send(
+        { type: "FLOW", consumerId: this.#consumerId, messagePermits: this.#permits } as Command,
+      );
+      this.#permits = 0;
+    }
+  }
+
+  ack(target: AckTarget): void {
+    this.#checkOpen();
+    const id = idOf(target);
+    this.#unacked.delete(keyOf(id));
+    this.#nacked.delete(keyOf(id));
+    if (id.batchIndex >= 0) {
+      const key = entryKey(id);
+      const batch = this.#batches.get(key);
+      if (batch) {
+        if (batch.acked[id.batchIndex]) return;
+        batch.acked[id.batchIndex] = 1;
+        batch.remaining--;
+        if (batch.remaining > 0) {
+          if (this.#options.batchIndexAck) {
+            this.#queueAck({ ...toWire(id, false), ackSet: ackSetOf(batch) });
+          }
+          return;
+        }
+        this.#batches.delete(key);
+      }
+    }
+    this.#queueAck(toWire(id, false));
+  }
+
+  ackCumulative(target: AckTarget): void {
+    this.#checkOpen();
+    if (this.subscriptionType === "Shared" || this.subscriptionType === "Key_Shared") {
+      throw new InvalidArgumentError(
+        `cumulative acks are not allowed on ${this.subscriptionType} subscriptions`,
+      );
+    }
+    const id = idOf(target);
+    for (const [key, entry] of this.#unacked) {
+      if (MessageId.compare(entry.msg.id, id) <= 0) this.#unacked.delete(key);
+    }
+    let wire: MessageIdWire = toWire(id, false);
+    if (id.batchIndex >= 0 && id.batchSize > 0 && id.batchIndex < id.batchSize - 1) {
+      // Part of a batch: ack up to the entry before it, or up to this index when the broker
+      // tracks batch indexes.
+      if (this.#options.batchIndexAck) {
+        const acked = new Uint8Array(id.batchSize).fill(1, 0, id.batchIndex + 1);
+        wire = { ...wire, ackSet: ackSetOf({ size: id.batchSize, acked, remaining: 0 }) };
+      } else {
+        wire = toWire(new MessageId(id.ledgerId, id.entryId - 1n, id.partition), false);
+      }
+    }
+    for (const key of this.#batches.keys()) {
+      const [ledger, entry] = key.split(":").map(BigInt);
+      if (ledger < id.ledgerId || (ledger === id.ledgerId && entry < id.entryId)) {
+        this.#batches.delete(key);
+      }
+    }
+    this.#flushAckBuffer();
+    if (this.#ready) {
+      this.#conn!.send({
+        type: "ACK",
+        consumerId: this.#consumerId,
+        ackType: "Cumulative",
+        messageId: [wire],
+      } as Command);
+    }
+  }
+
+  nack(target: AckTarget): void {
+    this.#checkOpen();
+    const id = idOf(target);
+    const msg = target instanceof Message ? target : this.#unacked.get(keyOf(id))?.msg;
+    this.#unacked.delete(keyOf(id));
+    const delay = this.#options.nackRedeliveryDelayMs ?? 60_000;
+    this.#nacked.set(keyOf(id), {
+      msg: msg ?? new Message(this.topic, id, new Uint8Array(), { publishTime: 0 }),
+      at: Date.now() + delay,
+    });
+    if (this.#nackTimer === undefined) {
+      this.#nackTimer = setTimeout(() => this.#redeliverNacked(), Math.max(1, delay));
+    }
+  }
+
+  #redeliverNacked(): void {
+    this.#nackTimer = undefined;
+    if (this.#closed) return;
+    const now = Date.now();
+    const due: Message[] = [];
+    let next = Infinity;
+    for (const [key, entry] of this.#nacked) {
+      if (entry.at <= now) {
+        due.push(entry.msg);
+        this.#nacked.delete(key);
+      } else next = Math.min(next, entry.at);
+    }
+    if (due.length > 0) this.#redeliver(due);
+    if (next !== Infinity) {
+      this.#nackTimer = setTimeout(() => this.#redeliverNacked(), Math.max(1, next - now));
+    }
+  }
+
+  #redeliverExpired(timeoutMs: number): void {
+    if (this.#closed || !this.#ready) return;
+    const cutoff = Date.now() - timeoutMs;
+    const due: Message[] = [];
+    for (const [key, entry] of this.#unacked) {
+      if (entry.at <= cutoff) {
+        due.push(entry.msg);
+        this.#unacked.delete(key);
+      }
+    }
+    if (due.length > 0) this.#redeliver(due);
+  }
+
+  /** Redelivers messages, sending those past the dead-letter limit to the DLQ topic instead. */
+  #redeliver(messages: Message[]): void {
+    const policy = this.#options.deadLetter;
+    let retry = messages;
+    if (policy) {
+      const dead = messages.filter((m) => m.redeliveryCount >= policy.maxRedeliverCount);
+      retry = messages.filter((m) => m.redeliveryCount < policy.maxRedeliverCount);
+      for (const msg of dead) this.#sendToDeadLetter(msg);
+    }
+    if (retry.length === 0 || !this.#ready) return;
+    if (this.subscriptionType === "Shared" || this.subscriptionType === "Key_Shared") {
+      const entries = new Map<string, MessageIdWire>();
+      for (const msg of retry) entries.set(entryKey(msg.id), toWire(msg.id, false));
+      for (const key of entries.keys()) this.#batches.delete(key);
+      this.#conn!.send({
+        type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
+        consumerId: this.#consumerId,
+        messageIds: [...entries.values()],
+      } as Command);
+    } else {
+      this.#redeliverAll();
+    }
+  }
+
+  /** Exclusive / Failover keep order: the broker resends everything unacked, from the start. */
+  #redeliverAll(): void {
+    this.#epoch++;
+    const dropped = this.#queue.drain().length;
+    this.#unacked.clear();
+    this.#batches.clear();
+    this.#conn!.send({
+      type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
+      consumerId: this.#consumerId,
+      consumerEpoch: this.#epoch,
+    } as Command);
+    if (dropped > 0) this.#grantPermits(dropped);
+  }
+
+  #sendToDeadLetter(msg: Message): void {
+    const policy = this.#options.deadLetter!;
+    const base = this.partition >= 0 ? this.topic.replace(/-partition-\d+$/, "") : this.topic;
+    const dlqTopic = policy.deadLetterTopic ?? `${base}-${this.subscription}-DLQ`;
+    this.#deadLetterProducer ??= this.#ctx.createProducer({
+      topic: dlqTopic,
+      batching: false,
+    });
+    const producer = this.#deadLetterProducer;
+    producer
+      .then((p) =>
+        p.send({
+          payload: msg.payload,
+          ...(msg.key !== undefined ? { key: msg.key } : {}),
+          properties: {
+            ...msg.properties,
+            REAL_TOPIC: msg.topic,
+            ORIGIN_MESSAGE_ID: msg.id.toHuman(),
+          },
+          ...(msg.eventTime > 0 ? { eventTime: msg.eventTime } : {}),
+        })
+      )
+      .then(() => {
+        if (!this.#closed) this.ack(msg);
+      })
+      .catch(() => {
+        // Could not dead-letter it: let the broker redeliver it so it is not lost.
+        if (!this.#closed && this.#ready) this.#redeliver([msg]);
+      });
+  }
+
+  #queueAck(id: MessageIdWire): void {
+    this.#pendingAcks.push(id);
+    if (this.#pendingAcks.length >= ACK_FLUSH_COUNT) this.#flushAckBuffer();
+    else if (this.#ackFlushTimer === undefined) {
+      this.#ackFlushTimer = setTimeout(() => this.#flushAckBuffer(), ACK_FLUSH_MS);
+    }
+  }
+
+  #flushAckBuffer(): void {
+    clearTimeout(this.#ackFlushTimer);
+    this.#ackFlushTimer = undefined;
+    if (!this.#ready || this.#pendingAcks.length === 0) return;
+    const ids = this.#pendingAcks;
+    this.#pendingAcks = [];
+    // Partial batch acks carry ack sets and must go one per command; whole entries go together.
+    const whole = ids.filter((id) => id.ackSet === undefined);
+    if (whole.length > 0) {
+      this.#conn!.send(
+        {
+          type: "ACK",
+          consumerId: this.#consumerId,
+          ackType: "Individual",
+          messageId: whole,
+        } as Command,
+      );
+    }
+    for (const id of ids) {
+      if (id.ackSet === undefined) continue;
+      this.#conn!.send(
+        {
+          type: "ACK",
+          consumerId: this.#consumerId,
+          ackType: "Individual",
+          messageId: [id],
+        } as Command,
+      );
+    }
+  }
+
+  flushAcks(): Promise<void> {
+    this.#flushAckBuffer();
+    return Promise.resolve();
+  }
+
+  async seek(position: MessageId | string | number): Promise<void> {
+    this.#checkOpen();
+    const conn = await this.#waitConnected();
+    const byTime = typeof position === "number";
+    const id = byTime
+      ? undefined
+      : typeof position === "string"
+      ? MessageId.parse(position)
+      : position;
+    const generation = this.#generation;
+    const saved = [this.#startPublishTime, this.#startMessageId, this.#lastDequeued] as const;
+    if (this.#options.durable === false) {
+      // A reader's subscription is rebuilt when the broker closes it after the seek: from here.
+      this.#startPublishTime = byTime ? position : undefined;
+      this.#startMessageId = byTime ? MessageId.earliest : inclusiveStart(id!);
+      this.#lastDequeued = undefined;
+    }
+    // Acks still buffered must reach the broker before the reset, or they would undo it.
+    this.#flushAckBuffer();
+    let seekDone!: () => void;
+    this.#seeking = new Promise<void>((resolve) => (seekDone = resolve));
+    try {
+      await conn.request({
+        type: "SEEK",
+        consumerId: this.#consumerId,
+        ...(byTime ? { messagePublishTime: position } : { messageId: toWire(id!, true) }),
+      } as Command);
+    } catch (error) {
+      [this.#startPublishTime, this.#startMessageId, this.#lastDequeued] = saved;
+      throw error;
+    } finally {
+      this.#seeking = undefined;
+      seekDone();
+    }
+    this.#unacked.clear();
+    this.#lastDequeued = undefined;
+    // The broker closes the consumer after a seek and we subscribe again, dropping what was
+    // prefetched from the old position. If that already happened, the queue holds new messages.
+    if (this.#generation === generation) {
+      const dropped = this.#queue.drain().length;
+      this.#batches.clear();
+      if (dropped > 0) this.#grantPermits(dropped);
+    }
+  }
+
+  async getLastMessageId(): Promise<MessageId> {
+    return (await this.lastMessageIdAndMarkDelete()).last;
+  }
+
+  /** The last message id of the topic and the subscription's mark-delete position. */
+  async lastMessageIdAndMarkDelete(): Promise<{ last: MessageId; markDelete?: MessageId }> {
+    this.#checkOpen();
+    const conn = await this.#waitConnected();
+    const frame = await conn.request(
+      { type: "GET_LAST_MESSAGE_ID", consumerId: this.#consumerId } as Command,
+    );
+    const answer = frame.command as unknown as Record<string, unknown>;
+    const last = fromWire(answer.lastMessageId as MessageIdWire, this.partition);
+    const markDelete = answer.consumerMarkDeletePosition
+      ? fromWire(answer.consumerMarkDeletePosition as MessageIdWire, this.partition)
+      : undefined;
+    return { last, ...(markDelete ? { markDelete } : {}) };
+  }
+
+  /** True when a message after the last one received exists (readers' bounded reads). */
+  async hasMessageAvailable(): Promise<boolean> {
+    if (this.#queue.size > 0) return true;
+    const { last, markDelete } = await this.lastMessageIdAndMarkDelete();
+    if (last.entryId < 0n) return false;
+    if (this.#queue.size > 0) return true;
+    const reference = this.#lastDequeued ?? this.#startMessageId ?? markDelete;
+    if (!reference) return true;
+    if (this.#lastDequeued === undefined && this.#startPublishTime !== undefined && markDelete) {
+      return MessageId.compare(last, markDelete) > 0;
+    }
+    return MessageId.compare(last, reference) > 0;
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.#checkOpen();
+    const conn = await this.#waitConnected();
+    this.#flushAckBuffer();
+    await conn.request({ type: "UNSUBSCRIBE", consumerId: this.#consumerId } as Command);
+    conn.unregisterConsumer(this.#consumerId);
+    this.#shutdown();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flushAckBuffer();
+    const conn = this.#conn;
+    this.#shutdown();
+    if (conn?.isOpen) {
+      await conn.request({ type: "CLOSE_CONSUMER", consumerId: this.#consumerId } as Command)
+        .catch(() => {});
+      conn.unregisterConsumer(this.#consumerId);
+    }
+    const dlq = this.#deadLetterProducer;
+    if (dlq) await dlq.then((p) => p.close()).catch(() => {});
+  }
+
+  #shutdown(): void {
+    this.#closed = new ConsumerClosedError(`consumer of ${this.topic} is closed`);
+    this.#ready = false;
+    this.#abort.abort();
+    clearInterval(this.#ackTimer);
+    clearTimeout(this.#ackFlushTimer);
+    clearTimeout(this.#nackTimer);
+    this.#queue.close(this.#closed);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw this.#closed;
+  }
+
+  async #waitConnected(): Promise<Connection> {
+    while (!this.#ready || !this.#conn) {
+      this.#checkOpen();
+      if (this.#reconnecting) await this.#reconnecting;
+      else await sleep(50, this.#abort.signal);
+    }
+    return this.#conn;
+  }
+
+  #onFrame(frame: Frame): void {
+    const command = frame.command as unknown as Record<string, unknown>;
+    switch (command.type) {
+      case "MESSAGE":
+        return this.#onMessage(command, frame);
+      case "ACTIVE_CONSUMER_CHANGE":
+        this.#active = command.isActive === true;
+        return;
+      case "REACHED_END_OF_TOPIC":
+        this.#endOfTopic = true;
+        return;
+      case "CLOSE_CONSUMER":
+        this.#conn?.unregisterConsumer(this.#consumerId);
+        this.#onDisconnected();
+        return;
+    }
+  }
+
+  #onMessage(command: Record<string, unknown>, frame: Frame): void {
+    if (command.consumerEpoch !== undefined && Number(command.consumerEpoch) < this.#epoch) {
+      this.#grantPermits(1); // sent before a redeliver-all; the broker sends it again
+      return;
+    }
+    const metadata = frame.metadata as MessageMetadata;
+    const entryId = fromWire(command.messageId as MessageIdWire, this.partition);
+    this.#ledgerOwners?.set(entryId.ledgerId, this);
+    let payload = frame.payload ?? new Uint8Array();
+    try {
+      if (metadata.compression && metadata.compression !== "NONE") {
+        payload = decompress(metadata.compression, payload, Number(metadata.uncompressedSize ?? 0));
+      }
+    } catch (cause) {
+      // A payload we cannot read: surface it instead of dropping it silently.
+      this.#queue.close(
+        new PulsarError(`cannot decompress message ${entryId.toHuman()} on ${this.topic}`, {
+          cause,
+        }),
+      );
+      return;
+    }
+    const redeliveryCount = Number(command.redeliveryCount ?? 0);
+    const batchSize = metadata.numMessagesInBatch;
+    if (batchSize === undefined) {
+      const id = entryId.entry();
+      if (this.#skip(id, Number(metadata.publishTime))) return this.#grantPermits(1);
+      this.#queue.push(this.#message(id, payload, metadata, undefined, redeliveryCount));
+      return;
+    }
+    const size = Number(batchSize);
+    const ackSet = command.ackSet as (number | bigint)[] | undefined;
+    const batch: BatchState = { size, acked: new Uint8Array(size), remaining: size };
+    const entries = unpackBatch(payload, size);
+    let skipped = 0;
+    entries.forEach((entry, index) => {
+      const id = new MessageId(entryId.ledgerId, entryId.entryId, this.partition, index, size);
+      if (ackSet && ackSet.length > 0 && !bitIsSet(ackSet, index)) {
+        batch.acked[index] = 1;
+        batch.remaining--;
+        skipped++;
+        return;
+      }
+      if (this.#skip(id, Number(metadata.publishTime))) {
+        skipped++;
+        return;
+      }
+      this.#queue.push(
+        this.#message(id, entry.payload, metadata, entry.metadata, redeliveryCount),
+      );
+    });
+    if (batch.remaining > 0 && !this.#batches.has(entryKey(entryId))) {
+      this.#batches.set(entryKey(entryId), batch);
+    }
+    if (skipped > 0) this.#grantPermits(skipped);
+  }
+
+  /** Readers skip what lies before their start, and what they already delivered before a reconnect. */
+  #skip(id: MessageId, publishTime: number): boolean {
+    if (this.#options.durable !== false) return false;
+    const after = this.#lastDequeued ?? this.#startMessageId;
+    if (
+      after && after !== MessageId.latest && after.ledgerId >= 0 &&
+      MessageId.compare(id, after) <= 0
+    ) {
+      return true;
+    }
+    if (this.#startPublishTime !== undefined) {
+      if (publishTime < this.#startPublishTime) return true;
+      this.#startPublishTime = undefined;
+    }
+    return false;
+  }
+
+  #message(
+    id: MessageId,
+    payload: Uint8Array,
+    metadata: MessageMetadata,
+    single: SingleMessageMetadata | undefined,
+    redeliveryCount: number,
+  ): Message {
+    const source = single ?? metadata;
+    return new Message(this.topic, id, payload, {
+      ...(source.partitionKey !== undefined ? { key: source.partitionKey } : {}),
+      ...(source.orderingKey !== undefined ? { orderingKey: source.orderingKey } : {}),
+      ...(source.properties !== undefined ? { properties: source.properties } : {}),
+      publishTime: Number(metadata.publishTime),
+      eventTime: Number(source.eventTime ?? 0),
+      redeliveryCount,
+      producerName: metadata.producerName,
+      sequenceId: Number(single?.sequenceId ?? metadata.sequenceId),
+    });
+  }
+
+  #onDisconnected(): void {
+    this.#ready = false;
+    this.#conn = undefined;
+    if (this.#closed || this.#reconnecting) return;
+    const seeking = this.#seeking;
+    this.#reconnecting = (async () => {
+      // The broker closes us while it resets the cursor; subscribing again before the reset is
+      // done can leave the new consumer reading from the old position.
+      if (seeking) await seeking;
+      await this.#connectWithRetry(false);
+    })().finally(() => (this.#reconnecting = undefined));
+  }
+
+  async #connectWithRetry(first: boolean): Promise<void> {
+    const backoff = new Backoff(this.#ctx.backoff);
+    const deadline = Date.now() + this.#ctx.operationTimeoutMs;
+    for (;;) {
+      if (this.#closed) return;
+      try {
+        await this.#subscribeOnce();
+        return;
+      } catch (error) {
+        const retriable = first
+          ? (error as { retriable?: boolean }).retriable === true
+          : worthReconnecting(error);
+        if (!retriable || (first && Date.now() > deadline)) {
+          if (first) throw error;
+          this.#shutdown();
+          this.#queue.close(error as Error);
+          return;
+        }
+        await sleep(backoff.next(), this.#abort.signal);
+      }
+    }
+  }
+
+  async #subscribeOnce(): Promise<void> {
+    const conn = await this.#ctx.lookup.connectionFor(this.topic);
+    // Prefetched messages are dropped: the broker redelivers what is unacknowledged (durable), or
+    // a reader resumes after the last message it handed out.
+    const dropped = this.#queue.drain();
+    if (dropped.length > 0 && this.#options.durable === false && this.#lastDequeued === undefined) {
+      // Nothing was handed out yet: start again from the same place.
+    }
+    this.#batches.clear();
+    this.#permits = 0;
+    conn.registerConsumer(this.#consumerId, this.#listener);
+    const durable = this.#options.durable !== false;
+    const start = durable
+      ? undefined
+      : (this.#lastDequeued ?? this.#startMessageId ?? MessageId.latest);
+    const rollbackSec = !durable && this.#startPublishTime !== undefined && !this.#lastDequeued
+      ? Math.max(1, Math.ceil((Date.now() - this.#startPublishTime) / 1000) + 1)
+      : undefined;
+    try {
+      await conn.request({
+        type: "SUBSCRIBE",
+        topic: this.topic,
+        subscription: this.subscription,
+        subType: this.subscriptionType,
+        consumerId: this.#consumerId,
+        ...(this.#options.consumerName ? { consumerName: this.#options.consumerName } : {}),
+        ...(this.#options.priorityLevel !== undefined
+          ? { priorityLevel: this.#options.priorityLevel }
+          : {}),
+        durable,
+        ...(start && rollbackSec === undefined ? { startMessageId: toWire(start, true) } : {}),
+        ...(rollbackSec !== undefined
+          ? {
+            startMessageId: toWire(MessageId.latest),
+            startMessageRollbackDurationSec: rollbackSec,
+          }
+          : {}),
+        readCompacted: this.#options.readCompacted ?? false,
+        initialPosition: this.#options.initialPosition === "earliest" ? "Earliest" : "Latest",
+        consumerEpoch: this.#epoch,
+        ...(this.subscriptionType === "Key_Shared"
+          ? { keySharedMeta: { keySharedMode: "AUTO_SPLIT" } }
+          : {}),
+      } as Command);
+    } catch (error) {
+      conn.unregisterConsumer(this.#consumerId);
+      throw error;
+    }
+    if (this.#closed) {
+      conn.unregisterConsumer(this.#consumerId);
+      return;
+    }
+    this.#generation++;
+    this.#conn = conn;
+    this.#ready = true;
+    this.#grantPermits(this.#queueSize);
+    this.#flushAckBuffer();
+  }
+}
+
+function idOf(target: AckTarget): MessageId {
+  if (target instanceof Message) return target.id;
+  if (typeof target === "string") return MessageId.parse(target);
+  return target;
+}
+
+function keyOf(id: MessageId): string {
+  return `${id.ledgerId}:${id.entryId}:${id.batchIndex}`;
+}
+
+function entryKey(id: MessageId): string {
+  return `${id.ledgerId}:${id.entryId}`;
+}
+
+/** java.util.BitSet words where a set bit means "not yet acknowledged". */
+function ackSetOf(batch: BatchState): (number | bigint)[] {
+  const words: (number | bigint)[] = [];
+  for (let word = 0; word * 64 < batch.size; word++) {
+    let bits = 0n;
+    for (let bit = 0; bit < 64 && word * 64 + bit < batch.size; bit++) {
+      if (!batch.acked[word * 64 + bit]) bits |= 1n << BigInt(bit);
+    }
+    const signed = BigInt.asIntN(64, bits);
+    words.push(
+      signed <= BigInt(Number.MAX_SAFE_INTEGER) && signed >= BigInt(Number.MIN_SAFE_INTEGER)
+        ? Number(signed)
+        : signed,
+    );
+  }
+  return words;
+}
+
+function bitIsSet(words: (number | bigint)[], index: number): boolean {
+  const word = words[index >> 6];
+  if (word === undefined) return false;
+  return (BigInt.asUintN(64, BigInt(word)) >> BigInt(index & 63) & 1n) === 1n;
+}
+
+/** The exclusive start that makes a reader deliver `id` itself next. */
+function inclusiveStart(id: MessageId): MessageId {
+  if (id.ledgerId < 0 || id.entryId < 0) return MessageId.earliest;
+  if (id.batchIndex > 0) {
+    return new MessageId(id.ledgerId, id.entryId, id.partition, id.batchIndex - 1, id.batchSize);
+  }
+  return new MessageId(id.ledgerId, id.entryId - 1n, id.partition);
+}

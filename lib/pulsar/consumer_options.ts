@@ -1,0 +1,81 @@
+/**
+ * Options and the common interface of consumers (single-topic, partitioned, multi-topic).
+ *
+ * @module
+ */
+import type { Message } from "./message.ts";
+import type { MessageId } from "./message_id.ts";
+
+/** How messages of a subscription are shared among its consumers. */
+export type SubscriptionType = "Exclusive" | "Shared" | "Failover" | "Key_Shared";
+
+/** Where a new subscription starts. */
+export type InitialPosition = "latest" | "earliest";
+
+/** Dead-letter policy: after `maxRedeliverCount` redeliveries a message moves to a DLQ topic. */
+export interface DeadLetterPolicy {
+  maxRedeliverCount: number;
+  /** Default: `<topic>-<subscription>-DLQ`, as the Java client names it. */
+  deadLetterTopic?: string;
+}
+
+/** Options of `client.subscribe`. Give exactly one of `topic`, `topics`, `topicsPattern`. */
+export interface ConsumerOptions {
+  topic?: string;
+  topics?: string[];
+  /** A regex over complete topic names of one namespace, e.g. `persistent://public/default/in-.*`. */
+  topicsPattern?: string;
+  subscription: string;
+  /** Default "Exclusive". */
+  subscriptionType?: SubscriptionType;
+  /** Where a new subscription starts. Default "latest". */
+  initialPosition?: InitialPosition;
+  consumerName?: string;
+  /** Messages prefetched per topic partition. Default 1000. */
+  receiverQueueSize?: number;
+  /** Redeliver messages not acknowledged within this time (0 = never). Default 0. */
+  ackTimeoutMs?: number;
+  /** Delay before a negatively acknowledged message is redelivered. Default 60 000 ms. */
+  nackRedeliveryDelayMs?: number;
+  deadLetter?: DeadLetterPolicy;
+  /** Acknowledge single messages of a batch on the broker (needs broker support). Default false. */
+  batchIndexAck?: boolean;
+  readCompacted?: boolean;
+  priorityLevel?: number;
+  /** How often a pattern subscription looks for new topics. Default 60 000 ms. */
+  patternRefreshMs?: number;
+}
+
+/** Internal options of readers (non-durable subscriptions at a chosen position). */
+export interface ReaderStart {
+  durable: false;
+  /** Resume after this id (exclusive). */
+  startMessageId?: MessageId;
+  /** Start at the first message published at or after this time (ms since the epoch). */
+  startPublishTime?: number;
+}
+
+/** What you can target an acknowledgement at. */
+export type AckTarget = Message | MessageId | string;
+
+/** The API shared by every kind of consumer. */
+export interface MessageConsumer extends AsyncIterable<Message> {
+  readonly subscription: string;
+  /** Next message; waits up to `timeoutMs` (forever when undefined), then throws TimeoutError. */
+  receive(timeoutMs?: number): Promise<Message>;
+  /** Acknowledges one message. */
+  ack(target: AckTarget): void;
+  /** Acknowledges every message up to and including this one (not for Shared / Key_Shared). */
+  ackCumulative(target: AckTarget): void;
+  /** Asks for redelivery after the configured delay. */
+  nack(target: AckTarget): void;
+  /** Sends acknowledgements still buffered. */
+  flushAcks(): Promise<void>;
+  /** Moves the subscription to a message id (inclusive) or a publish time (ms). */
+  seek(position: MessageId | string | number): Promise<void>;
+  /** Id of the last message in the topic(s). */
+  getLastMessageId(): Promise<MessageId>;
+  /** Leaves the subscription on the broker and closes. */
+  unsubscribe(): Promise<void>;
+  close(): Promise<void>;
+}

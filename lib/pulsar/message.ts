@@ -1,0 +1,74 @@
+/**
+ * A received message: payload, key, properties, times, and the id used to acknowledge it.
+ *
+ * @module
+ */
+import type { MessageId } from "./message_id.ts";
+
+const utf8 = new TextDecoder();
+
+/**
+ * One message as a consumer or reader delivers it.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "./message.ts";
+ * import { MessageId } from "./message_id.ts";
+ * const msg = new Message("persistent://public/default/t", new MessageId(1n, 2n),
+ *   new TextEncoder().encode('{"a":1}'), { publishTime: 1 });
+ * console.assert((msg.json() as { a: number }).a === 1);
+ * ```
+ */
+export class Message {
+  /** Key used for routing and Key_Shared, when the producer set one. */
+  readonly key?: string;
+  /** Ordering key, when it differs from `key`. */
+  readonly orderingKey?: Uint8Array;
+  readonly properties: Record<string, string>;
+  /** Publish time, ms since the epoch (set by the producer's clock). */
+  readonly publishTime: number;
+  /** Event time, ms since the epoch, or 0 when the producer did not set one. */
+  readonly eventTime: number;
+  /** How many times this message was delivered before (nacks, ack timeouts, reconnects). */
+  readonly redeliveryCount: number;
+  readonly producerName: string;
+  readonly sequenceId: number;
+
+  constructor(
+    /** The topic (partition) the message came from. */
+    readonly topic: string,
+    /** Where the message sits; pass it (or `id.toString()`) to acknowledge. */
+    readonly id: MessageId,
+    /** The bytes. */
+    readonly payload: Uint8Array,
+    fields: {
+      key?: string;
+      orderingKey?: Uint8Array;
+      properties?: Record<string, string>;
+      publishTime: number;
+      eventTime?: number;
+      redeliveryCount?: number;
+      producerName?: string;
+      sequenceId?: number;
+    },
+  ) {
+    this.key = fields.key;
+    this.orderingKey = fields.orderingKey;
+    this.properties = fields.properties ?? {};
+    this.publishTime = fields.publishTime;
+    this.eventTime = fields.eventTime ?? 0;
+    this.redeliveryCount = fields.redeliveryCount ?? 0;
+    this.producerName = fields.producerName ?? "";
+    this.sequenceId = fields.sequenceId ?? -1;
+  }
+
+  /** The payload as UTF-8 text. */
+  text(): string {
+    return utf8.decode(this.payload);
+  }
+
+  /** The payload parsed as JSON. */
+  json(): unknown {
+    return JSON.parse(this.text());
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * edgepipe's Pulsar client, in pure TypeScript over the binary protocol: producers (batching,
+ * compression, partition routing, deduplication-friendly sequence ids), consumers (every
+ * subscription type, acks, nacks, ack timeout, dead letters, seek), readers, token auth and TLS.
+ *
+ * @example
+ * ```ts ignore
+ * import { PulsarClient } from "./mod.ts";
+ * const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ * const consumer = await client.subscribe({ topic: "orders", subscription: "audit" });
+ * const producer = await client.createProducer({ topic: "orders", compression: "ZSTD" });
+ * await producer.send({ payload: JSON.stringify({ amount: 12.5 }), key: "user-42" });
+ * const msg = await consumer.receive();
+ * consumer.ack(msg);
+ * await client.close();
+ * ```
+ *
+ * @module
+ */
+export { type ClientOptions, type CreateProducerOptions, PulsarClient } from "./client.ts";
+export {
+  type AuthProvider,
+  tlsAuth,
+  tokenAuth,
+  tokenFromSpec,
+  type TokenSupplier,
+} from "./auth.ts";
+export type { TlsOptions } from "./connection.ts";
+export type { BackoffOptions } from "./backoff.ts";
+export {
+  type Compression,
+  Producer,
+  type ProducerMessage,
+  type ProducerOptions,
+} from "./producer.ts";
+export {
+  type HashingScheme,
+  type MessageProducer,
+  PartitionedProducer,
+} from "./partitioned_producer.ts";
+export { Consumer } from "./consumer.ts";
+export { MultiTopicConsumer } from "./multi_topic_consumer.ts";
+export type {
+  AckTarget,
+  ConsumerOptions,
+  DeadLetterPolicy,
+  InitialPosition,
+  MessageConsumer,
+  SubscriptionType,
+} from "./consumer_options.ts";
+export { Reader, type ReaderOptions, type ReaderStartPosition } from "./reader.ts";
+export { Message } from "./message.ts";
+export { MessageId } from "./message_id.ts";
+export { parseTopic, partitionTopic, type TopicName } from "./topic_name.ts";
+export {
+  AuthenticationError,
+  BrokerError,
+  ClientClosedError,
+  ConnectionError,
+  ConsumerClosedError,
+  InvalidArgumentError,
+  MessageTooLargeError,
+  ProducerClosedError,
+  PulsarError,
+  SERVER_ERRORS,
+  type ServerErrorName,
+  TimeoutError,
+} from "./errors.ts";
+export { ProtocolError } from "./wire/mod.ts";
+export { PulsarAdmin } from "./admin.ts";

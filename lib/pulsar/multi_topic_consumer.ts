@@ -1,0 +1,184 @@
+/**
+ * One subscription over many topics: the partitions of a partitioned topic, a list of topics, or
+ * every topic of a namespace matching a regex (refreshed periodically). Each topic has its own
+ * consumer; their messages meet in one queue, and acks find their way back by topic, partition
+ * or ledger.
+ *
+ * @module
+ */
+import { AsyncQueue } from "./async_queue.ts";
+import type { Consumer } from "./consumer.ts";
+import type { AckTarget, MessageConsumer } from "./consumer_options.ts";
+import { ConsumerClosedError, InvalidArgumentError } from "./errors.ts";
+import { Message } from "./message.ts";
+import { MessageId } from "./message_id.ts";
+
+/**
+ * A consumer made of per-topic consumers.
+ *
+ * @example
+ * ```ts ignore
+ * const consumer = await client.subscribe({
+ *   topicsPattern: "persistent://public/default/sensor-.*",
+ *   subscription: "edge",
+ * });
+ * const msg = await consumer.receive();
+ * consumer.ack(msg);
+ * ```
+ */
+export class MultiTopicConsumer implements MessageConsumer {
+  readonly #children = new Map<string, Consumer>();
+  readonly #byLedger = new Map<bigint, Consumer>();
+  readonly #queue = new AsyncQueue<{ msg: Message; from: Consumer }>();
+  readonly #limit: number;
+  #room?: () => void;
+  #closed?: ConsumerClosedError;
+  #refreshTimer?: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly subscription: string,
+    children: Consumer[],
+    /** Messages held in the merged queue before the per-topic consumers wait. */
+    queueSize = 1000,
+  ) {
+    this.#limit = Math.max(1, queueSize);
+    for (const child of children) this.addConsumer(child);
+  }
+
+  /** The topics (partitions) consumed. */
+  get topics(): string[] {
+    return [...this.#children.keys()];
+  }
+
+  /** Adds a per-topic consumer (pattern subscriptions add topics as they appear). */
+  addConsumer(child: Consumer): void {
+    this.#children.set(child.topic, child);
+    child.trackLedgers(this.#byLedger);
+    this.#pump(child);
+  }
+
+  /** Re-runs `refresh` every `intervalMs` (pattern subscriptions). */
+  refreshEvery(intervalMs: number, refresh: () => Promise<void>): void {
+    this.#refreshTimer = setInterval(() => {
+      if (!this.#closed) refresh().catch(() => {});
+    }, intervalMs);
+  }
+
+  async #pump(child: Consumer): Promise<void> {
+    for (;;) {
+      while (this.#queue.size >= this.#limit && !this.#closed) {
+        await new Promise<void>((resolve) => (this.#room = resolve));
+      }
+      if (this.#closed) return;
+      try {
+        const msg = await child.receive();
+        this.#queue.push({ msg, from: child });
+      } catch (error) {
+        if (error instanceof ConsumerClosedError || this.#closed) return;
+        this.#queue.close(error as Error);
+        return;
+      }
+    }
+  }
+
+  async receive(timeoutMs?: number): Promise<Message> {
+    const { msg } = await this.#queue.shift(timeoutMs);
+    this.#room?.();
+    this.#room = undefined;
+    return msg;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      let msg: Message;
+      try {
+        msg = await this.receive();
+      } catch (error) {
+        if (error instanceof ConsumerClosedError) return;
+        throw error;
+      }
+      yield msg;
+    }
+  }
+
+  /** The per-topic consumer an acknowledgement belongs to. */
+  #owner(target: AckTarget): Consumer {
+    if (this.#closed) throw this.#closed;
+    if (target instanceof Message) {
+      const child = this.#children.get(target.topic);
+      if (child) return child;
+    }
+    const id = target instanceof Message
+      ? target.id
+      : typeof target === "string"
+      ? MessageId.parse(target)
+      : target;
+    const byLedger = this.#byLedger.get(id.ledgerId);
+    if (byLedger) return byLedger;
+    if (id.partition >= 0) {
+      for (const child of this.#children.values()) {
+        if (child.partition === id.partition) return child;
+      }
+    }
+    if (this.#children.size === 1) return [...this.#children.values()][0];
+    throw new InvalidArgumentError(`message id ${id.toHuman()} belongs to none of the topics`);
+  }
+
+  ack(target: AckTarget): void {
+    this.#owner(target).ack(target);
+  }
+
+  ackCumulative(target: AckTarget): void {
+    this.#owner(target).ackCumulative(target);
+  }
+
+  nack(target: AckTarget): void {
+    this.#owner(target).nack(target);
+  }
+
+  async flushAcks(): Promise<void> {
+    await Promise.all([...this.#children.values()].map((c) => c.flushAcks()));
+  }
+
+  async seek(position: MessageId | string | number): Promise<void> {
+    const children = [...this.#children.values()];
+    if (typeof position === "number") {
+      await Promise.all(children.map((c) => c.seek(position)));
+    } else {
+      await this.#owner(position).seek(position);
+    }
+    this.#queue.drain();
+    this.#room?.();
+  }
+
+  async getLastMessageId(): Promise<MessageId> {
+    const ids = await Promise.all([...this.#children.values()].map((c) => c.getLastMessageId()));
+    return ids.sort(MessageId.compare).at(-1) ?? MessageId.earliest;
+  }
+
+  /** Last message id of every topic, by topic name. */
+  async getLastMessageIds(): Promise<Map<string, MessageId>> {
+    const entries = await Promise.all(
+      [...this.#children.values()].map(async (c) => [c.topic, await c.getLastMessageId()] as const),
+    );
+    return new Map(entries);
+  }
+
+  async unsubscribe(): Promise<void> {
+    await Promise.all([...this.#children.values()].map((c) => c.unsubscribe()));
+    this.#shutdown();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#shutdown();
+    await Promise.all([...this.#children.values()].map((c) => c.close()));
+  }
+
+  #shutdown(): void {
+    this.#closed = new ConsumerClosedError(`consumer of ${this.topics.join(", ")} is closed`);
+    clearInterval(this.#refreshTimer);
+    this.#queue.close(this.#closed);
+    this.#room?.();
+  }
+}

@@ -1,0 +1,544 @@
+/**
+ * A producer for one topic (or one partition): sequence ids that resume where the broker left
+ * off, send receipts as promises, a pending-message limit that makes `send` wait, batching with
+ * per-message metadata, compression, and reconnection that resends what is pending, in order.
+ *
+ * @module
+ */
+import {
+  type Command,
+  type CompressionType,
+  encodePayloadCommand,
+  type Frame,
+  type MessageMetadata,
+  packBatch,
+  type SingleMessageMetadata,
+} from "./wire/mod.ts";
+import { compress } from "./compression.ts";
+import { Backoff, sleep } from "./backoff.ts";
+import type { Connection, ConnectionListener } from "./connection.ts";
+import {
+  BrokerError,
+  type ConnectionError,
+  InvalidArgumentError,
+  MessageTooLargeError,
+  ProducerClosedError,
+  TimeoutError,
+  worthReconnecting,
+} from "./errors.ts";
+import { MessageId } from "./message_id.ts";
+import type { ClientContext } from "./client_context.ts";
+
+/** Payload compression codecs. */
+export type Compression = CompressionType;
+
+/** Options of a producer. */
+export interface ProducerOptions {
+  topic: string;
+  /** A stable name lets the broker deduplicate resends across restarts. Default: broker-chosen. */
+  producerName?: string;
+  /** Sequence id of the first message; default: one past the broker's last for this name. */
+  initialSequenceId?: number;
+  /** Messages sent but not yet acknowledged before `send` waits. Default 10 000. */
+  maxPendingMessages?: number;
+  /** Fail messages not acknowledged within this time (0 = never). Default 30 000 ms. */
+  sendTimeoutMs?: number;
+  /** Group messages into batch entries. Default true. */
+  batching?: boolean;
+  /** Most messages per batch. Default 1000. */
+  batchingMaxMessages?: number;
+  /** Most payload bytes per batch. Default 128 KiB. */
+  batchingMaxBytes?: number;
+  /** Longest a message waits for its batch to fill. Default 1 ms. */
+  batchingMaxDelayMs?: number;
+  /** Payload compression. Default "NONE". */
+  compression?: Compression;
+  /** Producer properties shown in topic stats. */
+  properties?: Record<string, string>;
+}
+
+/** A message to send. */
+export interface ProducerMessage {
+  /** The bytes (strings are sent as UTF-8). */
+  payload: Uint8Array | string;
+  /** Partition / routing key. */
+  key?: string;
+  /** Key_Shared ordering key, when it differs from `key`. */
+  orderingKey?: Uint8Array | string;
+  properties?: Record<string, string>;
+  /** Event time, ms since the epoch. */
+  eventTime?: number;
+}
+
+interface QueuedMessage {
+  single: SingleMessageMetadata;
+  payload: Uint8Array;
+  sequenceId: number;
+  resolve(id: MessageId): void;
+  reject(error: Error): void;
+}
+
+/** One SEND on the wire: a single message or a batch, kept until its receipt for resends. */
+interface InFlight {
+  sequenceId: number;
+  highestSequenceId: number;
+  frame: Uint8Array;
+  messages: QueuedMessage[];
+  batched: boolean;
+  sentAt: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Sends messages to one topic. Create it with `client.createProducer`.
+ *
+ * @example
+ * ```ts ignore
+ * const producer = await client.createProducer({ topic: "orders", compression: "LZ4" });
+ * const id = await producer.send({ payload: "hello", key: "user-1" });
+ * await producer.close();
+ * ```
+ */
+export class Producer {
+  /** The topic (or partition) this producer writes to. */
+  readonly topic: string;
+  readonly #ctx: ClientContext;
+  readonly #options:
+    & Required<Omit<ProducerOptions, "producerName" | "initialSequenceId" | "properties">>
+    & ProducerOptions;
+  readonly #producerId: number;
+  readonly #partition: number;
+  #name: string | undefined;
+  #epoch = 0;
+  #conn?: Connection;
+  #ready = false;
+  #closed?: Error;
+  #nextSequenceId = 0;
+  #lastSequenceIdPublished = -1;
+  #inFlight: InFlight[] = [];
+  #inFlightMessages = 0;
+  #batch: QueuedMessage[] = [];
+  #batchBytes = 0;
+  #batchTimer?: ReturnType<typeof setInterval>;
+  #flushQueued = false;
+  #waiters: (() => void)[] = [];
+  #timeoutTimer?: ReturnType<typeof setTimeout>;
+  #reconnecting?: Promise<void>;
+  #reconnectAbort = new AbortController();
+  readonly #listener: ConnectionListener;
+
+  private constructor(ctx: ClientContext, options: ProducerOptions, partition: number) {
+    this.#ctx = ctx;
+    this.topic = options.topic;
+    this.#partition = partition;
+    this.#options = {
+      maxPendingMessages: 10_000,
+      sendTimeoutMs: 30_000,
+      batching: true,
+      batchingMaxMessages: 1000,
+      batchingMaxBytes: 128 * 1024,
+      batchingMaxDelayMs: 1,
+      compression: "NONE",
+      ...options,
+    };
+    if (this.#options.maxPendingMessages < 1) {
+      throw new InvalidArgumentError("maxPendingMessages must be at least 1");
+    }
+    this.#name = options.producerName;
+    this.#producerId = ctx.newProducerId();
+    this.#listener = {
+      onFrame: (frame) => this.#onFrame(frame),
+      onConnectionClosed: (error) => this.#onDisconnected(error),
+    };
+  }
+
+  /** Creates the producer on the broker (used by the client). */
+  static async create(
+    ctx: ClientContext,
+    options: ProducerOptions,
+    partition = -1,
+  ): Promise<Producer> {
+    const producer = new Producer(ctx, options, partition);
+    await producer.#connectWithRetry(true);
+    return producer;
+  }
+
+  /** The producer name (chosen by the broker when not given). */
+  get name(): string {
+    return this.#name ?? "";
+  }
+
+  /** Sequence id of the last message the broker acknowledged. */
+  get lastSequenceId(): number {
+    return this.#lastSequenceIdPublished;
+  }
+
+  /** True while connected to the broker. */
+  get isConnected(): boolean {
+    return this.#ready;
+  }
+
+  /** Messages sent or batched but not yet acknowledged. */
+  get pendingMessages(): number {
+    return this.#inFlightMessages + this.#batch.length;
+  }
+
+  /**
+   * Sends one message. Resolves with its id once the broker has stored it. Calls keep their
+   * order even when not awaited one by one; when `maxPendingMessages` are unacknowledged the
+   * message waits for room first.
+   */
+  send(message: ProducerMessage): Promise<MessageId> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const payload = typeof message.payload === "string"
+      ? utf8.encode(message.payload)
+      : message.payload;
+    return new Promise<MessageId>((resolve, reject) => {
+      const queued: QueuedMessage = {
+        single: singleMetadata(message, payload.length),
+        payload,
+        sequenceId: -1,
+        resolve,
+        reject,
+      };
+      if (this.#waiters.length === 0 && this.#hasRoom()) this.#accept(queued);
+      else this.#waiters.push(() => this.#accept(queued));
+    });
+  }
+
+  /** Resolves when a `send` would not have to wait for room. */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#waiters.length === 0 && this.#hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Sends the open batch now and waits until every message sent so far is acknowledged. */
+  async flush(): Promise<void> {
+    while (this.#waiters.length > 0 || this.#batch.length > 0 || this.#inFlight.length > 0) {
+      this.#sendBatch();
+      const last = this.#inFlight.at(-1)?.messages.at(-1);
+      if (!last) break;
+      await new Promise<void>((resolve) => {
+        const { resolve: ok, reject: fail } = last;
+        last.resolve = (id) => (ok(id), resolve());
+        last.reject = (err) => (fail(err), resolve());
+      });
+      if (this.#closed) break;
+    }
+  }
+
+  /** Flushes, then closes the producer on the broker. Later sends fail. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush().catch(() => {});
+    this.#closed = new ProducerClosedError(`producer on ${this.topic} is closed`);
+    this.#reconnectAbort.abort();
+    clearTimeout(this.#batchTimer);
+    clearInterval(this.#timeoutTimer);
+    const conn = this.#conn;
+    this.#ready = false;
+    if (conn?.isOpen) {
+      await conn.request({ type: "CLOSE_PRODUCER", producerId: this.#producerId } as Command)
+        .catch(() => {});
+      conn.unregisterProducer(this.#producerId);
+    }
+    this.#failAll(this.#closed);
+  }
+
+  #closedError(): Error {
+    return this.#closed ?? new ProducerClosedError(`producer on ${this.topic} is closed`);
+  }
+
+  #hasRoom(): boolean {
+    return this.pendingMessages < this.#options.maxPendingMessages;
+  }
+
+  #admitWaiters(): void {
+    while (this.#waiters.length > 0 && this.#hasRoom() && !this.#closed) this.#waiters.shift()!();
+  }
+
+  #accept(message: QueuedMessage): void {
+    if (this.#closed) return message.reject(this.#closedError());
+    message.sequenceId = this.#nextSequenceId++;
+    message.single.sequenceId = message.sequenceId;
+    const maxSize = this.#conn?.maxMessageSize ?? 5 * 1024 * 1024;
+    if (message.payload.length > maxSize) {
+      return message.reject(
+        new MessageTooLargeError(
+          `message of ${message.payload.length} bytes exceeds the broker's limit of ${maxSize}`,
+        ),
+      );
+    }
+    if (!this.#options.batching) {
+      this.#batch.push(message);
+      this.#batchBytes += message.payload.length;
+      this.#sendBatch();
+      return;
+    }
+    if (this.#batchBytes + message.payload.length > this.#options.batchingMaxBytes) {
+      this.#sendBatch();
+    }
+    this.#batch.push(message);
+    this.#batchBytes += message.payload.length;
+    if (this.#batch.length >= this.#options.batchingMaxMessages) this.#sendBatch();
+    else if (this.#inFlight.length === 0 && this.#ready && !this.#flushQueued) {
+      // Nothing on the wire: waiting for the batch timer would only add latency. Messages sent
+      // in the same tick still share the batch; under load, batches form behind the in-flight ones.
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        this.#sendBatch();
+      });
+    } else if (this.#batchTimer === undefined) {
+      // A periodic flush, like the Java client's: a message waits half the delay on average.
+      this.#batchTimer = setInterval(() => {
+        if (this.#batch.length > 0) return this.#sendBatch();
+        clearInterval(this.#batchTimer);
+        this.#batchTimer = undefined;
+      }, this.#options.batchingMaxDelayMs);
+    }
+  }
+
+  /** Encodes the open batch (or single message) as one SEND and writes it when connected. */
+  #sendBatch(): void {
+    const messages = this.#batch;
+    if (messages.length === 0) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const first = messages[0], last = messages[messages.length - 1];
+    let frame: Uint8Array;
+    try {
+      frame = this.#encode(messages);
+    } catch (error) {
+      // A codec or encoding failure fails these messages only; the producer goes on.
+      for (const m of messages) m.reject(error as Error);
+      this.#admitWaiters();
+      return;
+    }
+    const batched = this.#options.batching;
+    const op: InFlight = {
+      sequenceId: first.sequenceId,
+      highestSequenceId: last.sequenceId,
+      frame,
+      messages,
+      batched,
+      sentAt: Date.now(),
+    };
+    this.#inFlight.push(op);
+    this.#inFlightMessages += messages.length;
+    if (this.#ready) this.#conn!.write(frame);
+    this.#armSendTimeout();
+  }
+
+  /** One SEND frame for `messages` (a batch entry, or a single message without batching). */
+  #encode(messages: QueuedMessage[]): Uint8Array {
+    const first = messages[0], last = messages[messages.length - 1];
+    const batched = this.#options.batching;
+    let body: Uint8Array;
+    const metadata: MessageMetadata = {
+      producerName: this.#name ?? "",
+      sequenceId: first.sequenceId,
+      publishTime: Date.now(),
+    };
+    if (batched) {
+      body = packBatch(messages.map((m) => ({ metadata: m.single, payload: m.payload })));
+      metadata.numMessagesInBatch = messages.length;
+      if (messages.length > 1) metadata.highestSequenceId = last.sequenceId;
+    } else {
+      body = first.payload;
+      const single = first.single;
+      if (single.partitionKey !== undefined) metadata.partitionKey = single.partitionKey;
+      if (single.orderingKey !== undefined) metadata.orderingKey = single.orderingKey;
+      if (single.properties !== undefined) metadata.properties = single.properties;
+      if (single.eventTime !== undefined) metadata.eventTime = single.eventTime;
+    }
+    if (this.#options.compression !== "NONE") {
+      metadata.compression = this.#options.compression;
+      metadata.uncompressedSize = body.length;
+      body = compress(this.#options.compression, body);
+    }
+    const send: Record<string, unknown> = {
+      type: "SEND",
+      producerId: this.#producerId,
+      sequenceId: first.sequenceId,
+      numMessages: messages.length,
+    };
+    if (batched && messages.length > 1) send.highestSequenceId = last.sequenceId;
+    return encodePayloadCommand(send as unknown as Command, metadata, body);
+  }
+
+  #armSendTimeout(): void {
+    const timeout = this.#options.sendTimeoutMs;
+    if (timeout <= 0 || this.#timeoutTimer !== undefined) return;
+    this.#timeoutTimer = setInterval(() => {
+      const oldest = this.#inFlight[0];
+      if (!oldest) {
+        clearInterval(this.#timeoutTimer);
+        this.#timeoutTimer = undefined;
+        return;
+      }
+      if (Date.now() - oldest.sentAt > timeout) {
+        this.#failAll(
+          new TimeoutError(`messages to ${this.topic} were not acknowledged within ${timeout} ms`),
+        );
+      }
+    }, Math.max(10, Math.min(1000, timeout / 4)));
+  }
+
+  #failAll(error: Error): void {
+    clearInterval(this.#batchTimer);
+    this.#batchTimer = undefined;
+    const ops = this.#inFlight;
+    const batch = this.#batch;
+    this.#inFlight = [];
+    this.#inFlightMessages = 0;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    for (const op of ops) for (const m of op.messages) m.reject(error);
+    for (const m of batch) m.reject(error);
+    if (this.#closed) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const waiter of waiters) waiter(); // each accept() rejects with the close error
+    } else this.#admitWaiters();
+  }
+
+  #onFrame(frame: Frame): void {
+    const command = frame.command as unknown as Record<string, unknown>;
+    switch (command.type) {
+      case "SEND_RECEIPT":
+        return this.#onReceipt(command);
+      case "SEND_ERROR":
+        // Like other clients: a send error is transient; reconnect and resend in order.
+        this.#conn?.close(
+          `broker rejected a send on ${this.topic}: ${command.error} ${command.message ?? ""}`,
+        );
+        return;
+      case "CLOSE_PRODUCER":
+      case "TOPIC_MIGRATED":
+        this.#conn?.unregisterProducer(this.#producerId);
+        this.#onDisconnected(undefined);
+        return;
+    }
+  }
+
+  #onReceipt(receipt: Record<string, unknown>): void {
+    const sequenceId = Number(receipt.sequenceId);
+    const op = this.#inFlight[0];
+    if (!op || sequenceId < op.sequenceId) return; // a duplicate receipt after a resend
+    if (sequenceId > op.sequenceId) {
+      // The broker skipped ahead of what we sent first: resend everything from a clean slate.
+      this.#conn?.close(`receipt for ${sequenceId} arrived while ${op.sequenceId} was expected`);
+      return;
+    }
+    this.#inFlight.shift();
+    this.#inFlightMessages -= op.messages.length;
+    this.#lastSequenceIdPublished = op.highestSequenceId;
+    const data = receipt.messageId as { ledgerId: number | bigint; entryId: number | bigint };
+    const ledgerId = BigInt(data?.ledgerId ?? -1), entryId = BigInt(data?.entryId ?? -1);
+    const size = op.messages.length;
+    op.messages.forEach((m, i) =>
+      m.resolve(
+        new MessageId(
+          ledgerId,
+          entryId,
+          this.#partition,
+          op.batched ? i : -1,
+          op.batched ? size : 0,
+        ),
+      )
+    );
+    this.#admitWaiters();
+  }
+
+  #onDisconnected(_error: ConnectionError | undefined): void {
+    this.#ready = false;
+    this.#conn = undefined;
+    if (this.#closed || this.#reconnecting) return;
+    this.#reconnecting = this.#connectWithRetry(false).finally(
+      () => (this.#reconnecting = undefined),
+    );
+  }
+
+  /** Connects (first time or again); on the first attempt errors that cannot heal are thrown. */
+  async #connectWithRetry(first: boolean): Promise<void> {
+    const backoff = new Backoff(this.#ctx.backoff);
+    const deadline = Date.now() + this.#ctx.operationTimeoutMs;
+    for (;;) {
+      if (this.#closed) return;
+      try {
+        await this.#connectOnce(first);
+        return;
+      } catch (error) {
+        const retriable = first
+          ? (error as { retriable?: boolean }).retriable === true
+          : worthReconnecting(error);
+        if (!retriable || (first && Date.now() > deadline)) {
+          if (first) throw error;
+          this.#closed = error as Error;
+          this.#failAll(error as Error);
+          return;
+        }
+        await sleep(backoff.next(), this.#reconnectAbort.signal);
+      }
+    }
+  }
+
+  async #connectOnce(first: boolean): Promise<void> {
+    const conn = await this.#ctx.lookup.connectionFor(this.topic);
+    conn.registerProducer(this.#producerId, this.#listener);
+    let answer: Record<string, unknown>;
+    try {
+      const frame = await conn.request({
+        type: "PRODUCER",
+        topic: this.topic,
+        producerId: this.#producerId,
+        ...(this.#name !== undefined ? { producerName: this.#name } : {}),
+        epoch: this.#epoch++,
+        userProvidedProducerName: this.#options.producerName !== undefined,
+        ...(this.#options.properties ? { metadata: this.#options.properties } : {}),
+      } as Command);
+      answer = frame.command as unknown as Record<string, unknown>;
+    } catch (error) {
+      conn.unregisterProducer(this.#producerId);
+      throw error;
+    }
+    if (this.#closed) {
+      conn.unregisterProducer(this.#producerId);
+      return;
+    }
+    this.#name = String(answer.producerName ?? this.#name);
+    const brokerLast = Number(answer.lastSequenceId ?? -1);
+    if (first) {
+      this.#nextSequenceId = this.#options.initialSequenceId ?? brokerLast + 1;
+      this.#lastSequenceIdPublished = this.#nextSequenceId - 1;
+    }
+    this.#conn = conn;
+    this.#ready = true;
+    // Resend what the broker has not acknowledged, in the original order.
+    for (const op of this.#inFlight) {
+      op.sentAt = Date.now();
+      conn.write(op.frame);
+    }
+    if (!conn.isOpen) throw new BrokerError("ServiceNotReady", "connection lost while resending");
+  }
+}
+
+function singleMetadata(message: ProducerMessage, payloadSize: number): SingleMessageMetadata {
+  const single: SingleMessageMetadata = { payloadSize };
+  if (message.key !== undefined) single.partitionKey = message.key;
+  if (message.orderingKey !== undefined) {
+    single.orderingKey = typeof message.orderingKey === "string"
+      ? utf8.encode(message.orderingKey)
+      : message.orderingKey;
+  }
+  if (message.properties !== undefined && Object.keys(message.properties).length > 0) {
+    single.properties = message.properties;
+  }
+  if (message.eventTime !== undefined && message.eventTime > 0) {
+    single.eventTime = message.eventTime;
+  }
+  return single;
+}

@@ -1,0 +1,86 @@
+/**
+ * A reader: a non-durable subscription that starts at the earliest or latest message, after a
+ * given message id, or at a publish time, and can tell whether more messages exist right now
+ * (`hasMessageAvailable`, for bounded reads like kcat's `-e`).
+ *
+ * @module
+ */
+import type { Consumer } from "./consumer.ts";
+import type { MessageConsumer } from "./consumer_options.ts";
+import { ConsumerClosedError } from "./errors.ts";
+import type { Message } from "./message.ts";
+import { MessageId } from "./message_id.ts";
+
+/** Where a reader starts. */
+export type ReaderStartPosition =
+  | "earliest"
+  | "latest"
+  | { afterMessageId: MessageId | string }
+  | { publishTime: number };
+
+/** Options of `client.createReader`. */
+export interface ReaderOptions {
+  topic: string;
+  startAt: ReaderStartPosition;
+  /** Messages prefetched per partition. Default 1000. */
+  receiverQueueSize?: number;
+  readerName?: string;
+  readCompacted?: boolean;
+}
+
+/**
+ * Reads a topic from a chosen position without leaving a subscription behind.
+ *
+ * @example
+ * ```ts ignore
+ * const reader = await client.createReader({ topic: "orders", startAt: "earliest" });
+ * while (await reader.hasMessageAvailable()) console.log((await reader.readNext()).text());
+ * await reader.close();
+ * ```
+ */
+export class Reader implements AsyncIterable<Message> {
+  readonly #partitions: Consumer[];
+  readonly #merged: MessageConsumer;
+
+  constructor(readonly topic: string, partitions: Consumer[], merged: MessageConsumer) {
+    this.#partitions = partitions;
+    this.#merged = merged;
+  }
+
+  /** The next message; waits up to `timeoutMs` (forever when undefined). */
+  readNext(timeoutMs?: number): Promise<Message> {
+    return this.#merged.receive(timeoutMs);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      try {
+        yield await this.readNext();
+      } catch (error) {
+        if (error instanceof ConsumerClosedError) return;
+        throw error;
+      }
+    }
+  }
+
+  /** True when a message after the last one read exists on the broker (or is prefetched). */
+  async hasMessageAvailable(): Promise<boolean> {
+    const answers = await Promise.all(this.#partitions.map((c) => c.hasMessageAvailable()));
+    return answers.some(Boolean);
+  }
+
+  /** Moves the reader to a message id (inclusive) or a publish time. */
+  seek(position: MessageId | string | number): Promise<void> {
+    return this.#merged.seek(position);
+  }
+
+  /** Id of the last message in the topic (the newest over partitions). */
+  async getLastMessageId(): Promise<MessageId> {
+    const ids = await Promise.all(this.#partitions.map((c) => c.getLastMessageId()));
+    return ids.sort(MessageId.compare).at(-1) ?? MessageId.earliest;
+  }
+
+  close(): Promise<void> {
+    return this.#merged.close();
+  }
+}
