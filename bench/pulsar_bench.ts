@@ -1,0 +1,191 @@
+/**
+ * edgepipe's Pulsar client against the official Java client's `bin/pulsar-perf`, on the same
+ * broker in the same run: produce and consume throughput with 1 KiB messages (batching on), and
+ * publish latency (p50 / p99) at a fixed rate. Prints a table of ratios (≥ 1.0× means edgepipe is
+ * at least as good).
+ *
+ * ```sh
+ * deno run -A bench/pulsar_bench.ts [--messages 200000] [--rate 5000] [--seconds 10]
+ * ```
+ *
+ * Uses PULSAR_SERVICE_URL (default pulsar://127.0.0.1:6650) and PULSAR_HOME (default the harness
+ * cache) for `bin/pulsar-perf`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { PulsarClient } from "../lib/pulsar/mod.ts";
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: "string", default: "200000" },
+    rate: { type: "string", default: "5000" },
+    seconds: { type: "string", default: "10" },
+  },
+});
+const N = Number(values.messages);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const SIZE = 1024;
+const serviceUrl = Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650";
+const home = Deno.env.get("PULSAR_HOME") ??
+  `${Deno.env.get("HOME")}/.cache/edgepipe/apache-pulsar-4.0.8`;
+const run = crypto.randomUUID().slice(0, 8);
+const topic = (name: string) => `persistent://public/default/bench-${run}-${name}`;
+const payload = new Uint8Array(SIZE).map((_, i) => 32 + (i % 90));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs bin/pulsar-perf and returns its "Aggregated …" summary lines. */
+async function pulsarPerf(args: string[]): Promise<string> {
+  const out = await new Deno.Command(`${home}/bin/pulsar-perf`, {
+    args: [...args.slice(0, 1), "--service-url", serviceUrl, ...args.slice(1)],
+    env: { PULSAR_MEM: "-Xmx512m", PULSAR_LOG_LEVEL: "info" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  const summary = text.split("\n").filter((l) => l.includes("Aggregated")).join("\n");
+  if (!summary) throw new Error(`pulsar-perf ${args[0]} printed no summary:\n${text.slice(-3000)}`);
+  return summary;
+}
+
+function perfRate(summary: string): number {
+  return Number(/---\s*([\d.]+) msg\/s/.exec(summary)?.[1] ?? NaN);
+}
+
+function perfLatency(summary: string): { p50: number; p99: number } {
+  return {
+    p50: Number(/med:\s*([\d.]+)/.exec(summary)?.[1] ?? NaN),
+    p99: Number(/99pct:\s*([\d.]+)/.exec(summary)?.[1] ?? NaN),
+  };
+}
+
+/** Sends N messages as fast as the pending limit allows; returns msg/s. */
+async function edgepipeProduce(client: PulsarClient, target: string, count: number) {
+  const producer = await client.createProducer({ topic: target, maxPendingMessages: 1000 });
+  const started = performance.now();
+  let failed = 0;
+  for (let i = 0; i < count; i++) {
+    await producer.ready();
+    producer.send({ payload }).catch(() => failed++);
+  }
+  await producer.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await producer.close();
+  if (failed > 0) throw new Error(`${failed} sends failed`);
+  return count / seconds;
+}
+
+/** Sends at a fixed rate for SECONDS; returns publish latency percentiles (ms). */
+async function edgepipeLatency(client: PulsarClient, target: string) {
+  const producer = await client.createProducer({ topic: target, maxPendingMessages: 1000 });
+  const latencies: number[] = [];
+  const total = RATE * SECONDS;
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const sentAt = performance.now();
+    pending.push(
+      producer.send({ payload }).then(() => {
+        latencies.push(performance.now() - sentAt);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  await producer.close();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** Receives `count` messages from the earliest position; returns msg/s. */
+async function edgepipeConsume(client: PulsarClient, target: string, count: number) {
+  const consumer = await client.subscribe({
+    topic: target,
+    subscription: "bench",
+    initialPosition: "earliest",
+    receiverQueueSize: 1000,
+  });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) consumer.ack(await consumer.receive(30_000));
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.close();
+  return count / seconds;
+}
+
+const client = new PulsarClient({ serviceUrl });
+const rows: [string, number, number, number][] = [];
+try {
+  console.error(`produce throughput: ${N} × ${SIZE} B, batching on`);
+  const ourProduce = await edgepipeProduce(client, topic("ours"), N);
+  const theirProduce = perfRate(
+    await pulsarPerf([
+      "produce",
+      "-r",
+      "100000000",
+      "-m",
+      String(N),
+      "-s",
+      String(SIZE),
+      topic("java"),
+    ]),
+  );
+  rows.push(["produce msg/s", ourProduce, theirProduce, ourProduce / theirProduce]);
+
+  console.error("consume throughput: each reads the other's topic from the earliest message");
+  const ourConsume = await edgepipeConsume(client, topic("java"), N);
+  const theirConsume = perfRate(
+    await pulsarPerf([
+      "consume",
+      "-ss",
+      "bench",
+      "-sp",
+      "Earliest",
+      "-m",
+      String(N),
+      topic("ours"),
+    ]),
+  );
+  rows.push(["consume msg/s", ourConsume, theirConsume, ourConsume / theirConsume]);
+
+  console.error(`publish latency at ${RATE} msg/s for ${SECONDS} s`);
+  const ourLatency = await edgepipeLatency(client, topic("lat-ours"));
+  const theirLatency = perfLatency(
+    await pulsarPerf([
+      "produce",
+      "-r",
+      String(RATE),
+      "-time",
+      String(SECONDS),
+      "-s",
+      String(SIZE),
+      topic("lat-java"),
+    ]),
+  );
+  rows.push([
+    "publish p50 ms",
+    ourLatency.p50,
+    theirLatency.p50,
+    theirLatency.p50 / ourLatency.p50,
+  ]);
+  rows.push([
+    "publish p99 ms",
+    ourLatency.p99,
+    theirLatency.p99,
+    theirLatency.p99 / ourLatency.p99,
+  ]);
+} finally {
+  await client.close();
+}
+
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+console.log(
+  "| metric | edgepipe | pulsar-perf (Java) | ratio (≥ 1.0× is edgepipe as good or better) |",
+);
+console.log("| --- | ---: | ---: | ---: |");
+for (const [metric, ours, theirs, ratio] of rows) {
+  console.log(`| ${metric} | ${fmt(ours)} | ${fmt(theirs)} | ${ratio.toFixed(2)}× |`);
+}
