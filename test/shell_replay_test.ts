@@ -219,3 +219,25 @@ Deno.test({
     });
   },
 });
+
+Deno.test("replay reads gzipped text files and TSV", async () => {
+  await withDir(async (dir) => {
+    const csv = "a,b\n1,x\n2,y\n";
+    const gz = new Uint8Array(
+      await new Response(
+        ReadableStream.from([new TextEncoder().encode(csv)]).pipeThrough(
+          new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+        ),
+      ).arrayBuffer(),
+    );
+    await Deno.writeFile(`${dir}/t.csv.gz`, gz);
+    await Deno.writeTextFile(`${dir}/t.tsv`, "a\tb\n1\tx,z\n");
+    const zipped = await replay([`${dir}/t.csv.gz`, `${dir}/t.tsv`]);
+    assert.equal(zipped.code, 0, zipped.stderr);
+    assert.deepEqual(zipped.lines.map((l) => l.value), [
+      { a: 1, b: "x" },
+      { a: 2, b: "y" },
+      { a: 1, b: "x,z" },
+    ]);
+  });
+});
