@@ -50,6 +50,11 @@ export class MultiTopicConsumer implements MessageConsumer {
     return [...this.#children.keys()];
   }
 
+  /** Messages waiting in the merged queue. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
   /** Adds a per-topic consumer (pattern subscriptions add topics as they appear). */
   addConsumer(child: Consumer): void {
     this.#children.set(child.topic, child);

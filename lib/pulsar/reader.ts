@@ -6,7 +6,7 @@
  * @module
  */
 import type { Consumer } from "./consumer.ts";
-import type { MessageConsumer } from "./consumer_options.ts";
+import type { MultiTopicConsumer } from "./multi_topic_consumer.ts";
 import { ConsumerClosedError } from "./errors.ts";
 import type { Message } from "./message.ts";
 import { MessageId } from "./message_id.ts";
@@ -40,9 +40,13 @@ export interface ReaderOptions {
  */
 export class Reader implements AsyncIterable<Message> {
   readonly #partitions: Consumer[];
-  readonly #merged: MessageConsumer;
+  readonly #merged: Consumer | MultiTopicConsumer;
 
-  constructor(readonly topic: string, partitions: Consumer[], merged: MessageConsumer) {
+  constructor(
+    readonly topic: string,
+    partitions: Consumer[],
+    merged: Consumer | MultiTopicConsumer,
+  ) {
     this.#partitions = partitions;
     this.#merged = merged;
   }
@@ -65,6 +69,8 @@ export class Reader implements AsyncIterable<Message> {
 
   /** True when a message after the last one read exists on the broker (or is prefetched). */
   async hasMessageAvailable(): Promise<boolean> {
+    // Partitions hand their messages on to the merged queue as soon as they arrive.
+    if (this.#merged.queued > 0) return true;
     const answers = await Promise.all(this.#partitions.map((c) => c.hasMessageAvailable()));
     return answers.some(Boolean);
   }
