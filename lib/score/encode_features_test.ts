@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileEncoder } from "./encode_features.ts";
+import { compileEncoder, utcHour, utcWeekday } from "./encode_features.ts";
 import { FeatureError } from "./errors.ts";
 import { modelSpecSchema } from "./model_spec.ts";
 
@@ -49,7 +49,8 @@ const spec = modelSpecSchema.parse({
   ],
   outputs: [{ name: "y", kind: "value" }],
 });
-const { encode, columns } = compileEncoder(spec);
+const compiled = compileEncoder(spec);
+const { encode, columns } = compiled;
 
 function encoded(event: Record<string, unknown>, line?: number): number[] {
   const row = new Float32Array(columns + 2).fill(9);
@@ -170,4 +171,97 @@ Deno.test("a failed row leaves the previous rows intact", () => {
     })
   );
   assert.deepEqual([...out.subarray(0, columns)], first);
+});
+
+Deno.test("utcHour and utcWeekday agree with Date for any time value, fractional, negative or out of range", () => {
+  const check = (ms: number) => {
+    const when = new Date(ms);
+    assert.ok(Object.is(utcHour(ms), when.getUTCHours()), `hour of ${ms}`);
+    assert.ok(Object.is(utcWeekday(ms), when.getUTCDay()), `weekday of ${ms}`);
+  };
+  for (
+    const ms of [0, -0, -0.5, 0.5, -1, -3_600_000, -86_400_001, 8.64e15, -8.64e15, 8.64e15 + 1]
+  ) {
+    check(ms);
+  }
+  check(Number.MAX_SAFE_INTEGER);
+  fc.assert(fc.property(fc.double({ min: -9e15, max: 9e15, noNaN: true }), (ms) => {
+    check(ms);
+    return true;
+  }));
+  fc.assert(fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {
+    check(ms);
+    return true;
+  }));
+});
+
+Deno.test('a timestamp a Date cannot hold is the category "NaN" or a NaN error', () => {
+  rejects({ ...base, eventTime: 9e15 }, /feature 'hour' \(eventTime\): unknown category "NaN"/);
+  const weekdayOnly = compileEncoder({
+    features: [{ name: "weekday", path: "eventTime", transform: "dayOfWeek", kind: "numeric" }],
+  });
+  assert.throws(
+    () =>
+      weekdayOnly.encode({ eventTime: -9e15, value: {} }, new Float32Array(1), 0, { position: 1 }),
+    /feature 'weekday' \(eventTime\): NaN is not a finite number/,
+  );
+});
+
+Deno.test("the sparse form sets the same row as the full form and records every 1 it sets", () => {
+  const events = [
+    base,
+    { ...base, value: { distance: 700, origin: "SFO" } },
+    { ...base, value: { ...base.value, origin: "XXX" } },
+    { ...base, eventTime: Date.UTC(1969, 11, 31, 23, 59) },
+  ];
+  const full = new Float32Array(columns * events.length);
+  const sparse = new Float32Array(columns * events.length);
+  const marks = new Int32Array(events.length * 2);
+  let marked = 0;
+  for (const [row, event] of events.entries()) {
+    encode(event as never, full, row * columns, { position: row + 1 });
+    marked = compiled.encodeSparse(
+      event as never,
+      sparse,
+      row * columns,
+      marks,
+      marked,
+    );
+  }
+  assert.deepEqual([...sparse], [...full]);
+  assert.equal(compiled.marksPerRow, 2);
+  for (let i = 0; i < marked; i++) sparse[marks[i]] = 0;
+  assert.ok(
+    [...sparse].every((v, i) => {
+      const column = i % columns;
+      return column < 24 || (column >= 27 && column < 30) ? v === 0 : true;
+    }),
+    "resetting the marks zeroes every one-hot column",
+  );
+});
+
+Deno.test("names, paths and vocabularies are data, never code", () => {
+  const hostile = 'x\u2028y"); throw new Error("injected"); //\n*/ `${1}`';
+  const weird = compileEncoder({
+    features: [
+      { name: hostile, path: `value.${hostile}.n`, kind: "numeric", default: 1 },
+      {
+        name: "c",
+        path: `value.${hostile}.c`,
+        kind: "categorical",
+        encoding: "one-hot",
+        vocabulary: [hostile, "__proto__", "constructor"],
+        unknown: "ignore",
+      },
+    ],
+  });
+  const row = new Float32Array(weird.columns);
+  const put = (inner: Record<string, unknown>) => {
+    weird.encode({ value: { [hostile]: inner } }, row, 0, { position: 1 });
+    return [...row];
+  };
+  assert.deepEqual(put({ n: 2, c: hostile }), [2, 1, 0, 0]);
+  assert.deepEqual(put({ c: "constructor" }), [1, 0, 0, 1]);
+  assert.deepEqual(put({ c: "__proto__" }), [1, 0, 1, 0]);
+  assert.deepEqual(put({ c: "toString" }), [1, 0, 0, 0]);
 });
