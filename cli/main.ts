@@ -19,6 +19,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
   route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
   run: { summary: "Run a pipeline file in one process", load: () => import("./run.ts") },
+  consume: { summary: "Read Pulsar topics to stdout", load: () => import("./consume.ts") },
+  produce: { summary: "Write stdin to a Pulsar topic", load: () => import("./produce.ts") },
   replay: { summary: "Replay data files as envelopes", load: () => import("./replay.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",

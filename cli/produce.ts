@@ -1,0 +1,318 @@
+/**
+ * `edgepipe produce <topic>`: the terminal stage that writes stdin to a Pulsar topic and reports
+ * what the broker acknowledged back to `edgepipe consume` over the ack channel.
+ *
+ * @module
+ */
+import { ackRecord, type Envelope, isControl, type Item } from "../lib/envelope.ts";
+import { describeError, InputError, UsageError } from "../lib/errors.ts";
+import {
+  deadLetterOf,
+  type DeadLetterSink,
+  type ErrorPolicy,
+  FileDeadLetterSink,
+  parseErrorPolicy,
+} from "../lib/dead_letter.ts";
+import { DEFAULT_MAX_LINE_BYTES, parseItem, readLines } from "../lib/ndjson.ts";
+import { deliverAll } from "../lib/delivery/terminal.ts";
+import { Shutdown } from "../lib/delivery/shutdown.ts";
+import { Metrics } from "../lib/observe/metrics.ts";
+import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
+import { StatsLine } from "../lib/observe/stats_line.ts";
+import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP } from "../lib/sources/pulsar_connect.ts";
+import {
+  EncodeError,
+  isTopicTarget,
+  type PayloadEncoding,
+  PulsarDeadLetterSink,
+  PulsarSink,
+  type Routing,
+  topicOfTarget,
+} from "../lib/sinks/pulsar.ts";
+import { type Compression, PulsarClient } from "../lib/pulsar/mod.ts";
+import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
+
+const HELP = `edgepipe produce — write stdin to a Pulsar topic (a terminal stage)
+
+Usage: edgepipe produce <topic> [options]
+
+Reads envelopes (or plain JSON, or plain lines) from stdin and produces one message per event.
+As the last stage of a pipeline started by 'edgepipe consume', it reports every event the broker
+acknowledged back to consume, which only then acknowledges the source message: a crash anywhere
+loses nothing (see docs/delivery.md).
+
+Input:
+  --input <kind>        envelope (default): NDJSON envelopes; objects without "value" are the
+                        value; control records steer acknowledgements
+                        json: every line is a JSON value to send
+                        lines: every line is sent as text
+  --payload <enc>       auto (default): string values as they are, others as JSON
+                        json: always JSON;  base64: the value is base64 of the bytes
+  --max-line-bytes <N>  longest accepted input line (default ${DEFAULT_MAX_LINE_BYTES})
+
+Message fields:
+  --key <k>             one key for every message (default: the envelope's key)
+  --key-field <path>    key from this field of the value (e.g. origin or user.id)
+  --time-field <path>   event time from this field of the value (epoch ms or ISO-8601;
+                        default: the envelope's eventTime)
+  --property <k=v>      add a property to every message (repeatable)
+
+Producer:
+  --compression <c>     none | lz4 | zlib | zstd | snappy (default none)
+  --batch-max-messages <N>  messages per batch (default 1000; 1 turns batching off)
+  --batch-delay <d>     longest a message waits for its batch (default 1ms)
+  --routing <r>         java-hash (default, same partition as Java clients) | murmur3 |
+                        round-robin (spread over partitions, ignoring keys)
+  --max-in-flight <N>   messages awaiting the broker before reading more (default 1000)
+  --producer-name <n>   a stable name lets the broker deduplicate resends
+
+Errors and observing:
+  --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
+  --stats               one-line summary on stderr every 5 s and at the end
+  --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
+
+${CONNECTION_HELP}
+
+Examples:
+  edgepipe consume in -s copy | edgepipe produce out --compression zstd
+  edgepipe replay flights.parquet --key origin | edgepipe produce flights
+  printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
+
+Exit codes: 0 every event acknowledged by the broker (or dead-lettered); 1 an event failed or was
+skipped, bad input, broker unreachable, authentication refused; 2 usage error; 130/143 stopped by
+SIGINT/SIGTERM after draining (everything read was delivered and reported).`;
+
+/** The `produce` command. */
+export const command: Command = {
+  name: "produce",
+  summary: "Write stdin to a Pulsar topic",
+  help: HELP,
+  run,
+};
+
+const COMPRESSIONS = ["none", "lz4", "zlib", "zstd", "snappy"];
+const ROUTINGS = ["java-hash", "murmur3", "round-robin"];
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags("produce", args, {
+    ...CONNECTION_FLAGS,
+    input: { type: "string", default: "envelope" },
+    payload: { type: "string", default: "auto" },
+    "max-line-bytes": { type: "string" },
+    key: { type: "string" },
+    "key-field": { type: "string" },
+    "time-field": { type: "string" },
+    property: { type: "string", multiple: true },
+    compression: { type: "string", default: "none" },
+    "batch-max-messages": { type: "string" },
+    "batch-delay": { type: "string" },
+    routing: { type: "string", default: "java-hash" },
+    "max-in-flight": { type: "string" },
+    "producer-name": { type: "string" },
+    "on-error": { type: "string", default: "fail" },
+    stats: { type: "boolean", default: false },
+    metrics: { type: "string" },
+  });
+  if (positionals.length !== 1) {
+    throw new UsageError("produce: name exactly one topic (see --help)");
+  }
+  const topic = positionals[0];
+  const input = oneOf("--input", values.input!, ["envelope", "json", "lines"]);
+  const payload = oneOf("--payload", values.payload!, [
+    "auto",
+    "json",
+    "base64",
+  ]) as PayloadEncoding;
+  const compression = oneOf("--compression", values.compression!, COMPRESSIONS);
+  const routing = oneOf("--routing", values.routing!, ROUTINGS) as Routing;
+  if (values.key !== undefined && values["key-field"] !== undefined) {
+    throw new UsageError("--key and --key-field cannot be combined");
+  }
+  const properties: Record<string, string> = {};
+  for (const pair of values.property ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--property: expected key=value, got '${pair}'`);
+    properties[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const maxLineBytes = values["max-line-bytes"] === undefined
+    ? DEFAULT_MAX_LINE_BYTES
+    : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
+  const maxInFlight = values["max-in-flight"] === undefined
+    ? 1000
+    : parsePositiveInt(values["max-in-flight"], "--max-in-flight");
+  const policy = parseErrorPolicy(values["on-error"]!);
+  const options = await clientOptions(
+    values,
+    undefined,
+    (t) => parseDuration(t, "--connect-timeout"),
+  );
+  const metricsPort = values.metrics === undefined ? undefined : parseMetricsPort(values.metrics);
+
+  const batchMaxMessages = values["batch-max-messages"] === undefined
+    ? undefined
+    : parsePositiveInt(values["batch-max-messages"], "--batch-max-messages");
+  const batchDelayMs = values["batch-delay"] === undefined
+    ? undefined
+    : parseDuration(values["batch-delay"], "--batch-delay");
+
+  const client = new PulsarClient(options);
+  const shutdown = new Shutdown("produce");
+  let sink: PulsarSink | undefined;
+  let deadLetters: DeadLetterSink | undefined;
+  let stopMetrics: (() => Promise<void>) | undefined;
+  let stats: StatsLine | undefined;
+  try {
+    sink = await PulsarSink.open(client, {
+      topic,
+      payload,
+      ...(values.key !== undefined ? { key: values.key } : {}),
+      ...(values["key-field"] !== undefined ? { keyField: values["key-field"] } : {}),
+      ...(values["time-field"] !== undefined ? { timeField: values["time-field"] } : {}),
+      properties,
+      compression: compression.toUpperCase() as Compression,
+      ...(batchMaxMessages !== undefined ? { batchMaxMessages } : {}),
+      ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
+      routing,
+      ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),
+    });
+    if (policy.kind === "dead-letter") {
+      deadLetters = isTopicTarget(policy.target)
+        ? new PulsarDeadLetterSink(client, topicOfTarget(policy.target))
+        : new FileDeadLetterSink(policy.target);
+    }
+
+    const metrics = new Metrics("produce");
+    const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
+    const eventsOut = metrics.counter("events_out_total", "Events acknowledged by the broker");
+    const acks = metrics.counter("acks_total", "Source ids reported back over the ack channel");
+    const errors = metrics.counter("errors_total", "Events that failed, skipped or dead-lettered");
+    metrics.gauge(
+      "in_flight",
+      "Events sent and not yet acknowledged by the broker",
+      () => eventsIn.value - eventsOut.value - errors.value,
+    );
+    if (metricsPort !== undefined) stopMetrics = serveMetrics(metrics, metricsPort);
+    if (values.stats) {
+      stats = new StatsLine("produce", {
+        in: () => eventsIn.value,
+        out: () => eventsOut.value,
+        acked: () => acks.value,
+        errors: () => errors.value,
+      });
+    }
+
+    const inputSkips = { count: 0 };
+    const items = readInput(input as InputKind, sink, {
+      maxLineBytes,
+      policy,
+      deadLetters,
+      inputSkips,
+    });
+    const report = await deliverAll(items, sink, {
+      stage: "produce",
+      onError: policy,
+      ...(deadLetters ? { deadLetters } : {}),
+      maxInFlight,
+      signal: shutdown.signal,
+      observer: {
+        received: () => eventsIn.inc(),
+        delivered: () => eventsOut.inc(),
+        rejected: () => errors.inc(),
+        acknowledged: (n) => acks.inc(n),
+      },
+    });
+    const skipped = report.skipped + inputSkips.count;
+    if (skipped > 0) {
+      console.error(`edgepipe produce: ${skipped} event(s) skipped, not produced`);
+      return shutdown.exitCode(EXIT.failure);
+    }
+    return shutdown.exitCode(EXIT.ok);
+  } finally {
+    stats?.stop();
+    shutdown.dispose();
+    await sink?.close().catch((err) =>
+      console.error(`edgepipe produce: closing the producer: ${describeError(err)}`)
+    );
+    await deadLetters?.close().catch(() => {});
+    await client.close().catch(() => {});
+    await stopMetrics?.();
+  }
+}
+
+type InputKind = "envelope" | "json" | "lines";
+
+interface InputOptions {
+  maxLineBytes: number;
+  policy: ErrorPolicy;
+  deadLetters?: DeadLetterSink;
+  inputSkips: { count: number };
+}
+
+/**
+ * Stdin as items. Lines that do not parse, and events that cannot become a message (checked here
+ * so the error names the line), follow the policy; a rejected event's id is acknowledged in-band
+ * (skip, dead letter) so the source does not redeliver it for ever.
+ */
+async function* readInput(
+  kind: InputKind,
+  sink: PulsarSink,
+  options: InputOptions,
+): AsyncGenerator<Item> {
+  const lines = readLines(Deno.stdin.readable, { maxLineBytes: options.maxLineBytes });
+  for await (const line of lines) {
+    if (kind !== "lines" && line.text.trim() === "") continue;
+    let item: Item;
+    try {
+      item = kind === "lines"
+        ? { value: line.text }
+        : kind === "envelope"
+        ? parseItem(line)
+        : { value: parseJson(line.text, line.number) };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      await reject(err, undefined, line.text, options);
+      continue;
+    }
+    if (!isControl(item)) {
+      try {
+        sink.prepare(item);
+      } catch (err) {
+        if (!(err instanceof EncodeError)) throw err;
+        await reject(new InputError(err.message, { line: line.number }), item, line.text, options);
+        if (item.id) yield ackRecord([item.id]);
+        continue;
+      }
+    }
+    yield item;
+  }
+}
+
+async function reject(
+  error: InputError,
+  event: Envelope | undefined,
+  raw: string | undefined,
+  options: Omit<InputOptions, "maxLineBytes">,
+): Promise<void> {
+  if (options.policy.kind === "fail") throw error;
+  if (options.deadLetters) {
+    await options.deadLetters.write(deadLetterOf("produce", error, event, raw));
+    return;
+  }
+  options.inputSkips.count++;
+  console.error(`edgepipe produce: skipped: ${error.message}`);
+}
+
+function parseJson(text: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new InputError(`not valid JSON: ${(cause as Error).message}`, { line, cause });
+  }
+}
+
+function oneOf(flag: string, value: string, allowed: string[]): string {
+  if (!allowed.includes(value)) {
+    throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got '${value}'`);
+  }
+  return value;
+}

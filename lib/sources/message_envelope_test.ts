@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { Message, MessageId } from "../pulsar/mod.ts";
+import {
+  decodePayload,
+  messageEnvelope,
+  PayloadError,
+  splitPartition,
+} from "./message_envelope.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("messageEnvelope carries everything a later stage needs, id parseable back", () => {
+  const id = new MessageId(12n, 34n, 2, 5, 10);
+  const msg = new Message("persistent://public/default/flights-partition-2", id, bytes('{"d":1}'), {
+    key: "SFO",
+    publishTime: 1700,
+    eventTime: 1600,
+    properties: { a: "b" },
+    redeliveryCount: 1,
+  });
+  const envelope = messageEnvelope(msg, "json");
+  assert.deepEqual(envelope, {
+    topic: "persistent://public/default/flights",
+    partition: 2,
+    id: id.toString(),
+    key: "SFO",
+    publishTime: 1700,
+    eventTime: 1600,
+    properties: { a: "b" },
+    redeliveryCount: 1,
+    value: { d: 1 },
+  });
+  assert.ok(MessageId.parse(envelope.id!).equals(id));
+  const bare = messageEnvelope(
+    new Message("persistent://public/default/t", new MessageId(1n, 2n), bytes("x"), {
+      publishTime: 3,
+    }),
+    "json",
+  );
+  assert.deepEqual(Object.keys(bare), [
+    "topic",
+    "id",
+    "key",
+    "publishTime",
+    "redeliveryCount",
+    "value",
+  ]);
+  assert.equal(bare.key, null);
+});
+
+Deno.test("decodePayload: JSON when it parses, text otherwise, base64 for any bytes", () => {
+  assert.deepEqual(decodePayload(bytes(" [1, 2] "), "json"), [1, 2]);
+  assert.equal(decodePayload(bytes("12"), "json"), 12);
+  assert.equal(decodePayload(bytes("12 monkeys"), "json"), "12 monkeys");
+  assert.equal(decodePayload(bytes("hello"), "json"), "hello");
+  assert.equal(decodePayload(bytes("{not json"), "json"), "{not json");
+  assert.equal(decodePayload(bytes("12"), "string"), "12");
+  assert.equal(decodePayload(new Uint8Array([0xff, 0]), "base64"), "/wA=");
+  assert.throws(() => decodePayload(new Uint8Array([0xff]), "json"), PayloadError);
+  assert.throws(
+    () => decodePayload(new Uint8Array([0xc3]), "string"),
+    /not valid UTF-8 \(read it with --payload base64\)/,
+  );
+});
+
+Deno.test("splitPartition separates the partition suffix", () => {
+  assert.deepEqual(splitPartition("persistent://t/n/x-partition-11"), {
+    topic: "persistent://t/n/x",
+    partition: 11,
+  });
+  assert.deepEqual(splitPartition("persistent://t/n/x-partition-"), {
+    topic: "persistent://t/n/x-partition-",
+    partition: -1,
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Connection settings shared by `consume` and `produce`: flags first, then the environment
+ * (`PULSAR_SERVICE_URL`, `PULSAR_AUTH_TOKEN`, `PULSAR_TLS_CA`, `PULSAR_TLS_CERT`, `PULSAR_TLS_KEY`),
+ * then the local default broker.
+ *
+ * @module
+ */
+import type { ClientOptions } from "../pulsar/mod.ts";
+import { tokenFromSpec } from "../pulsar/mod.ts";
+import { InputError, UsageError } from "../errors.ts";
+
+/** The `parseArgs` options every Pulsar command accepts. */
+export const CONNECTION_FLAGS = {
+  "service-url": { type: "string" },
+  token: { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "connect-timeout": { type: "string" },
+} as const;
+
+/** Help text for {@linkcode CONNECTION_FLAGS}. */
+export const CONNECTION_HELP = `Connection (flags override the environment):
+  --service-url <url>   pulsar://host:6650 or pulsar+ssl://host:6651
+                        (env PULSAR_SERVICE_URL, default pulsar://127.0.0.1:6650)
+  --token <t>           token authentication: the token, or file:<path> (env PULSAR_AUTH_TOKEN)
+  --tls-ca <file>       PEM CA bundle for pulsar+ssl (env PULSAR_TLS_CA)
+  --tls-cert <file>     PEM client certificate for mutual TLS (env PULSAR_TLS_CERT)
+  --tls-key <file>      PEM key of --tls-cert (env PULSAR_TLS_KEY)
+  --connect-timeout <d> give up connecting after this long (default 10s)`;
+
+/** Values of the connection flags, as `parseArgs` returns them. */
+export interface ConnectionFlagValues {
+  "service-url"?: string;
+  token?: string;
+  "tls-ca"?: string;
+  "tls-cert"?: string;
+  "tls-key"?: string;
+  "connect-timeout"?: string;
+}
+
+/**
+ * Builds client options from flags and the environment. Certificate files are read here so that a
+ * missing one is named clearly before any connection is tried.
+ *
+ * @example
+ * ```ts
+ * import { clientOptions } from "./pulsar_connect.ts";
+ * const options = await clientOptions({ "service-url": "pulsar://broker:6650" }, {});
+ * console.assert(options.serviceUrl === "pulsar://broker:6650");
+ * ```
+ */
+export async function clientOptions(
+  flags: ConnectionFlagValues,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+  parseTimeout: (text: string) => number = (text) => Number(text),
+): Promise<ClientOptions> {
+  const serviceUrl = flags["service-url"] ?? env.PULSAR_SERVICE_URL ?? "pulsar://127.0.0.1:6650";
+  if (!/^pulsar(\+ssl)?:\/\/[^/]+/.test(serviceUrl)) {
+    throw new UsageError(
+      `service URL must look like pulsar://host:6650 or pulsar+ssl://host:6651, got '${serviceUrl}'`,
+    );
+  }
+  const token = flags.token ?? env.PULSAR_AUTH_TOKEN;
+  const ca = flags["tls-ca"] ?? env.PULSAR_TLS_CA;
+  const cert = flags["tls-cert"] ?? env.PULSAR_TLS_CERT;
+  const key = flags["tls-key"] ?? env.PULSAR_TLS_KEY;
+  const options: ClientOptions = { serviceUrl };
+  if (token !== undefined && token !== "") options.auth = tokenFromSpec(token);
+  if (ca || cert || key) {
+    options.tls = {
+      ...(ca ? { caCerts: [await readPem(ca, "--tls-ca")] } : {}),
+      ...(cert ? { cert: await readPem(cert, "--tls-cert") } : {}),
+      ...(key ? { key: await readPem(key, "--tls-key") } : {}),
+    };
+  }
+  const timeout = flags["connect-timeout"];
+  options.connectTimeoutMs = timeout === undefined ? 10_000 : parseTimeout(timeout);
+  options.operationTimeoutMs = Math.max(options.connectTimeoutMs, 30_000);
+  return options;
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (cause) {
+    const reason = cause instanceof Deno.errors.NotFound
+      ? "no such file"
+      : cause instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (cause as Error).message;
+    // The reason already says what the cause would: no cause, so the line stays short.
+    throw new InputError(`${flag}: cannot read ${path}: ${reason}`);
+  }
+}
