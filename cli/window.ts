@@ -202,11 +202,11 @@ export const command: Command = {
     }
     const output = new LineWriter(sink);
     if (checkpoint) {
-      checkpoint.syncOutput = async () => {
+      checkpoint.flushOutput = async () => {
         await output.flush();
-        await file?.sync();
         return sink.bytes;
       };
+      if (file) checkpoint.syncOutput = () => file!.sync();
     }
 
     const deadLetters = openDeadLetters(onError);

@@ -116,12 +116,16 @@ export class CheckpointStore {
     return undefined;
   }
 
-  /** Writes the next generation durably and removes generations older than the previous one. */
-  async write(data: CheckpointData): Promise<number> {
+  /**
+   * Writes the next generation durably and removes generations older than the previous one.
+   * Pass bytes from `encodeCheckpoint` to take the snapshot now and write it later: `data` may
+   * share arrays with live state.
+   */
+  async write(data: CheckpointData | Uint8Array): Promise<number> {
     const generation = this.#generation + 1;
     const path = join(this.dir, fileName(generation));
     const temp = join(this.dir, `.${fileName(generation)}.tmp-${Deno.pid}`);
-    const bytes = encodeCheckpoint(data);
+    const bytes = data instanceof Uint8Array ? data : encodeCheckpoint(data);
     try {
       const file = await Deno.open(temp, { write: true, create: true, truncate: true });
       try {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { encodeCheckpoint } from "../../checkpoint/format.ts";
 import { CheckpointStore, type Restored } from "../../checkpoint/store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
 import { deadLetterOf } from "../../dead_letter.ts";
@@ -33,10 +34,12 @@ export interface WindowCheckpointing {
   /** Wall-clock time between checkpoints (default 1000 ms). */
   intervalMs?: number;
   /**
-   * Makes everything emitted so far durable and returns its position (e.g. the byte length of
-   * an output file), recorded in the checkpoint. Without it the position is the item count.
+   * Writes out everything emitted so far and returns its position (e.g. the byte length of an
+   * output file), recorded in the checkpoint. Without it the position is the item count.
    */
-  syncOutput?: () => Promise<number>;
+  flushOutput?: () => Promise<number>;
+  /** Makes the output written so far durable (fsync); runs before the checkpoint is written. */
+  syncOutput?: () => Promise<void>;
 }
 
 /** Options of {@linkcode window}. */
@@ -153,30 +156,46 @@ export function window(options: WindowOptions): Stage {
       }
     }
 
-    /** Writes a checkpoint, then returns the ack record for what it made safe. */
-    const takeCheckpoint = async (): Promise<Item | undefined> => {
-      const outputPosition = checkpoint!.syncOutput ? await checkpoint!.syncOutput() : emitted;
-      const data = snapshotWindows(
-        op,
-        { inputCount, outputPosition, pendingAcks: absorbed },
-        config,
+    // Checkpoints are snapshotted between two events, then written (and fsynced) in the
+    // background while events keep flowing; their acks are released once the write is durable.
+    let writing: Promise<void> | undefined;
+    let durable: string[] | undefined;
+    let writeError: unknown;
+    const startCheckpoint = async (): Promise<void> => {
+      const outputPosition = checkpoint!.flushOutput ? await checkpoint!.flushOutput() : emitted;
+      // Encode now: the snapshot shares arrays (quantile samples) with the live state.
+      const bytes = encodeCheckpoint(
+        snapshotWindows(op, { inputCount, outputPosition, pendingAcks: absorbed }, config),
       );
-      await checkpoint!.store.write(data);
-      lastCheckpoint = performance.now();
-      dirty = false;
       const ids = absorbed;
       absorbed = [];
+      lastCheckpoint = performance.now();
+      dirty = false;
+      writing = (async () => {
+        await checkpoint!.syncOutput?.();
+        await checkpoint!.store.write(bytes);
+      })().then(() => void (durable = ids), (err) => void (writeError = err ?? "write failed"));
+    };
+    /** The ack record for a checkpoint that became durable, if one did. */
+    const takeDurable = (): Item | undefined => {
+      if (writeError !== undefined) throw writeError;
+      if (durable === undefined) return undefined;
+      const ids = durable;
+      durable = undefined;
+      writing = undefined;
       return ids.length > 0 ? ackRecord(ids) : undefined;
     };
+    const due = () =>
+      checkpoint !== undefined && writing === undefined &&
+      performance.now() - lastCheckpoint >= intervalMs;
 
     let first = true;
-    const wantsTick = () => checkpoint !== undefined && dirty;
+    const wantsTick = () => checkpoint !== undefined && (dirty || writing !== undefined);
     for await (const item of withIdleTicks(input, options.idleMs ?? 200, wantsTick)) {
       if (item === TICK) {
-        if (performance.now() - lastCheckpoint >= intervalMs) {
-          const ack = await takeCheckpoint();
-          if (ack) (emitted++, yield ack);
-        }
+        const ack = takeDurable();
+        if (ack) (emitted++, yield ack);
+        if (dirty && due()) await startCheckpoint();
         continue;
       }
       if (first) {
@@ -234,10 +253,11 @@ export function window(options: WindowOptions): Stage {
         emitted++;
         yield ackRecord([id]);
       }
-      if (checkpoint && performance.now() - lastCheckpoint >= intervalMs) {
-        const ack = await takeCheckpoint();
+      if (writing !== undefined) {
+        const ack = takeDurable();
         if (ack) (emitted++, yield ack);
       }
+      if (due()) await startCheckpoint();
     }
     op.flushAll();
     for (const item of op.out) {
@@ -246,7 +266,12 @@ export function window(options: WindowOptions): Stage {
     }
     op.out = [];
     if (checkpoint) {
-      const ack = await takeCheckpoint();
+      await writing;
+      const previous = takeDurable();
+      if (previous) (emitted++, yield previous);
+      await startCheckpoint();
+      await writing;
+      const ack = takeDurable();
       if (ack) yield ack;
     }
   };
