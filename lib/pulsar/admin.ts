@@ -43,12 +43,16 @@ export interface TopicStats {
  * A small admin REST client.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { PulsarAdmin } from "./admin.ts";
- * const admin = new PulsarAdmin({ adminUrl: "http://127.0.0.1:8080" });
- * await admin.createTopic("orders", 4);
- * const stats = await admin.topicStats("orders");
- * console.log(stats.subscriptions["audit"]?.backlog);
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const admin = new PulsarAdmin({ adminUrl: "http://127.0.0.1:8080" });
+ *   await admin.createTopic("orders", 4);
+ *   const stats = await admin.topicStats("orders");
+ *   console.log(stats.subscriptions["audit"]?.backlog);
+ * }
+ * void example;
  * ```
  */
 export class PulsarAdmin {

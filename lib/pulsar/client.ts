@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type AuthProvider, tokenAuth, type TokenSupplier } from "./auth.ts";
+import { type AuthProvider, tlsAuth, tokenAuth, type TokenSupplier } from "./auth.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { ClientContext } from "./client_context.ts";
 import type { TlsOptions } from "./connection.ts";
@@ -29,7 +29,7 @@ import { parseServiceUrl } from "./connection.ts";
 export interface ClientOptions {
   /** `pulsar://host:6650` or `pulsar+ssl://host:6651` (a broker or a proxy). */
   serviceUrl: string;
-  /** Credentials; or use `token`. */
+  /** Credentials; or use `token`. With neither, a `tls.cert` means TLS authentication. */
   auth?: AuthProvider;
   /** Token authentication: the token, or a function returning a fresh one. */
   token?: TokenSupplier;
@@ -54,12 +54,16 @@ export interface CreateProducerOptions extends ProducerOptions {
  * Entry point of the Pulsar client.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { PulsarClient } from "./client.ts";
- * const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
- * const producer = await client.createProducer({ topic: "orders" });
- * await producer.send({ payload: "hello" });
- * await client.close();
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const producer = await client.createProducer({ topic: "orders" });
+ *   await producer.send({ payload: "hello" });
+ *   await client.close();
+ * }
+ * void example;
  * ```
  */
 export class PulsarClient {
@@ -71,8 +75,13 @@ export class PulsarClient {
 
   constructor(readonly options: ClientOptions) {
     const url = parseServiceUrl(options.serviceUrl);
+    // A client certificate without other credentials is meant as TLS authentication.
     const auth = options.auth ??
-      (options.token !== undefined ? tokenAuth(options.token) : undefined);
+      (options.token !== undefined
+        ? tokenAuth(options.token)
+        : options.tls?.cert && url.tls
+        ? tlsAuth()
+        : undefined);
     const pool = new ConnectionPool({
       ...(auth ? { auth } : {}),
       ...(options.tls ? { tls: options.tls } : {}),

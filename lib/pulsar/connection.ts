@@ -77,11 +77,20 @@ const CONSUMER_COMMANDS = new Set([
  * A live, handshaken connection. Get one from the pool rather than opening your own.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Connection } from "./connection.ts";
- * const conn = await Connection.open({ url: "pulsar://127.0.0.1:6650" });
- * const reply = await conn.request({ type: "PARTITIONED_METADATA", topic: "persistent://public/default/t" });
- * conn.close();
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const conn = await Connection.open({ url: "pulsar://127.0.0.1:6650" });
+ *   const reply = await conn.request({
+ *     type: "PARTITIONED_METADATA",
+ *     topic: "persistent://public/default/t",
+ *     requestId: 0, // replaced by a fresh id
+ *   });
+ *   console.log(reply.command.type);
+ *   conn.close();
+ * }
+ * void example;
  * ```
  */
 export class Connection {

@@ -13,11 +13,16 @@ export type PoolOptions = Omit<ConnectionOptions, "url" | "proxyToBrokerUrl">;
  * Opens connections on demand and shares them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ConnectionPool } from "./connection_pool.ts";
- * const pool = new ConnectionPool({});
- * const conn = await pool.get("pulsar://127.0.0.1:6650");
- * pool.close();
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const pool = new ConnectionPool({});
+ *   const conn = await pool.get("pulsar://127.0.0.1:6650");
+ *   console.log(conn.serverVersion);
+ *   await pool.close();
+ * }
+ * void example;
  * ```
  */
 export class ConnectionPool {

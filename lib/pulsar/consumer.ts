@@ -52,12 +52,18 @@ const ACK_FLUSH_COUNT = 1000;
  * Receives messages from one topic or partition. Create it with `client.subscribe`.
  *
  * @example
- * ```ts ignore
- * const consumer = await client.subscribe({ topic: "orders", subscription: "audit" });
- * for await (const msg of consumer) {
- *   console.log(msg.text());
- *   consumer.ack(msg);
+ * ```ts
+ * import { PulsarClient } from "./client.ts";
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const consumer = await client.subscribe({ topic: "orders", subscription: "audit" });
+ *   for await (const msg of consumer) {
+ *     console.log(msg.text());
+ *     consumer.ack(msg);
+ *   }
  * }
+ * void example;
  * ```
  */
 export class Consumer implements MessageConsumer {

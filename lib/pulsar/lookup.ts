@@ -25,11 +25,16 @@ const MAX_REDIRECTS = 20;
  * Topic lookups against the client's service URL.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ConnectionPool } from "./connection_pool.ts";
  * import { LookupService } from "./lookup.ts";
- * const lookup = new LookupService(new ConnectionPool({}), "pulsar://127.0.0.1:6650", false);
- * const { brokerUrl } = await lookup.lookup("persistent://public/default/t");
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const lookup = new LookupService(new ConnectionPool({}), "pulsar://127.0.0.1:6650", false);
+ *   const { brokerUrl } = await lookup.lookup("persistent://public/default/t");
+ *   console.log(brokerUrl);
+ * }
+ * void example;
  * ```
  */
 export class LookupService {

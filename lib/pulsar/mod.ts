@@ -4,15 +4,19 @@
  * subscription type, acks, nacks, ack timeout, dead letters, seek), readers, token auth and TLS.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { PulsarClient } from "./mod.ts";
- * const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
- * const consumer = await client.subscribe({ topic: "orders", subscription: "audit" });
- * const producer = await client.createProducer({ topic: "orders", compression: "ZSTD" });
- * await producer.send({ payload: JSON.stringify({ amount: 12.5 }), key: "user-42" });
- * const msg = await consumer.receive();
- * consumer.ack(msg);
- * await client.close();
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const consumer = await client.subscribe({ topic: "orders", subscription: "audit" });
+ *   const producer = await client.createProducer({ topic: "orders", compression: "ZSTD" });
+ *   await producer.send({ payload: JSON.stringify({ amount: 12.5 }), key: "user-42" });
+ *   const msg = await consumer.receive();
+ *   consumer.ack(msg);
+ *   await client.close();
+ * }
+ * void example;
  * ```
  *
  * @module

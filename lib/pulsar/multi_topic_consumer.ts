@@ -17,13 +17,19 @@ import { MessageId } from "./message_id.ts";
  * A consumer made of per-topic consumers.
  *
  * @example
- * ```ts ignore
- * const consumer = await client.subscribe({
- *   topicsPattern: "persistent://public/default/sensor-.*",
- *   subscription: "edge",
- * });
- * const msg = await consumer.receive();
- * consumer.ack(msg);
+ * ```ts
+ * import { PulsarClient } from "./client.ts";
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const consumer = await client.subscribe({
+ *     topicsPattern: "persistent://public/default/sensor-.*",
+ *     subscription: "edge",
+ *   });
+ *   const msg = await consumer.receive();
+ *   consumer.ack(msg);
+ * }
+ * void example;
  * ```
  */
 export class MultiTopicConsumer implements MessageConsumer {

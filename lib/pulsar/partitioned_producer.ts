@@ -24,9 +24,15 @@ export interface MessageProducer {
  * Routes messages over the producers of each partition.
  *
  * @example
- * ```ts ignore
- * const producer = await client.createProducer({ topic: "partitioned-orders" });
- * await producer.send({ payload: "x", key: "user-1" }); // same partition as Java would pick
+ * ```ts
+ * import { PulsarClient } from "./client.ts";
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const producer = await client.createProducer({ topic: "partitioned-orders" });
+ *   await producer.send({ payload: "x", key: "user-1" }); // the partition Java would pick
+ * }
+ * void example;
  * ```
  */
 export class PartitionedProducer implements MessageProducer {

@@ -94,10 +94,17 @@ const utf8 = new TextEncoder();
  * Sends messages to one topic. Create it with `client.createProducer`.
  *
  * @example
- * ```ts ignore
- * const producer = await client.createProducer({ topic: "orders", compression: "LZ4" });
- * const id = await producer.send({ payload: "hello", key: "user-1" });
- * await producer.close();
+ * ```ts
+ * import { PulsarClient } from "./client.ts";
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const producer = await client.createProducer({ topic: "orders", compression: "LZ4" });
+ *   const id = await producer.send({ payload: "hello", key: "user-1" });
+ *   console.log(id.toString());
+ *   await producer.close();
+ * }
+ * void example;
  * ```
  */
 export class Producer {

@@ -32,10 +32,16 @@ export interface ReaderOptions {
  * Reads a topic from a chosen position without leaving a subscription behind.
  *
  * @example
- * ```ts ignore
- * const reader = await client.createReader({ topic: "orders", startAt: "earliest" });
- * while (await reader.hasMessageAvailable()) console.log((await reader.readNext()).text());
- * await reader.close();
+ * ```ts
+ * import { PulsarClient } from "./client.ts";
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const reader = await client.createReader({ topic: "orders", startAt: "earliest" });
+ *   while (await reader.hasMessageAvailable()) console.log((await reader.readNext()).text());
+ *   await reader.close();
+ * }
+ * void example;
  * ```
  */
 export class Reader implements AsyncIterable<Message> {
