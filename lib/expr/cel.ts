@@ -11,6 +11,7 @@
  */
 import { Environment } from "@marcbachmann/cel-js";
 import { InputError } from "../errors.ts";
+import { fastPredicate, UNSURE } from "./fast_predicate.ts";
 
 /**
  * A CEL expression that does not parse or type-check; `column` is 1-based. The message names the
@@ -91,10 +92,15 @@ export function compileExpression(source: string): CompiledExpression {
     });
   }
   const context = { event: undefined as unknown };
+  const fast = fastPredicate(program.ast);
   return {
     source,
     type: String(checked.type ?? "dyn"),
     evaluate(event: unknown): unknown {
+      if (fast !== undefined) {
+        const decided = fast(event);
+        if (decided !== UNSURE) return decided;
+      }
       context.event = event;
       let result: unknown;
       try {
