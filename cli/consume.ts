@@ -23,6 +23,7 @@ import { StatsLine } from "../lib/observe/stats_line.ts";
 import { StdoutSink } from "../lib/sinks/stdout.ts";
 import { isTopicTarget, PulsarDeadLetterSink, topicOfTarget } from "../lib/sinks/pulsar.ts";
 import { EndOfTopic, type Receiver } from "../lib/sources/end_of_topic.ts";
+import { MergedReceiver } from "../lib/sources/merged_receiver.ts";
 import { compileFormat } from "../lib/sources/format_string.ts";
 import {
   messageEnvelope,
@@ -396,15 +397,21 @@ async function openSource(
       close: () => reader.close(),
     };
   }
-  const consumer: MessageConsumer = await client.subscribe({
-    ...(o.pattern !== undefined
-      ? { topicsPattern: o.pattern }
-      : o.topics.length === 1
-      ? { topic: o.topics[0] }
-      : { topics: o.topics }),
+  const options = {
     subscription: o.subscription,
     subscriptionType: o.type,
     initialPosition: start.kind === "latest" ? "latest" : "earliest",
+  } as const;
+  if (o.pattern === undefined) {
+    // One consumer per partition, merged here: -e can then ask each one whether more is there.
+    const merged = await MergedReceiver.subscribe(client, o.topics, options);
+    if (start.kind === "id") await merged.seek(start.id);
+    if (start.kind === "time") await merged.seek(start.ms);
+    return merged;
+  }
+  const consumer: MessageConsumer = await client.subscribe({
+    topicsPattern: o.pattern,
+    ...options,
   });
   if (start.kind === "id") await consumer.seek(start.id);
   if (start.kind === "time") await consumer.seek(start.ms);

@@ -531,3 +531,62 @@ Deno.test({
     assert.match(letters[0].value.deadLetter.error, /line 2: event time "later"/);
   },
 });
+
+Deno.test({
+  name: "several topics, partitions and a pattern: consume -e reads every one to its end",
+  ...integration,
+  async fn() {
+    const { env: e, adminUrl } = await env();
+    const id = crypto.randomUUID().slice(0, 8);
+    const a = `persistent://public/default/shell-multi-a-${id}`;
+    const b = `persistent://public/default/shell-multi-b-${id}`;
+    const parted = `persistent://public/default/shell-multi-p-${id}`;
+    await createPartitioned(adminUrl, parted, 3);
+    for (const [topic, count] of [[a, 3000], [b, 2000], [parted, 6000]] as const) {
+      const seeded = await run(
+        ["produce", topic, "--input", "json", "--key-field", "k"],
+        e,
+        events(count),
+      );
+      assert.equal(seeded.code, 0, seeded.stderr);
+    }
+    const both = await run(
+      ["consume", a, b, "-s", "two", "-e", "--ack", "on-write", "-f", "%t\n"],
+      e,
+    );
+    assert.equal(both.code, 0, both.stderr);
+    const perTopic = (text: string) =>
+      text.trimEnd().split("\n").reduce(
+        (m, t) => m.set(t, (m.get(t) ?? 0) + 1),
+        new Map<string, number>(),
+      );
+    assert.deepEqual(perTopic(both.stdout), new Map([[a, 3000], [b, 2000]]));
+
+    // --pattern goes through the client's pattern subscription (new topics join as they appear).
+    const small = `persistent://public/default/shell-pat-${id}`;
+    for (const [topic, count] of [[`${small}-x`, 300], [`${small}-y`, 200]] as const) {
+      const seeded = await run(["produce", topic, "--input", "json"], e, events(count));
+      assert.equal(seeded.code, 0, seeded.stderr);
+    }
+    const pattern = await run(
+      ["consume", "--pattern", `${small}-.*`, "-s", "pat", "-e", "-f", "%t\n", "--ack", "on-write"],
+      e,
+    );
+    assert.equal(pattern.code, 0, pattern.stderr);
+    assert.deepEqual(perTopic(pattern.stdout), new Map([[`${small}-x`, 300], [`${small}-y`, 200]]));
+
+    // A partitioned source through the pipe: everything copied, everything acknowledged.
+    const piped = await pipeline([["consume", parted, "-s", "copy", "-e"], [
+      "produce",
+      `${parted}-copy`,
+    ]], e);
+    assert.deepEqual(piped.codes, [0, 0], piped.stderr.join("\n"));
+    const copied = (await readTopic(`${parted}-copy`, e)).map((x) => x.value.n).sort((x, y) =>
+      x - y
+    );
+    assert.deepEqual(copied, Array.from({ length: 6000 }, (_, i) => i));
+    for (let p = 0; p < 3; p++) {
+      assert.equal(await backlog(adminUrl, `${parted}-partition-${p}`, "copy"), 0);
+    }
+  },
+});
