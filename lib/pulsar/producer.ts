@@ -14,6 +14,7 @@ import {
   packBatch,
   type SingleMessageMetadata,
 } from "./wire/mod.ts";
+import { setImmediate } from "node:timers";
 import { compress } from "./compression.ts";
 import { Backoff, sleep } from "./backoff.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
@@ -127,7 +128,7 @@ export class Producer {
   #inFlightMessages = 0;
   #batch: QueuedMessage[] = [];
   #batchBytes = 0;
-  #batchTimer?: ReturnType<typeof setInterval>;
+  #batchTimer?: ReturnType<typeof setTimeout>;
   #flushQueued = false;
   #waiters: (() => void)[] = [];
   #timeoutTimer?: ReturnType<typeof setTimeout>;
@@ -290,26 +291,31 @@ export class Producer {
     this.#batch.push(message);
     this.#batchBytes += message.payload.length;
     if (this.#batch.length >= this.#options.batchingMaxMessages) this.#sendBatch();
-    else if (this.#inFlight.length === 0 && this.#ready && !this.#flushQueued) {
-      // Nothing on the wire: waiting for the batch timer would only add latency. Messages sent
-      // in the same tick still share the batch; under load, batches form behind the in-flight ones.
-      this.#flushQueued = true;
-      queueMicrotask(() => {
-        this.#flushQueued = false;
-        this.#sendBatch();
-      });
+    else if (this.#inFlight.length === 0 && this.#ready) {
+      // Nothing on the wire: waiting would only add latency. Everything sent before the event
+      // loop turns (a whole stdin chunk, a loop over ready()) still shares this batch; under load
+      // batches form behind the ones in flight and leave when a receipt or the timer comes.
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        setImmediate(() => {
+          this.#flushQueued = false;
+          this.#sendBatch();
+        });
+      }
     } else if (this.#batchTimer === undefined) {
-      // A periodic flush, like the Java client's: a message waits half the delay on average.
-      this.#batchTimer = setInterval(() => {
-        if (this.#batch.length > 0) return this.#sendBatch();
-        clearInterval(this.#batchTimer);
+      this.#batchTimer = setTimeout(() => {
         this.#batchTimer = undefined;
+        this.#sendBatch();
       }, this.#options.batchingMaxDelayMs);
     }
   }
 
   /** Encodes the open batch (or single message) as one SEND and writes it when connected. */
   #sendBatch(): void {
+    if (this.#batchTimer !== undefined) {
+      clearTimeout(this.#batchTimer);
+      this.#batchTimer = undefined;
+    }
     const messages = this.#batch;
     if (messages.length === 0) return;
     this.#batch = [];
@@ -395,7 +401,7 @@ export class Producer {
   }
 
   #failAll(error: Error): void {
-    clearInterval(this.#batchTimer);
+    clearTimeout(this.#batchTimer);
     this.#batchTimer = undefined;
     const ops = this.#inFlight;
     const batch = this.#batch;
@@ -458,6 +464,8 @@ export class Producer {
       )
     );
     this.#admitWaiters();
+    // The wire is idle again: the open batch need not wait for its timer.
+    if (this.#inFlight.length === 0 && this.#batch.length > 0) this.#sendBatch();
   }
 
   #onDisconnected(_error: ConnectionError | undefined): void {
