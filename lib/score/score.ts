@@ -16,10 +16,9 @@ import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_let
 import { describeError } from "../errors.ts";
 import { FeatureError, ModelError } from "./errors.ts";
 import { type LoadedModel, loadModel } from "./load_model.ts";
-import { describeEvent } from "./encode_features.ts";
+import { compileAttacher } from "./attach_scores.ts";
+import { compileEncoder, describeEvent } from "./encode_features.ts";
 import { type BatchResult, OnnxWorker } from "./onnx_worker.ts";
-import type { OutputSpec } from "./model_spec.ts";
-import type { OutputTensor } from "./worker_protocol.ts";
 
 /** Options of {@linkcode score}. */
 export interface ScoreOptions {
@@ -47,13 +46,23 @@ export interface ScoreOptions {
   stageName?: string;
 }
 
+/**
+ * A model input buffer and where its one-hot 1s are: rows are encoded sparsely into a buffer whose
+ * one-hot columns are zero, and only the recorded 1s are reset before the buffer is used again.
+ */
+interface InputSlot {
+  buffer: Float32Array;
+  marks: Int32Array;
+  markCount: number;
+}
+
 /** One sealed batch: its items in order, and how many of them are model rows. */
 interface Batch {
-  entries: (Item | Envelope)[];
+  entries: Item[];
   /** For each entry: its row in the model input, or -1 for items that pass through. */
   rows: number[];
   rowCount: number;
-  buffer: Float32Array;
+  slot: InputSlot;
   result?: Promise<BatchResult>;
   error?: unknown;
 }
@@ -129,8 +138,8 @@ export async function* scoreBatches(
   if (policy.kind === "dead-letter" && options.deadLetters === undefined) {
     throw new ModelError("onError dead-letter needs a deadLetters sink");
   }
-  const { columns, encode } = model;
-  const decode = compileDecoder(model.spec.outputs, as);
+  const { columns, encodeSparse, marksPerRow } = compileEncoder(model.spec);
+  const attach = compileAttacher(model.spec.outputs, as);
   const worker = await OnnxWorker.start({
     modelPath: model.modelPath,
     inputName: model.spec.input.name,
@@ -140,13 +149,22 @@ export async function* scoreBatches(
     threads: options.threads ?? 1,
   });
 
-  const freeBuffers: Float32Array[] = [];
-  const newBatch = (): Batch => ({
-    entries: [],
-    rows: [],
-    rowCount: 0,
-    buffer: freeBuffers.pop() ?? new Float32Array(batchSize * columns),
-  });
+  const freeSlots: InputSlot[] = [];
+  const takeSlot = (): InputSlot => {
+    const slot = freeSlots.pop();
+    if (slot === undefined) {
+      return {
+        buffer: new Float32Array(batchSize * columns),
+        marks: new Int32Array(batchSize * marksPerRow),
+        markCount: 0,
+      };
+    }
+    const { buffer, marks, markCount } = slot;
+    for (let i = 0; i < markCount; i++) buffer[marks[i]] = 0;
+    slot.markCount = 0;
+    return slot;
+  };
+  const newBatch = (): Batch => ({ entries: [], rows: [], rowCount: 0, slot: takeSlot() });
 
   // The queue of sealed batches between the pump and the emitting loop below.
   const sealed: Batch[] = [];
@@ -163,19 +181,19 @@ export async function* scoreBatches(
     if (open.entries.length === 0) return;
     const batch = open;
     if (batch.rowCount > 0) {
-      batch.result = worker.run(batch.buffer);
+      batch.result = worker.run(batch.slot.buffer);
       // Rejections are read in order by the emitting loop; keep them from being "unhandled".
       batch.result.catch(() => {});
     } else {
-      freeBuffers.push(batch.buffer);
+      freeSlots.push(batch.slot);
     }
     sealed.push(batch);
     open = newBatch();
     wakeConsumer?.();
   };
-  const add = (entry: Item, row: number) => {
+  const pass = (entry: Item) => {
     open.entries.push(entry);
-    open.rows.push(row);
+    open.rows.push(-1);
     if (timer === undefined) timer = setTimeout(seal, maxDelayMs);
   };
 
@@ -185,17 +203,31 @@ export async function* scoreBatches(
       for await (const item of input) {
         if (stopped) return;
         if (isControl(item)) {
-          add(item, -1);
+          pass(item);
           // Nothing to wait for in an open batch without events: let it through now.
           if (open.rowCount === 0) seal();
         } else {
           position++;
           const event = item as Envelope;
+          const batch = open;
+          const slot = batch.slot;
+          const row = batch.rowCount;
           try {
-            encode(event, open.buffer, open.rowCount * columns);
-            add(event, open.rowCount++);
+            slot.markCount = encodeSparse(
+              event,
+              slot.buffer,
+              row * columns,
+              slot.marks,
+              slot.markCount,
+            );
+            batch.entries.push(event);
+            batch.rows.push(row);
+            batch.rowCount = row + 1;
+            if (timer === undefined) timer = setTimeout(seal, maxDelayMs);
           } catch (failure) {
             if (!(failure instanceof FeatureError)) throw failure;
+            // 1s it set before failing are not recorded: clear its row.
+            slot.buffer.fill(0, row * columns, (row + 1) * columns);
             // Name the event only now: ids and line numbers cost nothing on the happy path.
             const id = typeof event.id === "string" ? event.id : undefined;
             const line = options.lineOf?.(event);
@@ -207,7 +239,7 @@ export async function* scoreBatches(
             if (policy.kind === "dead-letter") {
               await options.deadLetters!.write(deadLetterOf(stage, err, event));
             } else warn(`edgepipe ${stage}: skipped: ${describeError(err)}`);
-            if (id !== undefined) add(ackRecord([id]) as ControlRecord, -1);
+            if (id !== undefined) pass(ackRecord([id]) as ControlRecord);
           }
           if (open.rowCount >= batchSize) seal();
         }
@@ -218,7 +250,7 @@ export async function* scoreBatches(
       seal();
     } catch (err) {
       seal();
-      sealed.push({ entries: [], rows: [], rowCount: 0, buffer: new Float32Array(0), error: err });
+      sealed.push({ entries: [], rows: [], rowCount: 0, slot: takeSlot(), error: err });
     } finally {
       inputDone = true;
       wakeConsumer?.();
@@ -236,17 +268,16 @@ export async function* scoreBatches(
       }
       const batch = sealed[0];
       if (batch.error !== undefined) throw batch.error;
-      const out: Item[] = new Array(batch.entries.length);
+      const { entries } = batch;
+      const out: Item[] = new Array(entries.length);
       if (batch.result === undefined) {
-        for (let i = 0; i < batch.entries.length; i++) out[i] = batch.entries[i];
+        for (let i = 0; i < entries.length; i++) out[i] = entries[i];
       } else {
         const { input: buffer, outputs } = await batch.result;
-        freeBuffers.push(buffer);
-        for (let i = 0; i < batch.entries.length; i++) {
-          const row = batch.rows[i];
-          const entry = batch.entries[i];
-          out[i] = row < 0 ? entry : { ...entry, [as]: decode(outputs, row) };
-        }
+        // The worker hands the buffer back (transferred both ways): same contents, same marks.
+        batch.slot.buffer = buffer;
+        freeSlots.push(batch.slot);
+        attach(entries, batch.rows, entries.length, outputs, out);
       }
       sealed.shift();
       wakePump?.();
@@ -260,40 +291,4 @@ export async function* scoreBatches(
     wakePump?.();
     worker.close();
   }
-}
-
-type Decoder = (outputs: OutputTensor[], row: number) => Record<string, unknown>;
-
-/** Builds the function that turns row `row` of the output tensors into a score object. */
-function compileDecoder(specs: OutputSpec[], as: string): Decoder {
-  const steps = specs.map((spec, index) => {
-    if (spec.kind === "probabilities") {
-      const classes = spec.classes;
-      return (outputs: OutputTensor[], row: number, target: Record<string, unknown>) => {
-        const data = outputs[index].data as Float32Array;
-        const base = row * classes.length;
-        for (let c = 0; c < classes.length; c++) target[classes[c]] = data[base + c];
-      };
-    }
-    if (spec.kind === "label") {
-      return (outputs: OutputTensor[], row: number, target: Record<string, unknown>) => {
-        const raw = outputs[index].data[row];
-        const label = typeof raw === "bigint" ? Number(raw) : raw;
-        target[spec.as] = spec.classes !== undefined && typeof label === "number"
-          ? spec.classes[label] ?? label
-          : label;
-      };
-    }
-    return (outputs: OutputTensor[], row: number, target: Record<string, unknown>) => {
-      const tensor = outputs[index];
-      const width = tensor.dims.length > 1 ? tensor.dims[1] : 1;
-      target[spec.as] = tensor.data[row * width];
-    };
-  });
-  if (steps.length === 0) throw new ModelError(`the spec names no outputs to put under '${as}'`);
-  return (outputs, row) => {
-    const target: Record<string, unknown> = {};
-    for (const step of steps) step(outputs, row, target);
-    return target;
-  };
 }
