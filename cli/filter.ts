@@ -10,7 +10,9 @@ import { compileForCli } from "../lib/expr/cli.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
 import type { Stage } from "../lib/stages/types.ts";
-import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
+import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
+import { LineWriter } from "../lib/ndjson.ts";
+import { filterLines } from "../lib/stages/filter_lines.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
 
 const help = `edgepipe filter — keep events for which a CEL expression is true
@@ -62,20 +64,36 @@ export const command: Command = {
       );
     }
     const deadLetters = openDeadLetters(onError);
+    const maxLineBytes = values["max-line-bytes"] === undefined
+      ? undefined
+      : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
     try {
-      stages.push(filter(expression, { onError, deadLetters }));
-    } catch (err) {
-      await deadLetters?.close();
-      if (err instanceof ExpressionError) throw new UsageError(err.message, { cause: err });
-      throw err;
-    }
-    try {
+      if (stages.length === 0) {
+        // Events pass unchanged: the line loop writes kept lines as they came.
+        if (expression.type !== "bool" && expression.type !== "dyn") {
+          throw new UsageError(
+            `filter: a filter must be a bool, '${expression.source}' is a ${expression.type}`,
+          );
+        }
+        const output = new LineWriter();
+        await filterLines(Deno.stdin.readable, output, expression, {
+          onError,
+          deadLetters,
+          maxLineBytes,
+        });
+        await output.flush();
+        return EXIT.ok;
+      }
+      try {
+        stages.push(filter(expression, { onError, deadLetters }));
+      } catch (err) {
+        if (err instanceof ExpressionError) throw new UsageError(err.message, { cause: err });
+        throw err;
+      }
       return await runStage((input) => stages.reduce((s, stage) => stage(s), input), {
         name: "filter",
         onError,
-        maxLineBytes: values["max-line-bytes"] === undefined
-          ? undefined
-          : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
+        maxLineBytes,
       });
     } finally {
       await deadLetters?.close();

@@ -1,9 +1,11 @@
 /**
  * The loop shared by `filter` and `map`: each event becomes zero or one event. Ids of events that
  * produce nothing (dropped, skipped, dead-lettered) are acknowledged in-band with an `ack` record
- * that is flushed right before the next emitted item, when the batch is full, after `ackIdleMs`
- * without input, and at end of input — so acknowledgements never overtake data and never wait
- * forever. Control records pass through in order.
+ * that is flushed when the batch is full, right before a control record, after `ackIdleMs`
+ * without input, and at end of input. An ack record always comes after the events that came in
+ * before the ids it carries, so acknowledgements never overtake data, and never wait forever.
+ * (Letting emitted events go ahead of pending acks only delays the acks; it keeps ack records
+ * few when most events are dropped one by one.) Control records pass through in order.
  *
  * @module
  */
@@ -77,7 +79,6 @@ export function eventByEventStage(
         }
         continue;
       }
-      if (pending.length > 0) yield takeAcks();
       yield out;
     }
     if (pending.length > 0) yield takeAcks();

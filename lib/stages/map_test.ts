@@ -47,5 +47,5 @@ Deno.test("map: failures follow the policy and acknowledge the skipped id", asyn
     input,
     { ...input, id: "b", value: { missing: 1 } },
   ]);
-  assert.deepEqual(out, [{ $edgepipe: "ack", ids: ["a"] }, { ...input, id: "b", value: 1 }]);
+  assert.deepEqual(out, [{ ...input, id: "b", value: 1 }, { $edgepipe: "ack", ids: ["a"] }]);
 });
