@@ -19,6 +19,7 @@ import { type Pace, Pacer, parseRate } from "../lib/sources/pacer.ts";
 import { isFailure, type ReadProgress, type SourceRecord } from "../lib/sources/types.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters } from "./_stage_runner.ts";
+import type { DeadLetterSink, ErrorPolicy } from "../lib/dead_letter.ts";
 
 const HELP = `edgepipe replay — replay files as a stream of envelopes
 
@@ -39,6 +40,7 @@ Options:
   --speedup <X>         replay event time X times faster than it happened (needs --time)
   -c, --count <N>       stop after N events
   --on-error <policy>   bad record: fail (default) | skip | dead-letter=<file>
+                        | dead-letter=topic:<topic> (broker from PULSAR_SERVICE_URL…)
   --max-line-bytes <N>  longest accepted line (default ${DEFAULT_MAX_LINE_BYTES})
   --delimiter <c>       CSV field separator (default , and tab for .tsv)
   --csv-raw             keep CSV fields as strings (default: numbers, booleans, empty → null)
@@ -113,7 +115,7 @@ async function run(args: string[]): Promise<number> {
     : undefined;
   const bar = !values["no-progress"] && ProgressBar.wanted() ? new ProgressBar() : undefined;
   const shutdown = new Shutdown("replay");
-  const deadLetters = openDeadLetters(policy);
+  const deadLetters = await openReplayDeadLetters(policy);
   const output = new LineWriter();
   const pacer = new Pacer(pace);
 
@@ -201,4 +203,24 @@ async function run(args: string[]): Promise<number> {
     await stopMetrics?.();
   }
   return shutdown.exitCode(EXIT.ok);
+}
+
+/** Dead letters to a file, or to a topic (the Pulsar client loads only then). */
+async function openReplayDeadLetters(policy: ErrorPolicy): Promise<DeadLetterSink | undefined> {
+  if (policy.kind !== "dead-letter") return undefined;
+  const { isTopicTarget, topicOfTarget, PulsarDeadLetterSink } = await import(
+    "../lib/sinks/pulsar.ts"
+  );
+  if (!isTopicTarget(policy.target)) return openDeadLetters(policy);
+  const { PulsarClient } = await import("../lib/pulsar/mod.ts");
+  const { clientOptions } = await import("../lib/sources/pulsar_connect.ts");
+  const client = new PulsarClient(await clientOptions({}));
+  const sink = new PulsarDeadLetterSink(client, topicOfTarget(policy.target));
+  return {
+    write: (record) => sink.write(record),
+    close: async () => {
+      await sink.close();
+      await client.close();
+    },
+  };
 }

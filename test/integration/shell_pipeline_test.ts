@@ -590,3 +590,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "replay dead-letters bad records to a topic named with topic:",
+  ...integration,
+  async fn() {
+    const { env: e } = await env();
+    const dlq = names()("replay-dlq");
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/r.csv`, "n,t\n1,2024-01-01\n2,whenever\n");
+      const replayed = await run(
+        ["replay", `${dir}/r.csv`, "--time", "t", "--on-error", `dead-letter=topic:${dlq}`],
+        e,
+      );
+      assert.equal(replayed.code, 0, replayed.stderr);
+      assert.equal(replayed.stdout.trimEnd().split("\n").length, 1);
+      const letters = await readTopic(dlq, e);
+      assert.equal(letters.length, 1);
+      assert.equal(letters[0].value.deadLetter.line, 3);
+      assert.match(letters[0].value.deadLetter.error, /event time field 't' is "whenever"/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
