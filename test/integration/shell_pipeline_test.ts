@@ -236,7 +236,11 @@ Deno.test({
     assert.equal(seeded.code, 0, seeded.stderr);
     // Without -e the pipeline runs until stopped; a slow terminal keeps events in flight.
     const consume = start(["consume", source, "-s", "drain"], e);
-    const produce = start(["produce", target, "--max-in-flight", "50"], e, "piped");
+    const produce = start(
+      ["produce", target, "--max-in-flight", "10", "--batch-max-messages", "1"],
+      e,
+      "piped",
+    );
     const piping = consume.child.stdout.pipeTo(produce.child.stdin).catch(() => {});
     while (true) {
       await new Promise((r) => setTimeout(r, 200));
@@ -251,6 +255,7 @@ Deno.test({
     const stderr = [await consume.stderr, await produce.stderr];
     assert.deepEqual(codes, [130, 130], stderr.join("\n"));
     const produced = (await readTopic(target, e)).map((env) => env.value.n);
+    console.log(`    SIGINT after ${produced.length} of 20,000 events`);
     assert.ok(produced.length < 20_000, "stopped before the end");
     assert.deepEqual(produced, Array.from({ length: produced.length }, (_, i) => i));
     assert.equal(await backlog(adminUrl, source, "drain"), 20_000 - produced.length);
