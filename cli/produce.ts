@@ -186,6 +186,23 @@ async function run(args: string[]): Promise<number> {
     const eventsOut = metrics.counter("events_out_total", "Events acknowledged by the broker");
     const acks = metrics.counter("acks_total", "Source ids reported back over the ack channel");
     const errors = metrics.counter("errors_total", "Events that failed, skipped or dead-lettered");
+    // Sends the broker confirms together settle in the same turn of the event loop: counting
+    // those turns gives the batches, and events_out_total / batches_total their mean size.
+    const batches = metrics.counter(
+      "batches_total",
+      "Broker receipts (batches) that settled sends",
+    );
+    const lastBatch = metrics.gauge("last_batch_size", "Events confirmed by the latest receipt");
+    let settling = 0;
+    const settled = () => {
+      if (settling++ === 0) {
+        setTimeout(() => {
+          batches.inc();
+          lastBatch.set(settling);
+          settling = 0;
+        }, 0);
+      }
+    };
     metrics.gauge(
       "in_flight",
       "Events sent and not yet acknowledged by the broker",
@@ -216,7 +233,10 @@ async function run(args: string[]): Promise<number> {
       signal: shutdown.signal,
       observer: {
         received: () => eventsIn.inc(),
-        delivered: () => eventsOut.inc(),
+        delivered: () => {
+          eventsOut.inc();
+          settled();
+        },
         rejected: () => errors.inc(),
         acknowledged: (n) => acks.inc(n),
       },

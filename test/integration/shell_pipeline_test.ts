@@ -620,3 +620,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "produce serves metrics: events in and out, in flight, broker batches",
+  ...integration,
+  async fn() {
+    const { env: e } = await env();
+    const target = names()("produce-metrics");
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const producing = start(["produce", target, "--metrics", String(port)], e, "piped");
+    const writer = producing.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(events(5000)));
+    let text = "";
+    for (let i = 0; i < 100 && !/events_out_total\{command="produce"\} 5000/.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => "");
+    }
+    await writer.close();
+    assert.equal((await producing.child.status).code, 0, await producing.stderr);
+    await producing.child.stdout.cancel();
+    assert.match(text, /edgepipe_events_in_total\{command="produce"\} 5000/);
+    assert.match(text, /edgepipe_events_out_total\{command="produce"\} 5000/);
+    assert.match(text, /edgepipe_in_flight\{command="produce"\} 0/);
+    const batches = Number(/edgepipe_batches_total\{command="produce"\} (\d+)/.exec(text)?.[1]);
+    assert.ok(batches >= 5 && batches < 5000, `${batches} batches for 5000 events`);
+  },
+});
