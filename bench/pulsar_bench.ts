@@ -5,7 +5,7 @@
  * at least as good).
  *
  * ```sh
- * deno run -A bench/pulsar_bench.ts [--messages 200000] [--rate 5000] [--seconds 6] [--rounds 3]
+ * deno run -A bench/pulsar_bench.ts [--messages 500000] [--rate 5000] [--seconds 6] [--rounds 3]
  * ```
  *
  * Uses PULSAR_SERVICE_URL (default pulsar://127.0.0.1:6650) and PULSAR_HOME (default the harness
@@ -18,7 +18,7 @@ import { PulsarClient } from "../lib/pulsar/mod.ts";
 
 const { values } = parseArgs({
   options: {
-    messages: { type: "string", default: "200000" },
+    messages: { type: "string", default: "500000" },
     rate: { type: "string", default: "5000" },
     seconds: { type: "string", default: "6" },
     rounds: { type: "string", default: "3" },

@@ -91,6 +91,9 @@ interface InFlight {
 
 const utf8 = new TextEncoder();
 
+/** Batches sent without waiting for the batch delay while fewer than this many are unacknowledged. */
+const EAGER_IN_FLIGHT = 4;
+
 /**
  * Sends messages to one topic. Create it with `client.createProducer`.
  *
@@ -291,8 +294,8 @@ export class Producer {
     this.#batch.push(message);
     this.#batchBytes += message.payload.length;
     if (this.#batch.length >= this.#options.batchingMaxMessages) this.#sendBatch();
-    else if (this.#inFlight.length === 0 && this.#ready) {
-      // Nothing on the wire: waiting would only add latency. Everything sent before the event
+    else if (this.#inFlight.length < EAGER_IN_FLIGHT && this.#ready) {
+      // Few batches on the wire: waiting would only add latency. Everything sent before the event
       // loop turns (a whole stdin chunk, a loop over ready()) still shares this batch; under load
       // batches form behind the ones in flight and leave when a receipt or the timer comes.
       if (!this.#flushQueued) {
@@ -464,8 +467,8 @@ export class Producer {
       )
     );
     this.#admitWaiters();
-    // The wire is idle again: the open batch need not wait for its timer.
-    if (this.#inFlight.length === 0 && this.#batch.length > 0) this.#sendBatch();
+    // Room on the wire again: the open batch need not wait for its timer.
+    if (this.#inFlight.length < EAGER_IN_FLIGHT && this.#batch.length > 0) this.#sendBatch();
   }
 
   #onDisconnected(_error: ConnectionError | undefined): void {
