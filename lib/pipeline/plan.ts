@@ -9,7 +9,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../../cli/_command.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
-import { describeError, EdgepipeError } from "../errors.ts";
+import { describeError } from "../errors.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
 import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
@@ -314,6 +314,3 @@ export function describePlan(plan: Plan): string[] {
   );
   return lines;
 }
-
-/** A pipeline could not start or run. */
-export class PipelineError extends EdgepipeError {}

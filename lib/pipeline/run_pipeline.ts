@@ -14,7 +14,7 @@ import { openSink, type SinkSpec } from "../sinks/open_sink.ts";
 import type { Sink } from "../sinks/types.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
-import { PipelineError, type Plan, type SinkPlan, type StagePlan } from "./plan.ts";
+import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
 import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
 
 /** Options of {@linkcode runPipeline}. */
@@ -101,8 +101,8 @@ function openSource(
         close: () => Promise.resolve(),
       });
     case "consume":
-      throw new PipelineError(
-        "the consume source is not wired into 'edgepipe run' yet: pipe 'edgepipe consume' into 'edgepipe run' with a stdin source",
+      return import("./consume_source.ts").then(({ openConsumeSource }) =>
+        openConsumeSource(source, handling.log)
       );
   }
 }

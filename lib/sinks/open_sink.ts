@@ -7,6 +7,7 @@
  * | `s3://bucket/prefix/{value.origin}/`   | batched objects in S3 (credentials from the env)  |
  * | `file:out/dir/%Y-%m-%d/`               | rolling files under a directory                   |
  * | `persistent://tenant/ns/topic`         | a Pulsar topic                                    |
+ * | `topic:name`                           | a Pulsar topic (short names in public/default)    |
  *
  * S3 and file specs take batching options as a query: `?format=parquet&max-events=5000&max-age=30s`.
  *
@@ -43,6 +44,9 @@ export function parseSinkSpec(text: string): SinkSpec {
   const spec = text.trim();
   if (spec === "stdout" || spec === "-") return { kind: "stdout" };
   if (/^(non-)?persistent:\/\//.test(spec)) return { kind: "pulsar", topic: spec };
+  if (spec.startsWith("topic:") && spec.length > "topic:".length) {
+    return { kind: "pulsar", topic: spec.slice("topic:".length) };
+  }
   const [location, query = ""] = splitQuery(spec);
   if (location.startsWith("s3://")) {
     const rest = location.slice("s3://".length);
@@ -119,7 +123,38 @@ export function parseBytes(text: string, flag: string): number {
   return bytes;
 }
 
-/** Opens the sink a spec names. Pulsar topics need `pulsar` (the shell's Pulsar sink). */
+/**
+ * A producer to `topic` on its own client, connected from the environment (`PULSAR_SERVICE_URL`,
+ * `PULSAR_AUTH_TOKEN`, TLS files; see `lib/sources/pulsar_connect.ts`). Closing the sink closes
+ * the client.
+ */
+export async function openPulsarTopic(topic: string): Promise<Sink> {
+  const { PulsarClient } = await import("../pulsar/mod.ts");
+  const { clientOptions } = await import("../sources/pulsar_connect.ts");
+  const { PulsarSink } = await import("./pulsar.ts");
+  const client = new PulsarClient(await clientOptions({}));
+  let sink: Sink;
+  try {
+    sink = await PulsarSink.open(client, { topic });
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw err;
+  }
+  return {
+    description: sink.description,
+    send: (event) => sink.send(event),
+    flush: () => sink.flush(),
+    close: async () => {
+      try {
+        await sink.close();
+      } finally {
+        await client.close();
+      }
+    },
+  };
+}
+
+/** Opens the sink a spec names; Pulsar topics through `pulsar` (default {@linkcode openPulsarTopic}). */
 export async function openSink(
   spec: SinkSpec,
   pulsar?: PulsarSinkFactory,
@@ -141,12 +176,8 @@ export async function openSink(
       const { openFileSink } = await import("./file.ts");
       return openFileSink(spec.dir, spec.batching);
     }
-    case "pulsar": {
-      if (!pulsar) {
-        throw new UsageError(`${spec.topic}: this command cannot deliver to Pulsar topics`);
-      }
-      return await pulsar(spec.topic);
-    }
+    case "pulsar":
+      return await (pulsar ?? openPulsarTopic)(spec.topic);
   }
 }
 
