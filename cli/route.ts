@@ -29,7 +29,8 @@ Destinations:
   s3://bucket/prefix/              batched objects (prefix templates and ?format=… as in 'sink s3';
                                    S3 settings from the AWS_* environment variables)
   file:dir/prefix/                 rolling files (as in 'sink file')
-  persistent://tenant/ns/topic     a Pulsar topic (when the Pulsar sink is available)
+  persistent://tenant/ns/topic     a Pulsar topic (also topic:<name>); connection from
+                                   PULSAR_SERVICE_URL and PULSAR_AUTH_TOKEN
 
 Options:
   --to RULE           '<CEL>=<destination>'; repeatable
