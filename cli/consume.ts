@@ -226,6 +226,7 @@ async function run(args: string[]): Promise<number> {
   let server: AckServer | undefined;
   let deadLetters: DeadLetterSink | undefined;
   let brokenPipe = false;
+  let noTerminalTimer: ReturnType<typeof setTimeout> | undefined;
   try {
     source = await openSource(client, {
       topics,
@@ -272,6 +273,19 @@ async function run(args: string[]): Promise<number> {
         },
       });
       await sink.send(server.hello() as unknown as Envelope);
+      // `| cat > file` never reports anything: say so rather than stall silently once the
+      // broker stops sending to a consumer with too many unacknowledged messages.
+      const listening = server;
+      noTerminalTimer = setTimeout(() => {
+        if (!listening.everConnected && written.value > 0) {
+          console.error(
+            "edgepipe consume: warning: no terminal stage has connected to the ack channel in " +
+              "10 s, so nothing is acknowledged (end the pipe with produce or sink, or use " +
+              "--ack on-write)",
+          );
+        }
+      }, 10_000);
+      Deno.unrefTimer(noTerminalTimer as unknown as number);
     }
 
     const end = values.exit ? await EndOfTopic.start(source, 2000) : undefined;
@@ -322,6 +336,7 @@ async function run(args: string[]): Promise<number> {
     }
     return shutdown.exitCode(EXIT.ok);
   } finally {
+    clearTimeout(noTerminalTimer);
     if (server) {
       // EOF tells the terminal stage that nothing more comes; then let it report the rest.
       // Without EOF (stdout is not a pipe, or could not be closed) the terminal cannot finish
