@@ -168,8 +168,13 @@ export class AckServer {
       for await (const line of readLines(conn.readable, { maxLineBytes: MAX_ID_BYTES })) {
         if (line.text === "") continue;
         this.#reported++;
-        const result = onAck(line.text);
-        if (result) pending.push(result);
+        // One id that cannot be acknowledged must not cost the ids after it.
+        try {
+          const result = onAck(line.text);
+          if (result) pending.push(result.catch((cause) => this.#failAck(line.text, cause)));
+        } catch (cause) {
+          this.#failAck(line.text, cause);
+        }
         if (pending.length >= 1024) {
           await Promise.all(pending);
           pending = [];
@@ -184,6 +189,10 @@ export class AckServer {
         conn.close();
       } catch { /* the reader already closed it */ }
     }
+  }
+
+  #failAck(id: string, cause: unknown): void {
+    this.#fail(new AckChannelError(`cannot acknowledge ${id}: ${describeError(cause)}`, { cause }));
   }
 
   #fail(error: AckChannelError): void {

@@ -57,17 +57,19 @@ Deno.test("AckServer.waitForTerminal gives up on a terminal that never connects"
   await server.close();
 });
 
-Deno.test("AckServer reports a failing acknowledgement and an oversized id as errors", async () => {
+Deno.test("AckServer reports a failing acknowledgement, goes on, and stops at an oversized id", async () => {
   const errors: AckChannelError[] = [];
+  const acked: string[] = [];
   const server = await AckServer.listen({
     source: "consume",
     onAck: (id) => {
       if (id === "bad") throw new Error("not a message id: 'bad'");
+      acked.push(id);
     },
     onError: (error) => errors.push(error),
   });
   const conn = await Deno.connect({ transport: "unix", path: server.path });
-  await conn.write(new TextEncoder().encode("bad\n"));
+  await conn.write(new TextEncoder().encode("bad\ngood\n"));
   conn.close();
   await server.waitForTerminal(5000);
   const conn2 = await Deno.connect({ transport: "unix", path: server.path });
@@ -76,7 +78,8 @@ Deno.test("AckServer reports a failing acknowledgement and an oversized id as er
   await server.waitForTerminal(5000);
   await server.close();
   assert.equal(errors.length, 2);
-  assert.match(errors[0].message, /ack channel: not a message id: 'bad'/);
+  assert.match(errors[0].message, /cannot acknowledge bad: not a message id: 'bad'/);
+  assert.deepEqual(acked, ["good"], "the ids after a bad one are still acknowledged");
   assert.match(errors[1].message, /longer than 4096 bytes/);
 });
 
