@@ -151,6 +151,7 @@ export class WindowOperator {
     const size = this.shape.kind === "tumbling" || this.shape.kind === "sliding"
       ? this.shape.size
       : 0;
+    if (this.shape.kind === "tumbling") return this.#tumbling(key, t, id, size);
     const starts = windowStarts(this.shape, t, this.#starts);
     // The latest window is the last to close, so it is the one to carry the id.
     if (this.#isLate(starts[0] + size)) return "late";
@@ -175,6 +176,31 @@ export class WindowOperator {
       }
       this.#add(win, t, i === 0 ? id : undefined);
     }
+    return "absorbed";
+  }
+
+  /** The common case, without the generality of `#fixed`. */
+  #tumbling(key: string, t: number, id: string | undefined, size: number): "absorbed" | "late" {
+    const offset = (this.shape as { offset?: number }).offset ?? 0;
+    const start = Math.floor((t - offset) / size) * size + offset;
+    if (this.#isLate(start + size)) return "late";
+    let wins = this.byKey.get(key);
+    if (wins === undefined) {
+      wins = [];
+      this.byKey.set(key, wins);
+    }
+    let win: Win | undefined;
+    for (let j = 0; j < wins.length; j++) {
+      if (wins[j].start === start) {
+        win = wins[j];
+        break;
+      }
+    }
+    if (win === undefined) {
+      win = this.#newWindow(key, start, start + size);
+      if (wins.push(win) === 1 && this.#emptyKeys > 0) this.#emptyKeys--;
+    }
+    this.#add(win, t, id);
     return "absorbed";
   }
 
@@ -300,6 +326,8 @@ export class WindowOperator {
   advance(wm: number): void {
     if (wm <= this.watermark) return;
     this.watermark = wm;
+    // Most events move the watermark without closing anything: no allocation then.
+    if (this.#fire.peek() > wm && this.#cleanup.peek() > wm) return;
     const lateness = this.#opts.allowedLateness;
     const due: Win[] = [];
     for (let bucket = this.#fire.pop(wm); bucket; bucket = this.#fire.pop(wm)) {
