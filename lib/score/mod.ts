@@ -23,7 +23,7 @@
  *
  * @module
  */
-export { score, scoreBatches, type ScoreOptions } from "./score.ts";
+export { score, scoreBatches, type ScoreInput, type ScoreOptions } from "./score.ts";
 export { type LoadedModel, loadModel } from "./load_model.ts";
 export { type ModelSpec, modelSpecSchema } from "./model_spec.ts";
 export { FeatureError, ModelError } from "./errors.ts";

@@ -4,7 +4,7 @@ import { ackRecord, type Envelope, isControl, type Item } from "../envelope.ts";
 import { FileDeadLetterSink } from "../dead_letter.ts";
 import { FeatureError } from "./errors.ts";
 import { loadModel } from "./load_model.ts";
-import { score } from "./score.ts";
+import { score, scoreBatches } from "./score.ts";
 
 const modelsDir = new URL("../../models/", import.meta.url).pathname;
 const flight = await loadModel(join(modelsDir, "flight-delay"));
@@ -243,4 +243,32 @@ Deno.test("skipped events and reused buffers leave no stray one-hot columns behi
     worst = Math.max(worst, Math.abs(s.delayed as number - delayed));
   }
   assert.ok(worst < 1e-5, `max gap ${worst}`);
+});
+
+Deno.test("chunks of items in, batches out: the same items in the same order as one by one", async () => {
+  const events = (await fixture("flight-delay")).map((l) => l.event).slice(0, 300);
+  const items: Item[] = [];
+  for (const [i, event] of events.entries()) {
+    items.push(event);
+    if (i % 41 === 0) items.push(ackRecord([`upstream-${i}`]));
+  }
+  const input = withBadOnes(items as Envelope[]);
+  const options = {
+    model: flight,
+    batchSize: 32,
+    maxInFlight: 2,
+    onError: { kind: "skip" } as const,
+    warn: () => {},
+  };
+  const oneByOne = await collect(score(from(input), options));
+  async function* chunks(): AsyncGenerator<Item | Item[]> {
+    for (let i = 0, size = 1; i < input.length; i += size, size = (size * 3) % 97 + 1) {
+      if (size === 1) yield input[i];
+      else yield input.slice(i, i + size);
+    }
+  }
+  const out: Item[] = [];
+  for await (const batch of scoreBatches(chunks(), options)) out.push(...batch);
+  assert.deepEqual(out, oneByOne);
+  assert.equal(out.filter((i) => !isControl(i)).length, 300);
 });
