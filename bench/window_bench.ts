@@ -267,7 +267,7 @@ const naivePath = `${dir}/naive.json`;
 const naive: unknown[] = [];
 for (const wins of big.byKey.values()) {
   for (const w of wins) {
-    naive.push({ key: w.key, start: w.start, end: w.end, n: w.n, slots: w.slots });
+    naive.push({ key: w.key, start: w.start, end: w.end, n: w.n, slots: [...w.slots.num] });
   }
 }
 await Deno.writeTextFile(naivePath, JSON.stringify(naive));
@@ -279,11 +279,17 @@ const naiveRestore = await bestAsync(3, async () => {
     start: number;
     end: number;
     n: number;
-    slots: unknown[];
+    slots: number[];
   }[];
   const op = make();
   for (const r of rows) {
-    op.restoreWindow({ ...r, fired: false, dead: false, early: 0 });
+    op.restoreWindow({
+      ...r,
+      slots: { num: Float64Array.from(r.slots), obj: undefined },
+      fired: false,
+      dead: false,
+      early: 0,
+    });
   }
   return op.windowCount;
 });

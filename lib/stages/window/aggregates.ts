@@ -5,8 +5,10 @@
  * a dotted path or a CEL expression. Missing or null values are ignored, as SQL does; a value of
  * the wrong type is an error for that event.
  *
- * A window's accumulators live in one flat array of slots, laid out once from the spec, so that
- * adding an event allocates nothing and checkpoints can store numeric slots as columns.
+ * A window's accumulators live in two flat arrays laid out once from the spec: a `Float64Array`
+ * for numbers (counts, sums, extremes, first/last times), so that adding an event allocates
+ * nothing, not even a boxed number, and an array for the rest (quantile samples, distinct sets,
+ * first/last values). Checkpoints store the numeric slots as float64 columns.
  *
  * @module
  */
@@ -39,21 +41,23 @@ export interface Aggregate {
   q?: number;
   /** Takes numbers only. */
   numeric: boolean;
-  /** Index of the first slot. */
+  /** Index of its first numeric slot. */
   slot: number;
+  /** Index of its object slot. */
+  objSlot: number;
 }
 
-/** Numeric slots (stored as float columns in checkpoints) vs. JSON slots, by kind. */
-const SLOT_TYPES: Record<AggregateKind, ("num" | "json")[]> = {
-  count: ["num"],
-  sum: ["num", "num"],
-  avg: ["num", "num"],
-  min: ["num"],
-  max: ["num"],
-  quantile: ["json"],
-  distinct: ["json"],
-  first: ["num", "json"],
-  last: ["num", "json"],
+/** How many numeric and object slots each kind takes. */
+const SLOTS: Record<AggregateKind, [number, number]> = {
+  count: [1, 0],
+  sum: [2, 0],
+  avg: [2, 0],
+  min: [1, 0],
+  max: [1, 0],
+  quantile: [0, 1],
+  distinct: [0, 1],
+  first: [1, 1],
+  last: [1, 1],
 };
 
 const NUMERIC: ReadonlySet<AggregateKind> = new Set(["sum", "avg", "min", "max", "quantile"]);
@@ -61,8 +65,10 @@ const NUMERIC: ReadonlySet<AggregateKind> = new Set(["sum", "avg", "min", "max",
 /** The parsed `--agg` list and its slot layout. */
 export interface AggregateSpec {
   aggregates: Aggregate[];
-  /** Kind of each slot, in order. */
-  slotTypes: ("num" | "json")[];
+  /** Numeric slots per window. */
+  numSlots: number;
+  /** Object slots per window. */
+  objSlots: number;
 }
 
 /** Splits on commas that are not inside parentheses, brackets or strings. */
@@ -106,7 +112,8 @@ function nameOf(kind: string, arg: string): string {
  */
 export function parseAggregates(text: string): AggregateSpec {
   const aggregates: Aggregate[] = [];
-  const slotTypes: ("num" | "json")[] = [];
+  let numSlots = 0;
+  let objSlots = 0;
   const names = new Set<string>();
   for (const part of splitTopLevel(text)) {
     const match = /^(\w+)\s*\(([\s\S]*)\)(?:\s+as\s+([A-Za-z_]\w*))?$/.exec(part);
@@ -122,7 +129,7 @@ export function parseAggregates(text: string): AggregateSpec {
       kind = "quantile";
       q = Number(quantile[1]) / 100;
       if (!(q > 0 && q < 1)) throw new UsageError(`--agg: ${fn} is not a quantile in (0, 100)`);
-    } else if (fn in SLOT_TYPES && fn !== "quantile") kind = fn as AggregateKind;
+    } else if (fn in SLOTS && fn !== "quantile") kind = fn as AggregateKind;
     else {
       throw new UsageError(
         `--agg: unknown function '${fn}' (count, sum, avg, min, max, pNN, distinct, first, last)`,
@@ -143,7 +150,7 @@ export function parseAggregates(text: string): AggregateSpec {
         throw err;
       }
     }
-    const slots = arg === "" ? [] : SLOT_TYPES[kind];
+    const [nums, objs] = arg === "" ? [0, 0] : SLOTS[kind];
     aggregates.push({
       kind,
       name,
@@ -151,63 +158,48 @@ export function parseAggregates(text: string): AggregateSpec {
       read,
       q,
       numeric: NUMERIC.has(kind),
-      slot: slotTypes.length,
+      slot: numSlots,
+      objSlot: objSlots,
     });
-    slotTypes.push(...slots);
+    numSlots += nums;
+    objSlots += objs;
   }
   if (aggregates.length === 0) throw new UsageError("--agg: expected at least one aggregation");
-  return { aggregates, slotTypes };
+  return { aggregates, numSlots, objSlots };
 }
 
-const templates = new WeakMap<AggregateSpec, unknown[]>();
-
-/** Fresh accumulator slots for a new window. */
-export function newSlots(spec: AggregateSpec): unknown[] {
-  // Only numbers and nulls: copy a template (the common case, and the fast one).
-  const template = templates.get(spec);
-  if (template !== undefined) return template.slice();
-  const slots = initialSlots(spec);
-  if (slots.every((v) => v === null || typeof v === "number")) templates.set(spec, slots.slice());
-  return slots;
+/** A window's accumulators. */
+export interface Slots {
+  num: Float64Array;
+  /** Undefined when the spec has no object slots. */
+  obj: unknown[] | undefined;
 }
 
-function initialSlots(spec: AggregateSpec): unknown[] {
-  const slots = new Array<unknown>(spec.slotTypes.length);
-  for (const agg of spec.aggregates) {
-    if (agg.read === undefined) continue;
-    const s = agg.slot;
-    switch (agg.kind) {
-      case "count":
-        slots[s] = 0;
-        break;
-      case "sum":
-      case "avg":
-        slots[s] = 0;
-        slots[s + 1] = 0;
-        break;
-      case "min":
-        slots[s] = Infinity;
-        break;
-      case "max":
-        slots[s] = -Infinity;
-        break;
-      case "quantile":
-        slots[s] = [];
-        break;
-      case "distinct":
-        slots[s] = new Set<string | number | boolean>();
-        break;
-      case "first":
-        slots[s] = Infinity;
-        slots[s + 1] = null;
-        break;
-      case "last":
-        slots[s] = -Infinity;
-        slots[s + 1] = null;
-        break;
+const templates = new WeakMap<AggregateSpec, Float64Array>();
+
+/** Fresh accumulators for a new window. */
+export function newSlots(spec: AggregateSpec): Slots {
+  let template = templates.get(spec);
+  if (template === undefined) {
+    template = new Float64Array(spec.numSlots);
+    for (const agg of spec.aggregates) {
+      if (agg.read === undefined) continue;
+      if (agg.kind === "min" || agg.kind === "first") template[agg.slot] = Infinity;
+      if (agg.kind === "max" || agg.kind === "last") template[agg.slot] = -Infinity;
+    }
+    templates.set(spec, template);
+  }
+  let obj: unknown[] | undefined;
+  if (spec.objSlots > 0) {
+    obj = new Array<unknown>(spec.objSlots);
+    for (const agg of spec.aggregates) {
+      if (agg.read === undefined) continue;
+      if (agg.kind === "quantile") obj[agg.objSlot] = [];
+      else if (agg.kind === "distinct") obj[agg.objSlot] = new Set<unknown>();
+      else if (agg.kind === "first" || agg.kind === "last") obj[agg.objSlot] = null;
     }
   }
-  return slots;
+  return { num: template.slice(), obj };
 }
 
 /**
@@ -232,9 +224,11 @@ export function readValues(spec: AggregateSpec, event: Envelope, into: unknown[]
   }
 }
 
-/** Adds one event's values (from {@linkcode readValues}) at event time `t` to `slots`. */
-export function addValues(spec: AggregateSpec, slots: unknown[], values: unknown[], t: number) {
+/** Adds one event's values (from {@linkcode readValues}) at event time `t`. */
+export function addValues(spec: AggregateSpec, slots: Slots, values: unknown[], t: number) {
   const aggs = spec.aggregates;
+  const num = slots.num;
+  const obj = slots.obj!;
   for (let i = 0; i < aggs.length; i++) {
     const agg = aggs[i];
     const value = values[i];
@@ -242,35 +236,37 @@ export function addValues(spec: AggregateSpec, slots: unknown[], values: unknown
     const s = agg.slot;
     switch (agg.kind) {
       case "count":
-        (slots[s] as number)++;
+        num[s]++;
         break;
       case "sum":
       case "avg":
-        (slots[s] as number)++;
-        (slots[s + 1] as number) += value as number;
+        num[s]++;
+        num[s + 1] += value as number;
         break;
       case "min":
-        if ((value as number) < (slots[s] as number)) slots[s] = value;
+        if ((value as number) < num[s]) num[s] = value as number;
         break;
       case "max":
-        if ((value as number) > (slots[s] as number)) slots[s] = value;
+        if ((value as number) > num[s]) num[s] = value as number;
         break;
       case "quantile":
-        (slots[s] as number[]).push(value as number);
+        (obj[agg.objSlot] as number[]).push(value as number);
         break;
       case "distinct":
-        (slots[s] as Set<unknown>).add(typeof value === "object" ? JSON.stringify(value) : value);
+        (obj[agg.objSlot] as Set<unknown>).add(
+          typeof value === "object" ? JSON.stringify(value) : value,
+        );
         break;
       case "first":
-        if (t < (slots[s] as number)) {
-          slots[s] = t;
-          slots[s + 1] = value;
+        if (t < num[s]) {
+          num[s] = t;
+          obj[agg.objSlot] = value;
         }
         break;
       case "last":
-        if (t >= (slots[s] as number)) {
-          slots[s] = t;
-          slots[s + 1] = value;
+        if (t >= num[s]) {
+          num[s] = t;
+          obj[agg.objSlot] = value;
         }
         break;
     }
@@ -278,41 +274,44 @@ export function addValues(spec: AggregateSpec, slots: unknown[], values: unknown
 }
 
 /** Merges `from` into `into` (session windows that grow together). */
-export function mergeSlots(spec: AggregateSpec, into: unknown[], from: unknown[]): void {
+export function mergeSlots(spec: AggregateSpec, into: Slots, from: Slots): void {
+  const a = into.num;
+  const b = from.num;
   for (const agg of spec.aggregates) {
     if (agg.read === undefined) continue;
     const s = agg.slot;
+    const o = agg.objSlot;
     switch (agg.kind) {
       case "count":
-        (into[s] as number) += from[s] as number;
+        a[s] += b[s];
         break;
       case "sum":
       case "avg":
-        (into[s] as number) += from[s] as number;
-        (into[s + 1] as number) += from[s + 1] as number;
+        a[s] += b[s];
+        a[s + 1] += b[s + 1];
         break;
       case "min":
-        into[s] = Math.min(into[s] as number, from[s] as number);
+        a[s] = Math.min(a[s], b[s]);
         break;
       case "max":
-        into[s] = Math.max(into[s] as number, from[s] as number);
+        a[s] = Math.max(a[s], b[s]);
         break;
       case "quantile":
-        for (const v of from[s] as number[]) (into[s] as number[]).push(v);
+        for (const v of from.obj![o] as number[]) (into.obj![o] as number[]).push(v);
         break;
       case "distinct":
-        for (const v of from[s] as Set<unknown>) (into[s] as Set<unknown>).add(v);
+        for (const v of from.obj![o] as Set<unknown>) (into.obj![o] as Set<unknown>).add(v);
         break;
       case "first":
-        if ((from[s] as number) < (into[s] as number)) {
-          into[s] = from[s];
-          into[s + 1] = from[s + 1];
+        if (b[s] < a[s]) {
+          a[s] = b[s];
+          into.obj![o] = from.obj![o];
         }
         break;
       case "last":
-        if ((from[s] as number) >= (into[s] as number)) {
-          into[s] = from[s];
-          into[s + 1] = from[s + 1];
+        if (b[s] >= a[s]) {
+          a[s] = b[s];
+          into.obj![o] = from.obj![o];
         }
         break;
     }
@@ -334,8 +333,9 @@ export function quantile(values: number[], q: number): number | null {
 }
 
 /** The result object of a window with `count` events. Aggregates of no values are null. */
-export function results(spec: AggregateSpec, slots: unknown[], count: number) {
+export function results(spec: AggregateSpec, slots: Slots, count: number) {
   const out: Record<string, unknown> = {};
+  const num = slots.num;
   for (const agg of spec.aggregates) {
     const s = agg.slot;
     if (agg.read === undefined) {
@@ -344,27 +344,27 @@ export function results(spec: AggregateSpec, slots: unknown[], count: number) {
     }
     switch (agg.kind) {
       case "count":
-        out[agg.name] = slots[s];
+        out[agg.name] = num[s];
         break;
       case "sum":
-        out[agg.name] = slots[s] === 0 ? null : slots[s + 1];
+        out[agg.name] = num[s] === 0 ? null : num[s + 1];
         break;
       case "avg":
-        out[agg.name] = slots[s] === 0 ? null : (slots[s + 1] as number) / (slots[s] as number);
+        out[agg.name] = num[s] === 0 ? null : num[s + 1] / num[s];
         break;
       case "min":
       case "max":
-        out[agg.name] = Number.isFinite(slots[s]) ? slots[s] : null;
+        out[agg.name] = Number.isFinite(num[s]) ? num[s] : null;
         break;
       case "quantile":
-        out[agg.name] = quantile(slots[s] as number[], agg.q!);
+        out[agg.name] = quantile(slots.obj![agg.objSlot] as number[], agg.q!);
         break;
       case "distinct":
-        out[agg.name] = (slots[s] as Set<unknown>).size;
+        out[agg.name] = (slots.obj![agg.objSlot] as Set<unknown>).size;
         break;
       case "first":
       case "last":
-        out[agg.name] = slots[s + 1] ?? null;
+        out[agg.name] = slots.obj![agg.objSlot] ?? null;
         break;
     }
   }

@@ -21,6 +21,7 @@ import {
   newSlots,
   readValues,
   results,
+  type Slots,
 } from "./aggregates.ts";
 import { type WindowShape, windowStarts } from "./assign.ts";
 import { TimerQueue } from "./timers.ts";
@@ -32,7 +33,7 @@ export interface Win {
   end: number;
   /** Events in the window. */
   n: number;
-  slots: unknown[];
+  slots: Slots;
   /** Emitted on time already (later changes re-emit as late updates). */
   fired: boolean;
   /** Merged into another session window or cleaned up: ignore timers that still name it. */
@@ -229,7 +230,7 @@ export class WindowOperator {
       return "absorbed";
     }
     let target: Win | undefined;
-    let anyFired = false;
+    let anyFired = false; // some part was emitted already
     const kept: Win[] = [];
     for (const w of wins) {
       if (!(w.start <= t + gap && t <= w.end)) {
@@ -253,11 +254,15 @@ export class WindowOperator {
     target!.start = start;
     target!.end = end;
     if (grew) {
-      // A merged or extended session is a new window: it fires at its new end, or at once as a
-      // late update when the watermark is already past it (only possible when a part had fired).
-      target!.fired = end <= this.watermark && anyFired;
-      if (!target!.fired) this.#fire.add(end, target!);
-      else this.#cleanup.add(end + this.#opts.allowedLateness, target!);
+      // A merged or extended session is a new window: it fires at its new end, or at once (in
+      // #add) as a late update when the watermark is already past that.
+      if (end > this.watermark) {
+        target!.fired = false;
+        this.#fire.add(end, target!);
+      } else if (anyFired) {
+        target!.fired = true;
+        this.#cleanup.add(end + this.#opts.allowedLateness, target!);
+      }
     }
     this.#add(target!, t, id);
     return "absorbed";
@@ -305,6 +310,12 @@ export class WindowOperator {
     if (id !== undefined) (win.ids ??= []).push(id);
     if (win.fired) {
       this.#emit(win, "late");
+    } else if (win.end <= this.watermark) {
+      // A window first seen after the watermark passed its end, within the allowed lateness:
+      // it is complete as far as anyone knows, so it is emitted now, as a late update.
+      win.fired = true;
+      this.#emit(win, "late");
+      this.#cleanup.add(win.end + this.#opts.allowedLateness, win);
     } else if (this.#opts.earlyEvery > 0 && ++win.early >= this.#opts.earlyEvery) {
       win.early = 0;
       this.#emit(win, "early");

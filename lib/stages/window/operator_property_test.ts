@@ -56,8 +56,8 @@ Deno.test("property: watermark invariants and nothing lost", () => {
           // A session that grew supersedes the results of the sessions it swallowed.
           for (const [id, old] of last) {
             if (
-              shape.kind === "session" && old.key === r.key && old.window.start <= r.window.end &&
-              r.window.start <= old.window.end
+              shape.kind === "session" && old.key === r.key &&
+              r.window.start <= old.window.start && old.window.end <= r.window.end
             ) last.delete(id);
           }
           last.set(`${r.key}/${r.window.start}`, r);

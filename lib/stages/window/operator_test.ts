@@ -176,3 +176,10 @@ Deno.test("an event with a bad value changes nothing", () => {
   assert.equal(op.windowCount, 0);
   assert.equal(op.watermark, -Infinity);
 });
+
+Deno.test("a window first seen behind the watermark, within lateness, is emitted at once", () => {
+  const op = operator({ kind: "tumbling", size: 10 }, { allowedLateness: 10 });
+  const { outcomes, out } = feed(op, [ev("a", 25), ev("a", 15), ev("a", 5)], false);
+  assert.deepEqual(outcomes, ["absorbed", "absorbed", "late"]);
+  assert.deepEqual(brief(out), ["a@10-20:1/1:late"]);
+});

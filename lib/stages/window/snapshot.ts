@@ -35,13 +35,12 @@ export function snapshotWindows(
   config: string,
 ): CheckpointData {
   const count = op.windowCount;
-  const types = op.spec.slotTypes;
+  const { numSlots, objSlots } = op.spec;
   const keys: string[] = new Array(count);
   const numeric: Float64Array[] = [];
-  for (let i = 0; i < FIXED_COLUMNS; i++) numeric.push(new Float64Array(count));
-  const slotColumns: (Float64Array | unknown[])[] = types.map((t) =>
-    t === "num" ? new Float64Array(count) : new Array(count)
-  );
+  for (let i = 0; i < FIXED_COLUMNS + numSlots; i++) numeric.push(new Float64Array(count));
+  const objects: unknown[][] = [];
+  for (let i = 0; i < objSlots; i++) objects.push(new Array(count));
   let row = 0;
   for (const wins of op.byKey.values()) {
     for (const w of wins) {
@@ -51,10 +50,11 @@ export function snapshotWindows(
       numeric[2][row] = w.n;
       numeric[3][row] = w.fired ? 1 : 0;
       numeric[4][row] = w.early;
-      for (let s = 0; s < types.length; s++) {
-        const v = w.slots[s];
-        if (types[s] === "num") (slotColumns[s] as Float64Array)[row] = v as number;
-        else (slotColumns[s] as unknown[])[row] = v instanceof Set ? [...v] : v;
+      const num = w.slots.num;
+      for (let s = 0; s < numSlots; s++) numeric[FIXED_COLUMNS + s][row] = num[s];
+      for (let s = 0; s < objSlots; s++) {
+        const v = w.slots.obj![s];
+        objects[s][row] = v instanceof Set ? [...v] : v;
       }
       row++;
     }
@@ -68,9 +68,9 @@ export function snapshotWindows(
       ...progress,
       windows: count,
       keys,
-      jsonSlots: slotColumns.filter((c) => !(c instanceof Float64Array)),
+      jsonSlots: objects,
     },
-    columns: [...numeric, ...slotColumns.filter((c) => c instanceof Float64Array)],
+    columns: numeric,
   };
 }
 
@@ -92,26 +92,29 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
     keys: string[];
     jsonSlots: unknown[][];
   };
-  const types = op.spec.slotTypes;
+  const { numSlots, objSlots } = op.spec;
   const [start, end, n, fired, early] = data.columns;
   const numericSlots = data.columns.slice(FIXED_COLUMNS);
   const distinct = new Set(
-    op.spec.aggregates.filter((a) => a.kind === "distinct" && a.read).map((a) => a.slot),
+    op.spec.aggregates.filter((a) => a.kind === "distinct" && a.read).map((a) => a.objSlot),
   );
-  if (json.keys.length !== json.windows || start.length !== json.windows) {
+  if (
+    json.keys.length !== json.windows || start.length !== json.windows ||
+    numericSlots.length !== numSlots || json.jsonSlots.length !== objSlots
+  ) {
     throw new CheckpointFormatError("window rows do not match");
   }
   op.watermark = json.watermark ?? -Infinity;
   op.maxTime = json.maxTime ?? -Infinity;
   for (let row = 0; row < json.windows; row++) {
-    const slots = new Array<unknown>(types.length);
-    let num = 0;
-    let other = 0;
-    for (let s = 0; s < types.length; s++) {
-      if (types[s] === "num") slots[s] = numericSlots[num++][row];
-      else {
-        const v = json.jsonSlots[other++][row];
-        slots[s] = distinct.has(s) ? new Set(v as unknown[]) : v;
+    const num = new Float64Array(numSlots);
+    for (let s = 0; s < numSlots; s++) num[s] = numericSlots[s][row];
+    let obj: unknown[] | undefined;
+    if (objSlots > 0) {
+      obj = new Array(objSlots);
+      for (let s = 0; s < objSlots; s++) {
+        const v = json.jsonSlots[s][row];
+        obj[s] = distinct.has(s) ? new Set(v as unknown[]) : v;
       }
     }
     const win: Win = {
@@ -119,10 +122,11 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
       start: start[row],
       end: end[row],
       n: n[row],
-      slots,
+      slots: { num, obj },
       fired: fired[row] === 1,
       dead: false,
       early: early[row],
+      ids: undefined,
     };
     op.restoreWindow(win);
   }
