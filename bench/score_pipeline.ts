@@ -5,26 +5,33 @@
  *   deno run --allow-read --allow-write --allow-ffi --allow-env --allow-run \
  *     bench/score_pipeline.ts [events=300000]
  *
- * Per model (events/s, and the ratio against raw `session.run` on the same prepared tensors at
- * batch 256, the baseline):
- * - raw session.run in this thread, tensors encoded beforehand,
- * - the `score` library stage over parsed events in memory (encode + worker + attach, no I/O),
+ * Per model (events/s, µs per event, process CPU µs per event, and the ratios against raw
+ * `session.run` on the same prepared tensors at batch 256, the baseline, and against raw
+ * `session.run` that encodes each batch first):
+ * - raw session.run in this thread, tensors encoded beforehand (the baseline),
+ * - raw session.run in this thread, each batch encoded just before (sparse encoder, one thread),
+ * - the `score` library stage over parsed events in memory, one by one (async generator in,
+ *   `score()` out: encode + worker + attach, no I/O), timed from its first event pulled,
+ * - the same stage fed chunks of 1,000 events (arrays in, `scoreBatches` arrays out),
  * - the `edgepipe score` command over an NDJSON file (parse + score + serialise), with peak RSS,
  * - the same NDJSON read and written without scoring (bench/score_passthrough.ts): the I/O floor.
  * Then the added latency of `score` at --max-delay 5 on a paced source, and how long the event
  * loop stalls while batches are scored by session.run on the main thread versus in the Worker.
  */
 import { join } from "node:path";
+import process from "node:process";
 import * as ort from "onnxruntime-node";
 import type { Envelope, Item } from "../lib/envelope.ts";
 import { type LoadedModel, loadModel } from "../lib/score/load_model.ts";
 import { OnnxWorker } from "../lib/score/onnx_worker.ts";
-import { score } from "../lib/score/score.ts";
+import { compileEncoder } from "../lib/score/encode_features.ts";
+import { score, scoreBatches } from "../lib/score/score.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const total = Number(Deno.args[0] ?? 300_000);
 const BATCH = 256;
-const ROUNDS = 3;
+const ROUNDS = Number(Deno.args[1] ?? 3);
+const CHUNK = 1_000;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -66,7 +73,22 @@ function tensors(model: LoadedModel, input: Envelope[], rows: number): ort.Tenso
   return out;
 }
 
-async function rawSessionRun(model: LoadedModel, input: Envelope[]): Promise<number> {
+/** Events per second and process CPU microseconds per event of one in-process row. */
+interface Measured {
+  eps: number;
+  cpu: number;
+}
+
+async function measured(events: number, work: () => Promise<void>): Promise<Measured> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await work();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { eps: events / seconds, cpu: (cpu.user + cpu.system) / events };
+}
+
+async function rawSessionRun(model: LoadedModel, input: Envelope[]): Promise<Measured> {
   const session = await ort.InferenceSession.create(model.modelPath, sessionOptions());
   // The first 64 batches of the same events, prepared once and cycled: all of them would hold
   // 600 MB of flight tensors and make the rows after this one pay for the garbage.
@@ -75,23 +97,100 @@ async function rawSessionRun(model: LoadedModel, input: Envelope[]): Promise<num
   const names = model.spec.outputs.map((o) => o.name);
   await session.run(feeds(batches[0]), names); // warm-up
   const runs = Math.ceil(input.length / BATCH);
-  const t0 = performance.now();
-  for (let i = 0; i < runs; i++) await session.run(feeds(batches[i % batches.length]), names);
-  const seconds = (performance.now() - t0) / 1000;
+  const result = await measured(input.length, async () => {
+    for (let i = 0; i < runs; i++) await session.run(feeds(batches[i % batches.length]), names);
+  });
   await session.release();
-  return input.length / seconds;
+  return result;
 }
 
-async function libraryStage(model: LoadedModel, input: Envelope[]): Promise<number> {
-  async function* source(): AsyncGenerator<Item> {
-    yield* input;
-  }
-  const t0 = performance.now();
-  let n = 0;
-  for await (const _ of score(source(), { model, batchSize: BATCH })) n++;
+/** Raw session.run with the encoding in the loop: each batch encoded (sparsely) just before. */
+async function rawWithEncoding(model: LoadedModel, input: Envelope[]): Promise<Measured> {
+  const session = await ort.InferenceSession.create(model.modelPath, sessionOptions());
+  const { encodeSparse, columns, marksPerRow } = compileEncoder(model.spec);
+  const data = new Float32Array(BATCH * columns);
+  const marks = new Int32Array(BATCH * marksPerRow);
+  const tensor = new ort.Tensor("float32", data, [BATCH, columns]);
+  const feeds = { [model.spec.input.name]: tensor };
+  const names = model.spec.outputs.map((o) => o.name);
+  await session.run(feeds, names); // warm-up
+  const result = await measured(input.length, async () => {
+    let marked = 0;
+    for (let start = 0; start < input.length; start += BATCH) {
+      for (let i = 0; i < marked; i++) data[marks[i]] = 0;
+      marked = 0;
+      const end = Math.min(start + BATCH, input.length);
+      for (let i = start; i < end; i++) {
+        marked = encodeSparse(input[i], data, (i - start) * columns, marks, marked);
+      }
+      await session.run(feeds, names);
+    }
+  });
+  await session.release();
+  return result;
+}
+
+/**
+ * A stage row: the clock and the CPU count start when the stage pulls its first event, so that
+ * starting the Worker (onnxruntime, session, warm-up run; reported apart) is not spread over the
+ * events, as the baseline's session creation is not.
+ */
+async function stageRow(
+  events: number,
+  run: (started: () => void) => Promise<number>,
+): Promise<Measured> {
+  let t0 = 0;
+  let cpu0: ReturnType<typeof process.cpuUsage> | undefined;
+  const scored = await run(() => {
+    cpu0 = process.cpuUsage();
+    t0 = performance.now();
+  });
   const seconds = (performance.now() - t0) / 1000;
-  if (n !== input.length) throw new Error(`scored ${n} of ${input.length}`);
-  return n / seconds;
+  const cpu = process.cpuUsage(cpu0);
+  if (scored !== events) throw new Error(`scored ${scored} of ${events}`);
+  return { eps: events / seconds, cpu: (cpu.user + cpu.system) / events };
+}
+
+function libraryStage(model: LoadedModel, input: Envelope[]): Promise<Measured> {
+  return stageRow(input.length, async (started) => {
+    async function* source(): AsyncGenerator<Item> {
+      started();
+      yield* input;
+    }
+    let n = 0;
+    for await (const _ of score(source(), { model, batchSize: BATCH })) n++;
+    return n;
+  });
+}
+
+function libraryStageChunks(model: LoadedModel, input: Envelope[]): Promise<Measured> {
+  return stageRow(input.length, async (started) => {
+    async function* source(): AsyncGenerator<Item[]> {
+      started();
+      for (let i = 0; i < input.length; i += CHUNK) yield input.slice(i, i + CHUNK);
+    }
+    let n = 0;
+    for await (const batch of scoreBatches(source(), { model, batchSize: BATCH })) {
+      n += batch.length;
+    }
+    return n;
+  });
+}
+
+/** Milliseconds from asking for a scoring Worker to its first batch being possible. */
+async function workerStart(model: LoadedModel): Promise<number> {
+  const t0 = performance.now();
+  const worker = await OnnxWorker.start({
+    modelPath: model.modelPath,
+    inputName: model.spec.input.name,
+    outputNames: model.spec.outputs.map((o) => o.name),
+    batchSize: BATCH,
+    columns: model.columns,
+    threads: 1,
+  });
+  const ms = performance.now() - t0;
+  worker.close();
+  return ms;
 }
 
 /** Runs a shell command with /usr/bin/time in place of TIME; seconds and peak RSS in KiB. */
@@ -183,13 +282,19 @@ for (const name of ["flight-delay", "earthquake-magnitude"]) {
   const megabytes = (await Deno.stat(file)).size / 1e6;
 
   // Rows run interleaved, ROUNDS times, and each reports its median: the machine is shared.
-  const raws: number[] = [];
-  const stages: number[] = [];
+  const raws: Measured[] = [];
+  const rawEncodes: Measured[] = [];
+  const stages: Measured[] = [];
+  const chunks: Measured[] = [];
+  const starts: number[] = [];
   const commands: { seconds: number; rssKiB: number }[] = [];
   const ios: { seconds: number; rssKiB: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     raws.push(await rawSessionRun(model, input));
+    rawEncodes.push(await rawWithEncoding(model, input));
+    starts.push(await workerStart(model));
     stages.push(await libraryStage(model, input));
+    chunks.push(await libraryStageChunks(model, input));
     commands.push(
       await timed(
         `TIME deno run --allow-read --allow-ffi --allow-env cli/main.ts score --model models/${name} < ${file} > /dev/null`,
@@ -199,8 +304,12 @@ for (const name of ["flight-delay", "earthquake-magnitude"]) {
       await timed(`TIME deno run --allow-read bench/score_passthrough.ts < ${file} > /dev/null`),
     );
   }
-  const raw = median(raws);
-  const stage = median(stages);
+  const mid = (rows: Measured[]): Measured => ({
+    eps: median(rows.map((r) => r.eps)),
+    cpu: median(rows.map((r) => r.cpu)),
+  });
+  const raw = mid(raws).eps;
+  const rawEncode = mid(rawEncodes).eps;
   const command = {
     seconds: median(commands.map((c) => c.seconds)),
     rssKiB: Math.max(...commands.map((c) => c.rssKiB)),
@@ -211,16 +320,37 @@ for (const name of ["flight-delay", "earthquake-magnitude"]) {
   };
   await Deno.remove(file);
   const rate = (seconds: number) => input.length / seconds;
-  const row = (
-    what: string,
-    eps: number,
-    rss = "",
-  ) => [name, what, fmt(eps), fmt(eps / raw, 2), rss];
+  const row = (what: string, eps: number, cpu?: number, rss = "") => [
+    name,
+    what,
+    fmt(eps),
+    fmt(1e6 / eps, 2),
+    cpu === undefined ? "" : fmt(cpu, 2),
+    fmt(eps / raw, 2),
+    fmt(eps / rawEncode, 2),
+    rss,
+  ];
+  const inProcess = (what: string, rows: Measured[]) => {
+    const m = mid(rows);
+    return row(what, m.eps, m.cpu);
+  };
   rows.push(
-    row("raw session.run, tensors prepared (baseline)", raw),
-    row("score stage, parsed events in memory", stage),
-    row(`edgepipe score, NDJSON → /dev/null`, rate(command.seconds), fmt(command.rssKiB / 1024)),
-    row(`NDJSON read + write only (I/O floor)`, rate(io.seconds), fmt(io.rssKiB / 1024)),
+    inProcess("raw session.run, tensors prepared (baseline)", raws),
+    inProcess("raw session.run, each batch encoded first", rawEncodes),
+    inProcess("score stage, events one by one in memory", stages),
+    inProcess(`score stage, chunks of ${fmt(CHUNK)} in, batches out`, chunks),
+    row(
+      `edgepipe score, NDJSON → /dev/null`,
+      rate(command.seconds),
+      undefined,
+      fmt(command.rssKiB / 1024),
+    ),
+    row(`NDJSON read + write only (I/O floor)`, rate(io.seconds), undefined, fmt(io.rssKiB / 1024)),
+  );
+  notes.push(
+    `${name}: starting the score Worker (onnxruntime, session, warm-up run) takes ${
+      fmt(median(starts), 0)
+    } ms, before the first event and not in the stage rows`,
   );
   notes.push(
     `${name}: ${fmt(megabytes, 1)} MB of NDJSON; edgepipe score runs at ${
@@ -249,7 +379,16 @@ console.log(
     fmt(total)
   } events per row, median of ${ROUNDS} interleaved rounds, batch ${BATCH}, 1 intra-op thread, ${navigator.hardwareConcurrency} cores\n`,
 );
-const header = ["model", "what", "events/s", "× raw", "peak RSS MiB"];
+const header = [
+  "model",
+  "what",
+  "events/s",
+  "µs/event",
+  "CPU µs/event",
+  "× raw",
+  "× raw+encode",
+  "peak RSS MiB",
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) =>
   "| " + cells.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(" | ") +
@@ -259,4 +398,9 @@ console.log(
   "|" + widths.map((w, i) => i < 2 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":").join("|") + "|",
 );
 for (const r of rows) console.log(line(r));
+console.log(
+  "\nµs/event: wall time per event; CPU µs/event: the process's user + system CPU per event (both" +
+    " threads of the stage); × raw: against the baseline; × raw+encode: against raw session.run" +
+    " that also encodes each batch in its loop.",
+);
 console.log("\n" + notes.map((n) => `- ${n}`).join("\n"));
