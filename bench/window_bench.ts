@@ -285,7 +285,7 @@ const naiveRestore = await bestAsync(3, async () => {
   for (const r of rows) {
     op.restoreWindow({
       ...r,
-      slots: { num: Float64Array.from(r.slots), obj: undefined },
+      slots: { num: r.slots, obj: undefined },
       fired: false,
       dead: false,
       early: 0,

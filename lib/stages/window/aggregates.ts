@@ -5,9 +5,10 @@
  * a dotted path or a CEL expression. Missing or null values are ignored, as SQL does; a value of
  * the wrong type is an error for that event.
  *
- * A window's accumulators live in two flat arrays laid out once from the spec: a `Float64Array`
- * for numbers (counts, sums, extremes, first/last times), so that adding an event allocates
- * nothing, not even a boxed number, and an array for the rest (quantile samples, distinct sets,
+ * A window's accumulators live in two flat arrays laid out once from the spec: an array of
+ * numbers only (counts, sums, extremes, first/last times), which the engine stores as unboxed
+ * doubles, so that adding an event allocates nothing, not even a boxed number; and an array for
+ * the rest (quantile samples, distinct sets,
  * first/last values). Checkpoints store the numeric slots as float64 columns.
  *
  * @module
@@ -170,18 +171,20 @@ export function parseAggregates(text: string): AggregateSpec {
 
 /** A window's accumulators. */
 export interface Slots {
-  num: Float64Array;
+  /** Numbers only: keep it that way, or the engine boxes every update. */
+  num: number[];
   /** Undefined when the spec has no object slots. */
   obj: unknown[] | undefined;
 }
 
-const templates = new WeakMap<AggregateSpec, Float64Array>();
+const templates = new WeakMap<AggregateSpec, number[]>();
 
 /** Fresh accumulators for a new window. */
 export function newSlots(spec: AggregateSpec): Slots {
   let template = templates.get(spec);
   if (template === undefined) {
-    template = new Float64Array(spec.numSlots);
+    // 0.5 then 0: an array the engine has seen hold a fraction stores doubles unboxed.
+    template = new Array<number>(spec.numSlots).fill(0.5).fill(0);
     for (const agg of spec.aggregates) {
       if (agg.read === undefined) continue;
       if (agg.kind === "min" || agg.kind === "first") template[agg.slot] = Infinity;

@@ -8,6 +8,7 @@
  */
 import type { CheckpointData } from "../../checkpoint/format.ts";
 import { CheckpointFormatError } from "../../checkpoint/format.ts";
+import { newSlots } from "./aggregates.ts";
 import type { Win, WindowOperator } from "./operator.ts";
 
 /** Where the stage was when the snapshot was taken. */
@@ -107,11 +108,11 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
   op.watermark = json.watermark ?? -Infinity;
   op.maxTime = json.maxTime ?? -Infinity;
   for (let row = 0; row < json.windows; row++) {
-    const num = new Float64Array(numSlots);
+    const slots = newSlots(op.spec);
+    const num = slots.num;
     for (let s = 0; s < numSlots; s++) num[s] = numericSlots[s][row];
-    let obj: unknown[] | undefined;
-    if (objSlots > 0) {
-      obj = new Array(objSlots);
+    const obj = slots.obj;
+    if (obj !== undefined) {
       for (let s = 0; s < objSlots; s++) {
         const v = json.jsonSlots[s][row];
         obj[s] = distinct.has(s) ? new Set(v as unknown[]) : v;
@@ -122,7 +123,7 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
       start: start[row],
       end: end[row],
       n: n[row],
-      slots: { num, obj },
+      slots,
       fired: fired[row] === 1,
       dead: false,
       early: early[row],
