@@ -132,12 +132,14 @@ Deno.test("edgepipe run consume → S3 killed with SIGKILL, then run again: ever
       stdout: "null",
       stderr: "null",
     }).spawn();
-    // Kill it as soon as a couple of objects are stored: mid-stream, with uploads under way.
+    // Kill it mid-stream, with uploads under way.
     const lister = newS3Client(s3);
+    // About a third of the way: objects hold 5000 events each.
+    const killAfterObjects = Math.max(2, Math.floor(total / 5000 / 3));
     const deadline = Date.now() + 120_000;
     while (true) {
       const listed = await lister.send(new ListObjectsV2Command({ Bucket: bucket }));
-      if ((listed.KeyCount ?? 0) >= 2) break;
+      if ((listed.KeyCount ?? 0) >= killAfterObjects) break;
       if (Date.now() > deadline) throw new Error("the first run stored nothing");
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -173,4 +175,33 @@ Deno.test("edgepipe run consume → S3 killed with SIGKILL, then run again: ever
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("consume | route: flights split between two topics by delay, acknowledged at the source", async () => {
+  const id = unique();
+  const flights = `persistent://public/default/it-route-in-${id}`;
+  const late = `persistent://public/default/it-route-late-${id}`;
+  const rest = `persistent://public/default/it-route-rest-${id}`;
+  const subscription = `it-route-${id}`;
+  const input = await Deno.readTextFile(FLIGHTS);
+  const produced = await edgepipe(["produce", flights], { stdin: input });
+  assert.equal(produced.code, 0, produced.stderr);
+  const pipe = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `set -o pipefail; deno run -A ${MAIN} consume ${flights} -s ${subscription} -e ` +
+      `| deno run -A ${MAIN} route --to 'event.value.delay > 60.0=${late}' --default ${rest}`,
+    ],
+    env: { PULSAR_SERVICE_URL: broker.serviceUrl },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(pipe.success, new TextDecoder().decode(pipe.stderr));
+  const values = input.trim().split("\n").map((l) => JSON.parse(l).value);
+  const key = (v: unknown) => JSON.stringify(v);
+  const gotLate = (await readTopic(late)).map((e) => key(e.value)).sort();
+  const gotRest = (await readTopic(rest)).map((e) => key(e.value)).sort();
+  assert.deepEqual(gotLate, values.filter((v) => v.delay > 60).map(key).sort());
+  assert.deepEqual(gotRest, values.filter((v) => !(v.delay > 60)).map(key).sort());
+  assert.equal(await backlog(flights, subscription), 0, "every flight acknowledged");
 });
