@@ -92,14 +92,13 @@ export class OnnxWorker {
   }
 
   #receive(message: WorkerReply): void {
-    if (message.type === "result") {
-      const pending = this.#pending.get(message.id);
-      this.#pending.delete(message.id);
-      pending?.resolve({ input: message.input, outputs: message.outputs });
-    } else if (message.type === "error" && message.id !== undefined) {
-      const pending = this.#pending.get(message.id);
-      this.#pending.delete(message.id);
-      pending?.reject(new ModelError(`onnxruntime failed on a batch: ${message.message}`));
+    if (message.type !== "results") return;
+    for (const result of message.results) {
+      const pending = this.#pending.get(result.id);
+      this.#pending.delete(result.id);
+      if (result.error !== undefined) {
+        pending?.reject(new ModelError(`onnxruntime failed on a batch: ${result.error}`));
+      } else pending?.resolve({ input: result.input, outputs: result.outputs });
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * The Worker that owns the onnxruntime session, so that `session.run` never blocks the stage's
- * event loop (acks, heartbeats, signals). Runs one batch at a time, always at the same
- * `[batchSize, columns]` shape so onnxruntime's arena and memory pattern are reused.
+ * event loop (acks, heartbeats, signals). Runs one batch at a time, in arrival order, always at
+ * the same `[batchSize, columns]` shape so onnxruntime's arena and memory pattern are reused.
  *
  * @module
  */
@@ -9,6 +9,7 @@
 import type * as Ort from "onnxruntime-node";
 import type {
   OutputTensor,
+  RunResult,
   SessionSettings,
   WorkerReply,
   WorkerRequest,
@@ -18,7 +19,6 @@ import type {
 let ort: typeof Ort;
 let session: Ort.InferenceSession | undefined;
 let settings: SessionSettings | undefined;
-let chain: Promise<void> = Promise.resolve();
 
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -62,33 +62,55 @@ async function run(input: Float32Array): Promise<OutputTensor[]> {
   });
 }
 
-self.onmessage = (event: MessageEvent<WorkerRequest>) => {
-  const message = event.data;
-  // Requests are handled strictly one after another, in arrival order.
-  chain = chain.then(async () => {
-    if (message.type === "close") {
-      await session?.release();
-      self.close();
-      return;
-    }
-    if (message.type === "load") {
-      try {
-        await load(message.settings);
-        reply({ type: "ready" });
-      } catch (err) {
-        reply({ type: "error", message: (err as Error).message ?? String(err) });
-      }
-      return;
-    }
+/** Runs not yet started, in arrival order. */
+const queue: { id: number; input: Float32Array }[] = [];
+let draining = false;
+/** Results held back at most this many: the main thread frees its buffers as they come. */
+const MAX_HELD = 4;
+
+/**
+ * Runs queued batches one after another. Batches that arrive during a run (session.run yields
+ * to the event loop) join the queue; results go back together once the queue is empty or
+ * MAX_HELD are waiting, so a busy stream costs a fraction of a wake-up per batch.
+ */
+async function drain(): Promise<void> {
+  draining = true;
+  let results: RunResult[] = [];
+  let transfer: Transferable[] = [];
+  while (queue.length > 0) {
+    const { id, input } = queue.shift()!;
     try {
-      const outputs = await run(message.input);
-      const transfer: Transferable[] = [message.input.buffer as ArrayBuffer];
+      const outputs = await run(input);
+      transfer.push(input.buffer as ArrayBuffer);
       for (const o of outputs) {
         if (!Array.isArray(o.data)) transfer.push(o.data.buffer as ArrayBuffer);
       }
-      reply({ type: "result", id: message.id, input: message.input, outputs }, transfer);
+      results.push({ id, input, outputs });
     } catch (err) {
-      reply({ type: "error", id: message.id, message: (err as Error).message ?? String(err) });
+      results.push({ id, error: (err as Error).message ?? String(err) });
     }
-  });
+    if (queue.length === 0 || results.length >= MAX_HELD) {
+      reply({ type: "results", results }, transfer);
+      results = [];
+      transfer = [];
+    }
+  }
+  draining = false;
+}
+
+self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+  const message = event.data;
+  if (message.type === "run") {
+    queue.push(message);
+    if (!draining) void drain();
+    return;
+  }
+  if (message.type === "close") {
+    void session?.release().finally(() => self.close());
+    return;
+  }
+  load(message.settings).then(
+    () => reply({ type: "ready" }),
+    (err) => reply({ type: "error", message: (err as Error).message ?? String(err) }),
+  );
 };

@@ -30,8 +30,17 @@ export interface OutputTensor {
   data: Float32Array | Float64Array | BigInt64Array | Int32Array | string[];
 }
 
-/** Worker → main thread. */
+/** The outcome of one run: its outputs and the input buffer handed back, or why it failed. */
+export type RunResult =
+  | { id: number; input: Float32Array; outputs: OutputTensor[]; error?: undefined }
+  | { id: number; error: string };
+
+/**
+ * Worker → main thread. Results of consecutive runs share one message: waking the main thread
+ * costs more than a small model's run on the project machine, so the worker sends what it has
+ * when it runs out of queued batches (or has several done), not after every run.
+ */
 export type WorkerReply =
   | { type: "ready" }
-  | { type: "result"; id: number; input: Float32Array; outputs: OutputTensor[] }
-  | { type: "error"; id?: number; message: string };
+  | { type: "results"; results: RunResult[] }
+  | { type: "error"; message: string };
