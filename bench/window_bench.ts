@@ -267,7 +267,7 @@ const naivePath = `${dir}/naive.json`;
 const naive: unknown[] = [];
 for (const wins of big.byKey.values()) {
   for (const w of wins) {
-    naive.push({ key: w.key, start: w.start, end: w.end, n: w.n, slots: [...w.slots.num] });
+    naive.push({ key: w.key, start: w.start, end: w.end, n: w.n, slots: [...w.num] });
   }
 }
 await Deno.writeTextFile(naivePath, JSON.stringify(naive));
@@ -285,7 +285,8 @@ const naiveRestore = await bestAsync(3, async () => {
   for (const r of rows) {
     op.restoreWindow({
       ...r,
-      slots: { num: r.slots, obj: undefined },
+      num: r.slots,
+      obj: undefined,
       fired: false,
       dead: false,
       early: 0,

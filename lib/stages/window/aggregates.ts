@@ -179,8 +179,8 @@ export interface Slots {
 
 const templates = new WeakMap<AggregateSpec, number[]>();
 
-/** Fresh accumulators for a new window. */
-export function newSlots(spec: AggregateSpec): Slots {
+/** Fresh numeric accumulators for a new window. */
+export function newNum(spec: AggregateSpec): number[] {
   let template = templates.get(spec);
   if (template === undefined) {
     // 0.5 then 0: an array the engine has seen hold a fraction stores doubles unboxed.
@@ -192,17 +192,25 @@ export function newSlots(spec: AggregateSpec): Slots {
     }
     templates.set(spec, template);
   }
-  let obj: unknown[] | undefined;
-  if (spec.objSlots > 0) {
-    obj = new Array<unknown>(spec.objSlots);
-    for (const agg of spec.aggregates) {
-      if (agg.read === undefined) continue;
-      if (agg.kind === "quantile") obj[agg.objSlot] = [];
-      else if (agg.kind === "distinct") obj[agg.objSlot] = new Set<unknown>();
-      else if (agg.kind === "first" || agg.kind === "last") obj[agg.objSlot] = null;
-    }
+  return template.slice();
+}
+
+/** Fresh object accumulators for a new window, or undefined when the spec needs none. */
+export function newObj(spec: AggregateSpec): unknown[] | undefined {
+  if (spec.objSlots === 0) return undefined;
+  const obj = new Array<unknown>(spec.objSlots);
+  for (const agg of spec.aggregates) {
+    if (agg.read === undefined) continue;
+    if (agg.kind === "quantile") obj[agg.objSlot] = [];
+    else if (agg.kind === "distinct") obj[agg.objSlot] = new Set<unknown>();
+    else if (agg.kind === "first" || agg.kind === "last") obj[agg.objSlot] = null;
   }
-  return { num: template.slice(), obj };
+  return obj;
+}
+
+/** Fresh accumulators for a new window. */
+export function newSlots(spec: AggregateSpec): Slots {
+  return { num: newNum(spec), obj: newObj(spec) };
 }
 
 /**

@@ -18,7 +18,8 @@ import {
   addValues,
   type AggregateSpec,
   mergeSlots,
-  newSlots,
+  newNum,
+  newObj,
   readValues,
   results,
   type Slots,
@@ -26,14 +27,13 @@ import {
 import { type WindowShape, windowStarts } from "./assign.ts";
 import { TimerQueue } from "./timers.ts";
 
-/** The state of one window of one key. */
-export interface Win {
+/** The state of one window of one key; its accumulators are its `num` and `obj`. */
+export interface Win extends Slots {
   key: string;
   start: number;
   end: number;
   /** Events in the window. */
   n: number;
-  slots: Slots;
   /** Emitted on time already (later changes re-emit as late updates). */
   fired: boolean;
   /** Merged into another session window or cleaned up: ignore timers that still name it. */
@@ -243,7 +243,7 @@ export class WindowOperator {
         kept.push(w);
         continue;
       }
-      mergeSlots(this.spec, target.slots, w.slots);
+      mergeSlots(this.spec, target, w);
       target.n += w.n;
       target.early += w.early;
       if (w.ids) (target.ids ??= []).push(...w.ids);
@@ -278,7 +278,7 @@ export class WindowOperator {
     if (t < win.start) win.start = t;
     if (t + 1 > win.end) win.end = t + 1;
     win.n++;
-    addValues(this.spec, win.slots, this.#values, t);
+    addValues(this.spec, win, this.#values, t);
     if (id !== undefined) (win.ids ??= []).push(id);
     if (win.n >= (this.shape as { size: number }).size) {
       this.byKey.delete(key);
@@ -294,7 +294,8 @@ export class WindowOperator {
       start,
       end,
       n: 0,
-      slots: newSlots(this.spec),
+      num: newNum(this.spec),
+      obj: newObj(this.spec),
       fired: false,
       dead: false,
       early: 0,
@@ -306,7 +307,7 @@ export class WindowOperator {
 
   #add(win: Win, t: number, id: string | undefined): void {
     win.n++;
-    addValues(this.spec, win.slots, this.#values, t);
+    addValues(this.spec, win, this.#values, t);
     if (id !== undefined) (win.ids ??= []).push(id);
     if (win.fired) {
       this.#emit(win, "late");
@@ -326,7 +327,7 @@ export class WindowOperator {
     const result: WindowResult = {
       key: win.key,
       window: { start: win.start, end: win.end },
-      value: results(this.spec, win.slots, win.n),
+      value: results(this.spec, win, win.n),
       eventTime: win.end - 1,
       timing,
     };

@@ -8,7 +8,7 @@
  */
 import type { CheckpointData } from "../../checkpoint/format.ts";
 import { CheckpointFormatError } from "../../checkpoint/format.ts";
-import { newSlots } from "./aggregates.ts";
+import { newNum, newObj } from "./aggregates.ts";
 import type { Win, WindowOperator } from "./operator.ts";
 
 /** Where the stage was when the snapshot was taken. */
@@ -51,10 +51,10 @@ export function snapshotWindows(
       numeric[2][row] = w.n;
       numeric[3][row] = w.fired ? 1 : 0;
       numeric[4][row] = w.early;
-      const num = w.slots.num;
+      const num = w.num;
       for (let s = 0; s < numSlots; s++) numeric[FIXED_COLUMNS + s][row] = num[s];
       for (let s = 0; s < objSlots; s++) {
-        const v = w.slots.obj![s];
+        const v = w.obj![s];
         objects[s][row] = v instanceof Set ? [...v] : v;
       }
       row++;
@@ -108,10 +108,9 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
   op.watermark = json.watermark ?? -Infinity;
   op.maxTime = json.maxTime ?? -Infinity;
   for (let row = 0; row < json.windows; row++) {
-    const slots = newSlots(op.spec);
-    const num = slots.num;
+    const num = newNum(op.spec);
     for (let s = 0; s < numSlots; s++) num[s] = numericSlots[s][row];
-    const obj = slots.obj;
+    const obj = newObj(op.spec);
     if (obj !== undefined) {
       for (let s = 0; s < objSlots; s++) {
         const v = json.jsonSlots[s][row];
@@ -123,7 +122,8 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
       start: start[row],
       end: end[row],
       n: n[row],
-      slots,
+      num,
+      obj,
       fired: fired[row] === 1,
       dead: false,
       early: early[row],
