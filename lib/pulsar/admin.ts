@@ -118,7 +118,7 @@ export class PulsarAdmin {
       throw new BrokerError("InvalidTopicName", `'${namespace}' is not tenant/ns`);
     }
     try {
-      await this.#call("GET", `/admin/v2/namespaces/${enc(tenant)}/${enc(ns)}/policies`);
+      await this.#call("GET", `/admin/v2/namespaces/${enc(tenant)}/${enc(ns)}`);
       return true;
     } catch (error) {
       if (error instanceof AdminError && (error.status === 404 || error.status === 403)) {

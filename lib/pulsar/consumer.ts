@@ -25,6 +25,7 @@ import type {
   SubscriptionType,
 } from "./consumer_options.ts";
 import {
+  BrokerError,
   ConsumerClosedError,
   InvalidArgumentError,
   PulsarError,
@@ -92,6 +93,8 @@ export class Consumer implements MessageConsumer {
   #ackFlushTimer?: ReturnType<typeof setTimeout>;
   #nackTimer?: ReturnType<typeof setTimeout>;
   #reconnecting?: Promise<void>;
+  #lostWhileReconnecting = false;
+  #closedWhileConnecting = false;
   #lastDequeued?: MessageId;
   #startMessageId?: MessageId;
   #startPublishTime?: number;
@@ -499,17 +502,20 @@ export class Consumer implements MessageConsumer {
     return { last, ...(markDelete ? { markDelete } : {}) };
   }
 
-  /** True when a message after the last one received exists (readers' bounded reads). */
-  async hasMessageAvailable(): Promise<boolean> {
+  /**
+   * True when a message after `after` exists: by default after the last one received (readers'
+   * bounded reads). A parent that hands messages on passes the last one its user actually read.
+   */
+  async hasMessageAvailable(after: MessageId | undefined = this.#lastDequeued): Promise<boolean> {
     if (this.#queue.size > 0) return true;
     const { last, markDelete } = await this.lastMessageIdAndMarkDelete();
     if (last.entryId < 0n) return false;
     if (this.#queue.size > 0) return true;
-    const reference = this.#lastDequeued ?? this.#startMessageId ?? markDelete;
-    if (!reference) return true;
-    if (this.#lastDequeued === undefined && this.#startPublishTime !== undefined && markDelete) {
+    if (after === undefined && this.#startPublishTime !== undefined && markDelete) {
       return MessageId.compare(last, markDelete) > 0;
     }
+    const reference = after ?? this.#startMessageId ?? markDelete;
+    if (!reference) return true;
     return MessageId.compare(last, reference) > 0;
   }
 
@@ -571,6 +577,11 @@ export class Consumer implements MessageConsumer {
         this.#endOfTopic = true;
         return;
       case "CLOSE_CONSUMER":
+        if (!this.#ready) {
+          // Closed before our SUBSCRIBE success was handled: that subscription is void.
+          this.#closedWhileConnecting = true;
+          return;
+        }
         this.#conn?.unregisterConsumer(this.#consumerId);
         this.#onDisconnected();
         return;
@@ -672,15 +683,25 @@ export class Consumer implements MessageConsumer {
   }
 
   #onDisconnected(): void {
+    const wasReady = this.#ready;
     this.#ready = false;
     this.#conn = undefined;
-    if (this.#closed || this.#reconnecting) return;
+    // Not established yet: whoever is connecting sees the failure and tries again.
+    if (this.#closed || !wasReady) return;
+    if (this.#reconnecting) {
+      // Lost again while resubscribing (say, closed right after SUCCESS): go once more.
+      this.#lostWhileReconnecting = true;
+      return;
+    }
     const seeking = this.#seeking;
     this.#reconnecting = (async () => {
       // The broker closes us while it resets the cursor; subscribing again before the reset is
       // done can leave the new consumer reading from the old position.
       if (seeking) await seeking;
-      await this.#connectWithRetry(false);
+      do {
+        this.#lostWhileReconnecting = false;
+        await this.#connectWithRetry(false);
+      } while (this.#lostWhileReconnecting && !this.#closed);
     })().finally(() => (this.#reconnecting = undefined));
   }
 
@@ -709,6 +730,7 @@ export class Consumer implements MessageConsumer {
 
   async #subscribeOnce(): Promise<void> {
     const conn = await this.#ctx.lookup.connectionFor(this.topic);
+    this.#closedWhileConnecting = false;
     // Prefetched messages are dropped: the broker redelivers what is unacknowledged (durable), or
     // a reader resumes after the last message it handed out.
     const dropped = this.#queue.drain();
@@ -758,6 +780,13 @@ export class Consumer implements MessageConsumer {
     if (this.#closed) {
       conn.unregisterConsumer(this.#consumerId);
       return;
+    }
+    if (this.#closedWhileConnecting) {
+      conn.unregisterConsumer(this.#consumerId);
+      throw new BrokerError(
+        "ServiceNotReady",
+        `${this.topic} closed the consumer as it subscribed`,
+      );
     }
     this.#generation++;
     this.#conn = conn;

@@ -136,6 +136,8 @@ export class Producer {
   #waiters: (() => void)[] = [];
   #timeoutTimer?: ReturnType<typeof setTimeout>;
   #reconnecting?: Promise<void>;
+  #lostWhileReconnecting = false;
+  #closedWhileConnecting = false;
   #reconnectAbort = new AbortController();
   readonly #listener: ConnectionListener;
 
@@ -434,6 +436,11 @@ export class Producer {
         return;
       case "CLOSE_PRODUCER":
       case "TOPIC_MIGRATED":
+        if (!this.#ready) {
+          // Closed before our PRODUCER_SUCCESS was handled: that registration is void.
+          this.#closedWhileConnecting = true;
+          return;
+        }
         this.#conn?.unregisterProducer(this.#producerId);
         this.#onDisconnected(undefined);
         return;
@@ -472,12 +479,22 @@ export class Producer {
   }
 
   #onDisconnected(_error: ConnectionError | undefined): void {
+    const wasReady = this.#ready;
     this.#ready = false;
     this.#conn = undefined;
-    if (this.#closed || this.#reconnecting) return;
-    this.#reconnecting = this.#connectWithRetry(false).finally(
-      () => (this.#reconnecting = undefined),
-    );
+    // Not established yet: whoever is connecting sees the failure and tries again.
+    if (this.#closed || !wasReady) return;
+    if (this.#reconnecting) {
+      // Lost again while reconnecting (say, closed right after PRODUCER_SUCCESS): go once more.
+      this.#lostWhileReconnecting = true;
+      return;
+    }
+    this.#reconnecting = (async () => {
+      do {
+        this.#lostWhileReconnecting = false;
+        await this.#connectWithRetry(false);
+      } while (this.#lostWhileReconnecting && !this.#closed);
+    })().finally(() => (this.#reconnecting = undefined));
   }
 
   /** Connects (first time or again); on the first attempt errors that cannot heal are thrown. */
@@ -506,6 +523,7 @@ export class Producer {
 
   async #connectOnce(first: boolean): Promise<void> {
     const conn = await this.#ctx.lookup.connectionFor(this.topic);
+    this.#closedWhileConnecting = false;
     conn.registerProducer(this.#producerId, this.#listener);
     let answer: Record<string, unknown>;
     try {
@@ -533,6 +551,13 @@ export class Producer {
       this.#nextSequenceId = this.#options.initialSequenceId ?? brokerLast + 1;
       this.#lastSequenceIdPublished = this.#nextSequenceId - 1;
     }
+    if (this.#closedWhileConnecting) {
+      conn.unregisterProducer(this.#producerId);
+      throw new BrokerError(
+        "ServiceNotReady",
+        `${this.topic} closed the producer as it was created`,
+      );
+    }
     this.#conn = conn;
     this.#ready = true;
     // Resend what the broker has not acknowledged, in the original order.
@@ -540,7 +565,6 @@ export class Producer {
       op.sentAt = Date.now();
       conn.write(op.frame);
     }
-    if (!conn.isOpen) throw new BrokerError("ServiceNotReady", "connection lost while resending");
   }
 }
 

@@ -47,6 +47,8 @@ export interface ReaderOptions {
 export class Reader implements AsyncIterable<Message> {
   readonly #partitions: Consumer[];
   readonly #merged: Consumer | MultiTopicConsumer;
+  /** Last message read per partition. */
+  readonly #lastRead = new Map<string, MessageId>();
 
   constructor(
     readonly topic: string,
@@ -58,8 +60,10 @@ export class Reader implements AsyncIterable<Message> {
   }
 
   /** The next message; waits up to `timeoutMs` (forever when undefined). */
-  readNext(timeoutMs?: number): Promise<Message> {
-    return this.#merged.receive(timeoutMs);
+  async readNext(timeoutMs?: number): Promise<Message> {
+    const msg = await this.#merged.receive(timeoutMs);
+    this.#lastRead.set(msg.topic, msg.id);
+    return msg;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -77,13 +81,17 @@ export class Reader implements AsyncIterable<Message> {
   async hasMessageAvailable(): Promise<boolean> {
     // Partitions hand their messages on to the merged queue as soon as they arrive.
     if (this.#merged.queued > 0) return true;
-    const answers = await Promise.all(this.#partitions.map((c) => c.hasMessageAvailable()));
+    // Compare with what the user read, not with what each partition handed to the merged queue.
+    const answers = await Promise.all(
+      this.#partitions.map((c) => c.hasMessageAvailable(this.#lastRead.get(c.topic))),
+    );
     return answers.some(Boolean);
   }
 
   /** Moves the reader to a message id (inclusive) or a publish time. */
-  seek(position: MessageId | string | number): Promise<void> {
-    return this.#merged.seek(position);
+  async seek(position: MessageId | string | number): Promise<void> {
+    await this.#merged.seek(position);
+    this.#lastRead.clear();
   }
 
   /** Id of the last message in the topic (the newest over partitions). */
