@@ -10,10 +10,12 @@ import { compileForCli } from "../lib/expr/cli.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
 import type { Stage } from "../lib/stages/types.ts";
+import type { Item } from "../lib/envelope.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
 import { LineWriter } from "../lib/ndjson.ts";
 import { filterLines } from "../lib/stages/filter_lines.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
+import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
 
 const help = `edgepipe filter — keep events for which a CEL expression is true
 
@@ -90,11 +92,18 @@ export const command: Command = {
         if (err instanceof ExpressionError) throw new UsageError(err.message, { cause: err });
         throw err;
       }
-      return await runStage((input) => stages.reduce((s, stage) => stage(s), input), {
-        name: "filter",
-        onError,
-        maxLineBytes,
-      });
+      // Results must not wait in the output buffer while the input is slow.
+      const output = new LineWriter();
+      return await runStage(
+        (input) =>
+          stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), flushWhenIdle(input, output)),
+        {
+          name: "filter",
+          output,
+          onError,
+          maxLineBytes,
+        },
+      );
     } finally {
       await deadLetters?.close();
     }

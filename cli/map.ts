@@ -10,8 +10,11 @@ import { compileForCli } from "../lib/expr/cli.ts";
 import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
 import { map } from "../lib/stages/map.ts";
 import type { Stage } from "../lib/stages/types.ts";
+import type { Item } from "../lib/envelope.ts";
 import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
+import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
+import { LineWriter } from "../lib/ndjson.ts";
 
 const help = `edgepipe map — rewrite events with a CEL expression
 
@@ -73,13 +76,20 @@ export const command: Command = {
     const deadLetters = openDeadLetters(onError);
     if (expression) stages.push(map(expression, { set, onError, deadLetters }));
     try {
-      return await runStage((input) => stages.reduce((s, stage) => stage(s), input), {
-        name: "map",
-        onError,
-        maxLineBytes: values["max-line-bytes"] === undefined
-          ? undefined
-          : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
-      });
+      // Results must not wait in the output buffer while the input is slow.
+      const output = new LineWriter();
+      return await runStage(
+        (input) =>
+          stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), flushWhenIdle(input, output)),
+        {
+          name: "map",
+          output,
+          onError,
+          maxLineBytes: values["max-line-bytes"] === undefined
+            ? undefined
+            : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
+        },
+      );
     } finally {
       await deadLetters?.close();
     }

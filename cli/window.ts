@@ -19,6 +19,7 @@ import { CheckpointError } from "../lib/checkpoint/store.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
+import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
 
 const help = `edgepipe window — keyed event-time windows with aggregations and checkpoints
 
@@ -215,7 +216,9 @@ export const command: Command = {
       : undefined;
     const late: LatePolicy = lateSink ? { kind: "dead-letter", sink: lateSink } : { kind: "emit" };
     try {
-      return await runStage(window({ ...options, deadLetters, late, checkpoint }), {
+      const stage = window({ ...options, deadLetters, late, checkpoint });
+      // Results must not wait in the output buffer while the input is slow.
+      return await runStage((input) => stage(flushWhenIdle(input, output)), {
         name: "window",
         onError,
         output,

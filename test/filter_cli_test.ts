@@ -104,3 +104,42 @@ Deno.test("filter and map with an enrichment join", async () => {
   assert.match(missing.stderr, /cannot read reference file/);
   await Deno.remove(dir, { recursive: true });
 });
+
+/** Writes `lines` to a command and returns its first output line, while stdin is still open. */
+async function firstLineWhileOpen(args: string[], lines: string): Promise<string> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(lines));
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const timeout = setTimeout(() => child.kill(), 10_000);
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  clearTimeout(timeout);
+  await writer.close();
+  await reader.cancel();
+  await child.status;
+  return text.split("\n")[0];
+}
+
+Deno.test("results reach stdout while the input is still open (idle flush)", async () => {
+  const event = JSON.stringify({ id: "a", eventTime: 1000, value: { delay: 20, k: "x" } });
+  assert.equal(await firstLineWhileOpen(["filter", "event.value.delay > 1"], event + "\n"), event);
+  assert.match(
+    await firstLineWhileOpen(["map", '{"d": event.value.delay}'], event + "\n"),
+    /"value":\{"d":20\}/,
+  );
+  const later = JSON.stringify({ id: "b", eventTime: 25_000, value: { delay: 1, k: "x" } });
+  assert.match(
+    await firstLineWhileOpen(["window", "--key", "k", "--tumbling", "10s"], `${event}\n${later}\n`),
+    /"window":\{"start":0,"end":10000\}/,
+  );
+});

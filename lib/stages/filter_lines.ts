@@ -132,7 +132,8 @@ export async function filterLines(
       throw new InputError("invalid UTF-8", { line: number + 1, cause });
     }
   };
-  const wantsTick = () => pending.length > 0;
+  // Idle: send out pending acks, and kept lines still in the output buffer.
+  const wantsTick = () => pending.length > 0 || output.buffered > 0;
   try {
     for await (const chunk of withIdleTicks(input, options.ackIdleMs ?? 200, wantsTick)) {
       if (chunk === TICK) {
