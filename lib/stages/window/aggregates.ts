@@ -117,7 +117,7 @@ export function parseAggregates(text: string): AggregateSpec {
   let objSlots = 0;
   const names = new Set<string>();
   for (const part of splitTopLevel(text)) {
-    const match = /^(\w+)\s*\(([\s\S]*)\)(?:\s+as\s+([A-Za-z_]\w*))?$/.exec(part);
+    const match = /^([\w.]+)\s*\(([\s\S]*)\)(?:\s+as\s+([A-Za-z_]\w*))?$/.exec(part);
     if (!match) {
       throw new UsageError(`--agg: cannot read '${part}' (expected e.g. avg(value.delay))`);
     }
@@ -128,7 +128,7 @@ export function parseAggregates(text: string): AggregateSpec {
     const quantile = /^p(\d{1,2}(?:\.\d+)?)$/.exec(fn);
     if (quantile) {
       kind = "quantile";
-      q = Number(quantile[1]) / 100;
+      q = Number(`${quantile[1]}e-2`); // the decimal as written: 99.9 → 0.999 exactly
       if (!(q > 0 && q < 1)) throw new UsageError(`--agg: ${fn} is not a quantile in (0, 100)`);
     } else if (fn in SLOTS && fn !== "quantile") kind = fn as AggregateKind;
     else {
@@ -137,7 +137,7 @@ export function parseAggregates(text: string): AggregateSpec {
       );
     }
     if (arg === "" && kind !== "count") throw new UsageError(`--agg: ${fn}() needs an argument`);
-    const name = alias ?? (arg === "" ? "count" : nameOf(fn, arg));
+    const name = alias ?? (arg === "" ? "count" : nameOf(fn.replace(".", "_"), arg));
     if (names.has(name)) {
       throw new UsageError(`--agg: two results named '${name}' (rename one with 'as <name>')`);
     }

@@ -15,17 +15,16 @@
  */
 import { ackRecord, type Envelope, type Item } from "../../envelope.ts";
 import {
-  addValues,
   type AggregateSpec,
   mergeSlots,
   newNum,
   newObj,
-  readValues,
   results,
   type Slots,
 } from "./aggregates.ts";
 import { type WindowShape, windowStarts } from "./assign.ts";
 import { TimerQueue } from "./timers.ts";
+import { compileAggregates, type CompiledAggregates } from "./compiled_aggregates.ts";
 
 /** The state of one window of one key; its accumulators are its `num` and `obj`. */
 export interface Win extends Slots {
@@ -86,6 +85,7 @@ export class WindowOperator {
   readonly #fire = new TimerQueue<Win>();
   readonly #cleanup = new TimerQueue<Win>();
   readonly #values: unknown[];
+  readonly #compiled: CompiledAggregates;
   readonly #starts: number[] = [];
   #sinceTtlScan = 0;
   /** Keys in `byKey` whose window list is empty. */
@@ -104,6 +104,7 @@ export class WindowOperator {
       trackIds: options.trackIds ?? false,
     };
     this.#values = new Array(this.spec.aggregates.length);
+    this.#compiled = compileAggregates(this.spec);
   }
 
   /** Number of open windows. */
@@ -121,7 +122,7 @@ export class WindowOperator {
   process(event: Envelope): "absorbed" | "late" {
     const t = this.#opts.timeOf(event);
     const key = this.#opts.keyOf(event);
-    readValues(this.spec, event, this.#values);
+    this.#compiled.read(event, this.#values);
     const id = this.#opts.trackIds && typeof event.id === "string" ? event.id : undefined;
     let outcome: "absorbed" | "late";
     switch (this.shape.kind) {
@@ -278,7 +279,7 @@ export class WindowOperator {
     if (t < win.start) win.start = t;
     if (t + 1 > win.end) win.end = t + 1;
     win.n++;
-    addValues(this.spec, win, this.#values, t);
+    this.#compiled.add(win, this.#values, t);
     if (id !== undefined) (win.ids ??= []).push(id);
     if (win.n >= (this.shape as { size: number }).size) {
       this.byKey.delete(key);
@@ -307,7 +308,7 @@ export class WindowOperator {
 
   #add(win: Win, t: number, id: string | undefined): void {
     win.n++;
-    addValues(this.spec, win, this.#values, t);
+    this.#compiled.add(win, this.#values, t);
     if (id !== undefined) (win.ids ??= []).push(id);
     if (win.fired) {
       this.#emit(win, "late");
