@@ -13,7 +13,7 @@ const home = Deno.env.get("PULSAR_HOME") ??
   `${Deno.env.get("HOME")}/.cache/edgepipe/apache-pulsar-4.0.8`;
 
 /** Starts a proxy on free ports; returns its service URL and a stop function. */
-async function startProxy(): Promise<{ url: string; stop(): Promise<void> }> {
+async function startProxy(): Promise<{ url: string; log: string; stop(): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "edgepipe-proxy-" });
   const port = await freePort();
   const webPort = await freePort();
@@ -52,7 +52,7 @@ async function startProxy(): Promise<{ url: string; stop(): Promise<void> }> {
     await stop();
     throw error;
   }
-  return { url: `pulsar://127.0.0.1:${port}`, stop };
+  return { url: `pulsar://127.0.0.1:${port}`, log, stop };
 }
 
 Deno.test("through a proxy: round trip, and recovery after the connection is cut", async () => {
@@ -86,6 +86,11 @@ Deno.test("through a proxy: round trip, and recovery after the connection is cut
       got.add(m.text());
     }
     assert.ok([...got].every((t) => t.startsWith("after-")));
+  } catch (error) {
+    // The proxy's own account of a refusal ("Target broker cannot be validated"…) says why.
+    throw new Error(`${(error as Error).message}\nproxy log:\n${await logTail(proxy.log, 40)}`, {
+      cause: error,
+    });
   } finally {
     await client.close();
     await proxy.stop();

@@ -8,6 +8,7 @@ import {
   type Compression,
   type MessageConsumer,
   MessageId,
+  Producer,
   PulsarClient,
 } from "../../lib/pulsar/mod.ts";
 
@@ -135,6 +136,33 @@ Deno.test("a message over the broker's limit is refused with a typed error", asy
     // The producer still works afterwards.
     const id = await producer.send({ payload: "fine" });
     assert.ok(id.entryId >= 0n);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("backpressure: no more than maxPendingMessages are in flight; order is kept", async () => {
+  const client = new PulsarClient({ serviceUrl });
+  try {
+    const topic = topicName("backpressure");
+    const consumer = await client.subscribe({ topic, subscription: "s" });
+    const producer = await client.createProducer({ topic, maxPendingMessages: 5, batching: false });
+    assert.ok(producer instanceof Producer);
+    let most = 0;
+    const receipts = [];
+    for (let i = 0; i < 200; i++) {
+      receipts.push(producer.send({ payload: `${i}` }));
+      most = Math.max(most, producer.pendingMessages);
+    }
+    let waited = false;
+    const ready = producer.ready().then(() => (waited = true));
+    assert.equal(waited, false, "ready() waits while the producer is full");
+    await Promise.all(receipts);
+    await ready;
+    assert.equal(most, 5);
+    const got = [];
+    for (let i = 0; i < 200; i++) got.push((await consumer.receive(10_000)).text());
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => `${i}`));
   } finally {
     await client.close();
   }
