@@ -80,12 +80,14 @@ Deno.test("through a proxy: round trip, and recovery after the connection is cut
     );
     assert.equal(ids.length, 50);
     const got = new Set<string>();
-    while (got.size < 50) {
+    while ([...got].filter((t) => t.startsWith("after-")).length < 50) {
       const m = await consumer.receive(15_000);
       consumer.ack(m);
       got.add(m.text());
     }
-    assert.ok([...got].every((t) => t.startsWith("after-")));
+    // An ack still buffered when the socket was cut is lost: that message may come once more.
+    got.delete("via proxy");
+    assert.equal(got.size, 50);
   } catch (error) {
     // The proxy's own account of a refusal ("Target broker cannot be validated"…) says why.
     throw new Error(`${(error as Error).message}\nproxy log:\n${await logTail(proxy.log, 40)}`, {
