@@ -223,7 +223,17 @@ export class Consumer implements MessageConsumer {
     this.#nacked.delete(keyOf(id));
     if (id.batchIndex >= 0) {
       const key = entryKey(id);
-      const batch = this.#batches.get(key);
+      let batch = this.#batches.get(key);
+      if (!batch && id.batchIndex < id.batchSize) {
+        // No state for this entry (redelivered, or the id came back from another process): the
+        // id knows its batch size, so track it rather than acknowledge the whole entry.
+        batch = {
+          size: id.batchSize,
+          acked: new Uint8Array(id.batchSize),
+          remaining: id.batchSize,
+        };
+        this.#batches.set(key, batch);
+      }
       if (batch) {
         if (batch.acked[id.batchIndex]) return;
         batch.acked[id.batchIndex] = 1;
@@ -338,7 +348,6 @@ export class Consumer implements MessageConsumer {
     if (this.subscriptionType === "Shared" || this.subscriptionType === "Key_Shared") {
       const entries = new Map<string, MessageIdWire>();
       for (const msg of retry) entries.set(entryKey(msg.id), toWire(msg.id, false));
-      for (const key of entries.keys()) this.#batches.delete(key);
       this.#conn!.send({
         type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
         consumerId: this.#consumerId,
@@ -354,7 +363,6 @@ export class Consumer implements MessageConsumer {
     this.#epoch++;
     const dropped = this.#queue.drain().length;
     this.#unacked.clear();
-    this.#batches.clear();
     this.#conn!.send({
       type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
       consumerId: this.#consumerId,
@@ -733,11 +741,9 @@ export class Consumer implements MessageConsumer {
     this.#closedWhileConnecting = false;
     // Prefetched messages are dropped: the broker redelivers what is unacknowledged (durable), or
     // a reader resumes after the last message it handed out.
-    const dropped = this.#queue.drain();
-    if (dropped.length > 0 && this.#options.durable === false && this.#lastDequeued === undefined) {
-      // Nothing was handed out yet: start again from the same place.
-    }
-    this.#batches.clear();
+    this.#queue.drain();
+    // Batch ack state stays: messages of a partly acked entry may still be acked before the
+    // broker redelivers it, and must not acknowledge the whole entry.
     this.#permits = 0;
     conn.registerConsumer(this.#consumerId, this.#listener);
     const durable = this.#options.durable !== false;

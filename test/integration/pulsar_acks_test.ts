@@ -289,3 +289,32 @@ Deno.test("dead letter: after N redeliveries the message moves to <topic>-<sub>-
     await client.close();
   }
 });
+
+Deno.test("acks by id string from elsewhere never acknowledge a whole batch early", async () => {
+  const client = new PulsarClient({ serviceUrl });
+  try {
+    const topic = topicName("ids-from-elsewhere");
+    const options = {
+      topic,
+      subscription: "s",
+      subscriptionType: "Shared" as const,
+      initialPosition: "earliest" as const,
+    };
+    const receiver = await client.subscribe({ ...options, receiverQueueSize: 100 });
+    await produce(client, topic, ["b0", "b1", "b2", "b3", "b4"], true);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await receiver.receive(10_000)).id.toString());
+    // Another consumer of the subscription (as a separate process holding ids would) acks
+    // three of the five; it never saw the batch.
+    const acker = await client.subscribe({ ...options, receiverQueueSize: 1 });
+    for (const id of ids.slice(0, 3)) acker.ack(id);
+    await acker.flushAcks();
+    await new Promise((r) => setTimeout(r, 300));
+    await receiver.close();
+    // The two unacknowledged messages must come back (with their batch).
+    const again = new Set(await rest(acker, 1500));
+    assert.ok(again.has("b3") && again.has("b4"), `redelivered: ${[...again]}`);
+  } finally {
+    await client.close();
+  }
+});
