@@ -19,7 +19,6 @@ import { CheckpointError } from "../lib/checkpoint/store.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
-import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
 
 const help = `edgepipe window — keyed event-time windows with aggregations and checkpoints
 
@@ -216,9 +215,9 @@ export const command: Command = {
       : undefined;
     const late: LatePolicy = lateSink ? { kind: "dead-letter", sink: lateSink } : { kind: "emit" };
     try {
-      const stage = window({ ...options, deadLetters, late, checkpoint });
-      // Results must not wait in the output buffer while the input is slow.
-      return await runStage((input) => stage(flushWhenIdle(input, output)), {
+      // flushWhenIdle: results must not wait in the output buffer while the input is slow.
+      const stage = window({ ...options, deadLetters, late, checkpoint, flushWhenIdle: output });
+      return await runStage(stage, {
         name: "window",
         onError,
         output,

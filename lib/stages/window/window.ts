@@ -63,6 +63,11 @@ export interface WindowOptions {
   checkpoint?: WindowCheckpointing;
   /** How long the input may idle before a due checkpoint is written anyway (default 200 ms). */
   idleMs?: number;
+  /**
+   * An output buffer to flush when the input goes quiet, so that results do not wait for more
+   * input (the command passes its stdout writer; one idle watch serves both purposes).
+   */
+  flushWhenIdle?: { buffered: number; flush(): Promise<void> };
 }
 
 /** The settings that a checkpoint must have been written with to be restored. */
@@ -190,9 +195,13 @@ export function window(options: WindowOptions): Stage {
       performance.now() - lastCheckpoint >= intervalMs;
 
     let first = true;
-    const wantsTick = () => checkpoint !== undefined && (dirty || writing !== undefined);
+    const writer = options.flushWhenIdle;
+    const wantsTick = () =>
+      (checkpoint !== undefined && (dirty || writing !== undefined)) ||
+      (writer !== undefined && writer.buffered > 0);
     for await (const item of withIdleTicks(input, options.idleMs ?? 200, wantsTick)) {
       if (item === TICK) {
+        await writer?.flush();
         const ack = takeDurable();
         if (ack) (emitted++, yield ack);
         if (dirty && due()) await startCheckpoint();
