@@ -65,20 +65,26 @@ async function run(input: Float32Array): Promise<OutputTensor[]> {
 /** Runs not yet started, in arrival order. */
 const queue: { id: number; input: Float32Array }[] = [];
 let draining = false;
-/** Results held back at most this many: the main thread frees its buffers as they come. */
+/** Results held back at most this many... */
 const MAX_HELD = 4;
+/** ...and at most this long (ms): only results of runs shorter than it are held at all. */
+const MAX_HOLD_MS = 0.2;
 
 /**
  * Runs queued batches one after another. Batches that arrive during a run (session.run yields
- * to the event loop) join the queue; results go back together once the queue is empty or
- * MAX_HELD are waiting, so a busy stream costs a fraction of a wake-up per batch.
+ * to the event loop) join the queue. When runs are short (a small model), results go back
+ * together once the queue is empty, MAX_HELD are waiting or the oldest has waited MAX_HOLD_MS:
+ * a busy stream then costs a fraction of a wake-up per batch. A longer run's result goes back at
+ * once, so the main thread never waits for a batch that is done.
  */
 async function drain(): Promise<void> {
   draining = true;
   let results: RunResult[] = [];
   let transfer: Transferable[] = [];
+  let heldSince = 0;
   while (queue.length > 0) {
     const { id, input } = queue.shift()!;
+    const started = performance.now();
     try {
       const outputs = await run(input);
       transfer.push(input.buffer as ArrayBuffer);
@@ -89,7 +95,12 @@ async function drain(): Promise<void> {
     } catch (err) {
       results.push({ id, error: (err as Error).message ?? String(err) });
     }
-    if (queue.length === 0 || results.length >= MAX_HELD) {
+    const now = performance.now();
+    if (results.length === 1) heldSince = now;
+    if (
+      queue.length === 0 || results.length >= MAX_HELD || now - started >= MAX_HOLD_MS ||
+      now - heldSince >= MAX_HOLD_MS
+    ) {
       reply({ type: "results", results }, transfer);
       results = [];
       transfer = [];
