@@ -15,6 +15,7 @@ import type { Sink } from "../sinks/types.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
 import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
+import { OutputBarriers } from "./output_barrier.ts";
 import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
 
 /** Options of {@linkcode runPipeline}. */
@@ -52,14 +53,16 @@ export async function runPipeline(
     const handling = { policy: plan.onError, deadLetters: await deadLettersFor(plan.onError), log };
     const source = await openSource(plan, handling, options);
     closers.push(() => source.close());
+    const barriers = new OutputBarriers();
     let stream: AsyncIterable<Item> = source.items;
     for (const stagePlan of plan.stages) {
-      const stage = await buildStage(stagePlan, deadLettersFor, log);
+      const stage = await buildStage(stagePlan, deadLettersFor, log, barriers);
       stream = stage(stream);
     }
-    const sink = await openPlanSink(plan.sink);
-    closers.push(() => sink.close());
-    report = await deliverAll(stream, sink, {
+    const opened = await openPlanSink(plan.sink);
+    closers.push(() => opened.close());
+    const { items, sink } = barriers.atSink(stream, opened);
+    report = await deliverAll(items, sink, {
       stage: "run",
       onError: plan.onError,
       deadLetters: handling.deadLetters,
@@ -111,6 +114,7 @@ async function buildStage(
   plan: StagePlan,
   deadLettersFor: (policy: ErrorPolicy) => Promise<DeadLetterSink | undefined>,
   log: (message: string) => void,
+  barriers: OutputBarriers,
 ): Promise<Stage> {
   const deadLetters = await deadLettersFor(plan.kind === "join" ? { kind: "fail" } : plan.onError);
   switch (plan.kind) {
@@ -145,12 +149,15 @@ async function buildStage(
     }
     case "window": {
       const { openWindowCheckpoints, window } = await import("../stages/window/window.ts");
-      let checkpoint;
-      if (plan.checkpointDir !== undefined) {
-        const opened = await openWindowCheckpoints(plan.checkpointDir, plan.options, log);
-        checkpoint = { store: opened.store, restored: opened.restored };
-      }
-      return window({ ...plan.options, deadLetters, checkpoint });
+      if (plan.checkpointDir === undefined) return window({ ...plan.options, deadLetters });
+      const opened = await openWindowCheckpoints(plan.checkpointDir, plan.options, log);
+      // Results emitted before a checkpoint must be delivered before it counts.
+      const { stage, flushOutput, syncOutput } = barriers.forWindow();
+      return stage(window({
+        ...plan.options,
+        deadLetters,
+        checkpoint: { store: opened.store, restored: opened.restored, flushOutput, syncOutput },
+      }));
     }
   }
 }
