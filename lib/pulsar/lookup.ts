@@ -62,7 +62,8 @@ export class LookupService {
           answer.brokerServiceUrl ?? "",
       );
       if (!brokerUrl) throw BrokerError.from("ServiceNotReady", "lookup gave no broker URL", topic);
-      const physicalUrl = answer.proxyThroughServiceUrl ? this.serviceUrl : brokerUrl;
+      // Through a proxy, sockets go where this lookup went (as the Java client does).
+      const physicalUrl = answer.proxyThroughServiceUrl ? conn.url : brokerUrl;
       if (answer.response === "Connect") return { brokerUrl, physicalUrl };
       authoritative = answer.authoritative === true;
       conn = await this.pool.get(brokerUrl, physicalUrl);
