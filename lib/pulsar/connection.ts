@@ -371,8 +371,12 @@ export class Connection {
     if (command.requestId !== undefined) {
       const pending = this.#pending.get(Number(command.requestId));
       if (!pending) return; // answered after its timeout
-      // A producer waiting for exclusive access gets a second PRODUCER_SUCCESS later.
-      if (type === "PRODUCER_SUCCESS" && command.producerReady === false) return;
+      // A producer waiting for exclusive access gets a second PRODUCER_SUCCESS when it has it;
+      // that wait has no time limit.
+      if (type === "PRODUCER_SUCCESS" && command.producerReady === false) {
+        clearTimeout(pending.timer);
+        return;
+      }
       this.#pending.delete(Number(command.requestId));
       clearTimeout(pending.timer);
       const failure = responseError(command, pending.what);

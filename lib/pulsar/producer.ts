@@ -56,6 +56,11 @@ export interface ProducerOptions {
   compression?: Compression;
   /** Producer properties shown in topic stats. */
   properties?: Record<string, string>;
+  /**
+   * "Shared" (default) lets many producers write; "Exclusive" fails when another producer holds
+   * the topic; "WaitForExclusive" waits for it; "ExclusiveWithFencing" takes it over.
+   */
+  accessMode?: "Shared" | "Exclusive" | "WaitForExclusive" | "ExclusiveWithFencing";
 }
 
 /** A message to send. */
@@ -116,7 +121,9 @@ export class Producer {
   readonly topic: string;
   readonly #ctx: ClientContext;
   readonly #options:
-    & Required<Omit<ProducerOptions, "producerName" | "initialSequenceId" | "properties">>
+    & Required<
+      Omit<ProducerOptions, "producerName" | "initialSequenceId" | "properties" | "accessMode">
+    >
     & ProducerOptions;
   readonly #producerId: number;
   readonly #partition: number;
@@ -535,6 +542,7 @@ export class Producer {
         epoch: this.#epoch++,
         userProvidedProducerName: this.#options.producerName !== undefined,
         ...(this.#options.properties ? { metadata: this.#options.properties } : {}),
+        ...(this.#options.accessMode ? { producerAccessMode: this.#options.accessMode } : {}),
       } as Command);
       answer = frame.command as unknown as Record<string, unknown>;
     } catch (error) {
