@@ -1,8 +1,10 @@
 /**
- * The client version sent to brokers as `edgepipe-<version>` (kept in step with deno.json).
+ * The client version sent to brokers as `edgepipe-<version>`, taken from deno.json so that it
+ * cannot drift from the package version.
  *
  * @module
  */
+import config from "../../deno.json" with { type: "json" };
 
 /** edgepipe's version. */
-export const VERSION = "0.1.0";
+export const VERSION: string = config.version;
