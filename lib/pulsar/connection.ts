@@ -105,7 +105,8 @@ export class Connection {
 
   readonly #conn: Deno.Conn;
   readonly #options: ConnectionOptions;
-  readonly #decoder = new FrameDecoder();
+  // Brokers may raise maxMessageSize above the 5 MiB default; accept frames up to 128 MiB.
+  readonly #decoder = new FrameDecoder({ maxFrameSize: 128 * 1024 * 1024 });
   readonly #pending = new Map<number, PendingRequest>();
   readonly #producers = new Map<number, ConnectionListener>();
   readonly #consumers = new Map<number, ConnectionListener>();
