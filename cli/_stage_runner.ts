@@ -7,12 +7,7 @@
 import type { Item } from "../lib/envelope.ts";
 import { InputError } from "../lib/errors.ts";
 import { LineWriter, parseItem, readLines } from "../lib/ndjson.ts";
-import {
-  deadLetterOf,
-  type DeadLetterSink,
-  type ErrorPolicy,
-  FileDeadLetterSink,
-} from "../lib/dead_letter.ts";
+import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../lib/dead_letter.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import { EXIT } from "./_command.ts";
 
@@ -26,10 +21,14 @@ export interface StageRunOptions {
   output?: LineWriter;
 }
 
-/** Opens the dead-letter sink a policy names (files here; topics when the Pulsar sink is wired). */
-export function openDeadLetters(policy: ErrorPolicy): DeadLetterSink | undefined {
+/**
+ * Opens the dead-letter sink a policy names, the same way in every stage: a file path, `file:dir/`,
+ * `s3://bucket/prefix` or a Pulsar topic (see `lib/sinks/dead_letter_sinks.ts`).
+ */
+export async function openDeadLetters(policy: ErrorPolicy): Promise<DeadLetterSink | undefined> {
   if (policy.kind !== "dead-letter") return undefined;
-  return new FileDeadLetterSink(policy.target);
+  const { openDeadLetterSink } = await import("../lib/sinks/dead_letter_sinks.ts");
+  return await openDeadLetterSink(policy.target);
 }
 
 /** Parses stdin into items; bad lines are skipped, dead-lettered or thrown per policy. */
@@ -52,7 +51,7 @@ export async function* stdinItems(options: StageRunOptions, deadLetters?: DeadLe
 
 /** Runs `stage` from stdin to stdout and returns the exit code. */
 export async function runStage(stage: Stage, options: StageRunOptions): Promise<number> {
-  const deadLetters = openDeadLetters(options.onError);
+  const deadLetters = await openDeadLetters(options.onError);
   const output = options.output ?? new LineWriter();
   try {
     for await (const item of stage(stdinItems(options, deadLetters))) await output.write(item);

@@ -65,7 +65,7 @@ export const command: Command = {
         join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
       );
     }
-    const deadLetters = openDeadLetters(onError);
+    const deadLetters = await openDeadLetters(onError);
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");

@@ -73,7 +73,7 @@ export const command: Command = {
         join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
       );
     } else if (values.on !== undefined) throw new UsageError("map: --on needs --join <file>");
-    const deadLetters = openDeadLetters(onError);
+    const deadLetters = await openDeadLetters(onError);
     if (expression) stages.push(map(expression, { set, onError, deadLetters }));
     try {
       // Results must not wait in the output buffer while the input is slow.

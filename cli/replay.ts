@@ -211,7 +211,7 @@ async function openReplayDeadLetters(policy: ErrorPolicy): Promise<DeadLetterSin
   const { isTopicTarget, topicOfTarget, PulsarDeadLetterSink } = await import(
     "../lib/sinks/pulsar.ts"
   );
-  if (!isTopicTarget(policy.target)) return openDeadLetters(policy);
+  if (!isTopicTarget(policy.target)) return await openDeadLetters(policy);
   const { PulsarClient } = await import("../lib/pulsar/mod.ts");
   const { clientOptions } = await import("../lib/sources/pulsar_connect.ts");
   const client = new PulsarClient(await clientOptions({}));

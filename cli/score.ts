@@ -72,7 +72,7 @@ export const command: Command = {
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
     const model = await loadModel(values.model);
 
-    const deadLetters = openDeadLetters(onError);
+    const deadLetters = await openDeadLetters(onError);
     // The stage asks for a line number only while it handles the item just read, so the last
     // item and its line are all there is to remember.
     let lastItem: Item | undefined;

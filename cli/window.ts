@@ -209,9 +209,9 @@ export const command: Command = {
       if (file) checkpoint.syncOutput = () => file!.sync();
     }
 
-    const deadLetters = openDeadLetters(onError);
+    const deadLetters = await openDeadLetters(onError);
     const lateSink = latePolicy.kind === "dead-letter"
-      ? openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
+      ? await openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
       : undefined;
     const late: LatePolicy = lateSink ? { kind: "dead-letter", sink: lateSink } : { kind: "emit" };
     try {

@@ -13,13 +13,20 @@ import type { Sink } from "./types.ts";
 /** Dead letters through any {@linkcode Sink}. */
 export class SinkDeadLetters implements DeadLetterSink {
   readonly #sink: Sink;
+  readonly #asPayload: boolean;
 
-  constructor(sink: Sink) {
+  /**
+   * `asPayload`: the sink publishes only an envelope's `value` (Pulsar), so the whole record —
+   * event, error and stage — becomes the value.
+   */
+  constructor(sink: Sink, { asPayload = false }: { asPayload?: boolean } = {}) {
     this.#sink = sink;
+    this.#asPayload = asPayload;
   }
 
   write(record: DeadLetter): Promise<void> {
-    return this.#sink.send(record);
+    if (!this.#asPayload) return this.#sink.send(record);
+    return this.#sink.send({ key: record.key ?? null, value: record });
   }
 
   close(): Promise<void> {
@@ -54,5 +61,5 @@ export async function openDeadLetterSink(
   if ((spec.kind === "s3" || spec.kind === "file") && !/[?&]max-age=/.test(target)) {
     spec.batching.maxAgeMs = 1_000;
   }
-  return new SinkDeadLetters(await openSink(spec, pulsar));
+  return new SinkDeadLetters(await openSink(spec, pulsar), { asPayload: spec.kind === "pulsar" });
 }
