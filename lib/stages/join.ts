@@ -15,7 +15,7 @@ import type { Stage } from "./types.ts";
 export type ReferenceTable = Map<string, unknown>;
 
 /** A problem with the reference file: unreadable, bad JSON, missing or duplicate key. */
-export class ReferenceError extends InputError {}
+export class ReferenceFileError extends InputError {}
 
 /** Turns a join field's value into a lookup key: strings and numbers match by text. */
 export function joinKeyOf(value: unknown): string | undefined {
@@ -43,7 +43,7 @@ export async function loadReference(path: string, keyPath: string): Promise<Refe
   try {
     file = await Deno.open(path);
   } catch (cause) {
-    throw new ReferenceError(`cannot read reference file ${path}`, { cause });
+    throw new ReferenceFileError(`cannot read reference file ${path}`, { cause });
   }
   try {
     for await (const line of readLines(file.readable)) {
@@ -52,22 +52,22 @@ export async function loadReference(path: string, keyPath: string): Promise<Refe
       try {
         plain = JSON.parse(line.text);
       } catch (cause) {
-        throw new ReferenceError(`${path}: not valid JSON`, { line: line.number, cause });
+        throw new ReferenceFileError(`${path}: not valid JSON`, { line: line.number, cause });
       }
       const key = joinKeyOf(getPath(plain, keyPath));
       if (key === undefined) {
-        throw new ReferenceError(`${path}: record has no string or number '${keyPath}'`, {
+        throw new ReferenceFileError(`${path}: record has no string or number '${keyPath}'`, {
           line: line.number,
         });
       }
       if (table.has(key)) {
-        throw new ReferenceError(`${path}: duplicate key '${key}'`, { line: line.number });
+        throw new ReferenceFileError(`${path}: duplicate key '${key}'`, { line: line.number });
       }
       table.set(key, plain);
     }
   } catch (err) {
-    if (err instanceof ReferenceError) throw err;
-    throw new ReferenceError(`cannot read reference file ${path}`, { cause: err });
+    if (err instanceof ReferenceFileError) throw err;
+    throw new ReferenceFileError(`cannot read reference file ${path}`, { cause: err });
   }
   return table;
 }

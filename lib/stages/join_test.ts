@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Item } from "../envelope.ts";
-import { join, loadReference, parseJoinOn, ReferenceError } from "./join.ts";
+import { join, loadReference, parseJoinOn, ReferenceFileError } from "./join.ts";
 
 Deno.test("join adds the matching record, null when none, and passes control records", async () => {
   const path = await Deno.makeTempFile();
@@ -31,7 +31,7 @@ Deno.test("bad reference files name the line", async () => {
   await Deno.writeTextFile(path, '{"iata":"SFO"}\n{"code":1}\n');
   await assert.rejects(() => loadReference(path, "iata"), /line 2: .*no string or number 'iata'/);
   await Deno.writeTextFile(path, '{"iata":"SFO"}\n{"iata":\n');
-  await assert.rejects(() => loadReference(path, "iata"), ReferenceError);
+  await assert.rejects(() => loadReference(path, "iata"), ReferenceFileError);
   await Deno.remove(path);
   await assert.rejects(() => loadReference(path, "iata"), /cannot read reference file/);
 });
