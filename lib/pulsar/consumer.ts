@@ -80,6 +80,7 @@ export class Consumer implements MessageConsumer {
   readonly #queue = new AsyncQueue<Message>();
   readonly #listener: ConnectionListener;
   readonly #batches = new Map<string, BatchState>();
+  readonly #batchOf = new WeakMap<MessageId, BatchState>();
   readonly #unacked = new Map<string, { msg: Message; at: number }>();
   readonly #nacked = new Map<string, { msg: Message; at: number }>();
   readonly #abort = new AbortController();
@@ -219,11 +220,16 @@ export class Consumer implements MessageConsumer {
   ack(target: AckTarget): void {
     this.#checkOpen();
     const id = idOf(target);
-    this.#unacked.delete(keyOf(id));
-    this.#nacked.delete(keyOf(id));
+    if (this.#unacked.size > 0 || this.#nacked.size > 0) {
+      const key = keyOf(id);
+      this.#unacked.delete(key);
+      this.#nacked.delete(key);
+    }
     if (id.batchIndex >= 0) {
-      const key = entryKey(id);
-      let batch = this.#batches.get(key);
+      // The id objects handed out point at their entry's state without building a key; a
+      // finished state may since have been replaced by a redelivery's.
+      let batch = this.#batchOf.get(id);
+      if (!batch || batch.remaining === 0) batch = this.#batches.get(entryKey(id)) ?? batch;
       if (!batch && id.batchIndex < id.batchSize) {
         // No state for this entry (redelivered, or the id came back from another process): the
         // id knows its batch size, so track it rather than acknowledge the whole entry.
@@ -232,7 +238,7 @@ export class Consumer implements MessageConsumer {
           acked: new Uint8Array(id.batchSize),
           remaining: id.batchSize,
         };
-        this.#batches.set(key, batch);
+        this.#batches.set(entryKey(id), batch);
       }
       if (batch) {
         if (batch.acked[id.batchIndex]) return;
@@ -244,7 +250,7 @@ export class Consumer implements MessageConsumer {
           }
           return;
         }
-        this.#batches.delete(key);
+        this.#batches.delete(entryKey(id));
       }
     }
     this.#queueAck(toWire(id, false));
@@ -628,17 +634,23 @@ export class Consumer implements MessageConsumer {
     }
     const size = Number(batchSize);
     const ackSet = command.ackSet as (number | bigint)[] | undefined;
-    const batch: BatchState = { size, acked: new Uint8Array(size), remaining: size };
+    const key = entryKey(entryId);
+    const batch: BatchState = this.#batches.get(key) ??
+      { size, acked: new Uint8Array(size), remaining: size };
+    const fresh = !this.#batches.has(key);
     const entries = unpackBatch(payload, size);
     let skipped = 0;
     entries.forEach((entry, index) => {
       const id = new MessageId(entryId.ledgerId, entryId.entryId, this.partition, index, size);
       if (ackSet && ackSet.length > 0 && !bitIsSet(ackSet, index)) {
-        batch.acked[index] = 1;
-        batch.remaining--;
+        if (!batch.acked[index]) {
+          batch.acked[index] = 1;
+          batch.remaining--;
+        }
         skipped++;
         return;
       }
+      this.#batchOf.set(id, batch);
       if (this.#skip(id, Number(metadata.publishTime))) {
         skipped++;
         return;
@@ -647,9 +659,7 @@ export class Consumer implements MessageConsumer {
         this.#message(id, entry.payload, metadata, entry.metadata, redeliveryCount),
       );
     });
-    if (batch.remaining > 0 && !this.#batches.has(entryKey(entryId))) {
-      this.#batches.set(entryKey(entryId), batch);
-    }
+    if (fresh && batch.remaining > 0) this.#batches.set(key, batch);
     if (skipped > 0) this.#grantPermits(skipped);
   }
 
