@@ -2,23 +2,11 @@
  * The shell commands' manners without a broker: help with examples, usage errors with exit 2.
  */
 import assert from "node:assert/strict";
-
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+import { runEdgepipe } from "./harness/edgepipe.ts";
 
 async function edgepipe(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { PULSAR_SERVICE_URL: "pulsar://127.0.0.1:1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr).trim(),
-  };
+  const run = await runEdgepipe(args, { env: { PULSAR_SERVICE_URL: "pulsar://127.0.0.1:1" } });
+  return { ...run, stderr: run.stderr.trim() };
 }
 
 Deno.test("consume, produce and replay print help with examples and exit codes", async () => {

@@ -2,22 +2,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AckServer } from "../lib/delivery/ack_server.ts";
+import { runEdgepipe } from "./harness/edgepipe.ts";
 
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
-
-async function edgepipe(args: string[], stdin = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
-  await writer.close().catch(() => {});
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+function edgepipe(args: string[], stdin = "") {
+  return runEdgepipe(args, { stdin });
 }
 
 Deno.test("sink file: rolls by count, every event acknowledged once its file is on disk", async () => {

@@ -6,29 +6,17 @@
 import assert from "node:assert/strict";
 import { PulsarClient } from "../../lib/pulsar/mod.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
+import { runEdgepipe } from "../harness/edgepipe.ts";
 
 const integration = { sanitizeOps: false, sanitizeResources: false };
-const main = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 const input = [
   { id: "good", value: { delay: 30 } },
   { id: "bad", value: { other: 1 } },
 ].map((event) => JSON.stringify(event)).join("\n") + "\n";
 
-async function edgepipe(args: string[], env: Record<string, string> = {}) {
-  const child = new Deno.Command("deno", {
-    args: ["run", "-A", main, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env,
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+function edgepipe(args: string[], env: Record<string, string> = {}) {
+  return runEdgepipe(args, { stdin: input, env });
 }
 
 const stages: [string, string[]][] = [

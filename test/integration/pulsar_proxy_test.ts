@@ -25,6 +25,8 @@ async function startProxy(): Promise<{ url: string; log: string; stop(): Promise
     webServicePort: String(webPort),
     bindAddress: "127.0.0.1",
     clusterName: "standalone",
+    // The harness broker listens on a free port, not the proxy's default 6650/6651.
+    brokerProxyAllowedTargetPorts: new URL(serviceUrl).port,
   };
   const conf = base.split("\n").filter((line) => !(line.split("=")[0] in overrides))
     .concat(Object.entries(overrides).map(([k, v]) => `${k}=${v}`)).join("\n");

@@ -1,22 +1,10 @@
 /** `edgepipe run` as a user meets it: bad pipeline files, --dry-run, stdin pipelines. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runEdgepipe } from "../harness/edgepipe.ts";
 
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
-
-async function edgepipe(args: string[], stdin = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+function edgepipe(args: string[], stdin = "") {
+  return runEdgepipe(args, { stdin });
 }
 
 Deno.test("run: an invalid pipeline file exits 2 with one line naming file, line and problem", async () => {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runEdgepipe } from "../harness/edgepipe.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = join(ROOT, "cli/main.ts");
@@ -20,20 +21,8 @@ const flights: Flight[] = (await Deno.readTextFile(FLIGHTS)).trimEnd().split("\n
   JSON.parse(l)
 );
 
-async function edgepipe(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-  };
+function edgepipe(args: string[], env: Record<string, string> = {}) {
+  return runEdgepipe(args, { env });
 }
 
 function lines<T = Record<string, unknown>>(text: string): T[] {

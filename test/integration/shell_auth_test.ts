@@ -4,29 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { startBroker } from "../harness/pulsar.ts";
-
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+import { runEdgepipe } from "../harness/edgepipe.ts";
 
 async function edgepipe(args: string[], env: Record<string, string>, input?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input));
-    await writer.close();
-  }
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr).trim(),
-  };
+  const run = await runEdgepipe(args, { env, stdin: input });
+  return { ...run, stderr: run.stderr.trim() };
 }
 
 Deno.test({
