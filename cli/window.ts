@@ -16,6 +16,8 @@ import {
   type WindowOptions,
 } from "../lib/stages/window/window.ts";
 import { CheckpointError } from "../lib/checkpoint/store.ts";
+import { AckRelay } from "../lib/delivery/ack_relay.ts";
+import { closeStdout } from "../lib/delivery/close_stdout.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, runStage } from "./_stage_runner.ts";
@@ -51,6 +53,11 @@ Options:
   --idle-key-ttl D          flush a key's count window after D of event time without events
   --checkpoint-dir DIR      checkpoint the state there and resume from it on start
   --checkpoint-interval D   time between checkpoints (default 1s)
+  --ack-relay M             auto (default): with --checkpoint-dir behind an acknowledging source
+                            (consume's hello), relay acks and keep undelivered results in the
+                            checkpoint until the terminal stage reports them; off: pass the
+                            hello on (a terminal crash after a checkpoint can lose results)
+  --ack-timeout D           at exit, how long to wait for the terminal's last reports (30s)
   --output FILE             write results to FILE instead of stdout; with --checkpoint-dir a
                             restart truncates FILE to the checkpoint, so a replay restarted after
                             a crash produces exactly the output of an uninterrupted run
@@ -139,6 +146,8 @@ export const command: Command = {
       "idle-key-ttl": { type: "string" },
       "checkpoint-dir": { type: "string" },
       "checkpoint-interval": { type: "string", default: "1s" },
+      "ack-relay": { type: "string", default: "auto" },
+      "ack-timeout": { type: "string", default: "30s" },
       output: { type: "string" },
       "on-error": { type: "string", default: "fail" },
       "max-line-bytes": { type: "string" },
@@ -164,6 +173,11 @@ export const command: Command = {
     };
     const intervalMs = parseDuration(values["checkpoint-interval"]!, "--checkpoint-interval");
     if (intervalMs <= 0) throw new UsageError("--checkpoint-interval: must be more than 0");
+    const relayMode = values["ack-relay"]!;
+    if (relayMode !== "auto" && relayMode !== "off") {
+      throw new UsageError(`--ack-relay must be auto or off, got '${relayMode}'`);
+    }
+    const ackTimeoutMs = parseDuration(values["ack-timeout"]!, "--ack-timeout");
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
     try {
       window(options);
@@ -214,10 +228,20 @@ export const command: Command = {
       ? await openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
       : undefined;
     const late: LatePolicy = lateSink ? { kind: "dead-letter", sink: lateSink } : { kind: "emit" };
+    // Into a pipe behind consume, a checkpointed window relays acks (docs/checkpoints.md).
+    const relays: AckRelay[] = [];
+    if (checkpoint && !file && relayMode === "auto") {
+      checkpoint.relay = async (upstream, routes) => {
+        const relay = await AckRelay.open(upstream, { stage: "window", ...routes });
+        relays.push(relay);
+        return relay;
+      };
+    }
+    let finished = false;
     try {
       // flushWhenIdle: results must not wait in the output buffer while the input is slow.
       const stage = window({ ...options, deadLetters, late, checkpoint, flushWhenIdle: output });
-      return await runStage(stage, {
+      const code = await runStage(stage, {
         name: "window",
         onError,
         output,
@@ -225,7 +249,26 @@ export const command: Command = {
           ? undefined
           : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
       });
+      const relay = relays[0];
+      if (relay) {
+        // The terminal finishes (and reports its last ids) only once it reads end of input.
+        const closed = closeStdout();
+        const wait = await relay.close(
+          closed ? ackTimeoutMs : Math.min(ackTimeoutMs, 1000),
+          closed ? Math.min(ackTimeoutMs, 5000) : 0,
+        );
+        if (wait === "timeout") {
+          console.error(
+            "edgepipe window: the terminal stage did not finish reporting within --ack-timeout; " +
+              "what it did not report is redelivered or re-emitted after a restart",
+          );
+        }
+      }
+      finished = true;
+      return code;
     } finally {
+      // On failure the source hears at once that nothing more will be reported from here.
+      if (!finished) { for (const relay of relays) await relay.close(0, 0).catch(() => {}); }
       await deadLetters?.close();
       await lateSink?.close();
       if (file) {

@@ -185,7 +185,16 @@ Deno.test("window: behind an acknowledging source, redelivered events are not co
   const dir = await Deno.makeTempDir();
   const ck = join(dir, "ck");
   const hello = { $edgepipe: "hello", v: 1, ack: "/tmp/none.sock", source: "consume" };
-  const args = [...BASE, "--checkpoint-dir", ck, "--checkpoint-interval", "1h"];
+  // Pass-through mode (no ack relay): the acks travel in-band, visible on stdout.
+  const args = [
+    ...BASE,
+    "--checkpoint-dir",
+    ck,
+    "--checkpoint-interval",
+    "1h",
+    "--ack-relay",
+    "off",
+  ];
   const first = await edgepipe(args, lines([hello, good("a", 1000), good("b", 2000)]));
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(first.items.find((i) => i.window)?.value, { count: 2, sum_value_x: 2 });

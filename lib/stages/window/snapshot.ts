@@ -7,6 +7,7 @@
  * @module
  */
 import type { CheckpointData } from "../../checkpoint/format.ts";
+import type { Item } from "../../envelope.ts";
 import { CheckpointFormatError } from "../../checkpoint/format.ts";
 import { newNum, newObj } from "./aggregates.ts";
 import type { Win, WindowOperator } from "./operator.ts";
@@ -19,6 +20,12 @@ export interface StageProgress {
   outputPosition: number;
   /** Ids absorbed since the previous checkpoint: acknowledged once this one is durable. */
   pendingAcks: string[];
+  /**
+   * Behind an ack relay only: results emitted but not yet reported delivered by the terminal
+   * (re-emitted on restore), and the stage's relay id (the prefix of its result ids).
+   */
+  outbox?: Item[];
+  relayId?: string;
 }
 
 /** The checkpoint kind of window stages. */
@@ -131,9 +138,12 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
     };
     op.restoreWindow(win);
   }
-  return {
+  const progress: StageProgress = {
     inputCount: json.inputCount,
     outputPosition: json.outputPosition,
     pendingAcks: json.pendingAcks,
   };
+  if (json.outbox !== undefined) progress.outbox = json.outbox;
+  if (json.relayId !== undefined) progress.relayId = json.relayId;
+  return progress;
 }

@@ -6,13 +6,24 @@
  * state is safe — after the checkpoint that holds it is durable, or, without checkpoints, right
  * after the result of the last window holding it has been emitted and the window closed.
  *
+ * Behind an acknowledging source (`hello`) with checkpoints and a relay factory, the stage is an
+ * ack relay: it writes its own hello, gives each result an id, and keeps the results that the
+ * terminal has not yet reported delivered (the outbox) in every checkpoint; a restored outbox is
+ * emitted again first. See `docs/checkpoints.md`.
+ *
  * @module
  */
 import { encodeCheckpoint } from "../../checkpoint/format.ts";
 import { CheckpointStore, type Restored } from "../../checkpoint/store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
 import { deadLetterOf } from "../../dead_letter.ts";
-import { ackRecord, type Envelope, isControl, type Item } from "../../envelope.ts";
+import {
+  ackRecord,
+  type Envelope,
+  type HelloRecord,
+  isControl,
+  type Item,
+} from "../../envelope.ts";
 import { InputError } from "../../errors.ts";
 import type { Stage } from "../types.ts";
 import { parseAggregates } from "./aggregates.ts";
@@ -21,7 +32,13 @@ import { eventTimeReader, keyReader } from "./event_fields.ts";
 import { TICK, withIdleTicks } from "./idle_ticks.ts";
 import { WindowOperator } from "./operator.ts";
 import { Rejects } from "./rejects.ts";
-import { checkConfig, restoreWindows, snapshotWindows, WINDOW_KIND } from "./snapshot.ts";
+import {
+  checkConfig,
+  restoreWindows,
+  snapshotWindows,
+  type StageProgress,
+  WINDOW_KIND,
+} from "./snapshot.ts";
 
 /** Where events too late for any window go. */
 export type LatePolicy = { kind: "emit" } | { kind: "dead-letter"; sink: DeadLetterSink };
@@ -40,7 +57,25 @@ export interface WindowCheckpointing {
   flushOutput?: () => Promise<number>;
   /** Makes the output written so far durable (fsync); runs before the checkpoint is written. */
   syncOutput?: () => Promise<void>;
+  /**
+   * Opens the ack relay when the input starts with a source's `hello` (see
+   * {@linkcode WindowRelayFactory}). Without it the hello is passed on as by any stage.
+   */
+  relay?: WindowRelayFactory;
 }
+
+/** What a window stage needs of an ack relay (`lib/delivery/ack_relay.ts` in the command). */
+export type WindowRelayFactory = (
+  upstream: HelloRecord,
+  routes: {
+    /** Ids starting with it are the stage's own results. */
+    ownPrefix: string;
+    /** A result id came back from the terminal: that result is delivered. */
+    onDelivered: (id: string) => void;
+    /** Any other id came back and was relayed to the source. */
+    onRelayed: (id: string) => void;
+  },
+) => Promise<{ hello(): HelloRecord }>;
 
 /** Options of {@linkcode window}. */
 export interface WindowOptions {
@@ -150,15 +185,87 @@ export function window(options: WindowOptions): Stage {
     let dirty = false;
     let lastCheckpoint = performance.now();
 
+    // Ack relay state: results not yet reported delivered (by id, in emission order), and acks
+    // released in-band that have not come back from the terminal yet.
+    let relaying = false;
+    const outbox = new Map<string, Item>();
+    const unconfirmed = new Set<string>();
+    let relayId: string = crypto.randomUUID().slice(0, 8);
+    const run = crypto.randomUUID().slice(0, 8);
+    let sequence = 0;
+    /** In relay mode, gives each result an id and keeps it until the terminal reports it. */
+    const track = (item: Item): Item => {
+      if (relaying && !isControl(item)) {
+        const id = `w:${relayId}:${run}:${sequence++}`;
+        (item as Envelope).id = id;
+        outbox.set(id, item);
+      }
+      return item;
+    };
+    /** An ack record for ids whose journey ends here; in relay mode remembered until relayed. */
+    const release = (ids: string[]): Item => {
+      if (relaying) { for (const id of ids) unconfirmed.add(id); }
+      return ackRecord(ids);
+    };
+
+    let restoredAcks: string[] = [];
+    let restoredOutbox: Item[] = [];
     if (checkpoint?.restored) {
       const progress = restoreWindows(op, checkpoint.restored);
       inputCount = skip = progress.inputCount;
-      if (progress.pendingAcks.length > 0) {
-        // Acks that may not have left before the stop: send them again (acks are idempotent).
+      restoredAcks = progress.pendingAcks;
+      restoredOutbox = progress.outbox ?? [];
+      if (progress.relayId !== undefined) relayId = progress.relayId;
+      if (restoredAcks.length > 0) redelivered = new Set(restoredAcks);
+    }
+
+    // With a relay factory, look at the first item before anything is emitted: a source's hello
+    // makes this stage a relay, whose own hello must come first.
+    let source: AsyncIterable<Item> = input;
+    let head: IteratorResult<Item> | undefined;
+    if (checkpoint?.relay) {
+      const iterator = input[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      head = first;
+      source = {
+        [Symbol.asyncIterator]: () => {
+          let pending: IteratorResult<Item> | undefined = first;
+          return {
+            next: () => {
+              if (pending === undefined) return iterator.next();
+              const next = pending;
+              pending = undefined;
+              return Promise.resolve(next);
+            },
+            return: (value?: unknown) =>
+              iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+          };
+        },
+      };
+    }
+    if (
+      checkpoint?.relay && head && !head.done && isControl(head.value) &&
+      head.value.$edgepipe === "hello" && typeof head.value.ack === "string"
+    ) {
+      relaying = true;
+      const opened = await checkpoint.relay(head.value as HelloRecord, {
+        ownPrefix: `w:${relayId}:`,
+        onDelivered: (id) => void outbox.delete(id),
+        onRelayed: (id) => void unconfirmed.delete(id),
+      });
+      emitted++;
+      yield opened.hello();
+      // Results the terminal may not have delivered before the stop: emit them again first.
+      for (const item of restoredOutbox) {
+        outbox.set((item as Envelope).id as string, item);
         emitted++;
-        yield ackRecord(progress.pendingAcks);
-        redelivered = new Set(progress.pendingAcks);
+        yield item;
       }
+    }
+    if (restoredAcks.length > 0) {
+      // Acks that may not have left before the stop: send them again (acks are idempotent).
+      emitted++;
+      yield release(restoredAcks);
     }
 
     // Checkpoints are snapshotted between two events, then written (and fsynced) in the
@@ -169,9 +276,14 @@ export function window(options: WindowOptions): Stage {
     const startCheckpoint = async (): Promise<void> => {
       const outputPosition = checkpoint!.flushOutput ? await checkpoint!.flushOutput() : emitted;
       // Encode now: the snapshot shares arrays (quantile samples) with the live state.
-      const bytes = encodeCheckpoint(
-        snapshotWindows(op, { inputCount, outputPosition, pendingAcks: absorbed }, config),
-      );
+      const progress: StageProgress = { inputCount, outputPosition, pendingAcks: absorbed };
+      if (relaying) {
+        // Acks released but not yet seen relayed may be lost with this process: keep them too.
+        progress.pendingAcks = [...unconfirmed, ...absorbed];
+        progress.outbox = [...outbox.values()];
+        progress.relayId = relayId;
+      }
+      const bytes = encodeCheckpoint(snapshotWindows(op, progress, config));
       const ids = absorbed;
       absorbed = [];
       lastCheckpoint = performance.now();
@@ -188,7 +300,7 @@ export function window(options: WindowOptions): Stage {
       const ids = durable;
       durable = undefined;
       writing = undefined;
-      return ids.length > 0 ? ackRecord(ids) : undefined;
+      return ids.length > 0 ? release(ids) : undefined;
     };
     const due = () =>
       checkpoint !== undefined && writing === undefined &&
@@ -199,7 +311,7 @@ export function window(options: WindowOptions): Stage {
     const wantsTick = () =>
       (checkpoint !== undefined && (dirty || writing !== undefined)) ||
       (writer !== undefined && writer.buffered > 0);
-    for await (const item of withIdleTicks(input, options.idleMs ?? 200, wantsTick)) {
+    for await (const item of withIdleTicks(source, options.idleMs ?? 200, wantsTick)) {
       if (item === TICK) {
         await writer?.flush();
         const ack = takeDurable();
@@ -210,8 +322,11 @@ export function window(options: WindowOptions): Stage {
       if (first) {
         first = false;
         // A source that acknowledges (hello) redelivers what was not acked: nothing to skip.
-        if (isControl(item) && item.$edgepipe === "hello") skip = 0;
-        else redelivered = undefined;
+        if (isControl(item) && item.$edgepipe === "hello") {
+          skip = 0;
+          // The relay wrote its own hello in place of this one.
+          if (relaying) continue;
+        } else redelivered = undefined;
       }
       if (skip > 0) {
         skip--;
@@ -226,7 +341,7 @@ export function window(options: WindowOptions): Stage {
       const id = typeof item.id === "string" ? item.id : undefined;
       if (id !== undefined && redelivered?.has(id)) {
         emitted++;
-        yield ackRecord([id]);
+        yield release([id]);
         continue;
       }
       let outcome: "absorbed" | "late" | "rejected";
@@ -242,7 +357,7 @@ export function window(options: WindowOptions): Stage {
         op.out = [];
         for (let i = 0; i < out.length; i++) {
           emitted++;
-          yield out[i];
+          yield track(out[i]);
         }
       }
       if (outcome === "absorbed") {
@@ -271,7 +386,7 @@ export function window(options: WindowOptions): Stage {
     op.flushAll();
     for (const item of op.out) {
       emitted++;
-      yield item;
+      yield track(item);
     }
     op.out = [];
     if (checkpoint) {
