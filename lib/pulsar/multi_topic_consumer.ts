@@ -37,7 +37,8 @@ export class MultiTopicConsumer implements MessageConsumer {
   readonly #byLedger = new Map<bigint, Consumer>();
   readonly #queue = new AsyncQueue<{ msg: Message; from: Consumer }>();
   readonly #limit: number;
-  #room?: () => void;
+  /** Pumps waiting for room in the merged queue; all of them wake when room appears. */
+  readonly #waitingForRoom: (() => void)[] = [];
   #closed?: ConsumerClosedError;
   #refreshTimer?: ReturnType<typeof setInterval>;
 
@@ -78,11 +79,13 @@ export class MultiTopicConsumer implements MessageConsumer {
   async #pump(child: Consumer): Promise<void> {
     for (;;) {
       while (this.#queue.size >= this.#limit && !this.#closed) {
-        await new Promise<void>((resolve) => (this.#room = resolve));
+        await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
       }
       if (this.#closed) return;
       try {
         const msg = await child.receive();
+        // Messages a child fetched before it was added here never passed through its tracking.
+        this.#byLedger.set(msg.id.ledgerId, child);
         this.#queue.push({ msg, from: child });
       } catch (error) {
         if (error instanceof ConsumerClosedError || this.#closed) return;
@@ -94,8 +97,7 @@ export class MultiTopicConsumer implements MessageConsumer {
 
   async receive(timeoutMs?: number): Promise<Message> {
     const { msg } = await this.#queue.shift(timeoutMs);
-    this.#room?.();
-    this.#room = undefined;
+    this.#wakePumps();
     return msg;
   }
 
@@ -159,7 +161,7 @@ export class MultiTopicConsumer implements MessageConsumer {
       await this.#owner(position).seek(position);
     }
     this.#queue.drain();
-    this.#room?.();
+    this.#wakePumps();
   }
 
   async getLastMessageId(): Promise<MessageId> {
@@ -190,6 +192,10 @@ export class MultiTopicConsumer implements MessageConsumer {
     this.#closed = new ConsumerClosedError(`consumer of ${this.topics.join(", ")} is closed`);
     clearInterval(this.#refreshTimer);
     this.#queue.close(this.#closed);
-    this.#room?.();
+    this.#wakePumps();
+  }
+
+  #wakePumps(): void {
+    for (const wake of this.#waitingForRoom.splice(0)) wake();
   }
 }

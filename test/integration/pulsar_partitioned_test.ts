@@ -126,3 +126,35 @@ Deno.test("a topic list and a regex pattern (new topics picked up) share one con
     await client.close();
   }
 });
+
+Deno.test("a topic list reads far more than its merged queue holds from every topic", async () => {
+  // Regression: pumps that all wait for room in a full merged queue must all wake again.
+  const client = new PulsarClient({ serviceUrl });
+  const prefix = `persistent://public/default/multi-full-${run}`;
+  try {
+    const topics = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`];
+    const perTopic = 300;
+    for (const t of topics) {
+      const producer = await client.createProducer({ topic: t });
+      await Promise.all(
+        Array.from({ length: perTopic }, (_, i) => producer.send({ payload: `${t}#${i}` })),
+      );
+      await producer.close();
+    }
+    const consumer = await client.subscribe({
+      topics,
+      subscription: "full",
+      initialPosition: "earliest",
+      receiverQueueSize: 10,
+    });
+    const received = await receiveAll(consumer, topics.length * perTopic);
+    const perTopicCount = new Map<string, number>();
+    for (const msg of received) {
+      const topic = msg.text().split("#")[0];
+      perTopicCount.set(topic, (perTopicCount.get(topic) ?? 0) + 1);
+    }
+    assert.deepEqual([...perTopicCount.entries()].sort(), topics.map((t) => [t, perTopic]));
+  } finally {
+    await client.close();
+  }
+});
