@@ -206,7 +206,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     clearTimeout(timer);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    throw err;
+  }
   return {
     ...urls,
     secure,
