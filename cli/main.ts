@@ -11,17 +11,17 @@ import { type Command, EXIT } from "./_command.ts";
 
 /** Every subcommand, in `--help` order. Add a line here when a command lands. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  filter: { summary: "Keep events matching a CEL expression", load: () => import("./filter.ts") },
-  map: { summary: "Rewrite events with a CEL expression", load: () => import("./map.ts") },
-  window: { summary: "Keyed event-time windows, checkpoints", load: () => import("./window.ts") },
-  score: { summary: "Score events with an ONNX model", load: () => import("./score.ts") },
-  models: { summary: "Inspect and check ONNX models", load: () => import("./models.ts") },
-  sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
-  route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
-  run: { summary: "Run a pipeline file in one process", load: () => import("./run.ts") },
   consume: { summary: "Read Pulsar topics to stdout", load: () => import("./consume.ts") },
   produce: { summary: "Write stdin to a Pulsar topic", load: () => import("./produce.ts") },
   replay: { summary: "Replay data files as envelopes", load: () => import("./replay.ts") },
+  score: { summary: "Score events with an ONNX model", load: () => import("./score.ts") },
+  models: { summary: "Inspect and check ONNX models", load: () => import("./models.ts") },
+  filter: { summary: "Keep events matching a CEL expression", load: () => import("./filter.ts") },
+  map: { summary: "Rewrite events with a CEL expression", load: () => import("./map.ts") },
+  window: { summary: "Keyed event-time windows, checkpoints", load: () => import("./window.ts") },
+  route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
+  sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
+  run: { summary: "Run a pipeline file in one process", load: () => import("./run.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",
     load: () => import("./demo.ts"),
@@ -49,7 +49,8 @@ Examples:
     | edgepipe score --model models/flight-delay \\
     | edgepipe produce persistent://public/default/scored
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted. Docs: docs/cli.md`;
+Exit codes: 0 ok, 1 failure, 2 usage error, 130/143 stopped by SIGINT/SIGTERM after draining.
+Docs: docs/cli.md`;
 
 /** Runs one command line; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
