@@ -7,7 +7,7 @@
  */
 import type { Envelope } from "../../envelope.ts";
 import type { AggregateSpec, Slots } from "./aggregates.ts";
-import { FieldError } from "./event_fields.ts";
+import { FieldError, readerSource } from "./event_fields.ts";
 
 /** Compiled reading and adding for one spec. */
 export interface CompiledAggregates {
@@ -15,6 +15,91 @@ export interface CompiledAggregates {
   read(event: Envelope, into: unknown[]): void;
   /** Like `addValues`. */
   add(slots: Slots, values: unknown[], t: number): void;
+}
+
+/**
+ * The pieces of generated code for one spec, for callers that build a larger function:
+ * `read` reads every value into locals (`r0`, `r1`, …; `null` becomes `undefined`) and type-checks
+ * them, and needs `e` (the event), `R` (`readers`) and `bad` (`badValue(spec)`) in scope; `add`
+ * adds them to `num` and `obj` at event time `t`.
+ */
+export interface AggregateSource {
+  read: string;
+  add: string;
+  readers: unknown[];
+}
+
+/** Generates the {@linkcode AggregateSource} of `spec`. */
+export function aggregateSource(spec: AggregateSpec): AggregateSource {
+  return generate(spec, (r) => `r${r}`);
+}
+
+/** Throws the error for a value of aggregate `i` that is not a number. */
+export function badValue(spec: AggregateSpec): (i: number, value: unknown) => never {
+  return (i, value) => {
+    const agg = spec.aggregates[i];
+    throw new FieldError(
+      `${agg.kind === "quantile" ? agg.name : agg.kind}(${agg.arg}): ${
+        JSON.stringify(value)
+      } is not a number`,
+    );
+  };
+}
+
+function generate(spec: AggregateSpec, value: (r: number, i: number) => string): AggregateSource {
+  const readers: unknown[] = [];
+  const readerOf = new Map<string, number>();
+  let read = "";
+  let add = "";
+  spec.aggregates.forEach((agg, i) => {
+    if (agg.read === undefined) return;
+    let r = readerOf.get(agg.arg!);
+    if (r === undefined) {
+      r = readers.push(agg.read) - 1;
+      readerOf.set(agg.arg!, r);
+      const inline = readerSource(agg.read, `r${r}`);
+      read += inline === undefined
+        ? `let r${r} = R[${r}](e);\n`
+        : `let r${r};\n${inline}if (r${r} === undefined) r${r} = R[${r}](e);\n`;
+      read += `if (r${r} === null) r${r} = undefined;\n`;
+    }
+    if (agg.numeric) {
+      read += `if (r${r} !== undefined && typeof r${r} !== "number") bad(${i}, r${r});\n`;
+    }
+    const v = value(r, i);
+    const s = agg.slot;
+    const o = agg.objSlot;
+    add += `if (${v} !== undefined) {\n`;
+    switch (agg.kind) {
+      case "count":
+        add += `num[${s}]++;\n`;
+        break;
+      case "sum":
+      case "avg":
+        add += `num[${s}]++; num[${s + 1}] += ${v};\n`;
+        break;
+      case "min":
+        add += `if (${v} < num[${s}]) num[${s}] = ${v};\n`;
+        break;
+      case "max":
+        add += `if (${v} > num[${s}]) num[${s}] = ${v};\n`;
+        break;
+      case "quantile":
+        add += `obj[${o}].push(${v});\n`;
+        break;
+      case "distinct":
+        add += `obj[${o}].add(typeof ${v} === "object" ? JSON.stringify(${v}) : ${v});\n`;
+        break;
+      case "first":
+        add += `if (t < num[${s}]) { num[${s}] = t; obj[${o}] = ${v}; }\n`;
+        break;
+      case "last":
+        add += `if (t >= num[${s}]) { num[${s}] = t; obj[${o}] = ${v}; }\n`;
+        break;
+    }
+    add += "}\n";
+  });
+  return { read, add, readers };
 }
 
 /**
@@ -34,66 +119,21 @@ export interface CompiledAggregates {
  * ```
  */
 export function compileAggregates(spec: AggregateSpec): CompiledAggregates {
-  const readers: unknown[] = [];
+  const { read, readers } = aggregateSource(spec);
+  const { add } = generate(spec, (_, i) => `values[${i}]`);
+  let into = "";
   const readerOf = new Map<string, number>();
-  let read = "";
-  let add = "const num = slots.num; const obj = slots.obj; let v;\n";
   spec.aggregates.forEach((agg, i) => {
     if (agg.read === undefined) return;
-    let r = readerOf.get(agg.arg!);
-    if (r === undefined) {
-      r = readers.push(agg.read) - 1;
-      readerOf.set(agg.arg!, r);
-      read += `let r${r} = R[${r}](e); if (r${r} === null) r${r} = undefined;\n`;
-    }
-    if (agg.numeric) {
-      read += `if (r${r} !== undefined && typeof r${r} !== "number") bad(${i}, r${r});\n`;
-    }
-    read += `into[${i}] = r${r};\n`;
-    const s = agg.slot;
-    const o = agg.objSlot;
-    add += `v = values[${i}];\nif (v !== undefined) {\n`;
-    switch (agg.kind) {
-      case "count":
-        add += `num[${s}]++;\n`;
-        break;
-      case "sum":
-      case "avg":
-        add += `num[${s}]++; num[${s + 1}] += v;\n`;
-        break;
-      case "min":
-        add += `if (v < num[${s}]) num[${s}] = v;\n`;
-        break;
-      case "max":
-        add += `if (v > num[${s}]) num[${s}] = v;\n`;
-        break;
-      case "quantile":
-        add += `obj[${o}].push(v);\n`;
-        break;
-      case "distinct":
-        add += `obj[${o}].add(typeof v === "object" ? JSON.stringify(v) : v);\n`;
-        break;
-      case "first":
-        add += `if (t < num[${s}]) { num[${s}] = t; obj[${o}] = v; }\n`;
-        break;
-      case "last":
-        add += `if (t >= num[${s}]) { num[${s}] = t; obj[${o}] = v; }\n`;
-        break;
-    }
-    add += "}\n";
+    if (!readerOf.has(agg.arg!)) readerOf.set(agg.arg!, readerOf.size);
+    into += `into[${i}] = r${readerOf.get(agg.arg!)};\n`;
   });
-  const bad = (i: number, value: unknown) => {
-    const agg = spec.aggregates[i];
-    throw new FieldError(
-      `${agg.kind === "quantile" ? agg.name : agg.kind}(${agg.arg}): ${
-        JSON.stringify(value)
-      } is not a number`,
-    );
-  };
-  const makeRead = new Function("R", "bad", `return function read(e, into) {\n${read}};`);
-  const makeAdd = new Function(`return function add(slots, values, t) {\n${add}};`);
+  const makeRead = new Function("R", "bad", `return function read(e, into) {\n${read}${into}};`);
+  const makeAdd = new Function(
+    `return function add(slots, values, t) {\nconst num = slots.num; const obj = slots.obj;\n${add}};`,
+  );
   return {
-    read: makeRead(readers, bad) as CompiledAggregates["read"],
+    read: makeRead(readers, badValue(spec)) as CompiledAggregates["read"],
     add: makeAdd() as CompiledAggregates["add"],
   };
 }

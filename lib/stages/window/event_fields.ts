@@ -36,13 +36,13 @@ export function fieldReader(spec: string): FieldReader {
     return (event) => expr.evaluate(event);
   }
   const parts = spec.split(".");
-  if (parts[0] === "value") return compilePath(parts);
   const direct = compilePath(parts);
+  if (parts[0] === "value") return remember(direct, parts);
   const underValue = compilePath(["value", ...parts]);
-  return (event) => {
+  return remember((event: Envelope) => {
     const found = direct(event);
     return found === undefined ? underValue(event) : found;
-  };
+  }, parts);
 }
 
 /**
@@ -57,6 +57,46 @@ function compilePath(parts: string[]): FieldReader {
     }];\n`;
   }
   return new Function("e", body + "return v;") as FieldReader;
+}
+
+/** The path each reader made here reads first (before falling back to `value.<path>`). */
+const firstPaths = new WeakMap<object, string[]>();
+
+function remember<F extends object>(reader: F, parts: string[]): F {
+  firstPaths.set(reader, parts);
+  return reader;
+}
+
+/**
+ * Code for generated per-event functions: statements that assign to the variable `target` what
+ * a reader made by this module finds first in the envelope `e` (an object), or undefined for a
+ * CEL reader. Where that value is not undefined (field readers), a finite number (time readers)
+ * or a string (key readers), it is what the reader returns; otherwise the generated code calls
+ * the reader, which falls back or throws as it always does. One temporary per step, so that the
+ * JIT keeps a number read from the event unboxed.
+ *
+ * @example
+ * ```ts
+ * import { keyReader, readerSource } from "./event_fields.ts";
+ * const read = new Function("e", `let k;\n${readerSource(keyReader("value.k"), "k")}return k;`);
+ * console.assert(read({ value: { k: "a" } }) === "a");
+ * ```
+ */
+export function readerSource(reader: object, target: string): string | undefined {
+  const parts = firstPaths.get(reader);
+  if (parts === undefined) return undefined;
+  let code = "{\n";
+  let last = "e";
+  parts.forEach((part, i) => {
+    const key = JSON.stringify(part);
+    const next = i === parts.length - 1 ? target : `${target}_${i}`;
+    code += i === parts.length - 1 ? "" : "const ";
+    code += i === 0
+      ? `${next} = e[${key}];\n`
+      : `${next} = ${last} !== null && typeof ${last} === "object" ? ${last}[${key}] : undefined;\n`;
+    last = next;
+  });
+  return code + "}\n";
 }
 
 /** An event without a usable key, time or aggregated value. */
@@ -101,27 +141,29 @@ export function parseEventTime(value: unknown, field = "event time"): number {
 export function eventTimeReader(path = "eventTime"): (event: Envelope) => number {
   const read = fieldReader(path);
   if (path === "eventTime") {
-    return (event) => {
+    return remember((event: Envelope) => {
       const value = event.eventTime ?? event.publishTime;
       if (value === undefined || value === null) {
         throw new FieldError("event has neither eventTime nor publishTime (set --time <field>)");
       }
       return parseEventTime(value, "eventTime");
-    };
+    }, ["eventTime"]);
   }
-  return (event) => {
+  const parts = firstPaths.get(read);
+  const reader = (event: Envelope) => {
     const value = read(event);
     if (value === undefined || value === null) {
       throw new FieldError(`event has no time field '${path}'`);
     }
     return parseEventTime(value, `'${path}'`);
   };
+  return parts === undefined ? reader : remember(reader, parts);
 }
 
 /** A reader of window keys: strings as they are, numbers and bools as text. */
 export function keyReader(spec: string): (event: Envelope) => string {
   const read = fieldReader(spec);
-  return (event) => {
+  const reader = (event: Envelope) => {
     const value = read(event);
     if (typeof value === "string") return value;
     if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -130,4 +172,6 @@ export function keyReader(spec: string): (event: Envelope) => string {
     }
     return JSON.stringify(value);
   };
+  const parts = firstPaths.get(read);
+  return parts === undefined ? reader : remember(reader, parts);
 }
