@@ -96,6 +96,13 @@ export class WindowOperator {
   #sinceTtlScan = 0;
   /** Keys in `byKey` whose window list is empty. */
   #emptyKeys = 0;
+  /**
+   * Tumbling windows only: an index of live windows by start, then key, filled as events find
+   * them (restored windows join it when their key comes back). The generated path looks a window
+   * up here with one map lookup instead of walking the key's list.
+   */
+  readonly #byStart = new Map<number, Map<string, Win>>();
+  #forgetIndex: () => void = () => {};
   /** The whole per-event path generated for this configuration (tumbling windows). */
   readonly #fast: ((event: Envelope) => "absorbed" | "late") | undefined;
 
@@ -151,19 +158,12 @@ const start = Math.floor((t - ${num(shape.offset ?? 0)}) / ${num(shape.size)}) *
     } + ${num(shape.offset ?? 0)};
 const end = start + ${num(shape.size)};
 if (end + ${num(opts.allowedLateness)} <= op.watermark) return "late";
-let wins = byKey.get(key);
-let win;
-if (wins === undefined) {
-  win = open(key, undefined, start, end);
-} else {
-  for (let j = wins.length - 1; j >= 0; j--) {
-    if (wins[j].start === start) {
-      win = wins[j];
-      break;
-    }
-  }
-  if (win === undefined) win = open(key, wins, start, end);
+if (start !== cs) {
+  cm = mapOf(start);
+  cs = start;
 }
+let win = cm.get(key);
+if (win === undefined) win = find(key, start, end, cm);
 win.n++;
 {
 const num = win.num;
@@ -178,36 +178,53 @@ if (t > op.maxTime) {
 }
 return "absorbed";
 `;
-    const open = (key: string, wins: Win[] | undefined, start: number, end: number): Win => {
-      if (wins === undefined) {
-        wins = [];
-        this.byKey.set(key, wins);
+    const mapOf = (start: number): Map<string, Win> => {
+      let map = this.#byStart.get(start);
+      if (map === undefined) this.#byStart.set(start, map = new Map());
+      return map;
+    };
+    /** A window not in the index yet: restored, or new. */
+    const find = (key: string, start: number, end: number, map: Map<string, Win>): Win => {
+      const wins = this.byKey.get(key);
+      let win: Win | undefined;
+      if (wins !== undefined) {
+        for (let j = wins.length - 1; j >= 0 && win === undefined; j--) {
+          if (wins[j].start === start) win = wins[j];
+        }
       }
-      const win = this.#newWindow(key, start, end);
-      if (wins.push(win) === 1 && this.#emptyKeys > 0) this.#emptyKeys--;
+      if (win === undefined) {
+        win = this.#newWindow(key, start, end);
+        // A list made with its element has room for one: `[]` then push would reserve 16.
+        if (wins === undefined) this.byKey.set(key, [win]);
+        else if (wins.push(win) === 1 && this.#emptyKeys > 0) this.#emptyKeys--;
+      }
+      map.set(key, win);
       return win;
     };
     const make = new Function(
       "op",
-      "byKey",
       "timeOf",
       "keyOf",
       "R",
       "bad",
-      "open",
+      "mapOf",
+      "find",
       "settle",
-      `return function process(e) {${body}};`,
+      // The index map of the latest window start, kept across events (most share it).
+      `let cs = NaN;\nlet cm;\nreturn {\nforget() {\ncs = NaN;\ncm = undefined;\n},\nprocess(e) {${body}}\n};`,
     );
-    return make(
+    const made = make(
       this,
-      this.byKey,
       opts.timeOf,
       opts.keyOf,
       aggs.readers,
       badValue(this.spec),
-      open,
+      mapOf,
+      find,
       (win: Win) => this.#settle(win),
     );
+    this.#forgetIndex = made.forget;
+    return made.process;
   }
 
   /** Number of open windows. */
@@ -254,10 +271,10 @@ return "absorbed";
   }
 
   #fixed(key: string, t: number, id: string | undefined): "absorbed" | "late" {
+    // Tumbling windows take the generated path (`#compileTumbling`); this is the general one.
     const size = this.shape.kind === "tumbling" || this.shape.kind === "sliding"
       ? this.shape.size
       : 0;
-    if (this.shape.kind === "tumbling") return this.#tumbling(key, t, id, size);
     const starts = windowStarts(this.shape, t, this.#starts);
     // The latest window is the last to close, so it is the one to carry the id.
     if (this.#isLate(starts[0] + size)) return "late";
@@ -282,31 +299,6 @@ return "absorbed";
       }
       this.#add(win, t, i === 0 ? id : undefined);
     }
-    return "absorbed";
-  }
-
-  /** The common case, without the generality of `#fixed`. */
-  #tumbling(key: string, t: number, id: string | undefined, size: number): "absorbed" | "late" {
-    const offset = (this.shape as { offset?: number }).offset ?? 0;
-    const start = Math.floor((t - offset) / size) * size + offset;
-    if (this.#isLate(start + size)) return "late";
-    let wins = this.byKey.get(key);
-    if (wins === undefined) {
-      wins = [];
-      this.byKey.set(key, wins);
-    }
-    let win: Win | undefined;
-    for (let j = 0; j < wins.length; j++) {
-      if (wins[j].start === start) {
-        win = wins[j];
-        break;
-      }
-    }
-    if (win === undefined) {
-      win = this.#newWindow(key, start, start + size);
-      if (wins.push(win) === 1 && this.#emptyKeys > 0) this.#emptyKeys--;
-    }
-    this.#add(win, t, id);
     return "absorbed";
   }
 
@@ -478,6 +470,13 @@ return "absorbed";
   #remove(win: Win, gone: Win[]): void {
     win.dead = true;
     gone.push(win);
+    if (this.#byStart.size > 0) {
+      const index = this.#byStart.get(win.start);
+      if (index !== undefined && index.delete(win.key) && index.size === 0) {
+        this.#byStart.delete(win.start);
+        this.#forgetIndex();
+      }
+    }
     const wins = this.byKey.get(win.key);
     if (wins === undefined) return;
     const i = wins.indexOf(win);
@@ -523,18 +522,17 @@ return "absorbed";
     for (const wins of this.byKey.values()) for (const w of wins) all.push(w);
     this.#ackWindows(all);
     this.byKey.clear();
+    this.#byStart.clear();
+    this.#forgetIndex();
     this.#fire.clear();
     this.#cleanup.clear();
   }
 
   /** Puts back a window from a checkpoint (in the order they were saved). */
   restoreWindow(win: Win): void {
-    let wins = this.byKey.get(win.key);
-    if (wins === undefined) {
-      wins = [];
-      this.byKey.set(win.key, wins);
-    }
-    wins.push(win);
+    const wins = this.byKey.get(win.key);
+    if (wins === undefined) this.byKey.set(win.key, [win]);
+    else wins.push(win);
     if (this.shape.kind === "count") return;
     if (win.fired) this.#cleanup.add(win.end + this.#opts.allowedLateness, win);
     else this.#fire.add(win.end, win);
