@@ -7,6 +7,8 @@
  *    pre-parsed events and on the whole command (NDJSON file in, file out);
  * 3. restore time for 1,000,000 keys: edgepipe's columnar checkpoint vs one JSON object per key.
  *
+ * Each ratio compares medians of interleaved rounds (the two cores are shared and noisy).
+ *
  * Run: deno run -A bench/window_bench.ts [events=3000000] [keys=100000] [restoreKeys=1000000]
  *      [eventsPerSecond=10000]
  */
@@ -117,15 +119,32 @@ async function bestAsync<T>(runs: number, fn: () => Promise<T>): Promise<number>
   return ms;
 }
 
-function best<T>(runs: number, fn: () => T): { ms: number; result: T } {
-  let ms = Infinity;
-  let result!: T;
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    result = fn();
-    ms = Math.min(ms, performance.now() - t0);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/**
+ * Runs `a` and `b` in alternating rounds (so that both see the same machine state: the cores are
+ * shared and noisy) and returns the median time of each.
+ */
+async function interleaved(
+  rounds: number,
+  a: () => unknown,
+  b: () => unknown,
+): Promise<{ a: number; b: number }> {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (
+      const [fn, into] of (r % 2 === 0 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]]) as [
+        () => unknown,
+        number[],
+      ][]
+    ) {
+      const t0 = performance.now();
+      await fn();
+      into.push(performance.now() - t0);
+    }
   }
-  return { ms, result };
+  return { a: median(ta), b: median(tb) };
 }
 
 async function stageRun(events: Envelope[], checkpointDir?: string): Promise<number> {
@@ -155,32 +174,32 @@ console.error(`generating ${EVENTS} events over ${KEYS} keys…`);
 const events = makeEvents(EVENTS, KEYS);
 
 // 1. Throughput, alternating runs so that both see the same machine state.
-const plain = best(3, () => plainRun(events));
-const ours = best(3, () => operatorRun(events));
-if (plain.result !== ours.result) {
-  throw new Error(`result counts differ: ${plain.result} vs ${ours.result}`);
-}
+const plainCount = plainRun(events);
+const ourCount = operatorRun(events);
+if (plainCount !== ourCount) throw new Error(`result counts differ: ${plainCount} vs ${ourCount}`);
+const speed = await interleaved(7, () => operatorRun(events), () => plainRun(events));
 row(
   "operator events/s, 100k keys",
-  rate(EVENTS, ours.ms),
-  rate(EVENTS, plain.ms),
-  (plain.ms / ours.ms).toFixed(2),
+  rate(EVENTS, speed.a),
+  rate(EVENTS, speed.b),
+  (speed.b / speed.a).toFixed(2),
   "≥ 0.70",
 );
 
 // 2. Checkpoint overhead on the whole stage (async iteration included).
 const dir = await Deno.makeTempDir({ prefix: "edgepipe-bench-" });
-let bare = Infinity;
-let checkpointed = Infinity;
-for (let r = 0; r < 2; r++) {
-  let t0 = performance.now();
-  await stageRun(events);
-  bare = Math.min(bare, performance.now() - t0);
-  await Deno.remove(`${dir}/ck${r}`, { recursive: true }).catch(() => {});
-  t0 = performance.now();
-  await stageRun(events, `${dir}/ck${r}`);
-  checkpointed = Math.min(checkpointed, performance.now() - t0);
-}
+let ckRun = 0;
+const stage = await interleaved(
+  5,
+  async () => {
+    const ck = `${dir}/ck${ckRun++}`;
+    await stageRun(events, ck);
+    await Deno.remove(ck, { recursive: true });
+  },
+  () => stageRun(events),
+);
+const checkpointed = stage.a;
+const bare = stage.b;
 row(
   "stage with 1 s checkpoints",
   rate(EVENTS, checkpointed),
@@ -218,12 +237,15 @@ row(
     if (!status.success) throw new Error(new TextDecoder().decode(status.stderr));
     return performance.now() - t0;
   };
-  let plainMs = Infinity;
-  let ckMs = Infinity;
-  for (let r = 0; r < 2; r++) {
-    plainMs = Math.min(plainMs, await command([]));
-    ckMs = Math.min(ckMs, await command(["--checkpoint-dir", `${dir}/cli-ck${r}`]));
-  }
+  let cliRun = 0;
+  const times = { plain: [] as number[], ck: [] as number[] };
+  await interleaved(
+    5,
+    async () => times.ck.push(await command(["--checkpoint-dir", `${dir}/cli-ck${cliRun++}`])),
+    async () => times.plain.push(await command([])),
+  );
+  const plainMs = median(times.plain);
+  const ckMs = median(times.ck);
   row(
     "window command, 1 s checkpoints",
     rate(n, ckMs),
@@ -248,7 +270,7 @@ for (let i = 0; i < RESTORE_KEYS; i++) {
   big.process({ eventTime: 1_700_000_000_000, value: { k: `key-${i}`, x: i % 977 } });
 }
 const store = await CheckpointStore.open(`${dir}/restore`, WINDOW_KIND);
-let t0 = performance.now();
+const t0 = performance.now();
 await store.write(
   snapshotWindows(big, { inputCount: RESTORE_KEYS, outputPosition: 0, pendingAcks: [] }, "bench"),
 );
