@@ -1,0 +1,222 @@
+/**
+ * `consume | window --checkpoint-dir D | produce` as three processes against the real broker: the
+ * terminal (produce) is killed with SIGKILL at random moments after windows were emitted, the
+ * whole pipe is started again (same subscription, same checkpoint directory) until the input is
+ * drained. Every window result, computed here independently from the input, must be in the output
+ * topic with the right count; the source subscription must end with no backlog.
+ *
+ * `WINDOW_ACK_RELAY=off` runs the same test with the old pass-through hello, where a kill after a
+ * checkpoint loses results (the test is expected to fail then).
+ */
+import assert from "node:assert/strict";
+import { runEdgepipe } from "../harness/edgepipe.ts";
+import { pulsarUrls } from "../harness/pulsar.ts";
+
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+const EVENTS = Number(Deno.env.get("EDGEPIPE_WINDOW_KILL_EVENTS") ?? 30_000);
+const KEYS = 7;
+const STEP_MS = 20; // event n happens at T0 + n * STEP_MS
+const WINDOW_MS = 1000;
+const T0 = Date.UTC(2026, 0, 1);
+const KILLS = 4;
+
+const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Starts `consume | window | produce` as a real shell pipe (OS pipes, as a user runs it); each
+ * process writes its pid to a file so that the test can signal exactly that one.
+ */
+function startPipe(stages: string[][], env: Record<string, string>, dir: string) {
+  const parts = stages.map((args, i) =>
+    `{ echo $BASHPID > ${dir}/pid${i}; exec ${
+      [Deno.execPath(), "run", "-A", MAIN, ...args].map(quote).join(" ")
+    } 2> ${dir}/err${i}; }`
+  );
+  const child = new Deno.Command("bash", {
+    args: ["-c", `${parts.join(" | ")}; echo "\${PIPESTATUS[@]}"`],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const pid = async (i: number) => {
+    for (let tries = 0; tries < 200; tries++) {
+      const text = await Deno.readTextFile(`${dir}/pid${i}`).catch(() => "");
+      if (text.trim() !== "") return Number(text.trim());
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`stage ${i} did not start`);
+  };
+  const done = (async () => {
+    const out = await child.output();
+    const codes = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
+    const stderr = await Promise.all(
+      stages.map((_, i) => Deno.readTextFile(`${dir}/err${i}`).catch(() => "")),
+    );
+    return { codes, stderr };
+  })();
+  return { pid, done };
+}
+
+async function admin(adminUrl: string, path: string) {
+  const response = await fetch(`${adminUrl}/admin/v2/${path}`);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+const statsOf = (adminUrl: string, topic: string) =>
+  admin(adminUrl, `${topic.replace("://", "/")}/stats`);
+
+Deno.test({
+  name: "consume | window | produce: kill -9 of produce after checkpoints loses no window result",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { serviceUrl, adminUrl } = await pulsarUrls();
+    const env = { PULSAR_SERVICE_URL: serviceUrl, NO_COLOR: "1" };
+    const run = crypto.randomUUID().slice(0, 8);
+    const source = `persistent://public/default/shell-window-in-${run}`;
+    const target = `persistent://public/default/shell-window-out-${run}`;
+    const checkpoints = await Deno.makeTempDir({ prefix: "edgepipe-window-kill-" });
+
+    // The input, and the expected results computed here: count per (key, window start).
+    const expected = new Map<string, number>();
+    const lines: string[] = [];
+    for (let n = 0; n < EVENTS; n++) {
+      const k = `k${n % KEYS}`;
+      const t = T0 + n * STEP_MS;
+      lines.push(JSON.stringify({ n, k, t }));
+      const at = `${k}|${t - (t % WINDOW_MS)}`;
+      expected.set(at, (expected.get(at) ?? 0) + 1);
+    }
+    const seeded = await runEdgepipe(
+      ["produce", source, "--input", "json", "--key-field", "k", "--time-field", "t"],
+      { env, stdin: lines.join("\n") + "\n" },
+    );
+    assert.equal(seeded.code, 0, seeded.stderr);
+    // The subscription exists before the first pipe, at the start of the topic.
+    const relayMode = Deno.env.get("WINDOW_ACK_RELAY") ?? "auto";
+
+    let seed = Number(Deno.env.get("KILL_SEED") ?? Date.now() % 100_000);
+    console.log(`    KILL_SEED=${seed}`);
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+
+    const published = async () => {
+      try {
+        return (await statsOf(adminUrl, target)).msgInCounter as number;
+      } catch {
+        return 0; // the output topic does not exist yet
+      }
+    };
+
+    const runPipe = async (kill: boolean) => {
+      const pidDir = await Deno.makeTempDir();
+      const pipe = startPipe(
+        [
+          ["consume", source, "-s", "windows", "-e", "--ack-timeout", "10s"],
+          [
+            "window",
+            "--key",
+            "key",
+            "--tumbling",
+            `${WINDOW_MS}ms`,
+            "--checkpoint-dir",
+            checkpoints,
+            "--checkpoint-interval",
+            "200ms",
+            "--ack-relay",
+            relayMode,
+          ],
+          // Unbatched sends with a small window: the terminal lags behind the window stage, so
+          // checkpoints are taken while emitted results are still on their way.
+          ["produce", target, "--max-in-flight", "20", "--batch-max-messages", "1"],
+        ],
+        env,
+        pidDir,
+      );
+      let finished = false;
+      pipe.done.finally(() => (finished = true));
+      let note = "no kill";
+      if (kill) {
+        // After some results reached the output topic, at a random moment.
+        const before = await published();
+        while ((await published()) < before + 20 && !finished) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const after = Math.floor(random() * 400);
+        await new Promise((r) => setTimeout(r, after));
+        if (finished) note = "the pipe finished before the kill";
+        else {
+          Deno.kill(await pipe.pid(2), "SIGKILL");
+          note = `killed produce ${after} ms after ${(await published()) - before} new results`;
+        }
+      } else {
+        // consume -e does not end on a subscription without backlog: once the source is drained
+        // and the output has stopped growing, stop it the way a user would (SIGTERM: it closes
+        // its output and waits for the pipe to report everything).
+        let last = -1;
+        let quietSince = Date.now();
+        while (!finished) {
+          await new Promise((r) => setTimeout(r, 250));
+          const now = await published();
+          if (now !== last) (last = now, quietSince = Date.now());
+          const backlog = (await statsOf(adminUrl, source)).subscriptions.windows?.msgBacklog;
+          if (backlog === 0 && Date.now() - quietSince > 3000 && !finished) {
+            Deno.kill(await pipe.pid(0), "SIGTERM");
+            note = "consume stopped with SIGTERM once drained";
+            break;
+          }
+        }
+      }
+      const { codes, stderr } = await pipe.done;
+      await Deno.remove(pidDir, { recursive: true });
+      return { codes, note, stderr };
+    };
+
+    for (let round = 0; round < KILLS; round++) {
+      const { codes, note } = await runPipe(true);
+      console.log(`    round ${round}: ${note}, exit codes ${codes}`);
+      assert.ok(codes.slice(0, 2).every((c) => c !== 137), `only produce was killed: ${codes}`);
+    }
+    const last = await runPipe(false);
+    console.log(`    last run: ${last.note}, exit codes ${last.codes}`);
+    assert.ok([0, 143].includes(last.codes[0]), last.stderr.join("\n"));
+    assert.deepEqual(last.codes.slice(1), [0, 0], last.stderr.join("\n"));
+    await new Promise((r) => setTimeout(r, 500)); // acks reach the broker's stats
+    const backlog = (await statsOf(adminUrl, source)).subscriptions.windows.msgBacklog;
+
+    const read = await runEdgepipe(["consume", target, "-e"], { env });
+    assert.equal(read.code, 0, read.stderr);
+    const seen = new Map<string, number[]>();
+    let results = 0;
+    let passedOn = 0;
+    for (const line of read.stdout.trimEnd().split("\n")) {
+      const result = JSON.parse(line);
+      if (typeof result.value?.count !== "number") {
+        // An input event the window passed on (late: behind the restored watermark).
+        if (passedOn++ === 0) console.log(`    first passed-on event: ${line.slice(0, 300)}`);
+        continue;
+      }
+      const at = `${result.key}|${result.eventTime + 1 - WINDOW_MS}`;
+      if (!seen.has(at)) seen.set(at, []);
+      seen.get(at)!.push(result.value.count);
+      results++;
+    }
+    const missing = [...expected.keys()].filter((at) => !seen.has(at));
+    const wrong = [...seen].filter(([at, counts]) =>
+      counts.some((count) => count !== expected.get(at))
+    );
+    console.log(
+      `    ${EVENTS} events, ${expected.size} windows expected; output ${results} results, ` +
+        `${seen.size} distinct, ${results - seen.size} duplicates, ${missing.length} missing, ` +
+        `${wrong.length} with a wrong count; ${passedOn} late input events passed on; ` +
+        `source backlog ${backlog}`,
+    );
+    assert.deepEqual(missing.slice(0, 10), [], `${missing.length} window results missing`);
+    assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} windows with a wrong count`);
+    assert.equal(seen.size, expected.size);
+    assert.equal(backlog, 0);
+    await Deno.remove(checkpoints, { recursive: true });
+  },
+});
