@@ -525,11 +525,15 @@ export class Consumer implements MessageConsumer {
     const { last, markDelete } = await this.lastMessageIdAndMarkDelete();
     if (last.entryId < 0n) return false;
     if (this.#queue.size > 0) return true;
+    // The mark-delete position acknowledges its whole entry, so compare entries with it: the
+    // broker reports the last message of a batched entry with its batch index.
+    const pastMarkDelete = () =>
+      !markDelete || MessageId.compare(last.entry(), markDelete.entry()) > 0;
     if (after === undefined && this.#startPublishTime !== undefined && markDelete) {
-      return MessageId.compare(last, markDelete) > 0;
+      return pastMarkDelete();
     }
-    const reference = after ?? this.#startMessageId ?? markDelete;
-    if (!reference) return true;
+    const reference = after ?? this.#startMessageId;
+    if (!reference) return pastMarkDelete();
     return MessageId.compare(last, reference) > 0;
   }
 
