@@ -112,7 +112,8 @@ function comparison(op: string, l: Fast, r: Fast): Fast {
     const b = r(e);
     if (a === UNSURE || b === UNSURE) return UNSURE;
     const ta = typeof a;
-    if (ta !== typeof b) return UNSURE;
+    const tb = typeof b;
+    if (ta !== tb) return UNSURE;
     if (ta === "number") {
       const x = a as number;
       const y = b as number;
