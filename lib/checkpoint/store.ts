@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { EdgepipeError } from "../errors.ts";
 import { type CheckpointData, decodeCheckpoint, encodeCheckpoint } from "./format.ts";
+import { writeFileDurably } from "../durable_file.ts";
 
 /** Checkpointing cannot go on: unwritable directory, or no valid checkpoint to restore. */
 export class CheckpointError extends EdgepipeError {}
@@ -124,24 +125,9 @@ export class CheckpointStore {
   async write(data: CheckpointData | Uint8Array): Promise<number> {
     const generation = this.#generation + 1;
     const path = join(this.dir, fileName(generation));
-    const temp = join(this.dir, `.${fileName(generation)}.tmp-${Deno.pid}`);
     const bytes = data instanceof Uint8Array ? data : encodeCheckpoint(data);
     try {
-      const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-      try {
-        let offset = 0;
-        while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      await Deno.rename(temp, path);
-      const dir = await Deno.open(this.dir);
-      try {
-        await dir.sync();
-      } finally {
-        dir.close();
-      }
+      await writeFileDurably(path, bytes);
     } catch (cause) {
       throw new CheckpointError(`cannot write checkpoint ${path}`, { cause });
     }

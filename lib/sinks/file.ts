@@ -8,6 +8,7 @@
 import { dirname, join, resolve } from "node:path";
 import type { Encoding } from "./encode.ts";
 import { EdgepipeError } from "../errors.ts";
+import { writeFileDurably } from "../durable_file.ts";
 import { type BatchingOptions, BatchingSink, type ObjectStore } from "./batching_sink.ts";
 
 /** A file could not be written. */
@@ -27,34 +28,15 @@ export class DirectoryStore implements ObjectStore {
   async put(key: string, bytes: Uint8Array, _encoding: Encoding): Promise<void> {
     const path = join(this.#root, key);
     const dir = dirname(path);
-    const temp = join(dir, `.${key.slice(key.lastIndexOf("/") + 1)}.tmp`);
     try {
       if (!this.#knownDirs.has(dir)) {
         await Deno.mkdir(dir, { recursive: true });
         this.#knownDirs.add(dir);
       }
-      const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-      try {
-        let offset = 0;
-        while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      await Deno.rename(temp, path);
-      await syncDirectory(dir);
+      await writeFileDurably(path, bytes);
     } catch (cause) {
       throw new FileSinkError(`writing ${path} failed`, { cause });
     }
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
   }
 }
 

@@ -1,0 +1,41 @@
+/**
+ * Writes a file so that a crash leaves either all of it or none: the bytes go to a temporary
+ * name, are fsynced, renamed into place, and the directory is fsynced so the rename itself lasts.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Replaces `path` with `bytes` atomically and durably. Errors are the file system's own; callers
+ * wrap them in their typed error.
+ *
+ * @example
+ * ```ts
+ * import { writeFileDurably } from "./durable_file.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeFileDurably(`${dir}/state.bin`, new Uint8Array([1, 2, 3]));
+ * console.assert((await Deno.readFile(`${dir}/state.bin`)).length === 3);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeFileDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  // The process id keeps two writers of the same name (a restart racing a dying process) apart.
+  const temp = join(dir, `.${basename(path)}.tmp-${Deno.pid}`);
+  const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  await Deno.rename(temp, path);
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
