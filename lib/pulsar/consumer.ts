@@ -14,7 +14,8 @@ import {
 } from "./wire/mod.ts";
 import { decompress } from "./compression.ts";
 import { AsyncQueue } from "./async_queue.ts";
-import { Backoff, sleep } from "./backoff.ts";
+import { sleep } from "./backoff.ts";
+import { connectWithRetry } from "./connect_with_retry.ts";
 import type { ClientContext } from "./client_context.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import type {
@@ -728,25 +729,16 @@ export class Consumer implements MessageConsumer {
   }
 
   async #connectWithRetry(first: boolean): Promise<void> {
-    const backoff = new Backoff(this.#ctx.backoff);
-    const deadline = Date.now() + this.#ctx.operationTimeoutMs;
-    for (;;) {
-      if (this.#closed) return;
-      try {
-        await this.#subscribeOnce();
-        return;
-      } catch (error) {
-        const retriable = first
-          ? (error as { retriable?: boolean }).retriable === true
-          : worthReconnecting(error);
-        if (!retriable || (first && Date.now() > deadline)) {
-          if (first) throw error;
-          this.#shutdown();
-          this.#queue.close(error as Error);
-          return;
-        }
-        await sleep(backoff.next(), this.#abort.signal);
-      }
+    const gaveUp = await connectWithRetry(() => this.#subscribeOnce(), {
+      first,
+      backoff: this.#ctx.backoff,
+      timeoutMs: this.#ctx.operationTimeoutMs,
+      closed: () => this.#closed !== undefined,
+      signal: this.#abort.signal,
+    });
+    if (gaveUp !== undefined) {
+      this.#shutdown();
+      this.#queue.close(gaveUp as Error);
     }
   }
 

@@ -16,7 +16,7 @@ import {
 } from "./wire/mod.ts";
 import { setImmediate } from "node:timers";
 import { compress } from "./compression.ts";
-import { Backoff, sleep } from "./backoff.ts";
+import { connectWithRetry } from "./connect_with_retry.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import {
   BrokerError,
@@ -25,7 +25,6 @@ import {
   MessageTooLargeError,
   ProducerClosedError,
   TimeoutError,
-  worthReconnecting,
 } from "./errors.ts";
 import { MessageId } from "./message_id.ts";
 import type { ClientContext } from "./client_context.ts";
@@ -506,25 +505,16 @@ export class Producer {
 
   /** Connects (first time or again); on the first attempt errors that cannot heal are thrown. */
   async #connectWithRetry(first: boolean): Promise<void> {
-    const backoff = new Backoff(this.#ctx.backoff);
-    const deadline = Date.now() + this.#ctx.operationTimeoutMs;
-    for (;;) {
-      if (this.#closed) return;
-      try {
-        await this.#connectOnce(first);
-        return;
-      } catch (error) {
-        const retriable = first
-          ? (error as { retriable?: boolean }).retriable === true
-          : worthReconnecting(error);
-        if (!retriable || (first && Date.now() > deadline)) {
-          if (first) throw error;
-          this.#closed = error as Error;
-          this.#failAll(error as Error);
-          return;
-        }
-        await sleep(backoff.next(), this.#reconnectAbort.signal);
-      }
+    const gaveUp = await connectWithRetry(() => this.#connectOnce(first), {
+      first,
+      backoff: this.#ctx.backoff,
+      timeoutMs: this.#ctx.operationTimeoutMs,
+      closed: () => this.#closed !== undefined,
+      signal: this.#reconnectAbort.signal,
+    });
+    if (gaveUp !== undefined) {
+      this.#closed = gaveUp as Error;
+      this.#failAll(gaveUp as Error);
     }
   }
 

@@ -1,0 +1,50 @@
+/**
+ * The retry loop producers and consumers share when they (re)attach to their topic's broker:
+ * backoff between attempts, a deadline for the first attach, and a different rule for each case.
+ *
+ * @module
+ */
+import { Backoff, type BackoffOptions, sleep } from "./backoff.ts";
+import { worthReconnecting } from "./errors.ts";
+
+/** How to retry. */
+export interface RetryOptions {
+  /** True for the first attach: errors that cannot heal, or the deadline passing, are thrown. */
+  first: boolean;
+  backoff?: BackoffOptions;
+  /** How long the first attach may keep trying. */
+  timeoutMs: number;
+  /** Stops the loop quietly once the producer or consumer is closed. */
+  closed: () => boolean;
+  /** Cuts a backoff sleep short. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs `attempt` until it succeeds. Returns `undefined` when attached (or closed meanwhile); after
+ * a connection loss, returns the error that made reconnecting pointless, for the caller to fail
+ * its pending work with. On the first attach such an error is thrown instead.
+ */
+export async function connectWithRetry(
+  attempt: () => Promise<void>,
+  options: RetryOptions,
+): Promise<unknown> {
+  const backoff = new Backoff(options.backoff);
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (options.closed()) return undefined;
+    try {
+      await attempt();
+      return undefined;
+    } catch (error) {
+      const retriable = options.first
+        ? (error as { retriable?: boolean }).retriable === true
+        : worthReconnecting(error);
+      if (!retriable || (options.first && Date.now() > deadline)) {
+        if (options.first) throw error;
+        return error;
+      }
+      await sleep(backoff.next(), options.signal);
+    }
+  }
+}
