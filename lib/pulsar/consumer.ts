@@ -25,13 +25,7 @@ import type {
   ReaderStart,
   SubscriptionType,
 } from "./consumer_options.ts";
-import {
-  BrokerError,
-  ConsumerClosedError,
-  InvalidArgumentError,
-  PulsarError,
-  worthReconnecting,
-} from "./errors.ts";
+import { BrokerError, ConsumerClosedError, InvalidArgumentError, PulsarError } from "./errors.ts";
 import { Message } from "./message.ts";
 import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts";
 import type { Producer } from "./producer.ts";
