@@ -30,6 +30,7 @@ import { Message } from "./message.ts";
 import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts";
 import type { Producer } from "./producer.ts";
 import { parseTopic } from "./topic_name.ts";
+import { receiveUntilClosed } from "./receive_until_closed.ts";
 
 /** Acknowledgement state of one batch entry whose messages are acked one by one. */
 interface BatchState {
@@ -181,17 +182,8 @@ export class Consumer implements MessageConsumer {
     return msg;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let msg: Message;
-      try {
-        msg = await this.receive();
-      } catch (error) {
-        if (error instanceof ConsumerClosedError) return;
-        throw error;
-      }
-      yield msg;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return receiveUntilClosed(this);
   }
 
   #delivered(msg: Message): void {

@@ -12,6 +12,7 @@ import type { AckTarget, MessageConsumer } from "./consumer_options.ts";
 import { ConsumerClosedError, InvalidArgumentError } from "./errors.ts";
 import { Message } from "./message.ts";
 import { MessageId } from "./message_id.ts";
+import { receiveUntilClosed } from "./receive_until_closed.ts";
 
 /**
  * A consumer made of per-topic consumers.
@@ -101,17 +102,8 @@ export class MultiTopicConsumer implements MessageConsumer {
     return msg;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let msg: Message;
-      try {
-        msg = await this.receive();
-      } catch (error) {
-        if (error instanceof ConsumerClosedError) return;
-        throw error;
-      }
-      yield msg;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return receiveUntilClosed(this);
   }
 
   /** The per-topic consumer an acknowledgement belongs to. */
