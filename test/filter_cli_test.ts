@@ -1,24 +1,18 @@
 /** `edgepipe filter` and `edgepipe map` as commands: errors on purpose, and no id left behind. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runEdgepipe } from "./harness/edgepipe.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 
 async function edgepipe(args: string[], stdin = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const feeding = ReadableStream.from([new TextEncoder().encode(stdin)]).pipeTo(child.stdin)
-    .catch(() => {});
-  const [{ code, stdout, stderr }] = await Promise.all([child.output(), feeding]);
-  const text = new TextDecoder().decode(stdout).trim();
+  const run = await runEdgepipe(args, { stdin });
+  const text = run.stdout.trim();
   return {
-    code,
+    code: run.code,
+    stdout: run.stdout,
     items: text === "" ? [] : text.split("\n").map((l) => JSON.parse(l)),
-    stderr: new TextDecoder().decode(stderr).trim(),
+    stderr: run.stderr.trim(),
   };
 }
 

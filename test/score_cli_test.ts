@@ -4,35 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runEdgepipe } from "./harness/edgepipe.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const models = join(root, "models");
 
-async function edgepipe(
+function edgepipe(
   args: string[],
   stdin = "",
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      "--allow-env",
-      join(root, "cli/main.ts"),
-      ...args,
-    ],
+  // The permissions scoring needs, no more: a missing one must show as a clear error.
+  return runEdgepipe(args, {
+    stdin,
     cwd: root,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+    permissions: ["--allow-read", "--allow-write", "--allow-ffi", "--allow-env"],
+  });
 }
 
 const parseLines = (text: string) =>

@@ -1,26 +1,16 @@
 /** `edgepipe window` as a command: bad input on purpose, checkpoints on disk, late side output. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+import { runEdgepipe } from "./harness/edgepipe.ts";
 
 async function edgepipe(args: string[], stdin = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // A command that fails before reading its input closes the pipe: not an error here.
-  const feeding = ReadableStream.from([new TextEncoder().encode(stdin)]).pipeTo(child.stdin)
-    .catch(() => {});
-  const [{ code, stdout, stderr }] = await Promise.all([child.output(), feeding]);
-  const text = new TextDecoder().decode(stdout);
+  const run = await runEdgepipe(args, { stdin });
+  const text = run.stdout.trim();
   return {
-    code,
-    stdout: text,
-    items: text.trim() === "" ? [] : text.trim().split("\n").map((l) => JSON.parse(l)),
-    stderr: new TextDecoder().decode(stderr).trim(),
+    code: run.code,
+    stdout: run.stdout,
+    items: text === "" ? [] : text.split("\n").map((l) => JSON.parse(l)),
+    stderr: run.stderr.trim(),
   };
 }
 
