@@ -169,18 +169,26 @@ export function lz4Decompress(src: Uint8Array, size: number): Uint8Array {
       } while (b === 255);
     }
     if (length > size - op) throw corrupt("match runs past the end");
-    let from = op - offset;
-    if (offset >= length && length > 32) {
-      out.copyWithin(op, from, from + length);
-      op += length;
-    } else {
-      // Short or overlapping copies byte by byte (overlap repeats the last `offset` bytes).
-      const end = op + length;
-      while (op < end) out[op++] = out[from++];
-    }
+    op = copyMatch(out, op, offset, length);
   }
   if (op !== size) throw corrupt(`expands to ${op} bytes, expected ${size}`);
   return out;
+}
+
+/**
+ * Copies a back-reference of `length` bytes starting `offset` bytes behind `op` (LZ4 and Snappy
+ * matches); returns the new end. The caller has checked both against the output's bounds.
+ */
+export function copyMatch(out: Uint8Array, op: number, offset: number, length: number): number {
+  let from = op - offset;
+  if (offset >= length && length > 32) {
+    out.copyWithin(op, from, from + length);
+    return op + length;
+  }
+  // Short or overlapping copies byte by byte (overlap repeats the last `offset` bytes).
+  const end = op + length;
+  while (op < end) out[op++] = out[from++];
+  return op;
 }
 
 /** Copies `length` bytes; a loop beats `set(subarray())` for the short runs LZ4 is made of. */

@@ -16,7 +16,7 @@
  * @module
  */
 import { ProtocolError } from "./errors.ts";
-import { copyBytes } from "./lz4.ts";
+import { copyBytes, copyMatch } from "./lz4.ts";
 
 const FRAGMENT = 65536;
 const HASH_LOG = 14;
@@ -185,14 +185,7 @@ export function snappyDecompress(src: Uint8Array, size: number): Uint8Array {
     }
     if (offset === 0 || offset > op) throw corrupt(`copy offset ${offset} out of range`);
     if (length > size - op) throw corrupt("copy runs past the end");
-    let from = op - offset;
-    if (offset >= length && length > 32) {
-      out.copyWithin(op, from, from + length);
-      op += length;
-    } else {
-      const end = op + length;
-      while (op < end) out[op++] = out[from++];
-    }
+    op = copyMatch(out, op, offset, length);
   }
   if (op !== size) throw corrupt(`expands to ${op} bytes, expected ${size}`);
   return out;
