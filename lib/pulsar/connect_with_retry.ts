@@ -48,3 +48,38 @@ export async function connectWithRetry(
     }
   }
 }
+
+/**
+ * Runs a reconnect after a connection loss, once at a time: a loss that happens while one is under
+ * way (say, the broker closes us right after accepting) makes it go once more instead of starting
+ * a second one beside it.
+ */
+export class ReconnectLoop {
+  #running?: Promise<void>;
+  #lostAgain = false;
+
+  constructor(
+    private readonly reconnect: () => Promise<void>,
+    private readonly closed: () => boolean,
+  ) {}
+
+  /** The reconnect under way, if any. */
+  get running(): Promise<void> | undefined {
+    return this.#running;
+  }
+
+  /** Starts reconnecting (after `first` settles, when given), or asks the running one to go again. */
+  start(first?: Promise<unknown>): void {
+    if (this.#running) {
+      this.#lostAgain = true;
+      return;
+    }
+    this.#running = (async () => {
+      if (first) await first;
+      do {
+        this.#lostAgain = false;
+        await this.reconnect();
+      } while (this.#lostAgain && !this.closed());
+    })().finally(() => (this.#running = undefined));
+  }
+}

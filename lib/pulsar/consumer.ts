@@ -15,7 +15,7 @@ import {
 import { decompress } from "./compression.ts";
 import { AsyncQueue } from "./async_queue.ts";
 import { sleep } from "./backoff.ts";
-import { connectWithRetry } from "./connect_with_retry.ts";
+import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
 import type { ClientContext } from "./client_context.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import type {
@@ -89,8 +89,10 @@ export class Consumer implements MessageConsumer {
   #ackTimer?: ReturnType<typeof setTimeout>;
   #ackFlushTimer?: ReturnType<typeof setTimeout>;
   #nackTimer?: ReturnType<typeof setTimeout>;
-  #reconnecting?: Promise<void>;
-  #lostWhileReconnecting = false;
+  readonly #reconnects = new ReconnectLoop(
+    () => this.#connectWithRetry(false),
+    () => this.#closed !== undefined,
+  );
   #closedWhileConnecting = false;
   #lastDequeued?: MessageId;
   #startMessageId?: MessageId;
@@ -564,7 +566,7 @@ export class Consumer implements MessageConsumer {
   async #waitConnected(): Promise<Connection> {
     while (!this.#ready || !this.#conn) {
       this.#checkOpen();
-      if (this.#reconnecting) await this.#reconnecting;
+      if (this.#reconnects.running) await this.#reconnects.running;
       else await sleep(50, this.#abort.signal);
     }
     return this.#conn;
@@ -697,21 +699,9 @@ export class Consumer implements MessageConsumer {
     this.#conn = undefined;
     // Not established yet: whoever is connecting sees the failure and tries again.
     if (this.#closed || !wasReady) return;
-    if (this.#reconnecting) {
-      // Lost again while resubscribing (say, closed right after SUCCESS): go once more.
-      this.#lostWhileReconnecting = true;
-      return;
-    }
-    const seeking = this.#seeking;
-    this.#reconnecting = (async () => {
-      // The broker closes us while it resets the cursor; subscribing again before the reset is
-      // done can leave the new consumer reading from the old position.
-      if (seeking) await seeking;
-      do {
-        this.#lostWhileReconnecting = false;
-        await this.#connectWithRetry(false);
-      } while (this.#lostWhileReconnecting && !this.#closed);
-    })().finally(() => (this.#reconnecting = undefined));
+    // The broker closes us while it resets the cursor; subscribing again before the reset is
+    // done can leave the new consumer reading from the old position.
+    this.#reconnects.start(this.#seeking);
   }
 
   async #connectWithRetry(first: boolean): Promise<void> {

@@ -16,7 +16,7 @@ import {
 } from "./wire/mod.ts";
 import { setImmediate } from "node:timers";
 import { compress } from "./compression.ts";
-import { connectWithRetry } from "./connect_with_retry.ts";
+import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import {
   BrokerError,
@@ -141,8 +141,10 @@ export class Producer {
   #flushQueued = false;
   #waiters: (() => void)[] = [];
   #timeoutTimer?: ReturnType<typeof setTimeout>;
-  #reconnecting?: Promise<void>;
-  #lostWhileReconnecting = false;
+  readonly #reconnects = new ReconnectLoop(
+    () => this.#connectWithRetry(false),
+    () => this.#closed !== undefined,
+  );
   #closedWhileConnecting = false;
   #reconnectAbort = new AbortController();
   readonly #listener: ConnectionListener;
@@ -490,17 +492,7 @@ export class Producer {
     this.#conn = undefined;
     // Not established yet: whoever is connecting sees the failure and tries again.
     if (this.#closed || !wasReady) return;
-    if (this.#reconnecting) {
-      // Lost again while reconnecting (say, closed right after PRODUCER_SUCCESS): go once more.
-      this.#lostWhileReconnecting = true;
-      return;
-    }
-    this.#reconnecting = (async () => {
-      do {
-        this.#lostWhileReconnecting = false;
-        await this.#connectWithRetry(false);
-      } while (this.#lostWhileReconnecting && !this.#closed);
-    })().finally(() => (this.#reconnecting = undefined));
+    this.#reconnects.start();
   }
 
   /** Connects (first time or again); on the first attempt errors that cannot heal are thrown. */
