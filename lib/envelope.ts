@@ -47,10 +47,22 @@ export interface AckRecord {
   ids: string[];
 }
 
+/**
+ * Written last by a source that really reached the end of its input (`consume -e` at the end of
+ * the topic, `replay` after its last file, a bounded source in `run`). A stateful stage behind an
+ * edgepipe source (one that saw a `hello`) that reaches EOF without it takes the EOF for an
+ * upstream failure, not for the end of the stream: it keeps its state and fires nothing.
+ */
+export interface EndRecord {
+  $edgepipe: "end";
+  source: string;
+}
+
 /** Any control record. Stages that do not understand one pass it on untouched. */
 export type ControlRecord =
   | HelloRecord
   | AckRecord
+  | EndRecord
   | ({ $edgepipe: string } & Record<string, unknown>);
 
 /** One item of a stream: an event or a control record. */
@@ -65,6 +77,26 @@ export function isControl(item: unknown): item is ControlRecord {
 /** Builds an ack record for ids that end their journey in this stage. */
 export function ackRecord(ids: string[]): AckRecord {
   return { $edgepipe: "ack", ids };
+}
+
+/**
+ * Builds the end-of-stream record a source writes after its last event.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { endRecord, isEnd } from "./envelope.ts";
+ * assert.ok(isEnd(endRecord("replay")));
+ * assert.ok(!isEnd({ $edgepipe: "ack", ids: [] }));
+ * ```
+ */
+export function endRecord(source: string): EndRecord {
+  return { $edgepipe: "end", source };
+}
+
+/** True for the end-of-stream control record. */
+export function isEnd(item: unknown): item is EndRecord {
+  return isControl(item) && item[CONTROL_FIELD] === "end";
 }
 
 /** Wraps a plain JSON value that is not already an envelope. */
