@@ -4,6 +4,7 @@
  *
  * @example Score bundled flights and count them per origin and hour
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLines, parseItem, score, window, isControl } from "./mod.ts";
  *
  * const file = await Deno.open("examples/data/flights-2001-03-12-morning.ndjson");
@@ -19,7 +20,7 @@
  * for await (const item of hourly) {
  *   if (!isControl(item)) flightsCounted += (item.value as { count: number }).count;
  * }
- * console.assert(flightsCounted === 3417);
+ * assert.equal(flightsCounted, 3417);
  * ```
  *
  * @module

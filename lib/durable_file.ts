@@ -12,10 +12,11 @@ import { basename, dirname, join } from "node:path";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeFileDurably } from "./durable_file.ts";
  * const dir = await Deno.makeTempDir();
  * await writeFileDurably(`${dir}/state.bin`, new Uint8Array([1, 2, 3]));
- * console.assert((await Deno.readFile(`${dir}/state.bin`)).length === 3);
+ * assert.equal((await Deno.readFile(`${dir}/state.bin`)).length, 3);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EdgepipeError } from "./errors.ts";
  * const err = new EdgepipeError("broker unreachable", { retriable: true });
- * console.assert(err.retriable);
+ * assert.ok(err.retriable);
  * ```
  */
 export class EdgepipeError extends Error {

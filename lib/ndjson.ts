@@ -24,11 +24,12 @@ const NEWLINE = 0x0a;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLines } from "./ndjson.ts";
  * const bytes = new TextEncoder().encode('{"a":1}\n{"a":2}\n');
  * const lines = [];
  * for await (const line of readLines(ReadableStream.from([bytes]))) lines.push(line.text);
- * console.assert(lines.length === 2);
+ * assert.equal(lines.length, 2);
  * ```
  */
 export async function* readLines(

@@ -44,10 +44,11 @@ export class CheckpointStore {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { CheckpointStore } from "./store.ts";
    * const store = await CheckpointStore.open(await Deno.makeTempDir(), "demo");
    * await store.write({ json: { kind: "demo", n: 1 }, columns: [] });
-   * console.assert((await store.restore())?.json.n === 1);
+   * assert.equal((await store.restore())?.json.n, 1);
    * ```
    */
   static async open(

@@ -14,6 +14,7 @@ import { AckChannelError } from "./errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AckServer } from "./ack_server.ts";
  * import { AckReporter } from "./ack_reporter.ts";
  * const got: string[] = [];
@@ -23,7 +24,7 @@ import { AckChannelError } from "./errors.ts";
  * await reporter.close();
  * await server.waitForTerminal(1000);
  * await server.close();
- * console.assert(got.join() === "a,b");
+ * assert.equal(got.join(), "a,b");
  * ```
  */
 export class AckReporter {

@@ -33,6 +33,7 @@ export type TerminalWait = "finished" | "timeout" | "never-connected";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AckServer } from "./ack_server.ts";
  * const acked: string[] = [];
  * const server = await AckServer.listen({ source: "consume", onAck: (id) => void acked.push(id) });
@@ -42,7 +43,7 @@ export type TerminalWait = "finished" | "timeout" | "never-connected";
  * conn.close();
  * await server.waitForTerminal(1000);
  * await server.close();
- * console.assert(acked[0] === "CAcQAA==");
+ * assert.equal(acked[0], "CAcQAA==");
  * ```
  */
 export class AckServer {

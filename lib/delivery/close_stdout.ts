@@ -67,8 +67,9 @@ export function closeStdout(): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stdoutIsPipe } from "./close_stdout.ts";
- * console.assert(typeof stdoutIsPipe() === "boolean");
+ * assert.equal(typeof stdoutIsPipe(), "boolean");
  * ```
  */
 export function stdoutIsPipe(): boolean {

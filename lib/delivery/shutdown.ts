@@ -14,9 +14,11 @@ export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Shutdown } from "./shutdown.ts";
  * const shutdown = new Shutdown("replay");
- * console.assert(!shutdown.signal.aborted && shutdown.exitCode(0) === 0);
+ * assert.ok(!shutdown.signal.aborted);
+ * assert.equal(shutdown.exitCode(0), 0);
  * shutdown.dispose();
  * ```
  */

@@ -82,6 +82,7 @@ interface Entry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deliverAll } from "./terminal.ts";
  * import type { Envelope, Item } from "../envelope.ts";
  * import type { Sink } from "../sinks/types.ts";
@@ -94,7 +95,8 @@ interface Entry {
  * };
  * const items: Item[] = [{ value: 1 }, { $edgepipe: "ack", ids: [] }, { value: 2 }];
  * const report = await deliverAll(items, sink);
- * console.assert(report.delivered === 2 && seen.length === 2);
+ * assert.equal(report.delivered, 2);
+ * assert.equal(seen.length, 2);
  * ```
  */
 export async function deliverAll(

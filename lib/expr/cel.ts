@@ -71,9 +71,10 @@ function columnOf(err: unknown): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileExpression } from "./cel.ts";
  * const late = compileExpression("event.value.delay > 15");
- * console.assert(late.evaluate({ value: { delay: 20 } }) === true);
+ * assert.equal(late.evaluate({ value: { delay: 20 } }), true);
  * ```
  */
 export function compileExpression(source: string): CompiledExpression {

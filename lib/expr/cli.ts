@@ -12,8 +12,9 @@ import { type CompiledExpression, compileExpression, ExpressionError } from "./c
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileForCli } from "./cli.ts";
- * console.assert(compileForCli("event.value > 1.0").source === "event.value > 1.0");
+ * assert.equal(compileForCli("event.value > 1.0").source, "event.value > 1.0");
  * ```
  */
 export function compileForCli(source: string): CompiledExpression {

@@ -22,12 +22,13 @@ const COMPARE = new Set(["==", "!=", "<", "<=", ">", ">="]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Environment } from "@marcbachmann/cel-js";
  * import { fastPredicate, UNSURE } from "./fast_predicate.ts";
  * const env = new Environment().registerVariable("event", "map");
  * const test = fastPredicate(env.parse("event.value.delay > 15").ast)!;
- * console.assert(test({ value: { delay: 20 } }) === true);
- * console.assert(test({ value: {} }) === UNSURE);
+ * assert.equal(test({ value: { delay: 20 } }), true);
+ * assert.equal(test({ value: {} }), UNSURE);
  * ```
  */
 export function fastPredicate(

@@ -32,11 +32,12 @@ export interface Gauge {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Metrics } from "./metrics.ts";
  * const metrics = new Metrics("consume");
  * const events = metrics.counter("events_out_total", "Events written to stdout");
  * events.inc(3);
- * console.assert(metrics.render().includes('edgepipe_events_out_total{command="consume"} 3'));
+ * assert.ok(metrics.render().includes('edgepipe_events_out_total{command="consume"} 3'));
  * ```
  */
 export class Metrics {

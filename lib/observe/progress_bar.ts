@@ -11,12 +11,13 @@ import type { ReadProgress } from "../sources/types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProgressBar } from "./progress_bar.ts";
  * const out: string[] = [];
  * const bar = new ProgressBar({ write: (text) => out.push(text), intervalMs: 0 });
  * bar.update("a.csv", { done: 50, total: 100, unit: "bytes" }, 10);
  * bar.done();
- * console.assert(out[0].includes(" 50%"));
+ * assert.ok(out[0].includes(" 50%"));
  * ```
  */
 export class ProgressBar {

@@ -15,6 +15,7 @@ export class MetricsServerError extends EdgepipeError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Metrics } from "./metrics.ts";
  * import { serveMetrics } from "./serve_metrics.ts";
  * const metrics = new Metrics("replay");
@@ -23,7 +24,7 @@ export class MetricsServerError extends EdgepipeError {}
  * const stop = serveMetrics(metrics, 0, (p) => (port = p));
  * const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
  * await stop();
- * console.assert(text.includes("edgepipe_events_out_total"));
+ * assert.ok(text.includes("edgepipe_events_out_total"));
  * ```
  */
 export function serveMetrics(

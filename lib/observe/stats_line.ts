@@ -12,13 +12,14 @@ export type StatsFields = Record<string, () => number>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StatsLine } from "./stats_line.ts";
  * let n = 0;
  * const lines: string[] = [];
  * const stats = new StatsLine("replay", { out: () => n }, 1000, (line) => lines.push(line));
  * n = 5;
  * stats.stop();
- * console.assert(lines[0].startsWith("edgepipe replay: out=5"));
+ * assert.ok(lines[0].startsWith("edgepipe replay: out=5"));
  * ```
  */
 export class StatsLine {

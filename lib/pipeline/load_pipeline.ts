@@ -31,15 +31,14 @@ export class PipelineFileError extends InputError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePipeline, PipelineFileError } from "./load_pipeline.ts";
  * const ok = parsePipeline("source: { stdin: {} }\nsink: stdout\n", "p.yaml");
- * console.assert(ok.sink === "stdout");
- * try {
- *   parsePipeline("source: { stdin: {} }\nsink: stdout\nstages:\n  - filtr: x\n", "p.yaml");
- * } catch (err) {
- *   console.assert(err instanceof PipelineFileError);
- *   console.assert((err as Error).message.startsWith("p.yaml:4:5: stages[0]:"));
- * }
+ * assert.equal(ok.sink, "stdout");
+ * assert.throws(
+ *   () => parsePipeline("source: { stdin: {} }\nsink: stdout\nstages:\n  - filtr: x\n", "p.yaml"),
+ *   (err) => err instanceof PipelineFileError && err.message.startsWith("p.yaml:4:5: stages[0]:"),
+ * );
  * ```
  */
 export function parsePipeline(

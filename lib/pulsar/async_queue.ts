@@ -16,10 +16,11 @@ interface Waiter<T> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AsyncQueue } from "./async_queue.ts";
  * const queue = new AsyncQueue<number>();
  * queue.push(1);
- * console.assert((await queue.shift()) === 1);
+ * assert.equal((await queue.shift()), 1);
  * ```
  */
 export class AsyncQueue<T> {

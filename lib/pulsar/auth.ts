@@ -22,9 +22,10 @@ export type TokenSupplier = string | (() => string | Promise<string>);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenAuth } from "./auth.ts";
  * const auth = tokenAuth(() => Deno.env.get("PULSAR_TOKEN") ?? "dev-token");
- * console.assert(auth.methodName === "token");
+ * assert.equal(auth.methodName, "token");
  * ```
  */
 export function tokenAuth(supplier: TokenSupplier): AuthProvider {
@@ -62,8 +63,9 @@ export function tokenFromSpec(spec: string): AuthProvider {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tlsAuth } from "./auth.ts";
- * console.assert(tlsAuth().methodName === "tls");
+ * assert.equal(tlsAuth().methodName, "tls");
  * ```
  */
 export function tlsAuth(): AuthProvider {

@@ -20,11 +20,13 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Backoff } from "./backoff.ts";
  * const backoff = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0 });
- * console.assert(backoff.next() === 100 && backoff.next() === 200);
+ * assert.equal(backoff.next(), 100);
+ * assert.equal(backoff.next(), 200);
  * backoff.reset();
- * console.assert(backoff.next() === 100);
+ * assert.equal(backoff.next(), 100);
  * ```
  */
 export class Backoff {

@@ -30,10 +30,11 @@ export const MAX_UNCOMPRESSED_SIZE = 256 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compress, decompress } from "./compression.ts";
  * const text = new TextEncoder().encode('{"origin":"SFO"}'.repeat(20));
  * const packed = compress("LZ4", text);
- * console.assert(decompress("LZ4", packed, text.length).length === text.length);
+ * assert.equal(decompress("LZ4", packed, text.length).length, text.length);
  * ```
  */
 export function compress(type: CompressionType, bytes: Uint8Array): Uint8Array {

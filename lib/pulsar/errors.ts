@@ -11,9 +11,11 @@ import { EdgepipeError } from "../errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PulsarError } from "./errors.ts";
  * const err = new PulsarError("boom", { retriable: true });
- * console.assert(err instanceof Error && err.retriable);
+ * assert.ok(err instanceof Error);
+ * assert.ok(err.retriable);
  * ```
  */
 export class PulsarError extends EdgepipeError {}
@@ -121,9 +123,11 @@ export function worthReconnecting(error: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BrokerError } from "./errors.ts";
  * const err = BrokerError.from(11, "no such topic");
- * console.assert(err.code === "TopicNotFound" && !err.retriable);
+ * assert.equal(err.code, "TopicNotFound");
+ * assert.ok(!err.retriable);
  * ```
  */
 export class BrokerError extends PulsarError {

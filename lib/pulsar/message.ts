@@ -12,11 +12,12 @@ const utf8 = new TextDecoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Message } from "./message.ts";
  * import { MessageId } from "./message_id.ts";
  * const msg = new Message("persistent://public/default/t", new MessageId(1n, 2n),
  *   new TextEncoder().encode('{"a":1}'), { publishTime: 1 });
- * console.assert((msg.json() as { a: number }).a === 1);
+ * assert.equal((msg.json() as { a: number }).a, 1);
  * ```
  */
 export class Message {

@@ -14,10 +14,13 @@ const MAX_INT64 = (1n << 63n) - 1n;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MessageId } from "./message_id.ts";
  * const id = new MessageId(7n, 0n, 2, 3, 10);
  * const back = MessageId.parse(id.toString());
- * console.assert(back.equals(id) && back.partition === 2 && back.batchIndex === 3);
+ * assert.ok(back.equals(id));
+ * assert.equal(back.partition, 2);
+ * assert.equal(back.batchIndex, 3);
  * ```
  */
 export class MessageId {

@@ -17,8 +17,9 @@ export type HashingScheme = "JavaStringHash" | "Murmur3_32Hash";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { javaStringHash } from "./routing.ts";
- * console.assert(javaStringHash("a") === 97);
+ * assert.equal(javaStringHash("a"), 97);
  * ```
  */
 export function javaStringHash(key: string): number {
@@ -41,8 +42,9 @@ function javaUtf8(key: string): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { murmur3_32Hash } from "./routing.ts";
- * console.assert(murmur3_32Hash("") === 0);
+ * assert.equal(murmur3_32Hash(""), 0);
  * ```
  */
 export function murmur3_32Hash(key: string | Uint8Array): number {
@@ -88,8 +90,9 @@ export function murmur3_32Hash(key: string | Uint8Array): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signSafeMod } from "./routing.ts";
- * console.assert(signSafeMod(-7, 3) === 2);
+ * assert.equal(signSafeMod(-7, 3), 2);
  * ```
  */
 export function signSafeMod(dividend: number, divisor: number): number {
@@ -105,9 +108,11 @@ export function signSafeMod(dividend: number, divisor: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { partitionFor } from "./routing.ts";
  * const p = partitionFor("user-42", 8);
- * console.assert(p >= 0 && p < 8);
+ * assert.ok(p >= 0);
+ * assert.ok(p < 8);
  * ```
  */
 export function partitionFor(

@@ -25,9 +25,10 @@ export interface TopicName {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTopic } from "./topic_name.ts";
- * console.assert(parseTopic("orders").full === "persistent://public/default/orders");
- * console.assert(parseTopic("t/ns/orders-partition-2").partition === 2);
+ * assert.equal(parseTopic("orders").full, "persistent://public/default/orders");
+ * assert.equal(parseTopic("t/ns/orders-partition-2").partition, 2);
  * ```
  */
 export function parseTopic(name: string): TopicName {

@@ -27,6 +27,7 @@ export type ScoreAttacher = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileAttacher } from "./attach_scores.ts";
  * const attach = compileAttacher(
  *   [{ name: "p", kind: "probabilities", classes: ["no", "yes"] }],
@@ -40,7 +41,7 @@ export type ScoreAttacher = (
  *   [{ name: "p", type: "float32", dims: [1, 2], data: new Float32Array([0.25, 0.75]) }],
  *   out as never,
  * );
- * console.assert(JSON.stringify(out[0]) === '{"id":"a","value":1,"score":{"no":0.25,"yes":0.75}}');
+ * assert.equal(JSON.stringify(out[0]), '{"id":"a","value":1,"score":{"no":0.25,"yes":0.75}}');
  * ```
  */
 export function compileAttacher(specs: readonly OutputSpec[], as: string): ScoreAttacher {

@@ -103,6 +103,7 @@ export function utcWeekday(ms: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileEncoder } from "./encode_features.ts";
  * const { encode, columns } = compileEncoder({
  *   features: [
@@ -114,7 +115,7 @@ export function utcWeekday(ms: number): number {
  * });
  * const row = new Float32Array(columns);
  * encode({ value: { distance: 200, origin: "LAX" } }, row, 0, { position: 1 });
- * console.assert(row.join(",") === "2,0,1");
+ * assert.equal(row.join(","), "2,0,1");
  * ```
  */
 export function compileEncoder(spec: Pick<ModelSpec, "features">): CompiledEncoder {

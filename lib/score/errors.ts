@@ -12,9 +12,10 @@ import { EdgepipeError, InputError } from "../errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ModelError } from "./errors.ts";
  * const err = new ModelError("models/x: spec.json: not found");
- * console.assert(err.name === "ModelError");
+ * assert.equal(err.name, "ModelError");
  * ```
  */
 export class ModelError extends EdgepipeError {}
@@ -25,12 +26,13 @@ export class ModelError extends EdgepipeError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FeatureError } from "./errors.ts";
  * const err = new FeatureError("event 'a1': feature 'distance' (value.distance): missing", {
  *   feature: "distance",
  *   line: 3,
  * });
- * console.assert(err.message.startsWith("line 3: "));
+ * assert.ok(err.message.startsWith("line 3: "));
  * ```
  */
 export class FeatureError extends InputError {

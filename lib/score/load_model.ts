@@ -28,9 +28,10 @@ export interface LoadedModel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadModel } from "./load_model.ts";
  * const model = await loadModel(new URL("../../models/flight-delay", import.meta.url).pathname);
- * console.assert(model.columns === 488);
+ * assert.equal(model.columns, 488);
  * ```
  */
 export async function loadModel(dir: string): Promise<LoadedModel> {

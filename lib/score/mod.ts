@@ -3,6 +3,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getPath } from "../envelope.ts";
  * import { loadModel, score } from "./mod.ts";
  * const dir = new URL("../../models/earthquake-magnitude", import.meta.url).pathname;
@@ -16,9 +17,9 @@
  *     },
  *   };
  * }
- * for await (const item of score(quakes(), { model, as: "estimate" })) {
- *   console.assert(typeof getPath(item, "estimate.magnitude") === "number");
- * }
+ * const out = await Array.fromAsync(score(quakes(), { model, as: "estimate" }));
+ * assert.equal(out.length, 1);
+ * assert.equal(typeof getPath(out[0], "estimate.magnitude"), "number");
  * ```
  *
  * @module

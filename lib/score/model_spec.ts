@@ -108,6 +108,7 @@ export type OutputSpec = ModelSpec["outputs"][number];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { specColumnCount } from "./model_spec.ts";
  * const n = specColumnCount({
  *   features: [
@@ -116,7 +117,7 @@ export type OutputSpec = ModelSpec["outputs"][number];
  *       vocabulary: ["a", "b"], unknown: "error" },
  *   ],
  * });
- * console.assert(n === 3);
+ * assert.equal(n, 3);
  * ```
  */
 export function specColumnCount(spec: Pick<ModelSpec, "features">): number {

@@ -64,10 +64,11 @@ const ELEMENT_TYPES = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readOnnxModelInfo } from "./onnx_model_info.ts";
  * const bytes = await Deno.readFile(new URL("../../models/flight-delay/model.onnx", import.meta.url));
  * const info = readOnnxModelInfo(bytes);
- * console.assert(info.inputs[0].name === "features");
+ * assert.equal(info.inputs[0].name, "features");
  * ```
  */
 export function readOnnxModelInfo(bytes: Uint8Array, source = "model.onnx"): OnnxModelInfo {

@@ -23,6 +23,7 @@ export interface BatchResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OnnxWorker } from "./onnx_worker.ts";
  * const worker = await OnnxWorker.start({
  *   modelPath: new URL("../../models/flight-delay/model.onnx", import.meta.url).pathname,
@@ -33,7 +34,7 @@ export interface BatchResult {
  *   threads: 1,
  * });
  * const { outputs } = await worker.run(new Float32Array(256 * 488));
- * console.assert(outputs[0].dims[0] === 256);
+ * assert.equal(outputs[0].dims[0], 256);
  * worker.close();
  * ```
  */

@@ -79,6 +79,7 @@ interface Batch {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getPath } from "../envelope.ts";
  * import { score } from "./score.ts";
  * const model = new URL("../../models/flight-delay", import.meta.url).pathname;
@@ -89,10 +90,11 @@ interface Batch {
  *     value: { origin: "ORD", destination: "SFO", distance: 1846 },
  *   };
  * }
- * for await (const item of score(flights(), { model })) {
- *   const delayed = getPath(item, "score.delayed") as number;
- *   console.assert(delayed > 0 && delayed < 1);
- * }
+ * const out = await Array.fromAsync(score(flights(), { model }));
+ * assert.equal(out.length, 1);
+ * const delayed = getPath(out[0], "score.delayed") as number;
+ * assert.ok(delayed > 0);
+ * assert.ok(delayed < 1);
  * ```
  */
 export function score(

@@ -58,6 +58,7 @@ interface OpenBatch {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BatchingSink, type ObjectStore } from "./batching_sink.ts";
  * import { PrefixTemplate } from "./object_naming.ts";
  * const stored = new Map<string, Uint8Array>();
@@ -73,7 +74,7 @@ interface OpenBatch {
  * const delivered = sink.send({ id: "a", value: 1 });
  * await sink.flush();
  * await delivered;
- * console.assert(stored.has("events/w-000000000.ndjson"));
+ * assert.ok(stored.has("events/w-000000000.ndjson"));
  * ```
  */
 export class BatchingSink implements Sink {

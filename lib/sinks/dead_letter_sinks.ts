@@ -39,13 +39,14 @@ export class SinkDeadLetters implements DeadLetterSink {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openDeadLetterSink } from "./dead_letter_sinks.ts";
  * import { deadLetterOf } from "../dead_letter.ts";
  * const path = await Deno.makeTempFile();
  * const deadLetters = await openDeadLetterSink(path);
  * await deadLetters.write(deadLetterOf("route", new Error("no route"), { id: "a", value: 1 }));
  * await deadLetters.close();
- * console.assert(JSON.parse(await Deno.readTextFile(path)).deadLetter.stage === "route");
+ * assert.equal(JSON.parse(await Deno.readTextFile(path)).deadLetter.stage, "route");
  * await Deno.remove(path);
  * ```
  */

@@ -85,11 +85,12 @@ class NdjsonBatchEncoder implements BatchEncoder {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { newBatchEncoder } from "./encode.ts";
  * const encoder = newBatchEncoder("ndjson");
  * encoder.add({ id: "a", value: 1 });
  * const text = new TextDecoder().decode(await encoder.finish());
- * console.assert(text === '{"id":"a","value":1}\n');
+ * assert.equal(text, '{"id":"a","value":1}\n');
  * ```
  */
 export function newBatchEncoder(encoding: Encoding): BatchEncoder {

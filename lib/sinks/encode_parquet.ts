@@ -36,11 +36,12 @@ const KNOWN = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ParquetBatchEncoder } from "./encode_parquet.ts";
  * const encoder = new ParquetBatchEncoder();
  * encoder.add({ id: "a", eventTime: 1, value: { origin: "SFO" } });
  * const bytes = await encoder.finish();
- * console.assert(new TextDecoder().decode(bytes.subarray(0, 4)) === "PAR1");
+ * assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), "PAR1");
  * ```
  */
 export class ParquetBatchEncoder implements BatchEncoder {

@@ -45,6 +45,7 @@ export class DirectoryStore implements ObjectStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openFileSink } from "./file.ts";
  * import { PrefixTemplate } from "./object_naming.ts";
  * const dir = await Deno.makeTempDir();
@@ -52,7 +53,7 @@ export class DirectoryStore implements ObjectStore {
  * const delivered = sink.send({ id: "a", value: 1 });
  * await sink.close();
  * await delivered;
- * console.assert([...Deno.readDirSync(dir)].length === 1);
+ * assert.equal([...Deno.readDirSync(dir)].length, 1);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

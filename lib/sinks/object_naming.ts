@@ -35,10 +35,11 @@ function pad2(n: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PrefixTemplate } from "./object_naming.ts";
  * const template = new PrefixTemplate("events/date=%Y-%m-%d/origin={value.origin}/");
  * const prefix = template.render({ eventTime: Date.UTC(2026, 0, 2), value: { origin: "SFO" } });
- * console.assert(prefix === "events/date=2026-01-02/origin=SFO/");
+ * assert.equal(prefix, "events/date=2026-01-02/origin=SFO/");
  * ```
  */
 export class PrefixTemplate {
@@ -132,8 +133,9 @@ export function newWriterId(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { objectKey } from "./object_naming.ts";
- * console.assert(objectKey("a/", "w1", 7, "ndjson.gz") === "a/w1-000000007.ndjson.gz");
+ * assert.equal(objectKey("a/", "w1", 7, "ndjson.gz"), "a/w1-000000007.ndjson.gz");
  * ```
  */
 export function objectKey(

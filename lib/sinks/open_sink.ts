@@ -35,9 +35,11 @@ export type PulsarSinkFactory = (topic: string) => Promise<Sink>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSinkSpec } from "./open_sink.ts";
  * const spec = parseSinkSpec("s3://events/origin={value.origin}/?format=parquet");
- * console.assert(spec.kind === "s3" && spec.bucket === "events");
+ * assert.equal(spec.kind, "s3");
+ * assert.equal(spec.bucket, "events");
  * ```
  */
 export function parseSinkSpec(text: string): SinkSpec {

@@ -158,9 +158,11 @@ export class PulsarSink implements Sink {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toProducerMessage } from "./pulsar.ts";
  * const message = toProducerMessage({ key: "k", eventTime: 5, value: "x" }, { topic: "t" });
- * console.assert(message.key === "k" && message.eventTime === 5);
+ * assert.equal(message.key, "k");
+ * assert.equal(message.eventTime, 5);
  * ```
  */
 export function toProducerMessage(
@@ -185,9 +187,10 @@ export function toProducerMessage(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePayload } from "./pulsar.ts";
- * console.assert(new TextDecoder().decode(encodePayload({ a: 1 })) === '{"a":1}');
- * console.assert(new TextDecoder().decode(encodePayload("plain text")) === "plain text");
+ * assert.equal(new TextDecoder().decode(encodePayload({ a: 1 })), '{"a":1}');
+ * assert.equal(new TextDecoder().decode(encodePayload("plain text")), "plain text");
  * ```
  */
 export function encodePayload(value: unknown, encoding: PayloadEncoding = "auto"): Uint8Array {

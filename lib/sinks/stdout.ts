@@ -33,13 +33,14 @@ interface Batch {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StdoutSink } from "./stdout.ts";
  * const chunks: Uint8Array[] = [];
  * const sink = new StdoutSink({
  *   output: { write: (bytes) => (chunks.push(bytes.slice()), Promise.resolve(bytes.length)) },
  * });
  * await sink.send({ value: { a: 1 } });
- * console.assert(new TextDecoder().decode(chunks[0]) === '{"value":{"a":1}}\n');
+ * assert.equal(new TextDecoder().decode(chunks[0]), '{"value":{"a":1}}\n');
  * ```
  */
 export class StdoutSink implements Sink {

@@ -26,11 +26,12 @@ const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCsv } from "./csv.ts";
  * const bytes = new TextEncoder().encode('origin,delay\nSFO,12\n"LA, X",-3\n');
  * const rows = [];
  * for await (const item of readCsv(ReadableStream.from([bytes]))) rows.push(item);
- * console.assert(JSON.stringify(rows[1]) === '{"value":{"origin":"LA, X","delay":-3},"line":3}');
+ * assert.equal(JSON.stringify(rows[1]), '{"value":{"origin":"LA, X","delay":-3},"line":3}');
  * ```
  */
 export async function* readCsv(

@@ -16,10 +16,11 @@ let lastMs = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toEventTime } from "./event_time.ts";
- * console.assert(toEventTime("2001-01-01T00:01:00Z", "date") === 978307260000);
- * console.assert(toEventTime(978307260000, "date") === 978307260000);
- * console.assert(toEventTime(new Date(5), "date") === 5);
+ * assert.equal(toEventTime("2001-01-01T00:01:00Z", "date"), 978307260000);
+ * assert.equal(toEventTime(978307260000, "date"), 978307260000);
+ * assert.equal(toEventTime(new Date(5), "date"), 5);
  * ```
  */
 export function toEventTime(value: unknown, field: string): number {

@@ -31,9 +31,10 @@ export type Formatter = (envelope: Envelope, payloadBytes: number) => string;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileFormat } from "./format_string.ts";
  * const format = compileFormat("%k=%s (%S bytes)\\n");
- * console.assert(format({ key: "a", value: { n: 1 } }, 7) === 'a={"n":1} (7 bytes)\n');
+ * assert.equal(format({ key: "a", value: { n: 1 } }, 7), 'a={"n":1} (7 bytes)\n');
  * ```
  */
 export function compileFormat(format: string): Formatter {

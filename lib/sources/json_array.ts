@@ -28,11 +28,12 @@ const NEWLINE = 0x0a;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readJsonArray } from "./json_array.ts";
  * const bytes = new TextEncoder().encode('[{"a":1},\n {"a":[2,"]"]}]');
  * const values = [];
  * for await (const item of readJsonArray(ReadableStream.from([bytes]))) values.push(item);
- * console.assert(JSON.stringify(values[1]) === '{"value":{"a":[2,"]"]},"line":2}');
+ * assert.equal(JSON.stringify(values[1]), '{"value":{"a":[2,"]"]},"line":2}');
  * ```
  */
 export async function* readJsonArray(

@@ -22,11 +22,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodePayload } from "./message_envelope.ts";
  * const bytes = new TextEncoder().encode('{"a":1}');
- * console.assert((decodePayload(bytes, "json") as { a: number }).a === 1);
- * console.assert(decodePayload(bytes, "string") === '{"a":1}');
- * console.assert(decodePayload(bytes, "base64") === "eyJhIjoxfQ==");
+ * assert.equal((decodePayload(bytes, "json") as { a: number }).a, 1);
+ * assert.equal(decodePayload(bytes, "string"), '{"a":1}');
+ * assert.equal(decodePayload(bytes, "base64"), "eyJhIjoxfQ==");
  * ```
  */
 export function decodePayload(bytes: Uint8Array, decoding: PayloadDecoding): unknown {
@@ -64,12 +65,14 @@ export function splitPartition(topic: string): { topic: string; partition: numbe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Message, MessageId } from "../pulsar/mod.ts";
  * import { messageEnvelope } from "./message_envelope.ts";
  * const msg = new Message("persistent://public/default/t-partition-1", new MessageId(5n, 3n, 1),
  *   new TextEncoder().encode('{"n":1}'), { publishTime: 10, key: "k" });
  * const env = messageEnvelope(msg, "json");
- * console.assert(env.topic === "persistent://public/default/t" && env.partition === 1);
+ * assert.equal(env.topic, "persistent://public/default/t");
+ * assert.equal(env.partition, 1);
  * ```
  */
 export function messageEnvelope(msg: Message, decoding: PayloadDecoding): Envelope {

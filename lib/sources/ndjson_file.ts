@@ -22,11 +22,13 @@ export interface NdjsonFileOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readNdjsonFile } from "./ndjson_file.ts";
  * const bytes = new TextEncoder().encode('{"a":1}\n\n{"value":2,"key":"k"}\nnope\n');
  * const items = [];
  * for await (const item of readNdjsonFile(ReadableStream.from([bytes]))) items.push(item);
- * console.assert(items.length === 3 && "error" in items[2]);
+ * assert.equal(items.length, 3);
+ * assert.ok("error" in items[2]);
  * ```
  */
 export async function* readNdjsonFile(

@@ -49,13 +49,14 @@ export function formatOf(path: string): FileFormat {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openFile } from "./open_file.ts";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, "a,b\n1,x\n");
  * const records = [];
  * for await (const item of openFile(path)) records.push(item);
  * await Deno.remove(path);
- * console.assert(JSON.stringify(records) === '[{"value":{"a":1,"b":"x"},"line":2}]');
+ * assert.equal(JSON.stringify(records), '[{"value":{"a":1,"b":"x"},"line":2}]');
  * ```
  */
 export async function* openFile(

@@ -39,6 +39,7 @@ const realClock: Clock = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Pacer } from "./pacer.ts";
  * let now = 0;
  * const pacer = new Pacer({ kind: "rate", perSecond: 10 }, {
@@ -46,7 +47,7 @@ const realClock: Clock = {
  *   sleep: (ms) => { now += ms; return Promise.resolve(); },
  * });
  * for (let i = 0; i < 11; i++) await pacer.wait();
- * console.assert(now === 1000);
+ * assert.equal(now, 1000);
  * ```
  */
 export class Pacer {

@@ -45,9 +45,10 @@ export interface ConnectionFlagValues {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clientOptions } from "./pulsar_connect.ts";
  * const options = await clientOptions({ "service-url": "pulsar://broker:6650" }, {});
- * console.assert(options.serviceUrl === "pulsar://broker:6650");
+ * assert.equal(options.serviceUrl, "pulsar://broker:6650");
  * ```
  */
 export async function clientOptions(

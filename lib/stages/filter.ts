@@ -30,13 +30,14 @@ export interface FilterOptions extends AckBatching {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { filter } from "./filter.ts";
  * const late = filter("event.value.delay > 15.0");
  * const kept = [];
  * for await (const item of late(ReadableStream.from([{ value: { delay: 20 } }, { value: { delay: 3 } }]))) {
  *   kept.push(item);
  * }
- * console.assert(kept.length === 1);
+ * assert.equal(kept.length, 1);
  * ```
  */
 export function filter(

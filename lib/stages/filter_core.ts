@@ -30,6 +30,7 @@ export interface AckBatching {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DROP, eventByEventStage } from "./filter_core.ts";
  * import { Rejects } from "./window/rejects.ts";
  * const evens = eventByEventStage(
@@ -40,7 +41,7 @@ export interface AckBatching {
  * for await (const item of evens(ReadableStream.from([{ id: "a", value: 1 }, { value: 2 }]))) {
  *   out.push(item);
  * }
- * console.assert(out.length === 2); // { value: 2 }, then the ack for "a"
+ * assert.equal(out.length, 2); // { value: 2 }, then the ack for "a"
  * ```
  */
 export function eventByEventStage(

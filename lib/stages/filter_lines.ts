@@ -32,6 +32,7 @@ const BAD = Symbol("bad");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { filterLines } from "./filter_lines.ts";
  * import { compileExpression } from "../expr/cel.ts";
  * import { LineWriter } from "../ndjson.ts";
@@ -41,7 +42,7 @@ const BAD = Symbol("bad");
  * await filterLines(ReadableStream.from([input]), out, compileExpression("event.value > 2.0"));
  * await out.flush();
  * const text = new TextDecoder().decode(chunks[0]);
- * console.assert(text === '{"id":"b","value":5}\n{"$edgepipe":"ack","ids":["a"]}\n');
+ * assert.equal(text, '{"id":"b","value":5}\n{"$edgepipe":"ack","ids":["a"]}\n');
  * ```
  */
 export async function filterLines(

@@ -30,11 +30,12 @@ export function joinKeyOf(value: unknown): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadReference } from "./join.ts";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, '{"iata":"SFO","city":"San Francisco"}\n');
  * const table = await loadReference(path, "iata");
- * console.assert(table.has("SFO"));
+ * assert.ok(table.has("SFO"));
  * ```
  */
 export async function loadReference(path: string, keyPath: string): Promise<ReferenceTable> {
@@ -85,12 +86,13 @@ export interface JoinOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { join } from "./join.ts";
  * const airports = new Map([["SFO", { city: "San Francisco" }]]);
  * const enrich = join(airports, { on: "value.origin", as: "airport" });
- * for await (const item of enrich(ReadableStream.from([{ value: { origin: "SFO" } }]))) {
- *   console.assert(JSON.stringify(item).includes("San Francisco"));
- * }
+ * const out = await Array.fromAsync(enrich(ReadableStream.from([{ value: { origin: "SFO" } }])));
+ * assert.equal(out.length, 1);
+ * assert.ok(JSON.stringify(out[0]).includes("San Francisco"));
  * ```
  */
 export function join(table: ReferenceTable, { on, as = "ref" }: JoinOptions): Stage {
@@ -112,9 +114,10 @@ export function join(table: ReferenceTable, { on, as = "ref" }: JoinOptions): St
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJoinOn } from "./join.ts";
- * console.assert(parseJoinOn("value.origin=iata").refPath === "iata");
- * console.assert(parseJoinOn("value.origin").refPath === "origin");
+ * assert.equal(parseJoinOn("value.origin=iata").refPath, "iata");
+ * assert.equal(parseJoinOn("value.origin").refPath, "origin");
  * ```
  */
 export function parseJoinOn(text: string): { eventPath: string; refPath: string } {

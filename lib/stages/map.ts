@@ -37,11 +37,11 @@ export interface MapOptions extends AckBatching {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { map } from "./map.ts";
  * const kmh = map('{"speed": event.value.mph * 1.609}');
- * for await (const item of kmh(ReadableStream.from([{ id: "a", value: { mph: 10 } }]))) {
- *   console.assert((item as { id: string }).id === "a");
- * }
+ * const out = await Array.fromAsync(kmh(ReadableStream.from([{ id: "a", value: { mph: 10 } }])));
+ * assert.deepEqual(out, [{ id: "a", value: { speed: 16.09 } }]);
  * ```
  */
 export function map(expression: string | CompiledExpression, options: MapOptions = {}): Stage {

@@ -33,6 +33,7 @@ export interface RoutingOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RoutingSink } from "./route.ts";
  * import { compileExpression } from "../expr/cel.ts";
  * import type { Sink } from "../sinks/types.ts";
@@ -51,7 +52,8 @@ export interface RoutingOptions {
  * );
  * await router.send({ value: { amount: 250 } });
  * await router.send({ value: { amount: 5 } });
- * console.assert(big.length === 1 && rest.length === 1);
+ * assert.equal(big.length, 1);
+ * assert.equal(rest.length, 1);
  * ```
  */
 export class RoutingSink implements Sink {

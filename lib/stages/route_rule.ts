@@ -18,10 +18,11 @@ export interface RouteRule {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRouteRule } from "./route_rule.ts";
  * const rule = parseRouteRule('event.value.origin == "SFO"=s3://lake/origin=SFO/');
- * console.assert(rule.condition === 'event.value.origin == "SFO"');
- * console.assert(rule.destination === "s3://lake/origin=SFO/");
+ * assert.equal(rule.condition, 'event.value.origin == "SFO"');
+ * assert.equal(rule.destination, "s3://lake/origin=SFO/");
  * ```
  */
 export function parseRouteRule(text: string): RouteRule {

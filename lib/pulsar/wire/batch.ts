@@ -34,10 +34,12 @@ const writer = new ProtoWriter();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packBatch, unpackBatch } from "./batch.ts";
  * const bytes = packBatch([{ metadata: { partitionKey: "k" }, payload: new Uint8Array([1, 2]) }]);
  * const [entry] = unpackBatch(bytes, 1);
- * console.assert(entry.metadata.partitionKey === "k" && entry.payload.length === 2);
+ * assert.equal(entry.metadata.partitionKey, "k");
+ * assert.equal(entry.payload.length, 2);
  * ```
  */
 export function packBatch(entries: readonly BatchEntryInput[]): Uint8Array {

@@ -23,9 +23,10 @@ export interface EnumSpec<Name extends string = string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineEnum } from "./codec.ts";
  * const ackType = defineEnum({ Individual: 0, Cumulative: 1 });
- * console.assert(ackType.names[1] === "Cumulative");
+ * assert.equal(ackType.names[1], "Cumulative");
  * ```
  */
 export function defineEnum<Name extends string>(values: Record<Name, number>): EnumSpec<Name> {
@@ -110,6 +111,7 @@ function wireTypeOf(code: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineMessage, encodeMessage, decodeMessage } from "./codec.ts";
  * import { ProtoReader, ProtoWriter } from "./protobuf.ts";
  * const flow = defineMessage("CommandFlow", [
@@ -119,7 +121,7 @@ function wireTypeOf(code: number): number {
  * const w = new ProtoWriter();
  * encodeMessage(w, flow, { consumerId: 1, messagePermits: 1000 });
  * const back = decodeMessage(new ProtoReader(w.finish()), flow);
- * console.assert(back.messagePermits === 1000);
+ * assert.equal(back.messagePermits, 1000);
  * ```
  */
 export function defineMessage(

@@ -30,9 +30,10 @@ function buildTables(): Uint32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { crc32c } from "./crc32c.ts";
  * const check = crc32c(new TextEncoder().encode("123456789"));
- * console.assert(check === 0xe3069283);
+ * assert.equal(check, 0xe3069283);
  * ```
  */
 export function crc32c(

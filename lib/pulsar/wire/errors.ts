@@ -12,9 +12,11 @@ import { EdgepipeError } from "../../errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtocolError } from "./errors.ts";
  * const err = new ProtocolError("checksum mismatch");
- * console.assert(err.retriable && err instanceof Error);
+ * assert.ok(err.retriable);
+ * assert.ok(err instanceof Error);
  * ```
  */
 export class ProtocolError extends EdgepipeError {

@@ -51,9 +51,10 @@ const writer = new ProtoWriter();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeCommand } from "./frame.ts";
  * const bytes = encodeCommand({ type: "PING" });
- * console.assert(bytes.join(",") === "0,0,0,9,0,0,0,5,8,18,146,1,0");
+ * assert.equal(bytes.join(","), "0,0,0,9,0,0,0,5,8,18,146,1,0");
  * ```
  */
 export function encodeCommand(cmd: Command): Uint8Array {
@@ -73,6 +74,7 @@ export function encodeCommand(cmd: Command): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePayloadCommand, FrameDecoder } from "./frame.ts";
  * const frame = encodePayloadCommand(
  *   { type: "SEND", producerId: 1, sequenceId: 0, numMessages: 1 },
@@ -80,7 +82,7 @@ export function encodeCommand(cmd: Command): Uint8Array {
  *   new TextEncoder().encode("hello"),
  * );
  * const [decoded] = new FrameDecoder().push(frame);
- * console.assert(decoded.payload?.length === 5);
+ * assert.equal(decoded.payload?.length, 5);
  * ```
  */
 export function encodePayloadCommand(
@@ -129,12 +131,13 @@ export interface FrameDecoderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeCommand, FrameDecoder } from "./frame.ts";
  * const bytes = encodeCommand({ type: "FLOW", consumerId: 1, messagePermits: 1000 });
  * const decoder = new FrameDecoder();
- * console.assert(decoder.push(bytes.subarray(0, 5)).length === 0);
+ * assert.equal(decoder.push(bytes.subarray(0, 5)).length, 0);
  * const [frame] = decoder.push(bytes.subarray(5));
- * console.assert(frame.command.type === "FLOW");
+ * assert.equal(frame.command.type, "FLOW");
  * ```
  */
 export class FrameDecoder {

@@ -36,10 +36,11 @@ function read32(src: Uint8Array, i: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lz4Compress, lz4Decompress } from "./lz4.ts";
  * const text = new TextEncoder().encode("edge edge edge edge edge edge edge");
  * const block = lz4Compress(text);
- * console.assert(lz4Decompress(block, text.length).length === text.length);
+ * assert.equal(lz4Decompress(block, text.length).length, text.length);
  * ```
  */
 export function lz4Compress(src: Uint8Array): Uint8Array {

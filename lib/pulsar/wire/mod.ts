@@ -3,6 +3,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeCommand, FrameDecoder, PROTOCOL_VERSION } from "./mod.ts";
  * const bytes = encodeCommand({
  *   type: "CONNECT",
@@ -10,7 +11,7 @@
  *   protocolVersion: PROTOCOL_VERSION,
  * });
  * const [frame] = new FrameDecoder().push(bytes);
- * console.assert(frame.command.type === "CONNECT");
+ * assert.equal(frame.command.type, "CONNECT");
  * ```
  *
  * @module

@@ -41,10 +41,11 @@ export function toLong(value: bigint): Long {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtoWriter } from "./protobuf.ts";
  * const w = new ProtoWriter();
  * w.uint64Field(1, 300);
- * console.assert(w.finish().join(",") === "8,172,2");
+ * assert.equal(w.finish().join(","), "8,172,2");
  * ```
  */
 export class ProtoWriter {
@@ -245,9 +246,11 @@ export class ProtoWriter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtoReader } from "./protobuf.ts";
  * const r = new ProtoReader(new Uint8Array([8, 172, 2]));
- * console.assert(r.varint() === 8 && r.varint() === 300);
+ * assert.equal(r.varint(), 8);
+ * assert.equal(r.varint(), 300);
  * ```
  */
 export class ProtoReader {

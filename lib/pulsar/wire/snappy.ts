@@ -37,9 +37,10 @@ function read32(src: Uint8Array, i: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { snappyCompress, snappyDecompress } from "./snappy.ts";
  * const text = new TextEncoder().encode("edge edge edge edge edge edge edge");
- * console.assert(snappyDecompress(snappyCompress(text), text.length).length === text.length);
+ * assert.equal(snappyDecompress(snappyCompress(text), text.length).length, text.length);
  * ```
  */
 export function snappyCompress(src: Uint8Array): Uint8Array {

@@ -25,9 +25,10 @@ export function isFieldPath(text: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fieldReader } from "./event_fields.ts";
  * const origin = fieldReader("origin");
- * console.assert(origin({ value: { origin: "SFO" } }) === "SFO");
+ * assert.equal(origin({ value: { origin: "SFO" } }), "SFO");
  * ```
  */
 export function fieldReader(spec: string): FieldReader {
@@ -77,9 +78,10 @@ function remember<F extends object>(reader: F, parts: string[]): F {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keyReader, readerSource } from "./event_fields.ts";
  * const read = new Function("e", `let k;\n${readerSource(keyReader("value.k"), "k")}return k;`);
- * console.assert(read({ value: { k: "a" } }) === "a");
+ * assert.equal(read({ value: { k: "a" } }), "a");
  * ```
  */
 export function readerSource(reader: object, target: string): string | undefined {
@@ -111,9 +113,10 @@ const ISO =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEventTime } from "./event_fields.ts";
- * console.assert(parseEventTime("2001-01-01T00:01:00") === 978307260000);
- * console.assert(parseEventTime(978307260000) === 978307260000);
+ * assert.equal(parseEventTime("2001-01-01T00:01:00"), 978307260000);
+ * assert.equal(parseEventTime(978307260000), 978307260000);
  * ```
  */
 export function parseEventTime(value: unknown, field = "event time"): number {

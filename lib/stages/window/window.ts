@@ -140,6 +140,7 @@ export async function openWindowCheckpoints(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { window } from "./window.ts";
  * const perOrigin = window({
  *   key: "origin",
@@ -150,9 +151,9 @@ export async function openWindowCheckpoints(
  *   { eventTime: 0, value: { origin: "SFO", delay: 10 } },
  *   { eventTime: 60_000, value: { origin: "SFO", delay: 20 } },
  * ];
- * for await (const result of perOrigin(ReadableStream.from(events))) {
- *   console.assert(JSON.stringify(result).includes('"avg_value_delay":15'));
- * }
+ * const results = await Array.fromAsync(perOrigin(ReadableStream.from(events)));
+ * assert.equal(results.length, 1);
+ * assert.ok(JSON.stringify(results[0]).includes('"avg_value_delay":15'));
  * ```
  */
 export function window(options: WindowOptions): Stage {
