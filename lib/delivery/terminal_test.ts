@@ -36,7 +36,11 @@ class MemorySink implements Sink {
   close = () => Promise.resolve();
 }
 
-/** Runs deliverAll against a real ack socket; returns the ids the source received, in order. */
+/**
+ * Runs deliverAll against a real ack socket; returns the ids the source received, in order.
+ * `onAck` runs inside the ack server, which catches and logs what its callback throws: errors are
+ * collected there instead and rethrown here after the run, so an assertion in `onAck` fails the test.
+ */
 async function deliverWithAcks(
   body: Item[],
   sink: Sink,
@@ -44,12 +48,18 @@ async function deliverWithAcks(
   onAck: (id: string) => void = () => {},
 ) {
   const acked: string[] = [];
+  const callbackErrors: unknown[] = [];
   const server = await AckServer.listen({
     source: "test",
     onAck: (id) => {
       acked.push(id);
-      onAck(id);
+      try {
+        onAck(id);
+      } catch (error) {
+        callbackErrors.push(error);
+      }
     },
+    onError: (error) => void callbackErrors.push(error),
   });
   let result: Awaited<ReturnType<typeof deliverAll>> | undefined;
   let error: unknown;
@@ -60,6 +70,10 @@ async function deliverWithAcks(
   }
   assert.equal(await server.waitForTerminal(5000), "finished");
   await server.close();
+  if (callbackErrors.length === 1) throw callbackErrors[0];
+  if (callbackErrors.length > 1) {
+    throw new AggregateError(callbackErrors, `${callbackErrors.length} errors in ack callbacks`);
+  }
   return { acked, result, error };
 }
 
@@ -82,18 +96,36 @@ Deno.test("deliverAll reports every id in stream order, each only after all befo
           }
         });
         const sink = new MemorySink((event) => delays.get(event.id!)!);
-        const { acked, result } = await deliverWithAcks(items, sink, {}, (id) => {
-          // Everything up to this id that was an event must already be delivered.
-          for (const earlier of order.slice(0, order.indexOf(id) + 1)) {
-            if (delays.has(earlier)) assert.ok(sink.delivered.includes(earlier), earlier);
-          }
+        // What the sink had delivered when the source received each id.
+        const deliveredWhenAcked = new Map<string, Set<string>>();
+        const { acked, result, error } = await deliverWithAcks(items, sink, {}, (id) => {
+          deliveredWhenAcked.set(id, new Set(sink.delivered));
         });
+        assert.equal(error, undefined);
         assert.deepEqual(acked, order);
+        // The property itself: every event up to and including an acked id was delivered first.
+        for (const [index, id] of order.entries()) {
+          const delivered = deliveredWhenAcked.get(id)!;
+          const early = order.slice(0, index + 1).filter((e) => delays.has(e) && !delivered.has(e));
+          assert.deepEqual(
+            early,
+            [],
+            `${id} reached the source before ${early.join()} was delivered`,
+          );
+        }
         assert.equal(result!.delivered, delays.size);
         assert.equal(result!.acknowledged, order.length);
       },
     ),
     { numRuns: 25 },
+  );
+});
+
+Deno.test("an assertion inside the ack callback fails the run that made it", async () => {
+  const sink = new MemorySink();
+  await assert.rejects(
+    deliverWithAcks([{ id: "a", value: 1 }], sink, {}, (id) => assert.equal(id, "not a")),
+    assert.AssertionError,
   );
 });
 
