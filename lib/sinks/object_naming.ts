@@ -8,7 +8,8 @@
  * @module
  */
 import { type Envelope, getPath } from "../envelope.ts";
-import { InputError, UsageError } from "../errors.ts";
+import { describeError, InputError, UsageError } from "../errors.ts";
+import { parseEventTime } from "../time/event_time.ts";
 
 /** Raised when an event lacks a field the prefix template names; the event can be dead-lettered. */
 export class PrefixFieldError extends InputError {}
@@ -57,7 +58,7 @@ export class PrefixTemplate {
   /** The prefix for `event`; time fields use `eventTime`, then `publishTime`, then `now`. */
   render(event: Envelope, now: number = Date.now()): string {
     if (!this.dynamic) return this.source;
-    const time = new Date(event.eventTime ?? event.publishTime ?? now);
+    const time = new Date(prefixTime(event.eventTime ?? event.publishTime ?? now, event));
     let out = "";
     for (const part of this.#parts) out += typeof part === "string" ? part : part(event, time);
     return out;
@@ -95,6 +96,15 @@ function compile(source: string): Part[] {
   }
   flush(parts, literal);
   return parts;
+}
+
+function prefixTime(value: unknown, event: Envelope): number {
+  try {
+    return parseEventTime(value);
+  } catch (cause) {
+    const id = typeof event.id === "string" ? ` (event ${event.id})` : "";
+    throw new PrefixFieldError(`prefix time: ${describeError(cause)}${id}`, { cause });
+  }
 }
 
 function flush(parts: Part[], literal: string): string {

@@ -15,6 +15,7 @@ import type {
   PulsarClient,
 } from "../pulsar/mod.ts";
 import type { Sink } from "./types.ts";
+import { parseEventTime } from "../time/event_time.ts";
 
 /** How an event's `value` becomes the message payload. */
 export type PayloadEncoding = "auto" | "json" | "base64";
@@ -210,9 +211,17 @@ export function encodePayload(value: unknown, encoding: PayloadEncoding = "auto"
 }
 
 function eventTimeOf(value: unknown): number {
-  const ms = typeof value === "string" && !/^\d+$/.test(value) ? Date.parse(value) : Number(value);
+  let ms = Number.NaN;
+  let cause: unknown;
+  try {
+    ms = parseEventTime(value);
+  } catch (error) {
+    cause = error;
+  }
   if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new EncodeError(`event time ${JSON.stringify(value)} is not epoch ms or an ISO date`);
+    throw new EncodeError(`event time ${JSON.stringify(value)} is not epoch ms or an ISO date`, {
+      cause,
+    });
   }
   return ms;
 }

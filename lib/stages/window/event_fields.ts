@@ -8,6 +8,7 @@
 import type { Envelope } from "../../envelope.ts";
 import { InputError } from "../../errors.ts";
 import { compileExpression } from "../../expr/cel.ts";
+import { EventTimeError, parseEventTime as parseSharedEventTime } from "../../time/event_time.ts";
 
 /** Reads one value from an event; `undefined` when absent. */
 export type FieldReader = (event: Envelope) => unknown;
@@ -104,9 +105,6 @@ export function readerSource(reader: object, target: string): string | undefined
 /** An event without a usable key, time or aggregated value. */
 export class FieldError extends InputError {}
 
-const ISO =
-  /^\d{4}-\d{2}-\d{2}(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
 /**
  * Parses an event time: a number of epoch milliseconds, or an ISO-8601 string. A string without
  * an offset is taken as UTC, so results never depend on the machine's time zone.
@@ -120,21 +118,14 @@ const ISO =
  * ```
  */
 export function parseEventTime(value: unknown, field = "event time"): number {
-  if (typeof value === "number") {
-    if (Number.isFinite(value)) return value;
-  } else if (typeof value === "string") {
-    const match = ISO.exec(value);
-    if (match) {
-      const text = match[4] === undefined && match[1] !== undefined
-        ? value.replace(" ", "T") + "Z"
-        : value.replace(" ", "T");
-      const ms = Date.parse(text);
-      if (Number.isFinite(ms)) return ms;
-    }
+  try {
+    return parseSharedEventTime(value);
+  } catch (cause) {
+    if (!(cause instanceof EventTimeError)) throw cause;
+    throw new FieldError(`cannot read ${field} ${JSON.stringify(value)}: ${cause.reason}`, {
+      cause,
+    });
   }
-  throw new FieldError(
-    `cannot read ${field} ${JSON.stringify(value)}: expected epoch milliseconds or ISO-8601`,
-  );
 }
 
 /**
