@@ -2,6 +2,20 @@
  * edgepipe as a library: the same stages, sinks and Pulsar client the commands use, over async
  * iterables of {@linkcode Item}s (events and control records).
  *
+ * This entry exports everything and so loads every dependency (the AWS SDK, Parquet, YAML). To load
+ * only what a part needs, import its entry instead:
+ *
+ * | entry                         | what                                                 | npm packages it loads         |
+ * | ----------------------------- | ---------------------------------------------------- | ----------------------------- |
+ * | `@edgepipe/edgepipe/core`     | envelopes, NDJSON, errors, dead letters, event times | zod                           |
+ * | `@edgepipe/edgepipe/filter`   | `filter`, `map`, `join`, CEL expressions             | zod, CEL                      |
+ * | `@edgepipe/edgepipe/window`   | `window`, checkpoints                                | zod, CEL                      |
+ * | `@edgepipe/edgepipe/score`    | `score` with ONNX models                             | zod (onnxruntime in a worker) |
+ * | `@edgepipe/edgepipe/sources`  | `openFile`: NDJSON, JSON, CSV, Parquet               | zod, Parquet reader           |
+ * | `@edgepipe/edgepipe/sinks`    | `deliverAll`, stdout, file, S3 and Pulsar sinks      | zod, AWS SDK, Parquet writer  |
+ * | `@edgepipe/edgepipe/pulsar`   | the Pulsar client                                    | none                          |
+ * | `@edgepipe/edgepipe/pipeline` | `edgepipe run` as a library                          | all of the above, YAML        |
+ *
  * @example Score bundled flights and count them per origin and hour
  * ```ts
  * import assert from "node:assert/strict";
@@ -26,56 +40,11 @@
  * @module
  */
 
-// Events, control records and errors
-export {
-  type AckRecord,
-  ackRecord,
-  type ControlRecord,
-  type Envelope,
-  envelopeSchema,
-  getPath,
-  type HelloRecord,
-  isControl,
-  type Item,
-} from "./lib/envelope.ts";
-export { describeError, EdgepipeError, InputError, UsageError } from "./lib/errors.ts";
-export { BrokenPipeError, LineWriter, parseItem, readLines } from "./lib/ndjson.ts";
-export {
-  type DeadLetter,
-  deadLetterOf,
-  type DeadLetterSink,
-  type ErrorPolicy,
-  parseErrorPolicy,
-} from "./lib/dead_letter.ts";
-
-// Stages
-export { pipeStages, type Stage } from "./lib/stages/types.ts";
-export { filter, type FilterOptions } from "./lib/stages/filter.ts";
-export { map, type MapOptions } from "./lib/stages/map.ts";
-export { join, loadReference } from "./lib/stages/join.ts";
-export { openWindowCheckpoints, window, type WindowOptions } from "./lib/stages/window/window.ts";
-export { compileExpression } from "./lib/expr/cel.ts";
-export { CheckpointStore } from "./lib/checkpoint/store.ts";
-export {
-  type LoadedModel,
-  loadModel,
-  type ModelSpec,
-  score,
-  scoreBatches,
-  type ScoreOptions,
-} from "./lib/score/mod.ts";
-
-// Sources, delivery and sinks
-export { openFile } from "./lib/sources/open_file.ts";
-export { deliverAll, type DeliverOptions, type DeliveryReport } from "./lib/delivery/terminal.ts";
-export type { Sink } from "./lib/sinks/types.ts";
-export { openSink, parseSinkSpec } from "./lib/sinks/open_sink.ts";
-export { StdoutSink } from "./lib/sinks/stdout.ts";
-export { PulsarSink } from "./lib/sinks/pulsar.ts";
-export { openS3Sink } from "./lib/sinks/s3.ts";
-export { openFileSink } from "./lib/sinks/file.ts";
-export { runPipeline } from "./lib/pipeline/run_pipeline.ts";
-export { loadPipeline } from "./lib/pipeline/load_pipeline.ts";
-
-// The Pulsar client
-export { Consumer, Message, MessageId, Producer, PulsarClient, Reader } from "./lib/pulsar/mod.ts";
+export * from "./lib/api/core.ts";
+export * from "./lib/api/filter.ts";
+export * from "./lib/api/window.ts";
+export * from "./lib/score/mod.ts";
+export * from "./lib/api/sources.ts";
+export * from "./lib/api/sinks.ts";
+export * from "./lib/pulsar/mod.ts";
+export * from "./lib/api/pipeline.ts";

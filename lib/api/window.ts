@@ -1,0 +1,34 @@
+/**
+ * Keyed event-time windows (`@edgepipe/edgepipe/window`): tumbling, sliding and session windows
+ * with aggregates, watermarks, late events and file-backed checkpoints.
+ *
+ * @example Count events per key and hour
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { window } from "./window.ts";
+ * const hourly = window({
+ *   key: "origin",
+ *   shape: { kind: "tumbling", size: 3_600_000 },
+ *   aggregates: "count()",
+ * });
+ * const events = [
+ *   { eventTime: Date.UTC(2001, 0, 1, 6, 10), value: { origin: "SFO" } },
+ *   { eventTime: Date.UTC(2001, 0, 1, 6, 50), value: { origin: "SFO" } },
+ * ];
+ * const [result] = await Array.fromAsync(hourly(ReadableStream.from(events)));
+ * assert.deepEqual((result as { value: unknown }).value, { count: 2 });
+ * ```
+ *
+ * @module
+ */
+export {
+  type LatePolicy,
+  openWindowCheckpoints,
+  window,
+  type WindowCheckpointing,
+  type WindowOptions,
+  type WindowRelayFactory,
+} from "../stages/window/window.ts";
+export type { WindowShape } from "../stages/window/assign.ts";
+export { CheckpointError, CheckpointStore, type Restored } from "../checkpoint/store.ts";
+export type { CheckpointData } from "../checkpoint/format.ts";
