@@ -24,6 +24,7 @@ export function parseErrorPolicy(text: string): ErrorPolicy {
 
 /** The record written to a dead-letter target: the rejected event plus why and where. */
 export interface DeadLetter extends Envelope {
+  /** Why and where the event was rejected: the stage, the error, the input line and when (epoch ms). */
   deadLetter: {
     stage: string;
     error: string;
@@ -56,7 +57,9 @@ export function deadLetterOf(
 
 /** Where dead letters go. `write` resolves once the record is durable. */
 export interface DeadLetterSink {
+  /** Stores one dead letter durably; resolves once it is stored. */
   write(record: DeadLetter): Promise<void>;
+  /** Flushes and releases the target. */
   close(): Promise<void>;
 }
 

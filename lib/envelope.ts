@@ -6,8 +6,32 @@
  */
 import { z } from "zod";
 
+/** An event as it flows through stages (the fields are described in `docs/envelope.md`). */
+export interface Envelope {
+  /** The topic the event was consumed from. */
+  topic?: string;
+  /** The partition of that topic. */
+  partition?: number;
+  /** Opaque id the source acknowledges once everything derived from the event is delivered. */
+  id?: string;
+  /** The message key: partition routing, windows by key. */
+  key?: string | null;
+  /** When the broker stored the message, epoch ms. */
+  publishTime?: number;
+  /** When the event happened, epoch ms. */
+  eventTime?: number;
+  /** String map of message properties. */
+  properties?: Record<string, string>;
+  /** How often the broker delivered this message before. */
+  redeliveryCount?: number;
+  /** The payload. */
+  value?: unknown;
+  /** Fields stages add (`score`, `window`, `deadLetter`, …). */
+  [field: string]: unknown;
+}
+
 /** Schema of an event envelope. Stages add fields (`score`, `window`) and keep the rest. */
-export const envelopeSchema = z.looseObject({
+export const envelopeSchema: z.ZodType<Envelope> = z.looseObject({
   topic: z.string().optional(),
   partition: z.number().int().optional(),
   /** Opaque id the source acknowledges once everything derived from the event is delivered. */
@@ -20,9 +44,6 @@ export const envelopeSchema = z.looseObject({
   value: z.unknown(),
 });
 
-/** An event as it flows through stages. */
-export type Envelope = z.infer<typeof envelopeSchema> & Record<string, unknown>;
-
 /** The field that marks a line as a control record rather than an event. */
 export const CONTROL_FIELD = "$edgepipe";
 
@@ -31,9 +52,13 @@ export const CONTROL_FIELD = "$edgepipe";
  * (a Unix socket path) and reports delivered event ids there.
  */
 export interface HelloRecord {
+  /** Marks the record as a hello. */
   $edgepipe: "hello";
+  /** Version of the ack protocol. */
   v: 1;
+  /** Path of the source's Unix socket for acknowledgements. */
   ack: string;
+  /** The source command (`consume`). */
   source: string;
 }
 
@@ -43,7 +68,9 @@ export interface HelloRecord {
  * ahead of this record in the stream is delivered, they may be acknowledged at the source.
  */
 export interface AckRecord {
+  /** Marks the record as an ack record. */
   $edgepipe: "ack";
+  /** Ids of the events consumed. */
   ids: string[];
 }
 
@@ -54,7 +81,9 @@ export interface AckRecord {
  * upstream failure, not for the end of the stream: it keeps its state and fires nothing.
  */
 export interface EndRecord {
+  /** Marks the record as the end of the stream. */
   $edgepipe: "end";
+  /** The source command that reached its end (`replay`, `consume`). */
   source: string;
 }
 

@@ -14,6 +14,7 @@ export class EdgepipeError extends Error {
   /** True when the same operation may succeed if tried again (network, broker busy). */
   readonly retriable: boolean;
 
+  /** `retriable` marks a failure that may pass when tried again. */
   constructor(message: string, options: ErrorOptions & { retriable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -26,6 +27,7 @@ export class InputError extends EdgepipeError {
   /** 1-based line number of the offending input line, when there is one. */
   readonly line?: number;
 
+  /** With `line`, the message starts with `line N: `. */
   constructor(message: string, options: ErrorOptions & { line?: number } = {}) {
     super(options.line === undefined ? message : `line ${options.line}: ${message}`, options);
     this.line = options.line;

@@ -12,7 +12,9 @@ export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** One raw input line with its 1-based number. */
 export interface Line {
+  /** The line without its line break. */
   text: string;
+  /** 1-based line number. */
   number: number;
 }
 
@@ -126,6 +128,7 @@ export class BrokenPipeError extends EdgepipeError {}
 
 /** Anything a {@linkcode LineWriter} can write to. */
 export interface ByteSink {
+  /** Writes some of `bytes`, resolving to how many were written (as `Deno.stdout.write`). */
   write(bytes: Uint8Array): Promise<number>;
 }
 
@@ -140,6 +143,7 @@ export class LineWriter {
   #used = 0;
   #chain: Promise<void> = Promise.resolve();
 
+  /** Writes to `sink` (default stdout) through a buffer of `bufferBytes`. */
   constructor(sink: ByteSink = Deno.stdout, bufferBytes = 64 * 1024) {
     this.#sink = sink;
     this.#buffer = new Uint8Array(bufferBytes);

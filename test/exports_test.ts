@@ -78,3 +78,10 @@ Deno.test("the root entry exports everything each sub-path entry does, as the sa
     }
   }
 });
+
+Deno.test("deno task check:doc lints every entry", () => {
+  const linted = (config.tasks["check:doc"] as string).split(/\s+/);
+  for (const [entry, file] of Object.entries(exportsMap)) {
+    assert.ok(linted.includes(file.replace(/^\.\//, "")), `${entry} (${file}) is not doc-linted`);
+  }
+});

@@ -34,7 +34,20 @@ export {
   type SinkSpec,
 } from "../sinks/open_sink.ts";
 export { StdoutSink, type StdoutSinkOptions } from "../sinks/stdout.ts";
-export { EncodeError, PulsarSink, type PulsarSinkOptions } from "../sinks/pulsar.ts";
-export { openS3Sink, type S3SinkOptions } from "../sinks/s3.ts";
+export {
+  EncodeError,
+  type PayloadEncoding,
+  PulsarSink,
+  type PulsarSinkOptions,
+  type Routing,
+} from "../sinks/pulsar.ts";
+export {
+  openS3Sink,
+  type S3Connection,
+  type S3RetryOptions,
+  type S3SinkOptions,
+} from "../sinks/s3.ts";
+export { PrefixTemplate } from "../sinks/object_naming.ts";
+export { type Encoding, ENCODINGS } from "../sinks/encode.ts";
 export { openFileSink } from "../sinks/file.ts";
 export { type BatchingOptions, BatchingSink, type ObjectStore } from "../sinks/batching_sink.ts";

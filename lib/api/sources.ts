@@ -14,5 +14,11 @@
  *
  * @module
  */
-export { type FileFormat, formatOf, openFile, type OpenFileOptions } from "../sources/open_file.ts";
-export type { SourceFailure, SourceItem, SourceRecord } from "../sources/types.ts";
+export {
+  type FileFormat,
+  formatOf,
+  FORMATS,
+  openFile,
+  type OpenFileOptions,
+} from "../sources/open_file.ts";
+export type { ReadProgress, SourceFailure, SourceItem, SourceRecord } from "../sources/types.ts";

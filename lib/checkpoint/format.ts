@@ -33,6 +33,7 @@ export class CheckpointFormatError extends EdgepipeError {}
 export interface CheckpointData {
   /** JSON-serialisable metadata; must name its `kind`. */
   json: { kind: string } & Record<string, unknown>;
+  /** Float64 columns stored next to the JSON, in the order they were written. */
   columns: Float64Array[];
 }
 

@@ -22,13 +22,17 @@ function fileName(generation: number): string {
 
 /** A restored checkpoint. */
 export interface Restored extends CheckpointData {
+  /** The generation number of the checkpoint restored. */
   generation: number;
+  /** The checkpoint file it came from. */
   path: string;
 }
 
 /** Generations of one stage's checkpoints in one directory. */
 export class CheckpointStore {
+  /** The directory holding the generations. */
   readonly dir: string;
+  /** The kind of state stored (a checkpoint of another kind is refused). */
   readonly kind: string;
   #generation = 0;
   #warn: (message: string) => void;

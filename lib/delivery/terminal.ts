@@ -40,9 +40,13 @@ export interface DeliverOptions {
 
 /** Hooks for metrics; each is optional. */
 export interface DeliveryObserver {
+  /** An event was read from the input. */
   received?(event: Envelope): void;
+  /** The sink confirmed an event. */
   delivered?(event: Envelope): void;
+  /** The sink rejected an event, and what became of it. */
   rejected?(event: Envelope, error: unknown, outcome: "skipped" | "dead-lettered" | "failed"): void;
+  /** `count` ids were reported to their source. */
   acknowledged?(count: number): void;
 }
 

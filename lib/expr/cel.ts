@@ -23,6 +23,7 @@ export class ExpressionError extends InputError {
   /** The expression source. */
   readonly source: string;
 
+  /** `column` is the 1-based column of `source` where the problem starts. */
   constructor(message: string, source: string, options: ErrorOptions & { column?: number } = {}) {
     super(
       options.column === undefined
@@ -40,9 +41,11 @@ export class EvaluationError extends InputError {}
 
 /** A compiled expression; `evaluate` returns a JSON value or throws {@linkcode EvaluationError}. */
 export interface CompiledExpression {
+  /** The expression as written. */
   readonly source: string;
   /** The CEL type the checker inferred (`bool`, `double`, `map<string, dyn>`, `dyn`, …). */
   readonly type: string;
+  /** Evaluates against an event (`event` in the expression). */
   evaluate(event: unknown): unknown;
 }
 

@@ -15,6 +15,7 @@ export class PipelineFileError extends InputError {
   /** Every problem found, one line each. */
   readonly problems: string[];
 
+  /** One error for every problem found in the file. */
   constructor(problems: string[], options: ErrorOptions = {}) {
     super(
       problems.length === 1

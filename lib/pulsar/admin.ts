@@ -26,14 +26,19 @@ export interface SubscriptionBacklog {
   backlog: number;
   /** Messages handed to consumers but not acknowledged. */
   unacked: number;
+  /** Consumers connected to the subscription. */
   consumers: number;
 }
 
 /** The parts of topic stats edgepipe reports. */
 export interface TopicStats {
+  /** Messages ever published to the topic. */
   msgInCounter: number;
+  /** Messages ever delivered to consumers. */
   msgOutCounter: number;
+  /** Bytes the topic holds in storage. */
   storageSize: number;
+  /** Backlog per subscription name. */
   subscriptions: Record<string, SubscriptionBacklog>;
   /** The raw stats JSON from the broker. */
   raw: Record<string, unknown>;
@@ -59,6 +64,7 @@ export class PulsarAdmin {
   readonly #options: AdminOptions;
   readonly #client?: Deno.HttpClient;
 
+  /** A client of the broker's admin REST API at `options.adminUrl`. */
   constructor(options: AdminOptions) {
     this.#options = { ...options, adminUrl: options.adminUrl.replace(/\/+$/, "") };
     if (options.caCerts) this.#client = Deno.createHttpClient({ caCerts: options.caCerts });

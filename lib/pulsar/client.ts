@@ -33,6 +33,7 @@ export interface ClientOptions {
   auth?: AuthProvider;
   /** Token authentication: the token, or a function returning a fresh one. */
   token?: TokenSupplier;
+  /** TLS settings for `pulsar+ssl://` (CA, client certificate). */
   tls?: TlsOptions;
   /** Timeout of lookups, subscribes, producer creation. Default 30 000 ms. */
   operationTimeoutMs?: number;
@@ -73,6 +74,7 @@ export class PulsarClient {
   #nextConsumerId = 0;
   #closed = false;
 
+  /** A client of the broker at `options.serviceUrl`; connects on first use. */
   constructor(readonly options: ClientOptions) {
     const url = parseServiceUrl(options.serviceUrl);
     // A client certificate without other credentials is meant as TLS authentication.
@@ -101,7 +103,11 @@ export class PulsarClient {
     };
   }
 
-  /** The connection pool (tests use it to cut connections). */
+  /**
+   * The connection pool (tests use it to cut connections).
+   *
+   * @internal
+   */
   get pool(): ConnectionPool {
     return this.#ctx.pool;
   }

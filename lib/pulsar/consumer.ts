@@ -64,8 +64,11 @@ const ACK_FLUSH_COUNT = 1000;
  * ```
  */
 export class Consumer implements MessageConsumer {
+  /** The topic (or partition) consumed. */
   readonly topic: string;
+  /** The subscription's name. */
   readonly subscription: string;
+  /** How the subscription shares messages among consumers. */
   readonly subscriptionType: SubscriptionType;
   /** Partition index of `topic`, -1 when it is not a partition. */
   readonly partition: number;
@@ -184,6 +187,7 @@ export class Consumer implements MessageConsumer {
     return msg;
   }
 
+  /** Receives messages one by one until the consumer closes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return receiveUntilClosed(this);
   }
@@ -535,6 +539,7 @@ export class Consumer implements MessageConsumer {
     this.#shutdown();
   }
 
+  /** Closes the consumer; unacknowledged messages are redelivered to others. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flushAckBuffer();

@@ -14,6 +14,7 @@ export type InitialPosition = "latest" | "earliest";
 
 /** Dead-letter policy: after `maxRedeliverCount` redeliveries a message moves to a DLQ topic. */
 export interface DeadLetterPolicy {
+  /** Redeliveries before the message moves to the dead-letter topic. */
   maxRedeliverCount: number;
   /** Default: `<topic>-<subscription>-DLQ`, as the Java client names it. */
   deadLetterTopic?: string;
@@ -21,15 +22,19 @@ export interface DeadLetterPolicy {
 
 /** Options of `client.subscribe`. Give exactly one of `topic`, `topics`, `topicsPattern`. */
 export interface ConsumerOptions {
+  /** One topic (or partitioned topic) to consume. */
   topic?: string;
+  /** Several topics, consumed as one stream. */
   topics?: string[];
   /** A regex over complete topic names of one namespace, e.g. `persistent://public/default/in-.*`. */
   topicsPattern?: string;
+  /** The subscription's name; created on first use. */
   subscription: string;
   /** Default "Exclusive". */
   subscriptionType?: SubscriptionType;
   /** Where a new subscription starts. Default "latest". */
   initialPosition?: InitialPosition;
+  /** A name for this consumer in the broker's stats. */
   consumerName?: string;
   /** Messages prefetched per topic partition. Default 1000. */
   receiverQueueSize?: number;
@@ -37,10 +42,13 @@ export interface ConsumerOptions {
   ackTimeoutMs?: number;
   /** Delay before a negatively acknowledged message is redelivered. Default 60 000 ms. */
   nackRedeliveryDelayMs?: number;
+  /** Moves messages redelivered too often to a dead-letter topic. */
   deadLetter?: DeadLetterPolicy;
   /** Acknowledge single messages of a batch on the broker (needs broker support). Default false. */
   batchIndexAck?: boolean;
+  /** Reads the compacted view of the topic (latest message per key). */
   readCompacted?: boolean;
+  /** Shared subscriptions send to lower levels first. Default 0. */
   priorityLevel?: number;
   /** How often a pattern subscription looks for new topics. Default 60 000 ms. */
   patternRefreshMs?: number;
@@ -60,6 +68,7 @@ export type AckTarget = Message | MessageId | string;
 
 /** The API shared by every kind of consumer. */
 export interface MessageConsumer extends AsyncIterable<Message> {
+  /** The subscription's name. */
   readonly subscription: string;
   /** Next message; waits up to `timeoutMs` (forever when undefined), then throws TimeoutError. */
   receive(timeoutMs?: number): Promise<Message>;
@@ -77,5 +86,6 @@ export interface MessageConsumer extends AsyncIterable<Message> {
   getLastMessageId(): Promise<MessageId>;
   /** Leaves the subscription on the broker and closes. */
   unsubscribe(): Promise<void>;
+  /** Closes the consumer; unacknowledged messages are redelivered. */
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ export class PulsarError extends EdgepipeError {}
 
 /** The broker could not be reached, or the connection to it dropped. Always retriable. */
 export class ConnectionError extends PulsarError {
+  /** Always retriable. */
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { ...options, retriable: true });
   }
@@ -29,6 +30,7 @@ export class ConnectionError extends PulsarError {
 
 /** A request got no answer in time (lookup, subscribe, send receipt). Retriable. */
 export class TimeoutError extends PulsarError {
+  /** Always retriable. */
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { ...options, retriable: true });
   }
@@ -134,6 +136,7 @@ export class BrokerError extends PulsarError {
   /** The ServerError name the broker sent. */
   readonly code: string;
 
+  /** `code` is the broker's ServerError name; retriable when the broker may recover. */
   constructor(code: string, message: string, options: ErrorOptions & { retriable?: boolean } = {}) {
     super(`${code}: ${message}`, { retriable: RETRIABLE_CODES.has(code), ...options });
     this.code = code;

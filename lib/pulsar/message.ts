@@ -25,6 +25,7 @@ export class Message {
   readonly key?: string;
   /** Ordering key, when it differs from `key`. */
   readonly orderingKey?: Uint8Array;
+  /** Properties the producer attached. */
   readonly properties: Record<string, string>;
   /** Publish time, ms since the epoch (set by the producer's clock). */
   readonly publishTime: number;
@@ -32,9 +33,12 @@ export class Message {
   readonly eventTime: number;
   /** How many times this message was delivered before (nacks, ack timeouts, reconnects). */
   readonly redeliveryCount: number;
+  /** Name of the producer that sent it. */
   readonly producerName: string;
+  /** The producer's sequence id of the message. */
   readonly sequenceId: number;
 
+  /** A received message (consumers build these; tests may too). */
   constructor(
     /** The topic (partition) the message came from. */
     readonly topic: string,

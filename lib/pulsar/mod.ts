@@ -71,4 +71,9 @@ export {
   TimeoutError,
 } from "./errors.ts";
 export { ProtocolError } from "./wire/mod.ts";
-export { PulsarAdmin } from "./admin.ts";
+export {
+  type AdminOptions,
+  PulsarAdmin,
+  type SubscriptionBacklog,
+  type TopicStats,
+} from "./admin.ts";

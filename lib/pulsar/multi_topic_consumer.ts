@@ -43,6 +43,7 @@ export class MultiTopicConsumer implements MessageConsumer {
   #closed?: ConsumerClosedError;
   #refreshTimer?: ReturnType<typeof setInterval>;
 
+  /** Merges the consumers of several topics into one subscription stream. */
   constructor(
     readonly subscription: string,
     children: Consumer[],
@@ -102,6 +103,7 @@ export class MultiTopicConsumer implements MessageConsumer {
     return msg;
   }
 
+  /** Receives messages one by one until the consumer closes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return receiveUntilClosed(this);
   }
@@ -174,6 +176,7 @@ export class MultiTopicConsumer implements MessageConsumer {
     this.#shutdown();
   }
 
+  /** Closes every per-topic consumer. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#shutdown();

@@ -13,10 +13,15 @@ export type { HashingScheme };
 
 /** The send side every producer offers, partitioned or not. */
 export interface MessageProducer {
+  /** The topic sent to. */
   readonly topic: string;
+  /** Sends one message; resolves with its id once the broker stored it. */
   send(message: ProducerMessage): Promise<MessageId>;
+  /** Resolves when the producer is connected. */
   ready(): Promise<void>;
+  /** Sends what is batched and waits for the receipts. */
   flush(): Promise<void>;
+  /** Flushes and closes. */
   close(): Promise<void>;
 }
 
@@ -41,6 +46,7 @@ export class PartitionedProducer implements MessageProducer {
   readonly #switchMs: number;
   #roundRobinStart = Math.floor(Math.random() * 1_000_000);
 
+  /** Sends to `partitions`, picking one per key as the Java client does. */
   constructor(
     /** The partitioned topic's name (without partition suffix). */
     readonly topic: string,
@@ -66,18 +72,22 @@ export class PartitionedProducer implements MessageProducer {
     return signSafeMod(this.#roundRobinStart + Math.floor(Date.now() / this.#switchMs), n);
   }
 
+  /** Sends to the key's partition (round robin without a key). */
   send(message: ProducerMessage): Promise<MessageId> {
     return this.#partitions[this.partitionOf(message.key)].send(message);
   }
 
+  /** Resolves when every partition's producer is connected. */
   async ready(): Promise<void> {
     await Promise.all(this.#partitions.map((p) => p.ready()));
   }
 
+  /** Flushes every partition. */
   async flush(): Promise<void> {
     await Promise.all(this.#partitions.map((p) => p.flush()));
   }
 
+  /** Closes every partition's producer. */
   async close(): Promise<void> {
     await Promise.all(this.#partitions.map((p) => p.close()));
   }

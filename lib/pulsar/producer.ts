@@ -34,6 +34,7 @@ export type Compression = CompressionType;
 
 /** Options of a producer. */
 export interface ProducerOptions {
+  /** The topic (or partitioned topic) to send to. */
   topic: string;
   /** A stable name lets the broker deduplicate resends across restarts. Default: broker-chosen. */
   producerName?: string;
@@ -70,6 +71,7 @@ export interface ProducerMessage {
   key?: string;
   /** Key_Shared ordering key, when it differs from `key`. */
   orderingKey?: Uint8Array | string;
+  /** Properties attached to the message. */
   properties?: Record<string, string>;
   /** Event time, ms since the epoch. */
   eventTime?: number;

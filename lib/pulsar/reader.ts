@@ -20,11 +20,15 @@ export type ReaderStartPosition =
 
 /** Options of `client.createReader`. */
 export interface ReaderOptions {
+  /** The topic to read. */
   topic: string;
+  /** Where reading starts. */
   startAt: ReaderStartPosition;
   /** Messages prefetched per partition. Default 1000. */
   receiverQueueSize?: number;
+  /** A name for the reader in the broker's stats. */
   readerName?: string;
+  /** Reads the compacted view of the topic (latest message per key). */
   readCompacted?: boolean;
 }
 
@@ -50,6 +54,7 @@ export class Reader implements AsyncIterable<Message> {
   /** Last message read per partition. */
   readonly #lastRead = new Map<string, MessageId>();
 
+  /** A reader over the partitions of `topic` (create it with `client.createReader`). */
   constructor(
     readonly topic: string,
     partitions: Consumer[],
@@ -66,6 +71,7 @@ export class Reader implements AsyncIterable<Message> {
     return msg;
   }
 
+  /** Reads messages one by one until the reader closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<Message> {
     for (;;) {
       try {
@@ -100,6 +106,7 @@ export class Reader implements AsyncIterable<Message> {
     return ids.sort(MessageId.compare).at(-1) ?? MessageId.earliest;
   }
 
+  /** Closes the reader. */
   close(): Promise<void> {
     return this.#merged.close();
   }

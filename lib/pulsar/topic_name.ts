@@ -12,9 +12,13 @@ const PARTITION_SUFFIX = /-partition-(\d+)$/;
 export interface TopicName {
   /** `persistent://tenant/ns/local` */
   readonly full: string;
+  /** False for `non-persistent://` topics. */
   readonly persistent: boolean;
+  /** The tenant (`public`). */
   readonly tenant: string;
+  /** The namespace (`default`). */
   readonly namespace: string;
+  /** The topic's own name, partition suffix included. */
   readonly local: string;
   /** Partition index when the name is one partition, else -1. */
   readonly partition: number;

@@ -39,6 +39,7 @@ export class FeatureError extends InputError {
   /** The spec feature that failed. */
   readonly feature: string;
 
+  /** `feature` names the spec feature; `line` the input line. */
   constructor(message: string, options: ErrorOptions & { feature: string; line?: number }) {
     super(message, options);
     this.feature = options.feature;

@@ -12,12 +12,25 @@ import { type OnnxModelInfo, readOnnxModelInfo } from "./onnx_model_info.ts";
 
 /** A model ready to score: its validated spec, its ONNX signature and a compiled encoder. */
 export interface LoadedModel {
+  /** The model directory. */
   dir: string;
+  /** The ONNX file. */
   modelPath: string;
+  /**
+   * The validated `spec.json`.
+   *
+   * @internal
+   */
   spec: ModelSpec;
+  /** What the ONNX file says about itself. */
   info: OnnxModelInfo;
   /** Width of one input row. */
   columns: number;
+  /**
+   * Encodes one event into a row of features.
+   *
+   * @internal
+   */
   encode: RowEncoder;
 }
 

@@ -26,6 +26,5 @@
  */
 export { score, scoreBatches, type ScoreInput, type ScoreOptions } from "./score.ts";
 export { type LoadedModel, loadModel } from "./load_model.ts";
-export { type ModelSpec, modelSpecSchema } from "./model_spec.ts";
 export { FeatureError, ModelError } from "./errors.ts";
-export { type OnnxModelInfo, readOnnxModelInfo } from "./onnx_model_info.ts";
+export { type OnnxModelInfo, readOnnxModelInfo, type TensorInfo } from "./onnx_model_info.ts";

@@ -17,24 +17,35 @@ import { ModelError } from "./errors.ts";
 
 /** One graph input or output. `shape` has numbers for fixed sizes and names for symbolic ones. */
 export interface TensorInfo {
+  /** The tensor's name in the graph. */
   name: string;
   /** `float32`, `int64`, `string`, … or `non-tensor` (sequences and maps). */
   type: string;
+  /** Dimensions, when the file declares them. */
   shape: (number | string)[] | undefined;
 }
 
 /** What an ONNX file says about itself. */
 export interface OnnxModelInfo {
+  /** ONNX IR version. */
   irVersion: number;
+  /** The tool that wrote the file, with its version. */
   producer: string;
+  /** The model's own version number. */
   modelVersion: number;
+  /** The model's description. */
   docString: string;
+  /** Name of the main graph. */
   graphName: string;
   /** Operator set versions by domain (`""` is the default ONNX domain). */
   opsets: Record<string, number>;
+  /** Metadata properties of the model. */
   metadata: Record<string, string>;
+  /** The graph's inputs. */
   inputs: TensorInfo[];
+  /** The graph's outputs. */
   outputs: TensorInfo[];
+  /** Nodes in the main graph. */
   nodeCount: number;
 }
 

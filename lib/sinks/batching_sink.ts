@@ -27,6 +27,7 @@ export interface ObjectStore {
 export interface BatchingOptions {
   /** Renders the prefix (directory part of the name) for each event. */
   prefix: PrefixTemplate;
+  /** How a batch is encoded (`ndjson`, `ndjson.gz`, `ndjson.zst`, `parquet`). */
   encoding: Encoding;
   /** Roll after this many events. Default 10 000. */
   maxEvents?: number;
@@ -79,6 +80,7 @@ interface OpenBatch {
  */
 export class BatchingSink implements Sink {
   readonly description: string;
+  /** This writer's id, part of every object name. */
   readonly writerId: string;
   readonly #store: ObjectStore;
   readonly #options: Required<Omit<BatchingOptions, "writerId">>;
@@ -89,6 +91,7 @@ export class BatchingSink implements Sink {
   #sequence = 0;
   #failure: unknown;
 
+  /** Batches events into objects of `store`. */
   constructor(store: ObjectStore, options: BatchingOptions) {
     this.#store = store;
     this.writerId = options.writerId ?? newWriterId();

@@ -44,11 +44,13 @@ function pad2(n: number): string {
  * ```
  */
 export class PrefixTemplate {
+  /** The template as written. */
   readonly source: string;
   readonly #parts: Part[];
   /** True when the template depends on the event (fields or time), so batches split by prefix. */
   readonly dynamic: boolean;
 
+  /** Compiles `source`; an unknown `%` field or a bad `{…}` throws a usage error. */
   constructor(source: string) {
     this.source = source;
     this.#parts = compile(source);

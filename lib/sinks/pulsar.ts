@@ -28,6 +28,7 @@ export class EncodeError extends EdgepipeError {}
 
 /** Options of {@linkcode PulsarSink.open}. */
 export interface PulsarSinkOptions {
+  /** The topic to produce to. */
   topic: string;
   /** `auto` (default): strings as they are, anything else as JSON; `json`: always JSON. */
   payload?: PayloadEncoding;
@@ -39,12 +40,15 @@ export interface PulsarSinkOptions {
   timeField?: string;
   /** Properties added to every message (the envelope's own properties are kept). */
   properties?: Record<string, string>;
+  /** Payload compression (default none). */
   compression?: Compression;
+  /** Most messages in one batch. */
   batchMaxMessages?: number;
   /** Longest a message waits for its batch, ms. */
   batchDelayMs?: number;
   /** Default `java-hash`: the same partition a Java producer picks for the key. */
   routing?: Routing;
+  /** A stable producer name (lets the broker deduplicate resends). */
   producerName?: string;
 }
 

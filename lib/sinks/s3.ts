@@ -22,9 +22,13 @@ import { contentHeaders, type Encoding } from "./encode.ts";
 export interface S3Connection {
   /** `http://127.0.0.1:9000` for an S3-compatible server; AWS when unset. */
   endpoint?: string;
+  /** The region; `us-east-1` when neither set here nor in the environment. */
   region?: string;
+  /** Access key id. */
   accessKeyId?: string;
+  /** Secret access key. */
   secretAccessKey?: string;
+  /** Session token of temporary credentials. */
   sessionToken?: string;
   /** Path-style addressing (`endpoint/bucket/key`); the default when an endpoint is given. */
   forcePathStyle?: boolean;
@@ -220,8 +224,11 @@ export class S3Store implements ObjectStore {
 
 /** Everything `edgepipe sink s3` needs. */
 export interface S3SinkOptions extends BatchingOptions {
+  /** The bucket written to. */
   bucket: string;
+  /** Endpoint, region and credentials. */
   connection: S3Connection;
+  /** How failed uploads are retried. */
   retry?: S3RetryOptions;
 }
 

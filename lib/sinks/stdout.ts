@@ -55,6 +55,7 @@ export class StdoutSink implements Sink {
   #chain: Promise<void> = Promise.resolve();
   #broken: BrokenPipeError | undefined;
 
+  /** Writes to `options.output` (default stdout). */
   constructor(options: StdoutSinkOptions = {}) {
     this.#output = options.output ?? Deno.stdout;
     this.#format = options.format ?? ((event) => JSON.stringify(event));

@@ -21,6 +21,7 @@ export type FileFormat = typeof FORMATS[number];
 export interface OpenFileOptions {
   /** Overrides the format taken from the file name. */
   format?: FileFormat;
+  /** Longest line accepted (default 16 MiB); a longer one is a bad record. */
   maxLineBytes?: number;
   /** CSV field separator (default `,`; tab for `tsv`). */
   delimiter?: string;

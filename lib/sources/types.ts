@@ -18,6 +18,7 @@ export interface SourceRecord {
 
 /** One bad record; the reader carries on after it. */
 export interface SourceFailure {
+  /** What is wrong with the record, with its line. */
   error: InputError;
   /** The raw text of the bad record, for dead letters. */
   raw?: string;
@@ -37,5 +38,6 @@ export interface ReadProgress {
   done: number;
   /** Units in the whole file. */
   total: number;
+  /** What `done` and `total` count. */
   unit: "bytes" | "rows";
 }

@@ -28,7 +28,9 @@ export const ENVELOPE_FIELDS = [
 export interface MapOptions extends AckBatching {
   /** `value` (default) sets `event.value`; `document` replaces the envelope (keeping metadata). */
   set?: "value" | "document";
+  /** Events the expression fails on (default `fail`). */
   onError?: ErrorPolicy;
+  /** Where dead letters go under `dead-letter`. */
   deadLetters?: DeadLetterSink;
 }
 

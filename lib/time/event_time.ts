@@ -24,6 +24,7 @@ export class EventTimeError extends InputError {
   /** Why the value was refused: not a time at all, or outside the representable range. */
   readonly reason: string;
 
+  /** `reason` completes the message `event time <value>: <reason>`. */
   constructor(value: unknown, reason: string, options?: ErrorOptions) {
     super(`event time ${shown(value)}: ${reason}`, options);
     this.reason = reason;

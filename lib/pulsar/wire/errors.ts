@@ -20,6 +20,7 @@ import { EdgepipeError } from "../../errors.ts";
  * ```
  */
 export class ProtocolError extends EdgepipeError {
+  /** Retriable unless `retriable: false`: a fresh connection may fix it. */
   constructor(message: string, options: ErrorOptions & { retriable?: boolean } = {}) {
     super(message, { retriable: true, ...options });
   }

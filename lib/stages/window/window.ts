@@ -45,6 +45,7 @@ export type LatePolicy = { kind: "emit" } | { kind: "dead-letter"; sink: DeadLet
 
 /** Checkpointing of a window stage. */
 export interface WindowCheckpointing {
+  /** Where the generations are written. */
   store: CheckpointStore;
   /** The checkpoint to resume from (see {@linkcode openWindowCheckpoints}). */
   restored?: Restored;
@@ -81,20 +82,27 @@ export type WindowRelayFactory = (
 export interface WindowOptions {
   /** Dotted path (falls back to `value.<path>`) or CEL expression giving the key. */
   key: string;
+  /** Tumbling, sliding or session windows, sizes in ms. */
   shape: WindowShape;
   /** Aggregations, e.g. `count(), avg(value.delay)`. */
   aggregates: string;
   /** Event-time field (default `eventTime`, falling back to `publishTime`). */
   time?: string;
+  /** How far (ms) events may arrive out of order before the watermark passes them. */
   outOfOrderness?: number;
+  /** How long (ms) after its end a window still takes late events. */
   allowedLateness?: number;
+  /** Emit early (partial) results this often, ms of event time. */
   earlyEvery?: number;
+  /** Session state of a key idle this long (ms) is dropped. */
   idleKeyTtl?: number;
   /** Events without a usable key, time or value (default `fail`). */
   onError?: ErrorPolicy;
+  /** Where dead letters go under `dead-letter`. */
   deadLetters?: DeadLetterSink;
   /** Events later than the allowed lateness (default: emitted downstream with `late: true`). */
   late?: LatePolicy;
+  /** File-backed state, restored on restart. */
   checkpoint?: WindowCheckpointing;
   /** How long the input may idle before a due checkpoint is written anyway (default 200 ms). */
   idleMs?: number;
