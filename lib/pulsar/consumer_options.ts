@@ -17,6 +17,12 @@ export interface DeadLetterPolicy {
   maxRedeliverCount: number;
   /** Default: `<topic>-<subscription>-DLQ`, as the Java client names it. */
   deadLetterTopic?: string;
+  /**
+   * Attempts to move one message there (creating the producer and sending), with the client's
+   * backoff between them; then the consumer gives up and `receive` throws a `DeadLetterError`.
+   * Default 10.
+   */
+  maxSendAttempts?: number;
 }
 
 /** Options of `client.subscribe`. Give exactly one of `topic`, `topics`, `topicsPattern`. */

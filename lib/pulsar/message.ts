@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MessageDecodeError } from "./message_decode_error.ts";
 import type { MessageId } from "./message_id.ts";
 
 const utf8 = new TextDecoder();
@@ -12,11 +13,12 @@ const utf8 = new TextDecoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Message } from "./message.ts";
  * import { MessageId } from "./message_id.ts";
  * const msg = new Message("persistent://public/default/t", new MessageId(1n, 2n),
  *   new TextEncoder().encode('{"a":1}'), { publishTime: 1 });
- * console.assert((msg.json() as { a: number }).a === 1);
+ * assert.equal((msg.json() as { a: number }).a, 1);
  * ```
  */
 export class Message {
@@ -33,6 +35,13 @@ export class Message {
   readonly redeliveryCount: number;
   readonly producerName: string;
   readonly sequenceId: number;
+  /**
+   * Set when the payload could not be decoded (corrupt compression, end-to-end encryption, a
+   * chunked message that could not be reassembled): `payload` then holds the bytes as received,
+   * and `text()` / `json()` throw this error. Acknowledge, dead-letter or stop as the
+   * application's error policy says; never read such a payload as data.
+   */
+  readonly decodeError?: MessageDecodeError;
 
   constructor(
     /** The topic (partition) the message came from. */
@@ -50,6 +59,7 @@ export class Message {
       redeliveryCount?: number;
       producerName?: string;
       sequenceId?: number;
+      decodeError?: MessageDecodeError;
     },
   ) {
     this.key = fields.key;
@@ -60,10 +70,12 @@ export class Message {
     this.redeliveryCount = fields.redeliveryCount ?? 0;
     this.producerName = fields.producerName ?? "";
     this.sequenceId = fields.sequenceId ?? -1;
+    if (fields.decodeError) this.decodeError = fields.decodeError;
   }
 
-  /** The payload as UTF-8 text. */
+  /** The payload as UTF-8 text; throws `decodeError` when there is one. */
   text(): string {
+    if (this.decodeError) throw this.decodeError;
     return utf8.decode(this.payload);
   }
 
