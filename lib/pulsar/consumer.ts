@@ -13,6 +13,7 @@ import {
   unpackBatch,
 } from "./wire/mod.ts";
 import { AckTracker } from "./consumer_acks.ts";
+import { type AssembledChunks, ChunkAssembler } from "./chunk_assembler.ts";
 import { Redelivery } from "./consumer_redelivery.ts";
 import { decodeEntryPayload } from "./message_decode.ts";
 import { MessageDecodeError } from "./message_decode_error.ts";
@@ -70,6 +71,10 @@ export class Consumer implements MessageConsumer {
   readonly #listener: ConnectionListener;
   readonly #acks: AckTracker;
   readonly #redelivery: Redelivery;
+  readonly #chunks: ChunkAssembler;
+  /** Messages queued that took no permit of their own (chunked messages that failed late). */
+  readonly #noPermit = new WeakSet<Message>();
+  #chunkTimer?: ReturnType<typeof setInterval>;
   readonly #abort = new AbortController();
   #conn?: Connection;
   #ready = false;
@@ -124,6 +129,14 @@ export class Consumer implements MessageConsumer {
       ...options.deadLetter,
       deadLetterTopic: options.deadLetter.deadLetterTopic ?? `${base}-${this.subscription}-DLQ`,
     };
+    this.#chunks = new ChunkAssembler({
+      ...(options.maxPendingChunkedMessages !== undefined
+        ? { maxPending: options.maxPendingChunkedMessages }
+        : {}),
+      ...(options.expireIncompleteChunkedMessageMs !== undefined
+        ? { expireMs: options.expireIncompleteChunkedMessageMs }
+        : {}),
+    });
     this.#redelivery = new Redelivery({
       ackTimeoutMs: options.ackTimeoutMs ?? 0,
       nackDelayMs: options.nackRedeliveryDelayMs ?? 60_000,
@@ -195,7 +208,7 @@ export class Consumer implements MessageConsumer {
   #delivered(msg: Message): void {
     this.#lastDequeued = msg.id;
     this.#redelivery.delivered(msg);
-    this.#grantPermits(1);
+    if (!this.#noPermit.has(msg)) this.#grantPermits(1);
   }
 
   #grantPermits(count: number): void {
@@ -239,7 +252,11 @@ export class Consumer implements MessageConsumer {
     if (messages.length === 0 || !this.#ready) return;
     if (this.subscriptionType === "Shared" || this.subscriptionType === "Key_Shared") {
       const entries = new Map<string, MessageIdWire>();
-      for (const msg of messages) entries.set(entryKey(msg.id), toWire(msg.id, false));
+      for (const msg of messages) {
+        for (const id of this.#acks.chunksOf(msg.id) ?? [msg.id]) {
+          entries.set(entryKey(id), toWire(id, false));
+        }
+      }
       this.#conn!.send({
         type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
         consumerId: this.#consumerId,
@@ -309,6 +326,7 @@ export class Consumer implements MessageConsumer {
     if (this.#generation === generation) {
       const dropped = this.#queue.drain().length;
       this.#acks.reset();
+      this.#chunks.clear();
       if (dropped > 0) this.#grantPermits(dropped);
     }
   }
@@ -380,6 +398,7 @@ export class Consumer implements MessageConsumer {
     this.#ready = false;
     this.#abort.abort();
     this.#acks.stop();
+    clearInterval(this.#chunkTimer);
     void this.#redelivery.close();
     this.#queue.close(this.#closed);
   }
@@ -431,6 +450,9 @@ export class Consumer implements MessageConsumer {
     const raw = frame.payload ?? new Uint8Array();
     const redeliveryCount = Number(command.redeliveryCount ?? 0);
     const what = entryId.toHuman();
+    if (Number(metadata.numChunksFromMsg ?? 0) > 1) {
+      return this.#onChunk({ id: entryId.entry(), metadata, payload: raw, redeliveryCount });
+    }
     const decoded = decodeEntryPayload(metadata, raw, what);
     if (decoded.error) {
       return this.#pushEntry(entryId, raw, metadata, redeliveryCount, decoded.error);
@@ -465,6 +487,52 @@ export class Consumer implements MessageConsumer {
       );
     });
     if (skipped > 0) this.#grantPermits(skipped);
+  }
+
+  /** One chunk of a chunked message: queued once the message is whole (or cannot be). */
+  #onChunk(chunk: Parameters<ChunkAssembler["add"]>[0]): void {
+    const done = this.#chunks.add(chunk);
+    // The entry's permit goes back now unless a message ends with it (its delivery gives it back).
+    if (!done.some((m) => m.ids.at(-1) === chunk.id)) this.#grantPermits(1);
+    for (const whole of done) this.#pushChunked(whole, whole.ids.at(-1) !== chunk.id);
+    if (this.#chunks.pending > 0 && this.#chunkTimer === undefined) {
+      this.#chunkTimer = setInterval(
+        () => {
+          for (const whole of this.#chunks.expire()) this.#pushChunked(whole, true);
+          if (this.#chunks.pending === 0) {
+            clearInterval(this.#chunkTimer);
+            this.#chunkTimer = undefined;
+          }
+        },
+        Math.max(
+          10,
+          Math.min(1000, (this.#options.expireIncompleteChunkedMessageMs ?? 60_000) / 4),
+        ),
+      );
+    }
+  }
+
+  #pushChunked(whole: AssembledChunks, late: boolean): void {
+    const id = whole.ids[whole.ids.length - 1];
+    const what = `${id.toHuman()} (chunked, ${whole.ids.length} entries)`;
+    const decoded = whole.error
+      ? undefined
+      : decodeEntryPayload(whole.metadata, whole.payload, what);
+    if (this.#skip(id, Number(whole.metadata.publishTime))) {
+      if (!late) this.#grantPermits(1);
+      return;
+    }
+    if (whole.ids.length > 1 && this.#options.durable !== false) this.#acks.chunked(id, whole.ids);
+    const msg = this.#message(
+      id,
+      decoded?.payload ?? whole.payload,
+      whole.metadata,
+      undefined,
+      whole.redeliveryCount,
+      whole.error ?? decoded?.error,
+    );
+    if (late) this.#noPermit.add(msg);
+    this.#queue.push(msg);
   }
 
   /** Queues an entry as one message (not a batch, or one that cannot be decoded). */

@@ -65,6 +65,8 @@ export class AckTracker {
   readonly #batchOf = new WeakMap<MessageId, BatchState>();
   /** Batch indexes acked by id before their entry arrived, by entry. */
   readonly #early = new Map<string, Set<number>>();
+  /** The chunk entries of each chunked message handed out, by its id's entry. */
+  readonly #chunks = new Map<string, MessageId[]>();
   #pending: MessageIdWire[] = [];
   #timer?: ReturnType<typeof setTimeout>;
 
@@ -75,6 +77,21 @@ export class AckTracker {
   /** Entries with some but not all messages acked (bounded by what the user holds unacked). */
   get partialEntries(): number {
     return this.#batches.size;
+  }
+
+  /** Chunked messages handed out and not acknowledged. */
+  get chunkedMessages(): number {
+    return this.#chunks.size;
+  }
+
+  /** A chunked message handed out as `id`: acknowledging it acknowledges all `chunks`. */
+  chunked(id: MessageId, chunks: MessageId[]): void {
+    this.#chunks.set(entryKey(id), chunks);
+  }
+
+  /** The chunk entries of a chunked message, when `id` is one. */
+  chunksOf(id: MessageId): MessageId[] | undefined {
+    return this.#chunks.size > 0 && id.batchIndex < 0 ? this.#chunks.get(entryKey(id)) : undefined;
   }
 
   /** Entries with acks waiting for their entry to arrive. */
@@ -128,7 +145,13 @@ export class AckTracker {
 
   /** Acknowledges one message: its entry once every message of a batch is acked. */
   ack(id: MessageId): void {
-    if (id.batchIndex < 0) return this.#queue(toWire(id, false));
+    if (id.batchIndex < 0) {
+      const chunks = this.chunksOf(id);
+      if (!chunks) return this.#queue(toWire(id, false));
+      this.#chunks.delete(entryKey(id));
+      for (const chunk of chunks) this.#queue(toWire(chunk, false));
+      return;
+    }
     const key = entryKey(id);
     // The id objects handed out point at their entry's state; a finished state may since have
     // been replaced by a redelivery's.
@@ -187,6 +210,9 @@ export class AckTracker {
     };
     for (const key of this.#batches.keys()) if (before(key)) this.#batches.delete(key);
     for (const key of this.#early.keys()) if (before(key)) this.#early.delete(key);
+    for (const key of this.#chunks.keys()) {
+      if (before(key) || key === entryKey(id)) this.#chunks.delete(key);
+    }
     this.flush();
     if (this.#options.connected()) this.#options.send("Cumulative", [wire]);
   }

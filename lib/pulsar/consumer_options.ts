@@ -48,6 +48,13 @@ export interface ConsumerOptions {
   batchIndexAck?: boolean;
   readCompacted?: boolean;
   priorityLevel?: number;
+  /**
+   * Chunked messages (from producers with chunking on) being reassembled at most; past it the
+   * oldest is handed on with a `decodeError` of kind "chunk". Default 100.
+   */
+  maxPendingChunkedMessages?: number;
+  /** An incomplete chunked message older than this is handed on likewise. Default 60 000 ms. */
+  expireIncompleteChunkedMessageMs?: number;
   /** How often a pattern subscription looks for new topics. Default 60 000 ms. */
   patternRefreshMs?: number;
 }
