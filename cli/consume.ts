@@ -78,7 +78,9 @@ Output:
                         (default 30s)
 
 Errors and observing:
-  --on-error <policy>   for payloads that cannot be decoded: fail (default) | skip (ack, say it)
+  --on-error <policy>   for payloads that cannot be decoded (not UTF-8, corrupt compression,
+                        end-to-end encrypted, chunks that cannot be reassembled; a dead letter
+                        keeps the bytes as received): fail (default) | skip (ack, say it)
                         | dead-letter=<file> | dead-letter=topic:<topic>
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
@@ -297,6 +299,8 @@ async function run(args: string[]): Promise<number> {
         received.inc();
         let envelope: Envelope;
         try {
+          // Undecompressable, encrypted or unassembled: the raw bytes go to the error policy.
+          if (msg.decodeError) throw new PayloadError(msg.decodeError.message);
           envelope = messageEnvelope(msg, payload);
         } catch (err) {
           if (!(err instanceof PayloadError)) throw err;

@@ -12,7 +12,7 @@ import type { Item } from "../envelope.ts";
 import { describeError } from "../errors.ts";
 import { type MessageConsumer, PulsarClient } from "../pulsar/mod.ts";
 import { EndOfTopic, type Receiver } from "../sources/end_of_topic.ts";
-import { messageEnvelope } from "../sources/message_envelope.ts";
+import { messageEnvelope, PayloadError } from "../sources/message_envelope.ts";
 import { clientOptions } from "../sources/pulsar_connect.ts";
 import type { SourcePlan } from "./plan.ts";
 import type { PipelineSource } from "./sources.ts";
@@ -51,6 +51,11 @@ export async function openConsumeSource(
     while (true) {
       const msg = end ? await end.next() : await consumer.receive();
       if (!msg) return;
+      if (msg.decodeError) {
+        throw new PayloadError(
+          `message ${msg.id.toString()} on ${msg.topic}: ${msg.decodeError.message}`,
+        );
+      }
       yield messageEnvelope(msg, "json");
     }
   }

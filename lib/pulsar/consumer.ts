@@ -12,7 +12,11 @@ import {
   type SingleMessageMetadata,
   unpackBatch,
 } from "./wire/mod.ts";
-import { decompress } from "./compression.ts";
+import { AckTracker } from "./consumer_acks.ts";
+import { type AssembledChunks, ChunkAssembler } from "./chunk_assembler.ts";
+import { Redelivery } from "./consumer_redelivery.ts";
+import { decodeEntryPayload } from "./message_decode.ts";
+import { MessageDecodeError } from "./message_decode_error.ts";
 import { AsyncQueue } from "./async_queue.ts";
 import { sleep } from "./backoff.ts";
 import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
@@ -25,25 +29,15 @@ import type {
   ReaderStart,
   SubscriptionType,
 } from "./consumer_options.ts";
-import { BrokerError, ConsumerClosedError, InvalidArgumentError, PulsarError } from "./errors.ts";
+import { BrokerError, ConsumerClosedError, InvalidArgumentError } from "./errors.ts";
 import { Message } from "./message.ts";
 import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts";
-import type { Producer } from "./producer.ts";
 import { parseTopic } from "./topic_name.ts";
 import { receiveUntilClosed } from "./receive_until_closed.ts";
-
-/** Acknowledgement state of one batch entry whose messages are acked one by one. */
-interface BatchState {
-  size: number;
-  acked: Uint8Array;
-  remaining: number;
-}
+import type { LedgerOwners } from "./ledger_owners.ts";
 
 /** Options of one single-topic consumer (readers add a start position). */
 export type SingleConsumerOptions = ConsumerOptions & { topic: string } & Partial<ReaderStart>;
-
-const ACK_FLUSH_MS = 10;
-const ACK_FLUSH_COUNT = 1000;
 
 /**
  * Receives messages from one topic or partition. Create it with `client.subscribe`.
@@ -78,20 +72,18 @@ export class Consumer implements MessageConsumer {
   readonly #queueSize: number;
   readonly #queue = new AsyncQueue<Message>();
   readonly #listener: ConnectionListener;
-  readonly #batches = new Map<string, BatchState>();
-  readonly #batchOf = new WeakMap<MessageId, BatchState>();
-  readonly #unacked = new Map<string, { msg: Message; at: number }>();
-  readonly #nacked = new Map<string, { msg: Message; at: number }>();
+  readonly #acks: AckTracker;
+  readonly #redelivery: Redelivery;
+  readonly #chunks: ChunkAssembler;
+  /** Messages queued that took no permit of their own (chunked messages that failed late). */
+  readonly #noPermit = new WeakSet<Message>();
+  #chunkTimer?: ReturnType<typeof setInterval>;
   readonly #abort = new AbortController();
   #conn?: Connection;
   #ready = false;
   #closed?: Error;
   #permits = 0;
   #epoch = 0;
-  #pendingAcks: MessageIdWire[] = [];
-  #ackTimer?: ReturnType<typeof setTimeout>;
-  #ackFlushTimer?: ReturnType<typeof setTimeout>;
-  #nackTimer?: ReturnType<typeof setTimeout>;
   readonly #reconnects = new ReconnectLoop(
     () => this.#connectWithRetry(false),
     () => this.#closed !== undefined,
@@ -106,8 +98,7 @@ export class Consumer implements MessageConsumer {
   /** Settles when a seek in progress has its answer. */
   #seeking?: Promise<void>;
   #endOfTopic = false;
-  #deadLetterProducer?: Promise<Producer>;
-  #ledgerOwners?: Map<bigint, Consumer>;
+  #ledgerOwners?: LedgerOwners<Consumer>;
 
   private constructor(ctx: ClientContext, options: SingleConsumerOptions) {
     this.#ctx = ctx;
@@ -128,19 +119,45 @@ export class Consumer implements MessageConsumer {
     if (options.deadLetter && options.deadLetter.maxRedeliverCount < 1) {
       throw new InvalidArgumentError("deadLetter.maxRedeliverCount must be at least 1");
     }
+    this.#acks = new AckTracker({
+      batchIndexAck: options.batchIndexAck ?? false,
+      connected: () => this.#ready,
+      send: (ackType, messageId) =>
+        this.#conn!.send(
+          { type: "ACK", consumerId: this.#consumerId, ackType, messageId } as Command,
+        ),
+    });
+    const base = this.partition >= 0 ? this.topic.replace(/-partition-\d+$/, "") : this.topic;
+    const deadLetter = options.deadLetter && {
+      ...options.deadLetter,
+      deadLetterTopic: options.deadLetter.deadLetterTopic ?? `${base}-${this.subscription}-DLQ`,
+    };
+    this.#chunks = new ChunkAssembler({
+      ...(options.maxPendingChunkedMessages !== undefined
+        ? { maxPending: options.maxPendingChunkedMessages }
+        : {}),
+      ...(options.expireIncompleteChunkedMessageMs !== undefined
+        ? { expireMs: options.expireIncompleteChunkedMessageMs }
+        : {}),
+    });
+    this.#redelivery = new Redelivery({
+      ackTimeoutMs: options.ackTimeoutMs ?? 0,
+      nackDelayMs: options.nackRedeliveryDelayMs ?? 60_000,
+      ...(deadLetter ? { deadLetter } : {}),
+      backoff: ctx.backoff,
+    }, {
+      redeliver: (messages) => this.#redeliver(messages),
+      ack: (msg) => this.ack(msg),
+      fail: (error) => this.#queue.close(error),
+      createProducer: (o) => ctx.createProducer(o),
+    });
   }
 
   /** Subscribes on the broker (used by the client). */
   static async create(ctx: ClientContext, options: SingleConsumerOptions): Promise<Consumer> {
     const consumer = new Consumer(ctx, options);
     await consumer.#connectWithRetry(true);
-    const ackTimeout = options.ackTimeoutMs ?? 0;
-    if (ackTimeout > 0) {
-      consumer.#ackTimer = setInterval(
-        () => consumer.#redeliverExpired(ackTimeout),
-        Math.max(50, Math.min(1000, ackTimeout / 4)),
-      );
-    }
+    consumer.#redelivery.start();
     return consumer;
   }
 
@@ -170,7 +187,7 @@ export class Consumer implements MessageConsumer {
   }
 
   /** Lets a multi-topic parent learn which ledgers belong to which child, to route acks. */
-  trackLedgers(owners: Map<bigint, Consumer>): void {
+  trackLedgers(owners: LedgerOwners<Consumer>): void {
     this.#ledgerOwners = owners;
   }
 
@@ -194,10 +211,8 @@ export class Consumer implements MessageConsumer {
 
   #delivered(msg: Message): void {
     this.#lastDequeued = msg.id;
-    if ((this.#options.ackTimeoutMs ?? 0) > 0) {
-      this.#unacked.set(keyOf(msg.id), { msg, at: Date.now() });
-    }
-    this.#grantPermits(1);
+    this.#redelivery.delivered(msg);
+    if (!this.#noPermit.has(msg)) this.#grantPermits(1);
   }
 
   #grantPermits(count: number): void {
@@ -213,40 +228,8 @@ export class Consumer implements MessageConsumer {
   ack(target: AckTarget): void {
     this.#checkOpen();
     const id = idOf(target);
-    if (this.#unacked.size > 0 || this.#nacked.size > 0) {
-      const key = keyOf(id);
-      this.#unacked.delete(key);
-      this.#nacked.delete(key);
-    }
-    if (id.batchIndex >= 0) {
-      // The id objects handed out point at their entry's state without building a key; a
-      // finished state may since have been replaced by a redelivery's.
-      let batch = this.#batchOf.get(id);
-      if (!batch || batch.remaining === 0) batch = this.#batches.get(entryKey(id)) ?? batch;
-      if (!batch && id.batchIndex < id.batchSize) {
-        // No state for this entry (redelivered, or the id came back from another process): the
-        // id knows its batch size, so track it rather than acknowledge the whole entry.
-        batch = {
-          size: id.batchSize,
-          acked: new Uint8Array(id.batchSize),
-          remaining: id.batchSize,
-        };
-        this.#batches.set(entryKey(id), batch);
-      }
-      if (batch) {
-        if (batch.acked[id.batchIndex]) return;
-        batch.acked[id.batchIndex] = 1;
-        batch.remaining--;
-        if (batch.remaining > 0) {
-          if (this.#options.batchIndexAck) {
-            this.#queueAck({ ...toWire(id, false), ackSet: ackSetOf(batch) });
-          }
-          return;
-        }
-        this.#batches.delete(entryKey(id));
-      }
-    }
-    this.#queueAck(toWire(id, false));
+    this.#redelivery.acked(id);
+    this.#acks.ack(id);
   }
 
   ackCumulative(target: AckTarget): void {
@@ -257,96 +240,27 @@ export class Consumer implements MessageConsumer {
       );
     }
     const id = idOf(target);
-    for (const [key, entry] of this.#unacked) {
-      if (MessageId.compare(entry.msg.id, id) <= 0) this.#unacked.delete(key);
-    }
-    let wire: MessageIdWire = toWire(id, false);
-    if (id.batchIndex >= 0 && id.batchSize > 0 && id.batchIndex < id.batchSize - 1) {
-      // Part of a batch: ack up to the entry before it, or up to this index when the broker
-      // tracks batch indexes.
-      if (this.#options.batchIndexAck) {
-        const acked = new Uint8Array(id.batchSize).fill(1, 0, id.batchIndex + 1);
-        wire = { ...wire, ackSet: ackSetOf({ size: id.batchSize, acked, remaining: 0 }) };
-      } else {
-        wire = toWire(new MessageId(id.ledgerId, id.entryId - 1n, id.partition), false);
-      }
-    }
-    for (const key of this.#batches.keys()) {
-      const [ledger, entry] = key.split(":").map(BigInt);
-      if (ledger < id.ledgerId || (ledger === id.ledgerId && entry < id.entryId)) {
-        this.#batches.delete(key);
-      }
-    }
-    this.#flushAckBuffer();
-    if (this.#ready) {
-      this.#conn!.send({
-        type: "ACK",
-        consumerId: this.#consumerId,
-        ackType: "Cumulative",
-        messageId: [wire],
-      } as Command);
-    }
+    this.#redelivery.ackedUpTo(id);
+    this.#acks.ackCumulative(id);
   }
 
   nack(target: AckTarget): void {
     this.#checkOpen();
     const id = idOf(target);
-    const msg = target instanceof Message ? target : this.#unacked.get(keyOf(id))?.msg;
-    this.#unacked.delete(keyOf(id));
-    const delay = this.#options.nackRedeliveryDelayMs ?? 60_000;
-    this.#nacked.set(keyOf(id), {
-      msg: msg ?? new Message(this.topic, id, new Uint8Array(), { publishTime: 0 }),
-      at: Date.now() + delay,
-    });
-    if (this.#nackTimer === undefined) {
-      this.#nackTimer = setTimeout(() => this.#redeliverNacked(), Math.max(1, delay));
-    }
+    const msg = target instanceof Message ? target : undefined;
+    this.#redelivery.nack(msg ?? new Message(this.topic, id, new Uint8Array(), { publishTime: 0 }));
   }
 
-  #redeliverNacked(): void {
-    this.#nackTimer = undefined;
-    if (this.#closed) return;
-    const now = Date.now();
-    const due: Message[] = [];
-    let next = Infinity;
-    for (const [key, entry] of this.#nacked) {
-      if (entry.at <= now) {
-        due.push(entry.msg);
-        this.#nacked.delete(key);
-      } else next = Math.min(next, entry.at);
-    }
-    if (due.length > 0) this.#redeliver(due);
-    if (next !== Infinity) {
-      this.#nackTimer = setTimeout(() => this.#redeliverNacked(), Math.max(1, next - now));
-    }
-  }
-
-  #redeliverExpired(timeoutMs: number): void {
-    if (this.#closed || !this.#ready) return;
-    const cutoff = Date.now() - timeoutMs;
-    const due: Message[] = [];
-    for (const [key, entry] of this.#unacked) {
-      if (entry.at <= cutoff) {
-        due.push(entry.msg);
-        this.#unacked.delete(key);
-      }
-    }
-    if (due.length > 0) this.#redeliver(due);
-  }
-
-  /** Redelivers messages, sending those past the dead-letter limit to the DLQ topic instead. */
+  /** Asks the broker to send messages again (Exclusive / Failover: everything unacked). */
   #redeliver(messages: Message[]): void {
-    const policy = this.#options.deadLetter;
-    let retry = messages;
-    if (policy) {
-      const dead = messages.filter((m) => m.redeliveryCount >= policy.maxRedeliverCount);
-      retry = messages.filter((m) => m.redeliveryCount < policy.maxRedeliverCount);
-      for (const msg of dead) this.#sendToDeadLetter(msg);
-    }
-    if (retry.length === 0 || !this.#ready) return;
+    if (messages.length === 0 || !this.#ready) return;
     if (this.subscriptionType === "Shared" || this.subscriptionType === "Key_Shared") {
       const entries = new Map<string, MessageIdWire>();
-      for (const msg of retry) entries.set(entryKey(msg.id), toWire(msg.id, false));
+      for (const msg of messages) {
+        for (const id of this.#acks.chunksOf(msg.id) ?? [msg.id]) {
+          entries.set(entryKey(id), toWire(id, false));
+        }
+      }
       this.#conn!.send({
         type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
         consumerId: this.#consumerId,
@@ -361,7 +275,7 @@ export class Consumer implements MessageConsumer {
   #redeliverAll(): void {
     this.#epoch++;
     const dropped = this.#queue.drain().length;
-    this.#unacked.clear();
+    this.#redelivery.clearUnacked();
     this.#conn!.send({
       type: "REDELIVER_UNACKNOWLEDGED_MESSAGES",
       consumerId: this.#consumerId,
@@ -370,78 +284,8 @@ export class Consumer implements MessageConsumer {
     if (dropped > 0) this.#grantPermits(dropped);
   }
 
-  #sendToDeadLetter(msg: Message): void {
-    const policy = this.#options.deadLetter!;
-    const base = this.partition >= 0 ? this.topic.replace(/-partition-\d+$/, "") : this.topic;
-    const dlqTopic = policy.deadLetterTopic ?? `${base}-${this.subscription}-DLQ`;
-    this.#deadLetterProducer ??= this.#ctx.createProducer({
-      topic: dlqTopic,
-      batching: false,
-    });
-    const producer = this.#deadLetterProducer;
-    producer
-      .then((p) =>
-        p.send({
-          payload: msg.payload,
-          ...(msg.key !== undefined ? { key: msg.key } : {}),
-          properties: {
-            ...msg.properties,
-            REAL_TOPIC: msg.topic,
-            ORIGIN_MESSAGE_ID: msg.id.toHuman(),
-          },
-          ...(msg.eventTime > 0 ? { eventTime: msg.eventTime } : {}),
-        })
-      )
-      .then(() => {
-        if (!this.#closed) this.ack(msg);
-      })
-      .catch(() => {
-        // Could not dead-letter it: let the broker redeliver it so it is not lost.
-        if (!this.#closed && this.#ready) this.#redeliver([msg]);
-      });
-  }
-
-  #queueAck(id: MessageIdWire): void {
-    this.#pendingAcks.push(id);
-    if (this.#pendingAcks.length >= ACK_FLUSH_COUNT) this.#flushAckBuffer();
-    else if (this.#ackFlushTimer === undefined) {
-      this.#ackFlushTimer = setTimeout(() => this.#flushAckBuffer(), ACK_FLUSH_MS);
-    }
-  }
-
-  #flushAckBuffer(): void {
-    clearTimeout(this.#ackFlushTimer);
-    this.#ackFlushTimer = undefined;
-    if (!this.#ready || this.#pendingAcks.length === 0) return;
-    const ids = this.#pendingAcks;
-    this.#pendingAcks = [];
-    // Partial batch acks carry ack sets and must go one per command; whole entries go together.
-    const whole = ids.filter((id) => id.ackSet === undefined);
-    if (whole.length > 0) {
-      this.#conn!.send(
-        {
-          type: "ACK",
-          consumerId: this.#consumerId,
-          ackType: "Individual",
-          messageId: whole,
-        } as Command,
-      );
-    }
-    for (const id of ids) {
-      if (id.ackSet === undefined) continue;
-      this.#conn!.send(
-        {
-          type: "ACK",
-          consumerId: this.#consumerId,
-          ackType: "Individual",
-          messageId: [id],
-        } as Command,
-      );
-    }
-  }
-
   flushAcks(): Promise<void> {
-    this.#flushAckBuffer();
+    this.#acks.flush();
     return Promise.resolve();
   }
 
@@ -463,7 +307,7 @@ export class Consumer implements MessageConsumer {
       this.#lastDequeued = undefined;
     }
     // Acks still buffered must reach the broker before the reset, or they would undo it.
-    this.#flushAckBuffer();
+    this.#acks.flush();
     let seekDone!: () => void;
     this.#seeking = new Promise<void>((resolve) => (seekDone = resolve));
     try {
@@ -479,13 +323,14 @@ export class Consumer implements MessageConsumer {
       this.#seeking = undefined;
       seekDone();
     }
-    this.#unacked.clear();
+    this.#redelivery.clearUnacked();
     this.#lastDequeued = undefined;
     // The broker closes the consumer after a seek and we subscribe again, dropping what was
     // prefetched from the old position. If that already happened, the queue holds new messages.
     if (this.#generation === generation) {
       const dropped = this.#queue.drain().length;
-      this.#batches.clear();
+      this.#acks.reset();
+      this.#chunks.clear();
       if (dropped > 0) this.#grantPermits(dropped);
     }
   }
@@ -533,7 +378,7 @@ export class Consumer implements MessageConsumer {
   async unsubscribe(): Promise<void> {
     this.#checkOpen();
     const conn = await this.#waitConnected();
-    this.#flushAckBuffer();
+    this.#acks.flush();
     await conn.request({ type: "UNSUBSCRIBE", consumerId: this.#consumerId } as Command);
     conn.unregisterConsumer(this.#consumerId);
     this.#shutdown();
@@ -542,7 +387,7 @@ export class Consumer implements MessageConsumer {
   /** Closes the consumer; unacknowledged messages are redelivered to others. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flushAckBuffer();
+    this.#acks.flush();
     const conn = this.#conn;
     this.#shutdown();
     if (conn?.isOpen) {
@@ -550,17 +395,16 @@ export class Consumer implements MessageConsumer {
         .catch(() => {});
       conn.unregisterConsumer(this.#consumerId);
     }
-    const dlq = this.#deadLetterProducer;
-    if (dlq) await dlq.then((p) => p.close()).catch(() => {});
+    await this.#redelivery.close();
   }
 
   #shutdown(): void {
     this.#closed = new ConsumerClosedError(`consumer of ${this.topic} is closed`);
     this.#ready = false;
     this.#abort.abort();
-    clearInterval(this.#ackTimer);
-    clearTimeout(this.#ackFlushTimer);
-    clearTimeout(this.#nackTimer);
+    this.#acks.stop();
+    clearInterval(this.#chunkTimer);
+    void this.#redelivery.close();
     this.#queue.close(this.#closed);
   }
 
@@ -608,57 +452,105 @@ export class Consumer implements MessageConsumer {
     const metadata = frame.metadata as MessageMetadata;
     const entryId = fromWire(command.messageId as MessageIdWire, this.partition);
     this.#ledgerOwners?.set(entryId.ledgerId, this);
-    let payload = frame.payload ?? new Uint8Array();
-    try {
-      if (metadata.compression && metadata.compression !== "NONE") {
-        payload = decompress(metadata.compression, payload, Number(metadata.uncompressedSize ?? 0));
-      }
-    } catch (cause) {
-      // A payload we cannot read: surface it instead of dropping it silently.
-      this.#queue.close(
-        new PulsarError(`cannot decompress message ${entryId.toHuman()} on ${this.topic}`, {
-          cause,
-        }),
-      );
-      return;
-    }
+    const raw = frame.payload ?? new Uint8Array();
     const redeliveryCount = Number(command.redeliveryCount ?? 0);
+    const what = entryId.toHuman();
+    if (Number(metadata.numChunksFromMsg ?? 0) > 1) {
+      return this.#onChunk({ id: entryId.entry(), metadata, payload: raw, redeliveryCount });
+    }
+    const decoded = decodeEntryPayload(metadata, raw, what);
+    if (decoded.error) {
+      return this.#pushEntry(entryId, raw, metadata, redeliveryCount, decoded.error);
+    }
     const batchSize = metadata.numMessagesInBatch;
     if (batchSize === undefined) {
-      const id = entryId.entry();
-      if (this.#skip(id, Number(metadata.publishTime))) return this.#grantPermits(1);
-      this.#queue.push(this.#message(id, payload, metadata, undefined, redeliveryCount));
-      return;
+      return this.#pushEntry(entryId, decoded.payload, metadata, redeliveryCount);
     }
     const size = Number(batchSize);
-    const ackSet = command.ackSet as (number | bigint)[] | undefined;
-    const key = entryKey(entryId);
-    const batch: BatchState = this.#batches.get(key) ??
-      { size, acked: new Uint8Array(size), remaining: size };
-    const fresh = !this.#batches.has(key);
-    const entries = unpackBatch(payload, size);
+    let entries;
+    try {
+      entries = unpackBatch(decoded.payload, size);
+    } catch (cause) {
+      const error = new MessageDecodeError(
+        "decompress",
+        `batch message ${what} cannot be unpacked: ${(cause as Error).message}`,
+        { cause },
+      );
+      return this.#pushEntry(entryId, raw, metadata, redeliveryCount, error);
+    }
+    const batch = this.#acks.entryArrived(entryId, size, command.ackSet as bigint[] | undefined);
     let skipped = 0;
     entries.forEach((entry, index) => {
       const id = new MessageId(entryId.ledgerId, entryId.entryId, this.partition, index, size);
-      if (ackSet && ackSet.length > 0 && !bitIsSet(ackSet, index)) {
-        if (!batch.acked[index]) {
-          batch.acked[index] = 1;
-          batch.remaining--;
-        }
+      if (this.#acks.isAcked(batch, index) || this.#skip(id, Number(metadata.publishTime))) {
         skipped++;
         return;
       }
-      this.#batchOf.set(id, batch);
-      if (this.#skip(id, Number(metadata.publishTime))) {
-        skipped++;
-        return;
-      }
+      this.#acks.bind(id, batch);
       this.#queue.push(
         this.#message(id, entry.payload, metadata, entry.metadata, redeliveryCount),
       );
     });
-    if (fresh && batch.remaining > 0) this.#batches.set(key, batch);
     if (skipped > 0) this.#grantPermits(skipped);
+  }
+
+  /** One chunk of a chunked message: queued once the message is whole (or cannot be). */
+  #onChunk(chunk: Parameters<ChunkAssembler["add"]>[0]): void {
+    const done = this.#chunks.add(chunk);
+    // The entry's permit goes back now unless a message ends with it (its delivery gives it back).
+    if (!done.some((m) => m.ids.at(-1) === chunk.id)) this.#grantPermits(1);
+    for (const whole of done) this.#pushChunked(whole, whole.ids.at(-1) !== chunk.id);
+    if (this.#chunks.pending > 0 && this.#chunkTimer === undefined) {
+      this.#chunkTimer = setInterval(
+        () => {
+          for (const whole of this.#chunks.expire()) this.#pushChunked(whole, true);
+          if (this.#chunks.pending === 0) {
+            clearInterval(this.#chunkTimer);
+            this.#chunkTimer = undefined;
+          }
+        },
+        Math.max(
+          10,
+          Math.min(1000, (this.#options.expireIncompleteChunkedMessageMs ?? 60_000) / 4),
+        ),
+      );
+    }
+  }
+
+  #pushChunked(whole: AssembledChunks, late: boolean): void {
+    const id = whole.ids[whole.ids.length - 1];
+    const what = `${id.toHuman()} (chunked, ${whole.ids.length} entries)`;
+    const decoded = whole.error
+      ? undefined
+      : decodeEntryPayload(whole.metadata, whole.payload, what);
+    if (this.#skip(id, Number(whole.metadata.publishTime))) {
+      if (!late) this.#grantPermits(1);
+      return;
+    }
+    if (whole.ids.length > 1 && this.#options.durable !== false) this.#acks.chunked(id, whole.ids);
+    const msg = this.#message(
+      id,
+      decoded?.payload ?? whole.payload,
+      whole.metadata,
+      undefined,
+      whole.redeliveryCount,
+      whole.error ?? decoded?.error,
+    );
+    if (late) this.#noPermit.add(msg);
+    this.#queue.push(msg);
+  }
+
+  /** Queues an entry as one message (not a batch, or one that cannot be decoded). */
+  #pushEntry(
+    entryId: MessageId,
+    payload: Uint8Array,
+    metadata: MessageMetadata,
+    redeliveryCount: number,
+    decodeError?: MessageDecodeError,
+  ): void {
+    const id = entryId.entry();
+    if (this.#skip(id, Number(metadata.publishTime))) return this.#grantPermits(1);
+    this.#queue.push(this.#message(id, payload, metadata, undefined, redeliveryCount, decodeError));
   }
 
   /** Readers skip what lies before their start, and what they already delivered before a reconnect. */
@@ -684,6 +576,7 @@ export class Consumer implements MessageConsumer {
     metadata: MessageMetadata,
     single: SingleMessageMetadata | undefined,
     redeliveryCount: number,
+    decodeError?: MessageDecodeError,
   ): Message {
     const source = single ?? metadata;
     return new Message(this.topic, id, payload, {
@@ -695,6 +588,7 @@ export class Consumer implements MessageConsumer {
       redeliveryCount,
       producerName: metadata.producerName,
       sequenceId: Number(single?.sequenceId ?? metadata.sequenceId),
+      ...(decodeError ? { decodeError } : {}),
     });
   }
 
@@ -785,7 +679,7 @@ export class Consumer implements MessageConsumer {
     this.#conn = conn;
     this.#ready = true;
     this.#grantPermits(this.#queueSize);
-    this.#flushAckBuffer();
+    this.#acks.flush();
   }
 }
 
@@ -795,36 +689,8 @@ function idOf(target: AckTarget): MessageId {
   return target;
 }
 
-function keyOf(id: MessageId): string {
-  return `${id.ledgerId}:${id.entryId}:${id.batchIndex}`;
-}
-
 function entryKey(id: MessageId): string {
   return `${id.ledgerId}:${id.entryId}`;
-}
-
-/** java.util.BitSet words where a set bit means "not yet acknowledged". */
-function ackSetOf(batch: BatchState): (number | bigint)[] {
-  const words: (number | bigint)[] = [];
-  for (let word = 0; word * 64 < batch.size; word++) {
-    let bits = 0n;
-    for (let bit = 0; bit < 64 && word * 64 + bit < batch.size; bit++) {
-      if (!batch.acked[word * 64 + bit]) bits |= 1n << BigInt(bit);
-    }
-    const signed = BigInt.asIntN(64, bits);
-    words.push(
-      signed <= BigInt(Number.MAX_SAFE_INTEGER) && signed >= BigInt(Number.MIN_SAFE_INTEGER)
-        ? Number(signed)
-        : signed,
-    );
-  }
-  return words;
-}
-
-function bitIsSet(words: (number | bigint)[], index: number): boolean {
-  const word = words[index >> 6];
-  if (word === undefined) return false;
-  return (BigInt.asUintN(64, BigInt(word)) >> BigInt(index & 63) & 1n) === 1n;
 }
 
 /** The exclusive start that makes a reader deliver `id` itself next. */

@@ -18,6 +18,12 @@ export interface DeadLetterPolicy {
   maxRedeliverCount: number;
   /** Default: `<topic>-<subscription>-DLQ`, as the Java client names it. */
   deadLetterTopic?: string;
+  /**
+   * Attempts to move one message there (creating the producer and sending), with the client's
+   * backoff between them; then the consumer gives up and `receive` throws a `DeadLetterError`.
+   * Default 10.
+   */
+  maxSendAttempts?: number;
 }
 
 /** Options of `client.subscribe`. Give exactly one of `topic`, `topics`, `topicsPattern`. */
@@ -50,6 +56,13 @@ export interface ConsumerOptions {
   readCompacted?: boolean;
   /** Shared subscriptions send to lower levels first. Default 0. */
   priorityLevel?: number;
+  /**
+   * Chunked messages (from producers with chunking on) being reassembled at most; past it the
+   * oldest is handed on with a `decodeError` of kind "chunk". Default 100.
+   */
+  maxPendingChunkedMessages?: number;
+  /** An incomplete chunked message older than this is handed on likewise. Default 60 000 ms. */
+  expireIncompleteChunkedMessageMs?: number;
   /** How often a pattern subscription looks for new topics. Default 60 000 ms. */
   patternRefreshMs?: number;
 }

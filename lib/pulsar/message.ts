@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MessageDecodeError } from "./message_decode_error.ts";
 import type { MessageId } from "./message_id.ts";
 
 const utf8 = new TextDecoder();
@@ -37,6 +38,13 @@ export class Message {
   readonly producerName: string;
   /** The producer's sequence id of the message. */
   readonly sequenceId: number;
+  /**
+   * Set when the payload could not be decoded (corrupt compression, end-to-end encryption, a
+   * chunked message that could not be reassembled): `payload` then holds the bytes as received,
+   * and `text()` / `json()` throw this error. Acknowledge, dead-letter or stop as the
+   * application's error policy says; never read such a payload as data.
+   */
+  readonly decodeError?: MessageDecodeError;
 
   /** A received message (consumers build these; tests may too). */
   constructor(
@@ -55,6 +63,7 @@ export class Message {
       redeliveryCount?: number;
       producerName?: string;
       sequenceId?: number;
+      decodeError?: MessageDecodeError;
     },
   ) {
     this.key = fields.key;
@@ -65,10 +74,12 @@ export class Message {
     this.redeliveryCount = fields.redeliveryCount ?? 0;
     this.producerName = fields.producerName ?? "";
     this.sequenceId = fields.sequenceId ?? -1;
+    if (fields.decodeError) this.decodeError = fields.decodeError;
   }
 
-  /** The payload as UTF-8 text. */
+  /** The payload as UTF-8 text; throws `decodeError` when there is one. */
   text(): string {
+    if (this.decodeError) throw this.decodeError;
     return utf8.decode(this.payload);
   }
 

@@ -54,6 +54,8 @@ export type {
 } from "./consumer_options.ts";
 export { Reader, type ReaderOptions, type ReaderStartPosition } from "./reader.ts";
 export { Message } from "./message.ts";
+export { MessageDecodeError, type MessageDecodeErrorKind } from "./message_decode_error.ts";
+export { DeadLetterError } from "./consumer_errors.ts";
 export { MessageId } from "./message_id.ts";
 export { parseTopic, partitionTopic, type TopicName } from "./topic_name.ts";
 export {

@@ -13,6 +13,11 @@ import { ConsumerClosedError, InvalidArgumentError } from "./errors.ts";
 import { Message } from "./message.ts";
 import { MessageId } from "./message_id.ts";
 import { receiveUntilClosed } from "./receive_until_closed.ts";
+import { LedgerOwners } from "./ledger_owners.ts";
+
+/** Ledgers remembered per per-topic consumer, and at least this many in all. */
+const LEDGERS_PER_TOPIC = 8;
+const MIN_LEDGERS = 1024;
 
 /**
  * A consumer made of per-topic consumers.
@@ -35,7 +40,9 @@ import { receiveUntilClosed } from "./receive_until_closed.ts";
  */
 export class MultiTopicConsumer implements MessageConsumer {
   readonly #children = new Map<string, Consumer>();
-  readonly #byLedger = new Map<bigint, Consumer>();
+  readonly #byLedger = new LedgerOwners<Consumer>(() =>
+    Math.max(MIN_LEDGERS, LEDGERS_PER_TOPIC * this.#children.size)
+  );
   readonly #queue = new AsyncQueue<{ msg: Message; from: Consumer }>();
   readonly #limit: number;
   /** Pumps waiting for room in the merged queue; all of them wake when room appears. */
@@ -57,6 +64,11 @@ export class MultiTopicConsumer implements MessageConsumer {
   /** The topics (partitions) consumed. */
   get topics(): string[] {
     return [...this.#children.keys()];
+  }
+
+  /** Ledgers whose owner is remembered for acks by id (bounded). */
+  get trackedLedgers(): number {
+    return this.#byLedger.size;
   }
 
   /** Messages waiting in the merged queue. */
