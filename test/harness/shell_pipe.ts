@@ -67,7 +67,9 @@ export async function startShellPipe(
       [...deno, ...args].map(shellQuote).join(" ")
     } 2> ${dir}/err${i}; }`
   );
-  const script = `${parts.join(" | ")} > ${dir}/out; echo "\${PIPESTATUS[@]}" > ${dir}/codes`;
+  // bash's own notices ("Killed") go to a file, not into the test's output.
+  const script = `exec 2> ${dir}/shell; ${parts.join(" | ")} > ${dir}/out; ` +
+    `echo "\${PIPESTATUS[@]}" > ${dir}/codes`;
   const child = new Deno.Command("bash", {
     args: ["-c", script],
     env: options.env,
