@@ -1,0 +1,42 @@
+/**
+ * `consume | filter | produce` on the real broker: the filter process is killed with SIGKILL at
+ * random moments, each checked to fall mid-stream, and the whole pipe is started again on the
+ * same subscription. At the end every kept event is in the output topic (read back by the Java
+ * client; duplicates are counted, none may be missing), no dropped event is, and the in-band
+ * acknowledgements of the dropped events have brought the source backlog to 0.
+ */
+import assert from "node:assert/strict";
+import { middleStageKill } from "../harness/middle_stage_kill.ts";
+
+const EVENTS = 15_000;
+const KILLS = 3;
+
+Deno.test({
+  name: "kill -9 of filter between consume and produce loses no kept event, acks every drop",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const values = Array.from({ length: EVENTS }, (_, n) => ({ n, k: `k${n % 31}` }));
+    // Two events in three are kept: the dropped ones are acknowledged in-band, interleaved.
+    const expected = values.filter(({ n }) => n % 3 !== 0).map(({ n }) => n);
+    const report = await middleStageKill({
+      label: "filter",
+      stage: ["filter", "int(event.value.n) % 3 != 0"],
+      values,
+      expected,
+      identify: (payload) => (payload as { n: number }).n,
+      kills: KILLS,
+    });
+    assert.equal(report.kill.midStreamKills, KILLS, "every kill must land mid-stream");
+    assert.deepEqual(report.kill.last.codes, [0, 0, 0], report.kill.last.stderr.join("\n"));
+    assert.equal(report.read, report.published);
+    assert.deepEqual(
+      report.output.missing.slice(0, 10),
+      [],
+      `${report.output.missing.length} missing`,
+    );
+    assert.deepEqual(report.output.unexpected.slice(0, 10), [], "dropped events were published");
+    assert.equal(report.output.distinct, expected.length);
+    assert.equal(report.backlog, 0, "the drops' acknowledgements reach the source");
+  },
+});
