@@ -261,7 +261,7 @@ async function run(args: string[]): Promise<number> {
           format: (event) => format(event, messages.get(event)?.payload.length ?? 0),
           separator: "",
         }
-        : {},
+        : { payload: { kind: "envelope" } },
     );
     // Ids written and not yet reported: acknowledging the Message itself spares parsing the id.
     const unreported = new Map<string, Message>();

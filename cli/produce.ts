@@ -30,6 +30,7 @@ import {
   topicOfTarget,
 } from "../lib/sinks/pulsar.ts";
 import { type Compression, PulsarClient } from "../lib/pulsar/mod.ts";
+import { parsePayloadShape, type PayloadShape } from "../lib/delivered_record.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 
 const HELP = `edgepipe produce — write stdin to a Pulsar topic (a terminal stage)
@@ -46,8 +47,15 @@ Input:
                         value; control records steer acknowledgements
                         json: every line is a JSON value to send
                         lines: every line is sent as text
-  --payload <enc>       auto (default): string values as they are, others as JSON
-                        json: always JSON;  base64: the value is base64 of the bytes
+  --payload <shape>     what a message holds (docs/envelope.md, "What a terminal stage delivers"):
+                        record (default): the value's fields plus what stages added (score,
+                          window bounds, aggregates…); the value as it is when nothing was added
+                        value: the value only;  envelope: the whole envelope as JSON
+                        field:<path>: one field of the envelope, e.g. field:score
+  --encoding <enc>      auto (default): a string payload as it is, others as JSON
+                        json: always JSON;  base64: the payload is base64 of the bytes
+                        (the older --payload auto|json|base64 still work: they mean
+                        --payload value --encoding <enc>, the value alone, as they used to)
   --max-line-bytes <N>  longest accepted input line (default ${DEFAULT_MAX_LINE_BYTES})
 
 Message fields:
@@ -76,6 +84,9 @@ ${CONNECTION_HELP}
 Examples:
   edgepipe consume in -s copy | edgepipe produce out --compression zstd
   edgepipe replay flights.parquet --key origin | edgepipe produce flights
+  edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce scored
+  edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce risk --payload field:score
+  edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
 
 Exit codes: 0 every event acknowledged by the broker (or dead-lettered); 1 an event failed or was
@@ -92,12 +103,14 @@ export const command: Command = {
 
 const COMPRESSIONS = ["none", "lz4", "zlib", "zstd", "snappy"];
 const ROUTINGS = ["java-hash", "murmur3", "round-robin"];
+const ENCODINGS = ["auto", "json", "base64"];
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags("produce", args, {
     ...CONNECTION_FLAGS,
     input: { type: "string", default: "envelope" },
-    payload: { type: "string", default: "auto" },
+    payload: { type: "string", default: "record" },
+    encoding: { type: "string" },
     "max-line-bytes": { type: "string" },
     key: { type: "string" },
     "key-field": { type: "string" },
@@ -118,11 +131,7 @@ async function run(args: string[]): Promise<number> {
   }
   const topic = positionals[0];
   const input = oneOf("--input", values.input!, ["envelope", "json", "lines"]);
-  const payload = oneOf("--payload", values.payload!, [
-    "auto",
-    "json",
-    "base64",
-  ]) as PayloadEncoding;
+  const { payload, encoding } = payloadFlags(values.payload!, values.encoding);
   const compression = oneOf("--compression", values.compression!, COMPRESSIONS);
   const routing = oneOf("--routing", values.routing!, ROUTINGS) as Routing;
   if (values.key !== undefined && values["key-field"] !== undefined) {
@@ -165,6 +174,7 @@ async function run(args: string[]): Promise<number> {
     sink = await PulsarSink.open(client, {
       topic,
       payload,
+      encoding,
       ...(values.key !== undefined ? { key: values.key } : {}),
       ...(values["key-field"] !== undefined ? { keyField: values["key-field"] } : {}),
       ...(values["time-field"] !== undefined ? { timeField: values["time-field"] } : {}),
@@ -328,6 +338,30 @@ function parseJson(text: string, line: number): unknown {
   } catch (cause) {
     throw new InputError(`not valid JSON: ${(cause as Error).message}`, { line, cause });
   }
+}
+
+/**
+ * `--payload <shape>` and `--encoding <enc>`. The encodings were once `--payload` values; they
+ * still are, meaning the value alone in that encoding, as then.
+ */
+function payloadFlags(
+  payloadText: string,
+  encodingText: string | undefined,
+): { payload: PayloadShape; encoding: PayloadEncoding } {
+  const encoding = oneOf("--encoding", encodingText ?? "auto", ENCODINGS) as PayloadEncoding;
+  if (!ENCODINGS.includes(payloadText)) {
+    return { payload: parsePayloadShape(payloadText), encoding };
+  }
+  if (encodingText !== undefined) {
+    throw new UsageError(
+      `--payload ${payloadText} is the old spelling of --encoding; give only --encoding`,
+    );
+  }
+  console.error(
+    `edgepipe produce: --payload ${payloadText} is deprecated: it sends the value alone; ` +
+      `say --payload value --encoding ${payloadText} (or --encoding alone to keep scores)`,
+  );
+  return { payload: { kind: "value" }, encoding: payloadText as PayloadEncoding };
 }
 
 function oneOf(flag: string, value: string, allowed: string[]): string {

@@ -7,6 +7,7 @@
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { UsageError } from "../lib/errors.ts";
+import { parsePayloadShape } from "../lib/delivered_record.ts";
 import { compileForCli } from "../lib/expr/cli.ts";
 import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
 import { openSink, parseSinkSpec } from "../lib/sinks/open_sink.ts";
@@ -31,11 +32,15 @@ Destinations:
   file:dir/prefix/                 rolling files (as in 'sink file')
   persistent://tenant/ns/topic     a Pulsar topic (also topic:<name>); connection from
                                    PULSAR_SERVICE_URL and PULSAR_AUTH_TOKEN
+  Each destination takes ?payload=<shape> to differ from --payload.
 
 Options:
   --to RULE           '<CEL>=<destination>'; repeatable
   --default DEST      destination for events no rule matches (without it they follow --on-error)
   --fan-out           send to every matching destination, not only the first
+  --payload SHAPE     what every destination receives (docs/envelope.md): record (default: the
+                      value's fields plus what stages added, e.g. score) | value | envelope |
+                      field:<path>
   --on-error P        fail (default) | skip | dead-letter=<file|s3://…|file:dir|topic> for events
                       whose condition fails (missing field), that match nothing, or bad lines
   --max-in-flight N   events accepted but not yet delivered (default 50000)
@@ -44,7 +49,10 @@ Options:
 Examples:
   edgepipe consume persistent://public/default/payments -s router \\
     | edgepipe route --to 'event.value.amount > 1000.0=s3://audit/big/date=%Y-%m-%d/' \\
-                     --to 'event.value.country != "US"=file:out/foreign/' --default stdout`;
+                     --to 'event.value.country != "US"=file:out/foreign/' --default stdout
+  edgepipe score --model models/flight-delay <flights.ndjson \
+    | edgepipe route --to 'event.score.delayed > 0.5=topic:alerts' \
+                     --default 'file:out/all/?format=ndjson&payload=envelope'`;
 
 /** The `route` command. */
 export const command: Command = {
@@ -56,6 +64,7 @@ export const command: Command = {
       to: { type: "string", multiple: true, default: [] },
       default: { type: "string" },
       "fan-out": { type: "boolean", default: false },
+      payload: { type: "string", default: "record" },
       "on-error": { type: "string", default: "fail" },
       "max-in-flight": { type: "string", default: "50000" },
       "max-line-bytes": { type: "string" },
@@ -68,12 +77,18 @@ export const command: Command = {
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
     // Check everything before opening any connection.
+    const payload = parsePayloadShape(values.payload);
+    const destination = (text: string) => {
+      const spec = parseSinkSpec(text);
+      spec.payload ??= payload;
+      return spec;
+    };
     const rules = values.to.map(parseRouteRule).map((rule) => ({
       when: compileForCli(rule.condition),
-      spec: parseSinkSpec(rule.destination),
+      spec: destination(rule.destination),
       destination: rule.destination,
     }));
-    const fallbackSpec = values.default === undefined ? undefined : parseSinkSpec(values.default);
+    const fallbackSpec = values.default === undefined ? undefined : destination(values.default);
 
     const opened = new Map<string, Sink>();
     const open = async (text: string, spec: ReturnType<typeof parseSinkSpec>) => {

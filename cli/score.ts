@@ -10,6 +10,7 @@ import { InputError, UsageError } from "../lib/errors.ts";
 import { LineWriter, parseItem, readLines } from "../lib/ndjson.ts";
 import { loadModel } from "../lib/score/load_model.ts";
 import { scoreBatches } from "../lib/score/score.ts";
+import { checkScoreField } from "../lib/score/attach_scores.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters } from "./_stage_runner.ts";
 
@@ -27,7 +28,9 @@ Options:
   --batch N            events per model run (default 256); runs are padded to this shape
   --max-delay T        flush a partial batch after T (default 5ms; e.g. 2ms, 1s)
   --max-in-flight N    batches scored but not yet written before reading pauses (default 4)
-  --as NAME            field that receives the outputs (default score)
+  --as NAME            field that receives the outputs (default score); produce and the sinks
+                       deliver it under that name beside the value's fields (docs/envelope.md).
+                       Not one of the envelope's own fields (value, id, key, eventTime, …)
   --threads N          onnxruntime intra-op threads (default 1)
   --on-error P         fail (default) | skip | dead-letter=<file>: events that cannot be scored
                        (missing feature, wrong type, NaN, unknown category) and bad lines. Skipped
@@ -40,7 +43,8 @@ Examples:
   edgepipe score --model models/flight-delay < models/flight-delay/sample.ndjson
   edgepipe consume persistent://public/default/flights -s scorer \\
     | edgepipe score --model models/flight-delay --on-error dead-letter=bad.ndjson \\
-    | edgepipe filter 'event.score.delayed > 0.5'`;
+    | edgepipe filter 'event.score.delayed > 0.5'
+  edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored`;
 
 /** The `score` command. */
 export const command: Command = {
@@ -62,6 +66,7 @@ export const command: Command = {
       throw new UsageError(`score: unexpected argument '${positionals[0]}' (see --help)`);
     }
     if (values.model === undefined) throw new UsageError("score: --model <dir> is required");
+    checkScoreField(values.as!);
     const onError = parseErrorPolicy(values["on-error"]!);
     const batchSize = parsePositiveInt(values.batch!, "--batch");
     const maxDelayMs = parseDuration(values["max-delay"]!, "--max-delay");

@@ -12,6 +12,7 @@ import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
 import { parseEncoding } from "../lib/sinks/encode.ts";
 import { PrefixTemplate } from "../lib/sinks/object_naming.ts";
 import { parseBytes } from "../lib/sinks/open_sink.ts";
+import { parsePayloadShape } from "../lib/delivered_record.ts";
 import type { Sink } from "../lib/sinks/types.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { stdinItems } from "./_stage_runner.ts";
@@ -50,6 +51,12 @@ AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN):
   --max-attempts N    tries per object, with exponential backoff (default 6)
   --part-size SIZE    objects above this go up as multipart uploads (default 8MiB)
 
+What each event becomes (all targets; docs/envelope.md, "What a terminal stage delivers"):
+  --payload SHAPE     record (default): one JSON object, the value's fields plus what stages
+                      added (score, window bounds and aggregates…); value: the value alone;
+                      envelope: the whole envelope (id, key, times…, as before this flag);
+                      field:<path>: one field, e.g. field:score
+
 Common options:
   --on-error P        fail (default) | skip | dead-letter=<file|s3://…|file:dir|topic>
   --max-in-flight N   events accepted but not yet delivered (default: enough for full batches)
@@ -59,7 +66,8 @@ Examples:
   edgepipe consume persistent://public/default/flights -s archive \\
     | edgepipe sink s3 --bucket lake --prefix 'flights/date=%Y-%m-%d/origin={value.origin}/' \\
         --format parquet --max-age 1m
-  edgepipe replay flights.ndjson | edgepipe sink file out/ --format zstd --max-events 50000`;
+  edgepipe replay flights.ndjson | edgepipe sink file out/ --format zstd --max-events 50000
+  edgepipe consume flights -s keep | edgepipe sink file raw/ --payload envelope --format ndjson`;
 
 const BATCHING_FLAGS = {
   prefix: { type: "string", default: "" },
@@ -72,6 +80,7 @@ const BATCHING_FLAGS = {
 } as const;
 
 const COMMON_FLAGS = {
+  payload: { type: "string", default: "record" },
   "on-error": { type: "string", default: "fail" },
   "max-in-flight": { type: "string" },
   "max-line-bytes": { type: "string" },
@@ -103,6 +112,7 @@ function batchingOptions(values: Values): BatchingOptions {
     maxAgeMs: parseDuration(values["max-age"] as string, "--max-age"),
     writerId,
     maxInFlight: parsePositiveInt(values.concurrency as string, "--concurrency"),
+    payload: parsePayloadShape(values.payload as string),
   };
 }
 
@@ -154,7 +164,8 @@ async function openTarget(kind: string, args: string[]): Promise<
   if (kind === "stdout") {
     const { values } = parseFlags("sink stdout", args, COMMON_FLAGS, false);
     const { StdoutSink } = await import("../lib/sinks/stdout.ts");
-    return { sink: new StdoutSink(), values, inFlight: 1000 };
+    const payload = parsePayloadShape(values.payload as string);
+    return { sink: new StdoutSink({ payload }), values, inFlight: 1000 };
   }
   throw new UsageError(`sink: unknown target '${kind ?? ""}' (s3, file or stdout)`);
 }

@@ -21,7 +21,20 @@ Deno.test("sink file: rolls by count, every event acknowledged once its file is 
       "\n",
     );
     const run = await edgepipe(
-      ["sink", "file", dir, "--prefix", "key={key}/", "--format", "ndjson", "--max-events", "40"],
+      // Whole envelopes in the files, so each stored event shows its id and key.
+      [
+        "sink",
+        "file",
+        dir,
+        "--prefix",
+        "key={key}/",
+        "--format",
+        "ndjson",
+        "--max-events",
+        "40",
+        "--payload",
+        "envelope",
+      ],
       input + "\n",
     );
     await acks.waitForTerminal(5_000);
@@ -77,7 +90,8 @@ Deno.test("sink stdout: events out, bad lines dead-lettered with their line numb
       '{"id":"a","value":1}\n{broken\n{"id":"b","value":2}\n',
     );
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.trim().split("\n").map((l) => JSON.parse(l).id), ["a", "b"]);
+    // The delivered records: each event's value, nothing having been added to it.
+    assert.deepEqual(run.stdout.trim().split("\n").map((l) => JSON.parse(l)), [1, 2]);
     const record = JSON.parse(await Deno.readTextFile(dead));
     assert.equal(record.deadLetter.line, 2);
     assert.equal(record.deadLetter.raw, "{broken");

@@ -93,7 +93,7 @@ Deno.test("in-process run: filtered, delivered and dead-lettered events are all 
       `source: { stdin: {} }
 stages:
   - filter: 'event.value.n > 9.0'
-sink: 'file:${dir}/out/{key}/?format=ndjson'
+sink: 'file:${dir}/out/{key}/?format=ndjson&payload=envelope'
 onError: dead-letter=${dir}/dead.ndjson
 `,
       dir,

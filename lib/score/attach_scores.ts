@@ -5,7 +5,9 @@
  *
  * @module
  */
-import type { Item } from "../envelope.ts";
+import { CONTROL_FIELD, type Item } from "../envelope.ts";
+import { UsageError } from "../errors.ts";
+import { METADATA_FIELDS, TRANSPORT_FIELDS } from "../delivered_record.ts";
 import { ModelError } from "./errors.ts";
 import type { OutputSpec } from "./model_spec.ts";
 import type { OutputTensor } from "./worker_protocol.ts";
@@ -45,6 +47,7 @@ export type ScoreAttacher = (
  * ```
  */
 export function compileAttacher(specs: readonly OutputSpec[], as: string): ScoreAttacher {
+  checkScoreField(as);
   if (specs.length === 0) throw new ModelError(`the spec names no outputs to put under '${as}'`);
   const prelude: string[] = [];
   const reads: string[] = [];
@@ -88,6 +91,31 @@ export function compileAttacher(specs: readonly OutputSpec[], as: string): Score
   ].join("\n");
   const classes = specs.map((s) => s.kind === "label" ? s.classes : undefined);
   return new Function("classes", body)(classes) as ScoreAttacher;
+}
+
+/**
+ * Throws {@linkcode UsageError} when `as` cannot hold the outputs: an envelope field of its own
+ * (`value`, `id`, `key`, `eventTime`, …) would be overwritten, and is not delivered as part of
+ * the record (`docs/envelope.md`); the control field would turn the event into a control record.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkScoreField } from "./attach_scores.ts";
+ * checkScoreField("risk");
+ * assert.throws(() => checkScoreField("value"), /--as value/);
+ * ```
+ */
+export function checkScoreField(as: string): void {
+  const reserved = as === "value" || as === CONTROL_FIELD || TRANSPORT_FIELDS.has(as) ||
+    METADATA_FIELDS.has(as);
+  if (as === "" || reserved) {
+    throw new UsageError(
+      `--as ${as || "''"}: choose a new field name; value, ${
+        [...TRANSPORT_FIELDS, ...METADATA_FIELDS].join(", ")
+      } and ${CONTROL_FIELD} belong to the envelope`,
+    );
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Item } from "../envelope.ts";
-import { compileAttacher } from "./attach_scores.ts";
+import { checkScoreField, compileAttacher } from "./attach_scores.ts";
+import { UsageError } from "../errors.ts";
 import type { OutputTensor } from "./worker_protocol.ts";
 
 const events: Item[] = [
@@ -65,4 +66,12 @@ Deno.test("field and class names are data, never code", () => {
   assert.equal(scored["__proto__"][hostile], 0.25);
   assert.ok(Object.hasOwn(scored["__proto__"], "__proto__"));
   assert.equal(scored["__proto__"]["__proto__"], 0.75);
+});
+
+Deno.test("--as refuses the envelope's own fields, which the outputs would overwrite", () => {
+  for (const name of ["value", "id", "key", "eventTime", "properties", "topic", "$edgepipe", ""]) {
+    assert.throws(() => checkScoreField(name), UsageError, name);
+  }
+  checkScoreField("risk");
+  checkScoreField("score");
 });

@@ -9,6 +9,7 @@
  */
 import type { Envelope } from "../envelope.ts";
 import { EdgepipeError } from "../errors.ts";
+import { payloadOf, type PayloadShape, RECORD_SHAPE } from "../delivered_record.ts";
 import { type BatchEncoder, type Encoding, newBatchEncoder } from "./encode.ts";
 import { newWriterId, objectKey, type PrefixTemplate } from "./object_naming.ts";
 import type { Sink } from "./types.ts";
@@ -29,6 +30,8 @@ export interface BatchingOptions {
   prefix: PrefixTemplate;
   /** How a batch is encoded (`ndjson`, `ndjson.gz`, `ndjson.zst`, `parquet`). */
   encoding: Encoding;
+  /** What each stored record is (`docs/envelope.md`); default the flat record. */
+  payload?: PayloadShape;
   /** Roll after this many events. Default 10 000. */
   maxEvents?: number;
   /** Roll after about this many uncompressed bytes. Default 16 MiB. */
@@ -98,6 +101,7 @@ export class BatchingSink implements Sink {
     this.#options = {
       prefix: options.prefix,
       encoding: options.encoding,
+      payload: options.payload ?? RECORD_SHAPE,
       maxEvents: options.maxEvents ?? 10_000,
       maxBytes: options.maxBytes ?? 16 * 1024 * 1024,
       maxAgeMs: options.maxAgeMs ?? 10_000,
@@ -115,8 +119,10 @@ export class BatchingSink implements Sink {
   send(event: Envelope): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     let prefix: string;
+    let payload: unknown;
     try {
       prefix = this.#options.prefix.render(event);
+      payload = payloadOf(event, this.#options.payload);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -125,7 +131,7 @@ export class BatchingSink implements Sink {
       batch = this.#newBatch(prefix);
       this.#open.set(prefix, batch);
     }
-    batch.bytes += batch.encoder.add(event);
+    batch.bytes += batch.encoder.add(payload);
     if (batch.encoder.count >= this.#options.maxEvents || batch.bytes >= this.#options.maxBytes) {
       this.#seal(batch);
     }
@@ -161,7 +167,7 @@ export class BatchingSink implements Sink {
     done.catch(() => {});
     const batch: OpenBatch = {
       prefix,
-      encoder: newBatchEncoder(this.#options.encoding),
+      encoder: newBatchEncoder(this.#options.encoding, this.#options.payload),
       bytes: 0,
       done,
       resolve,

@@ -39,6 +39,8 @@ Deno.test("batches roll at maxEvents and sends settle only once their object is 
   const sink = new BatchingSink(store, {
     prefix: new PrefixTemplate("p/"),
     encoding: "ndjson",
+    // Whole envelopes, so the test can see which event went where by its id.
+    payload: { kind: "envelope" },
     maxEvents: 3,
     writerId: "w",
   });
@@ -64,6 +66,24 @@ Deno.test("batches roll at maxEvents and sends settle only once their object is 
   assert.deepEqual(all, ["e0", "e1", "e2", "e3", "e4", "e5", "e6"]);
 });
 
+Deno.test("stored records are the delivered records; one that cannot be built rejects only itself", async () => {
+  const store = new ManualStore();
+  const sink = new BatchingSink(store, {
+    prefix: new PrefixTemplate("o={value.o}/"),
+    encoding: "ndjson",
+    writerId: "w",
+  });
+  const good = sink.send({ id: "1", key: "k", value: { o: "a" }, score: { p: 0.5 } });
+  const clash = sink.send({ id: "2", value: { o: "a", score: 1 }, score: { p: 0.5 } });
+  await assert.rejects(clash, /'score'/);
+  await sink.flush();
+  await good;
+  assert.deepEqual([...store.objects], [["o=a/w-000000000.ndjson", [{
+    o: "a",
+    score: { p: 0.5 },
+  }]]]);
+});
+
 Deno.test("batches roll by bytes and by age", async () => {
   const store = new ManualStore();
   const sink = new BatchingSink(store, {
@@ -87,6 +107,7 @@ Deno.test("events are batched per rendered prefix", async () => {
   const sink = new BatchingSink(store, {
     prefix: new PrefixTemplate("o={value.o}/"),
     encoding: "ndjson",
+    payload: { kind: "envelope" },
     writerId: "w",
   });
   const sends = ["a", "b", "a", "c", "b"].map((o, i) => sink.send({ id: String(i), value: { o } }));

@@ -16,8 +16,8 @@ export class SinkDeadLetters implements DeadLetterSink {
   readonly #asPayload: boolean;
 
   /**
-   * `asPayload`: the sink publishes only an envelope's `value` (Pulsar), so the whole record —
-   * event, error and stage — becomes the value.
+   * `asPayload`: the sink publishes the delivered record (Pulsar), so the whole record — event,
+   * error and stage — becomes the value, which is then the message as it is.
    */
   constructor(sink: Sink, { asPayload = false }: { asPayload?: boolean } = {}) {
     this.#sink = sink;
@@ -62,5 +62,7 @@ export async function openDeadLetterSink(
   if ((spec.kind === "s3" || spec.kind === "file") && !/[?&]max-age=/.test(target)) {
     spec.batching.maxAgeMs = 1_000;
   }
+  // A dead letter is kept whole (id, topic, key…): it is for finding and replaying the event.
+  if (spec.kind !== "pulsar") spec.payload ??= { kind: "envelope" };
   return new SinkDeadLetters(await openSink(spec, pulsar), { asPayload: spec.kind === "pulsar" });
 }

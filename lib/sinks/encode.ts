@@ -1,15 +1,16 @@
 /**
  * Batch encoders for the S3 and file sinks: NDJSON (plain, gzip or zstd) and Parquet. An encoder
- * collects one batch of events, counts its bytes so the sink can roll by size, and turns the batch
- * into the bytes of one object.
+ * collects one batch of delivered payloads (`lib/delivered_record.ts`), counts its bytes so the
+ * sink can roll by size, and turns the batch into the bytes of one object.
  *
  * @module
  */
 import { promisify } from "node:util";
 import { gzip, zstdCompress } from "node:zlib";
-import type { Envelope } from "../envelope.ts";
 import { UsageError } from "../errors.ts";
+import type { PayloadShape } from "../delivered_record.ts";
 import { ParquetBatchEncoder } from "./encode_parquet.ts";
+import { RecordParquetEncoder } from "./encode_parquet_record.ts";
 
 /** The object formats a batching sink can write. */
 export const ENCODINGS = ["ndjson", "ndjson.gz", "ndjson.zst", "parquet"] as const;
@@ -19,8 +20,8 @@ export type Encoding = typeof ENCODINGS[number];
 
 /** Collects one batch and encodes it. */
 export interface BatchEncoder {
-  /** Adds an event; returns the (uncompressed) bytes it added to the batch. */
-  add(event: Envelope): number;
+  /** Adds a payload; returns the (uncompressed) bytes it added to the batch. */
+  add(payload: unknown): number;
   /** Events added so far. */
   readonly count: number;
   /** The encoded object. The encoder is spent afterwards. */
@@ -63,8 +64,8 @@ class NdjsonBatchEncoder implements BatchEncoder {
     return this.#lines.length;
   }
 
-  add(event: Envelope): number {
-    const line = JSON.stringify(event);
+  add(payload: unknown): number {
+    const line = JSON.stringify(payload);
     this.#lines.push(line);
     // Length in UTF-16 units is a cheap, close-enough byte count for rolling.
     return line.length + 1;
@@ -81,19 +82,21 @@ class NdjsonBatchEncoder implements BatchEncoder {
 }
 
 /**
- * A fresh encoder for one batch.
+ * A fresh encoder for one batch of payloads of `shape` (default `record`). NDJSON writes each
+ * payload as one line; Parquet keeps the envelope's columns for `envelope` payloads
+ * (`encode_parquet.ts`) and one column per record field otherwise (`encode_parquet_record.ts`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { newBatchEncoder } from "./encode.ts";
  * const encoder = newBatchEncoder("ndjson");
- * encoder.add({ id: "a", value: 1 });
+ * encoder.add({ origin: "SFO", score: { delayed: 0.5 } });
  * const text = new TextDecoder().decode(await encoder.finish());
- * assert.equal(text, '{"id":"a","value":1}\n');
+ * assert.equal(text, '{"origin":"SFO","score":{"delayed":0.5}}\n');
  * ```
  */
-export function newBatchEncoder(encoding: Encoding): BatchEncoder {
+export function newBatchEncoder(encoding: Encoding, shape?: PayloadShape): BatchEncoder {
   switch (encoding) {
     case "ndjson":
       return new NdjsonBatchEncoder("none");
@@ -102,7 +105,7 @@ export function newBatchEncoder(encoding: Encoding): BatchEncoder {
     case "ndjson.zst":
       return new NdjsonBatchEncoder("zstd");
     case "parquet":
-      return new ParquetBatchEncoder();
+      return shape?.kind === "envelope" ? new ParquetBatchEncoder() : new RecordParquetEncoder();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Parquet batches with a fixed schema: the envelope's metadata as typed columns and the payload as
- * JSON columns, so any event fits and query engines can read `value` with their JSON functions.
+ * Parquet batches of whole envelopes (`--payload envelope`) with a fixed schema: the envelope's
+ * metadata as typed columns and the payload as JSON columns, so any event fits and query engines
+ * can read `value` with their JSON functions.
  *
  * | column        | type           |
  * | ------------- | -------------- |
@@ -59,7 +60,9 @@ export class ParquetBatchEncoder implements BatchEncoder {
     return this.#id.length;
   }
 
-  add(event: Envelope): number {
+  /** Adds an envelope (the payload under `--payload envelope`). */
+  add(payload: unknown): number {
+    const event = payload as Envelope;
     this.#id.push(typeof event.id === "string" ? event.id : null);
     this.#key.push(typeof event.key === "string" ? event.key : null);
     this.#topic.push(typeof event.topic === "string" ? event.topic : null);

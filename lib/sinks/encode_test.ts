@@ -31,8 +31,8 @@ Deno.test("NDJSON encodings round-trip through independent decompressors", async
   }
 });
 
-Deno.test("Parquet batches read back with hyparquet, column by column", async () => {
-  const encoder = newBatchEncoder("parquet");
+Deno.test("Parquet batches of envelopes read back with hyparquet, column by column", async () => {
+  const encoder = newBatchEncoder("parquet", { kind: "envelope" });
   for (const event of events) encoder.add(event);
   const bytes = await encoder.finish();
   const rows = await parquetReadObjects({ file: bytes.buffer as ArrayBuffer });
@@ -46,6 +46,39 @@ Deno.test("Parquet batches read back with hyparquet, column by column", async ()
   assert.deepEqual(rows[1].extra, { score: { delayed: 0.9 } });
   assert.equal(JSON.parse(rows[2].value as string), null);
   assert.equal(rows[2].id, null);
+});
+
+Deno.test("Parquet batches of records: one typed column per field, JSON where types mix", async () => {
+  const encoder = newBatchEncoder("parquet");
+  const records = [
+    { origin: "SFO", delay: 12, late: false, score: { delayed: 0.25 } },
+    { origin: "JFK", delay: null, mixed: 1, score: { delayed: 0.75 } },
+    { origin: "LAX", mixed: "one" },
+    "not an object",
+  ];
+  for (const record of records) encoder.add(record);
+  const bytes = await encoder.finish();
+  const rows = await parquetReadObjects({ file: bytes.buffer as ArrayBuffer });
+  assert.deepEqual(rows, [
+    {
+      origin: "SFO",
+      delay: 12,
+      late: false,
+      score: { delayed: 0.25 },
+      mixed: null,
+      value: null,
+    },
+    { origin: "JFK", delay: null, late: null, score: { delayed: 0.75 }, mixed: 1, value: null },
+    { origin: "LAX", delay: null, late: null, score: null, mixed: "one", value: null },
+    {
+      origin: null,
+      delay: null,
+      late: null,
+      score: null,
+      mixed: null,
+      value: "not an object",
+    },
+  ]);
 });
 
 Deno.test("NDJSON gzip round-trips arbitrary JSON values", async () => {

@@ -20,6 +20,8 @@ Deno.test("file sink writes rolling gzip files under rendered prefixes, no temp 
     const sink = openFileSink(dir, {
       prefix: new PrefixTemplate("date=%Y-%m-%d/origin={value.origin}/"),
       encoding: "ndjson.gz",
+      // Whole envelopes, so each line shows the event time its directory was named after.
+      payload: { kind: "envelope" },
       maxEvents: 4,
       writerId: "w",
     });

@@ -10,25 +10,28 @@
  * | `topic:name`                           | a Pulsar topic (short names in public/default)    |
  *
  * S3 and file specs take batching options as a query: `?format=parquet&max-events=5000&max-age=30s`.
+ * Every spec takes `?payload=record|value|envelope|field:<path>`: what the destination receives
+ * for each event (`docs/envelope.md`, default the flat record).
  *
  * @module
  */
 import { UsageError } from "../errors.ts";
 import { parseDuration } from "../../cli/_command.ts";
+import { describePayloadShape, parsePayloadShape, type PayloadShape } from "../delivered_record.ts";
 import type { BatchingOptions } from "./batching_sink.ts";
 import { parseEncoding } from "./encode.ts";
 import { PrefixTemplate } from "./object_naming.ts";
 import type { Sink } from "./types.ts";
 
-/** A parsed destination. */
+/** A parsed destination; `payload` is what it receives (default the flat record). */
 export type SinkSpec =
-  | { kind: "stdout" }
-  | { kind: "s3"; bucket: string; batching: BatchingOptions }
-  | { kind: "file"; dir: string; batching: BatchingOptions }
-  | { kind: "pulsar"; topic: string };
+  | { kind: "stdout"; payload?: PayloadShape }
+  | { kind: "s3"; bucket: string; batching: BatchingOptions; payload?: PayloadShape }
+  | { kind: "file"; dir: string; batching: BatchingOptions; payload?: PayloadShape }
+  | { kind: "pulsar"; topic: string; payload?: PayloadShape };
 
 /** Loads the Pulsar sink only when a topic is named, so other sinks start fast. */
-export type PulsarSinkFactory = (topic: string) => Promise<Sink>;
+export type PulsarSinkFactory = (topic: string, payload?: PayloadShape) => Promise<Sink>;
 
 /**
  * Parses a destination spec.
@@ -43,13 +46,35 @@ export type PulsarSinkFactory = (topic: string) => Promise<Sink>;
  * ```
  */
 export function parseSinkSpec(text: string): SinkSpec {
-  const spec = text.trim();
-  if (spec === "stdout" || spec === "-") return { kind: "stdout" };
-  if (/^(non-)?persistent:\/\//.test(spec)) return { kind: "pulsar", topic: spec };
-  if (spec.startsWith("topic:") && spec.length > "topic:".length) {
-    return { kind: "pulsar", topic: spec.slice("topic:".length) };
+  const [location, rest] = splitQuery(text.trim());
+  const params = new URLSearchParams(rest);
+  const payloadText = params.get("payload");
+  params.delete("payload");
+  const spec = parseLocation(location, params.toString(), text);
+  if (payloadText !== null) spec.payload = parsePayloadShape(payloadText, `'${text}': payload`);
+  return spec;
+}
+
+function parseLocation(location: string, query: string, text: string): SinkSpec {
+  const plain = (kind: "stdout" | "pulsar") => {
+    if (query !== "") {
+      throw new UsageError(
+        `'${text}': ${kind === "stdout" ? "stdout" : "a topic"} takes only ?payload=`,
+      );
+    }
+  };
+  if (location === "stdout" || location === "-") {
+    plain("stdout");
+    return { kind: "stdout" };
   }
-  const [location, query = ""] = splitQuery(spec);
+  if (/^(non-)?persistent:\/\//.test(location)) {
+    plain("pulsar");
+    return { kind: "pulsar", topic: location };
+  }
+  if (location.startsWith("topic:") && location.length > "topic:".length) {
+    plain("pulsar");
+    return { kind: "pulsar", topic: location.slice("topic:".length) };
+  }
   if (location.startsWith("s3://")) {
     const rest = location.slice("s3://".length);
     const slash = rest.indexOf("/");
@@ -100,7 +125,9 @@ function batchingFrom(prefix: string, query: string, text: string): BatchingOpti
         batching.maxAgeMs = parseDuration(value, flag);
         break;
       default:
-        throw new UsageError(`${flag}: unknown option (format, max-events, max-bytes, max-age)`);
+        throw new UsageError(
+          `${flag}: unknown option (format, max-events, max-bytes, max-age, payload)`,
+        );
     }
   }
   return batching;
@@ -130,14 +157,14 @@ export function parseBytes(text: string, flag: string): number {
  * `PULSAR_AUTH_TOKEN`, TLS files; see `lib/sources/pulsar_connect.ts`). Closing the sink closes
  * the client.
  */
-export async function openPulsarTopic(topic: string): Promise<Sink> {
+export async function openPulsarTopic(topic: string, payload?: PayloadShape): Promise<Sink> {
   const { PulsarClient } = await import("../pulsar/mod.ts");
   const { clientOptions } = await import("../sources/pulsar_connect.ts");
   const { PulsarSink } = await import("./pulsar.ts");
   const client = new PulsarClient(await clientOptions({}));
   let sink: Sink;
   try {
-    sink = await PulsarSink.open(client, { topic });
+    sink = await PulsarSink.open(client, { topic, ...(payload ? { payload } : {}) });
   } catch (err) {
     await client.close().catch(() => {});
     throw err;
@@ -164,27 +191,36 @@ export async function openSink(
   switch (spec.kind) {
     case "stdout": {
       const { StdoutSink } = await import("./stdout.ts");
-      return new StdoutSink();
+      return new StdoutSink(spec.payload ? { payload: spec.payload } : {});
     }
     case "s3": {
       const { openS3Sink, s3ConnectionFromEnv } = await import("./s3.ts");
       return await openS3Sink({
         ...spec.batching,
+        ...(spec.payload ? { payload: spec.payload } : {}),
         bucket: spec.bucket,
         connection: s3ConnectionFromEnv(),
       });
     }
     case "file": {
       const { openFileSink } = await import("./file.ts");
-      return openFileSink(spec.dir, spec.batching);
+      return openFileSink(
+        spec.dir,
+        spec.payload ? { ...spec.batching, payload: spec.payload } : spec.batching,
+      );
     }
     case "pulsar":
-      return await (pulsar ?? openPulsarTopic)(spec.topic);
+      return await (pulsar ?? openPulsarTopic)(spec.topic, spec.payload);
   }
 }
 
 /** A short description for plans and logs. */
 export function describeSinkSpec(spec: SinkSpec): string {
+  const where = describeLocation(spec);
+  return spec.payload ? `${where} [payload ${describePayloadShape(spec.payload)}]` : where;
+}
+
+function describeLocation(spec: SinkSpec): string {
   switch (spec.kind) {
     case "stdout":
       return "stdout";

@@ -6,6 +6,7 @@
  */
 import { type Envelope, getPath } from "../envelope.ts";
 import { EdgepipeError } from "../errors.ts";
+import { deliveredRecord, type PayloadShape, RecordShapeError } from "../delivered_record.ts";
 import type { DeadLetter, DeadLetterSink } from "../dead_letter.ts";
 import type {
   Compression,
@@ -17,7 +18,7 @@ import type {
 import type { Sink } from "./types.ts";
 import { parseEventTime } from "../time/event_time.ts";
 
-/** How an event's `value` becomes the message payload. */
+/** How the payload (see {@linkcode PayloadShape}) becomes the message bytes. */
 export type PayloadEncoding = "auto" | "json" | "base64";
 
 /** How messages are spread over the partitions of a partitioned topic. */
@@ -30,8 +31,13 @@ export class EncodeError extends EdgepipeError {}
 export interface PulsarSinkOptions {
   /** The topic to produce to. */
   topic: string;
-  /** `auto` (default): strings as they are, anything else as JSON; `json`: always JSON. */
-  payload?: PayloadEncoding;
+  /** What the payload is (default `record`, `docs/envelope.md`). */
+  payload?: PayloadShape;
+  /**
+   * `auto` (default): a string payload as it is, anything else as JSON; `json`: always JSON;
+   * `base64`: the payload is a base64 string of the bytes.
+   */
+  encoding?: PayloadEncoding;
   /** Key from this path of the event's value (default: the envelope's `key`). */
   keyField?: string;
   /** One key for every message. */
@@ -158,14 +164,19 @@ export class PulsarSink implements Sink {
 }
 
 /**
- * The message an event becomes under the sink's options: payload, key, event time, properties.
+ * The message an event becomes under the sink's options: the delivered record
+ * ({@linkcode deliveredRecord}) as payload, its key, event time and properties as metadata.
  * Throws {@linkcode EncodeError} when it cannot.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { toProducerMessage } from "./pulsar.ts";
- * const message = toProducerMessage({ key: "k", eventTime: 5, value: "x" }, { topic: "t" });
+ * const message = toProducerMessage(
+ *   { id: "CAcQAA==", key: "k", eventTime: 5, value: { a: 1 }, score: { p: 0.5 } },
+ *   { topic: "t" },
+ * );
+ * assert.equal(new TextDecoder().decode(message.payload as Uint8Array), '{"a":1,"score":{"p":0.5}}');
  * assert.equal(message.key, "k");
  * assert.equal(message.eventTime, 5);
  * ```
@@ -174,21 +185,28 @@ export function toProducerMessage(
   event: Envelope,
   options: Omit<PulsarSinkOptions, "topic"> & { topic?: string },
 ): ProducerMessage {
-  const message: ProducerMessage = { payload: encodePayload(event.value, options.payload) };
+  let record;
+  try {
+    record = deliveredRecord(event, options.payload);
+  } catch (cause) {
+    if (cause instanceof RecordShapeError) throw new EncodeError(cause.message, { cause });
+    throw cause;
+  }
+  const message: ProducerMessage = { payload: encodePayload(record.payload, options.encoding) };
   const key = options.key ??
-    (options.keyField !== undefined ? getPath(event.value, options.keyField) : event.key);
+    (options.keyField !== undefined ? getPath(event.value, options.keyField) : record.key);
   if (key !== undefined && key !== null && key !== "") message.key = String(key);
   const time = options.timeField !== undefined
     ? getPath(event.value, options.timeField)
-    : event.eventTime;
+    : record.eventTime;
   if (time !== undefined && time !== null) message.eventTime = eventTimeOf(time);
-  const properties = { ...(event.properties ?? {}), ...(options.properties ?? {}) };
+  const properties = { ...(record.properties ?? {}), ...(options.properties ?? {}) };
   if (Object.keys(properties).length > 0) message.properties = properties;
   return message;
 }
 
 /**
- * The payload bytes of a value.
+ * The bytes of a payload.
  *
  * @example
  * ```ts
@@ -196,18 +214,19 @@ export function toProducerMessage(
  * import { encodePayload } from "./pulsar.ts";
  * assert.equal(new TextDecoder().decode(encodePayload({ a: 1 })), '{"a":1}');
  * assert.equal(new TextDecoder().decode(encodePayload("plain text")), "plain text");
+ * assert.deepEqual(encodePayload("/wD+", "base64"), new Uint8Array([255, 0, 254]));
  * ```
  */
 export function encodePayload(value: unknown, encoding: PayloadEncoding = "auto"): Uint8Array {
-  if (value === undefined) throw new EncodeError("event has no value to produce");
+  if (value === undefined) throw new EncodeError("event has no payload to produce");
   if (encoding === "base64") {
     if (typeof value !== "string") {
-      throw new EncodeError("--payload base64 needs the value to be a base64 string");
+      throw new EncodeError("--encoding base64 needs the payload to be a base64 string");
     }
     try {
       return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
     } catch (cause) {
-      throw new EncodeError("value is not valid base64", { cause });
+      throw new EncodeError("payload is not valid base64", { cause });
     }
   }
   if (encoding === "auto" && typeof value === "string") return utf8.encode(value);

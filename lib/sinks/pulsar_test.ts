@@ -38,6 +38,53 @@ Deno.test("toProducerMessage takes key, time and properties from the envelope or
   assert.equal(fixed.eventTime, undefined);
 });
 
+Deno.test("a scored event's message carries the score; a window result its key and bounds", () => {
+  const scored = toProducerMessage({
+    id: "CAcQAA==",
+    topic: "persistent://public/default/flights",
+    publishTime: 7,
+    key: "SFO",
+    value: { origin: "SFO", delay: 12 },
+    score: { delayed: 0.25 },
+  }, {});
+  assert.deepEqual(JSON.parse(text(scored.payload)), {
+    origin: "SFO",
+    delay: 12,
+    score: { delayed: 0.25 },
+  });
+  assert.equal(scored.key, "SFO");
+  const result = toProducerMessage({
+    key: "SFO",
+    window: { start: 0, end: 3_600_000 },
+    value: { count: 2 },
+    eventTime: 3_599_999,
+    timing: "on_time",
+  }, {});
+  assert.deepEqual(JSON.parse(text(result.payload)), {
+    key: "SFO",
+    window: { start: 0, end: 3_600_000 },
+    count: 2,
+    timing: "on_time",
+  });
+  assert.equal(result.eventTime, 3_599_999);
+});
+
+Deno.test("--payload value, envelope and field:<path> choose what the message holds", () => {
+  const event = { id: "a", key: "k", value: { x: 1 }, score: { p: 0.5 } };
+  assert.equal(text(toProducerMessage(event, { payload: { kind: "value" } }).payload), '{"x":1}');
+  assert.deepEqual(
+    JSON.parse(text(toProducerMessage(event, { payload: { kind: "envelope" } }).payload)),
+    event,
+  );
+  const field = toProducerMessage(event, { payload: { kind: "field", path: "score.p" } });
+  assert.equal(text(field.payload), "0.5");
+  const bytes = toProducerMessage({ value: "AP8=" }, {
+    payload: { kind: "value" },
+    encoding: "base64",
+  });
+  assert.deepEqual([...(bytes.payload as Uint8Array)], [0, 255]);
+});
+
 Deno.test("encodePayload: strings as they are, others as JSON, base64 decoded", () => {
   assert.equal(text(encodePayload("a line")), "a line");
   assert.equal(text(encodePayload("a line", "json")), '"a line"');
@@ -47,8 +94,12 @@ Deno.test("encodePayload: strings as they are, others as JSON, base64 decoded", 
 
 Deno.test("events that cannot become messages are EncodeErrors that say why", () => {
   assert.throws(() => toProducerMessage({ value: undefined }, {}), EncodeError);
-  assert.throws(() => encodePayload(undefined), /event has no value to produce/);
-  assert.throws(() => encodePayload({ a: 1 }, "base64"), /needs the value to be a base64 string/);
+  assert.throws(() => encodePayload(undefined), /event has no payload to produce/);
+  assert.throws(() => encodePayload({ a: 1 }, "base64"), /needs the payload to be a base64 string/);
+  assert.throws(
+    () => toProducerMessage({ value: { score: 1 }, score: { p: 1 } }, {}),
+    (err: unknown) => err instanceof EncodeError && /'score'/.test(err.message),
+  );
   assert.throws(() => encodePayload("!!", "base64"), /not valid base64/);
   assert.throws(
     () => toProducerMessage({ value: { t: "noon" } }, { timeField: "t" }),

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Envelope } from "../envelope.ts";
+import { payloadOf, type PayloadShape, RECORD_SHAPE } from "../delivered_record.ts";
 import { BrokenPipeError, type ByteSink } from "../ndjson.ts";
 import type { Sink } from "./types.ts";
 
@@ -12,8 +13,13 @@ import type { Sink } from "./types.ts";
 export interface StdoutSinkOptions {
   /** Where bytes go (default `Deno.stdout`). */
   output?: ByteSink;
-  /** Turns an event into its line (default: the envelope as JSON). */
+  /** Turns an event into its line (default: its payload as JSON, see `payload`). */
   format?: (event: Envelope) => string;
+  /**
+   * What a line holds when there is no `format` (`docs/envelope.md`): default the flat record;
+   * `{ kind: "envelope" }` for the envelope as it is (what `consume` prints).
+   */
+  payload?: PayloadShape;
   /** Written after each line (default `\n`; `consume -f` formats end lines themselves). */
   separator?: string;
   /** Bytes gathered before a write (default 64 KiB). Smaller batches are written on the next tick. */
@@ -39,8 +45,8 @@ interface Batch {
  * const sink = new StdoutSink({
  *   output: { write: (bytes) => (chunks.push(bytes.slice()), Promise.resolve(bytes.length)) },
  * });
- * await sink.send({ value: { a: 1 } });
- * assert.equal(new TextDecoder().decode(chunks[0]), '{"value":{"a":1}}\n');
+ * await sink.send({ id: "x", value: { a: 1 }, score: { p: 0.5 } });
+ * assert.equal(new TextDecoder().decode(chunks[0]), '{"a":1,"score":{"p":0.5}}\n');
  * ```
  */
 export class StdoutSink implements Sink {
@@ -58,7 +64,11 @@ export class StdoutSink implements Sink {
   /** Writes to `options.output` (default stdout). */
   constructor(options: StdoutSinkOptions = {}) {
     this.#output = options.output ?? Deno.stdout;
-    this.#format = options.format ?? ((event) => JSON.stringify(event));
+    const shape = options.payload ?? RECORD_SHAPE;
+    this.#format = options.format ??
+      (shape.kind === "envelope"
+        ? (event) => JSON.stringify(event)
+        : (event) => JSON.stringify(payloadOf(event, shape)));
     this.#bufferBytes = options.bufferBytes ?? 64 * 1024;
     this.#separator = options.separator ?? "\n";
     this.description = options.output ? "output" : "stdout";
@@ -66,7 +76,12 @@ export class StdoutSink implements Sink {
 
   send(event: Envelope): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
-    const line = this.#format(event);
+    let line: string;
+    try {
+      line = this.#format(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const batch = this.#batch ??= newBatch();
     batch.lines.push(line);
     batch.bytes += line.length + 1;

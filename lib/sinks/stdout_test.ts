@@ -23,7 +23,8 @@ Deno.test("StdoutSink resolves each send only after its line is written", async 
   assert.equal(text(), "", "nothing is written synchronously");
   await Promise.all(sends);
   const lines = text().trimEnd().split("\n").map((line) => JSON.parse(line));
-  assert.deepEqual(lines.map((l) => l.value), Array.from({ length: 100 }, (_, i) => i));
+  // Nothing was added to the events, so each line is the value as it is.
+  assert.deepEqual(lines, Array.from({ length: 100 }, (_, i) => i));
 });
 
 Deno.test("StdoutSink gathers a burst into few writes and honours a format", async () => {
@@ -55,4 +56,19 @@ Deno.test("StdoutSink with an empty separator writes formatted text as it is", a
   const sink = new StdoutSink({ output, format: (e) => `<${e.value}>`, separator: "" });
   await Promise.all([sink.send({ value: 1 }), sink.send({ value: 2 })]);
   assert.equal(text(), "<1><2>");
+});
+
+Deno.test("StdoutSink writes the delivered record by default, the envelope when asked", async () => {
+  const event = { id: "m", key: "k", value: { a: 1 }, score: { p: 0.5 } };
+  const record = memoryOutput();
+  await new StdoutSink({ output: record.output }).send(event);
+  assert.deepEqual(JSON.parse(record.text()), { a: 1, score: { p: 0.5 } });
+  const whole = memoryOutput();
+  await new StdoutSink({ output: whole.output, payload: { kind: "envelope" } }).send(event);
+  assert.deepEqual(JSON.parse(whole.text()), event);
+  const clash = memoryOutput();
+  await assert.rejects(
+    new StdoutSink({ output: clash.output }).send({ value: { score: 1 }, score: 2 }),
+    /'score'/,
+  );
 });

@@ -40,3 +40,49 @@ export async function pulsarClient(target: JavaClientTarget, args: string[]): Pr
 export function consumedContents(output: string): string[] {
   return [...output.matchAll(/^.*content:(.*)$/gm)].map((match) => match[1]);
 }
+
+/** One message as `pulsar-client consume -mp` (print metadata) shows it. */
+export interface JavaMessage {
+  /** `null` when the message has no key. */
+  key: string | null;
+  /** 0 when the message has no event time. */
+  eventTime: number;
+  properties: Record<string, string>;
+  /** The payload as text. */
+  content: string;
+}
+
+/**
+ * Reads `count` messages of `topic` from the earliest with the Java client and its metadata
+ * printout. Property keys and values must not contain `, ` or `=` (the printout does not quote).
+ */
+export async function javaConsume(
+  target: JavaClientTarget,
+  topic: string,
+  count: number,
+): Promise<JavaMessage[]> {
+  const output = await pulsarClient(target, [
+    "consume",
+    topic,
+    "-s",
+    `java-${crypto.randomUUID()}`,
+    "-p",
+    "Earliest",
+    "-n",
+    String(count),
+    "-mp",
+  ]);
+  const pattern =
+    /^publishTime:\[\d+\], eventTime:\[(\d+)\], key:\[(.*?)\], properties:\[(.*?)\], content:(.*), event-time:/gm;
+  return [...output.matchAll(pattern)].map((m) => ({
+    eventTime: Number(m[1]),
+    key: m[2] === "null" ? null : m[2],
+    properties: Object.fromEntries(
+      m[3] === "" ? [] : m[3].split(", ").map((pair) => {
+        const eq = pair.indexOf("=");
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    ),
+    content: m[4],
+  }));
+}

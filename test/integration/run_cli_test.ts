@@ -52,7 +52,7 @@ Deno.test("run: a stdin pipeline filters and maps NDJSON envelopes, keeping thei
 stages:
   - filter: 'event.value.n >= 6.0'
   - map: '{"n": event.value.n, "square": event.value.n * event.value.n}'
-sink: stdout
+sink: stdout?payload=envelope
 `,
     );
     const input = Array.from({ length: 10 }, (_, n) =>

@@ -1,6 +1,8 @@
 /**
  * `edgepipe run` on every example pipeline in examples/, with the output checked against what
- * the test computes from the input files on its own.
+ * the test computes from the input files on its own. Outputs are delivered records
+ * (docs/envelope.md): a flight's fields plus what the stages added; a window result's key,
+ * bounds, aggregates and timing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -54,18 +56,23 @@ Deno.test("examples/analytics.yaml: per-origin hourly counts, mean and max delay
   }
   const results = lines<{
     key: string;
-    window: { start: number };
-    value: { count: number; avg_value_delay: number; max_value_delay: number };
+    window: { start: number; end: number };
+    count: number;
+    avg_value_delay: number;
+    max_value_delay: number;
+    timing: string;
   }>(run.stdout);
   assert.equal(results.length, expected.size);
   for (const r of results) {
     const e = expected.get(`${r.key}@${r.window.start}`);
     assert.ok(e, `unexpected window ${r.key}@${r.window.start}`);
-    assert.equal(r.value.count, e.count);
-    assert.ok(Math.abs(r.value.avg_value_delay - e.sum / e.count) < 1e-9);
-    assert.equal(r.value.max_value_delay, e.max);
+    assert.equal(r.window.end, r.window.start + 3_600_000);
+    assert.equal(r.count, e.count);
+    assert.ok(Math.abs(r.avg_value_delay - e.sum / e.count) < 1e-9);
+    assert.equal(r.max_value_delay, e.max);
+    assert.equal(r.timing, "on_time");
   }
-  assert.equal(results.reduce((n, r) => n + r.value.count, 0), flights.length);
+  assert.equal(results.reduce((n, r) => n + r.count, 0), flights.length);
 });
 
 Deno.test("examples/enrichment.yaml: California departures, each with its airport record", async () => {
@@ -81,18 +88,19 @@ Deno.test("examples/enrichment.yaml: California departures, each with its airpor
         a,
       ]),
     );
-    const expectedIds = flights.filter((f) => airports.get(f.value.origin)?.state === "CA")
-      .map((f) => f.id).sort();
-    assert.ok(expectedIds.length > 100);
+    const expected = flights.filter((f) => airports.get(f.value.origin)?.state === "CA")
+      .map((f) => JSON.stringify(f.value)).sort();
+    assert.ok(expected.length > 100);
     const got: string[] = [];
     for (const file of await filesUnder(join(out, "enrichment"))) {
-      for (const e of lines<Flight & { airport: unknown }>(await Deno.readTextFile(file))) {
-        assert.ok(file.includes(`/origin=${e.value.origin}/`), file);
-        assert.deepEqual(e.airport, airports.get(e.value.origin));
-        got.push(e.id);
+      type Record = Flight["value"] & { airport: unknown };
+      for (const { airport, ...flight } of lines<Record>(await Deno.readTextFile(file))) {
+        assert.ok(file.includes(`/origin=${flight.origin}/`), file);
+        assert.deepEqual(airport, airports.get(flight.origin));
+        got.push(JSON.stringify(flight));
       }
     }
-    assert.deepEqual(got.sort(), expectedIds);
+    assert.deepEqual(got.sort(), expected);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -103,16 +111,17 @@ Deno.test("examples/routing.yaml: late, early and on-time flights each land in t
   try {
     const run = await edgepipe(["run", join(ROOT, "examples/routing.yaml")], { EDGEPIPE_OUT: out });
     assert.equal(run.code, 0, run.stderr);
+    // Nothing was added to the flights, so each record is the flight as it is.
     const routed = async (name: string) => {
-      const ids: string[] = [];
+      const records: string[] = [];
       for (const file of await filesUnder(join(out, "routing", name))) {
-        ids.push(...lines<Flight>(await Deno.readTextFile(file)).map((e) => e.id));
+        records.push(...lines(await Deno.readTextFile(file)).map((e) => JSON.stringify(e)));
       }
-      return ids.sort();
+      return records.sort();
     };
     const withDelay = flights.filter((f) => f.value.delay !== null);
     const ids = (pick: (d: number) => boolean) =>
-      withDelay.filter((f) => pick(f.value.delay!)).map((f) => f.id).sort();
+      withDelay.filter((f) => pick(f.value.delay!)).map((f) => JSON.stringify(f.value)).sort();
     assert.deepEqual(await routed("late"), ids((d) => d > 60));
     assert.deepEqual(await routed("early"), ids((d) => d < 0));
     assert.deepEqual(await routed("on-time"), ids((d) => d >= 0 && d <= 60));
@@ -124,7 +133,7 @@ Deno.test("examples/routing.yaml: late, early and on-time flights each land in t
 Deno.test("examples/inference.yaml: the same flights and scores as the shell pipeline of commands", async () => {
   const run = await edgepipe(["run", join(ROOT, "examples/inference.yaml")]);
   assert.equal(run.code, 0, run.stderr);
-  const inProcess = lines<Flight & { score: { delayed: number } }>(run.stdout);
+  const inProcess = lines(run.stdout);
   // Score every flight with the score command alone; the threshold is applied here.
   const scoredAlone = await new Deno.Command("bash", {
     args: [
@@ -143,7 +152,8 @@ Deno.test("examples/inference.yaml: the same flights and scores as the shell pip
   assert.equal(all.length, flights.length);
   const expected = all.filter((e) => e.score.delayed > 0.2);
   assert.ok(expected.length > 0);
-  assert.deepEqual(inProcess.map((e) => [e.id, e.score]), expected.map((e) => [e.id, e.score]));
+  // Each delivered record: the flight's fields with its score beside them.
+  assert.deepEqual(inProcess, expected.map((e) => ({ ...e.value, score: e.score })));
 });
 
 Deno.test("every example passes --dry-run and names its source, stages and sink", async () => {

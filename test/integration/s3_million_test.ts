@@ -56,7 +56,7 @@ Deno.test(`edgepipe run: ${TOTAL} events replayed → score → window → S3; t
   const pipeline = join(work, "window.yaml");
   await Deno.writeTextFile(
     pipeline,
-    `source:\n  replay: { files: ${EVENTS} }\nstages:\n  - score: { model: ${MODEL} }\n  - window: { key: value.origin, tumbling: 1h, aggregates: "count(), avg(score.delayed)" }\nsink: 's3://${bucket}/windows/date=%Y-%m-%d/?format=parquet&max-events=20000'\n`,
+    `source:\n  replay: { files: ${EVENTS} }\nstages:\n  - score: { model: ${MODEL} }\n  - window: { key: value.origin, tumbling: 1h, aggregates: "count(), avg(score.delayed)" }\nsink: 's3://${bucket}/windows/date=%Y-%m-%d/?format=parquet&max-events=20000&payload=envelope'\n`,
   );
   const run = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "run", pipeline],
@@ -107,6 +107,9 @@ Deno.test(`sink s3 killed with SIGKILL mid-upload loses none of ${TOTAL} events`
         "events/date=%Y-%m-%d/",
         "--max-events",
         "20000",
+        // Whole envelopes, so duplicates and missing events are counted by id.
+        "--payload",
+        "envelope",
       ],
       env: s3Env(server),
       stdin: "piped",

@@ -44,7 +44,10 @@ Deno.test("route: payments split between two S3 prefixes and stdout, all acknowl
     const input = [JSON.stringify(acks.hello()), ...events.map((e) => JSON.stringify(e))].join(
       "\n",
     ) + "\n";
+    // Whole envelopes at every destination, so each delivered event shows its id.
     const run = await route([
+      "--payload",
+      "envelope",
       "--to",
       `event.value.amount > 1000.0=s3://${bucket}/big/country={value.country}/?format=ndjson`,
       "--to",

@@ -1,7 +1,9 @@
 /**
  * `edgepipe sink s3` against a real S3 server (MinIO), checked with an independent client (boto3
  * and pyarrow): every event lands in an object named by the prefix template, acknowledgements
- * reach the source only for stored events, and bad input fails with one clear line.
+ * reach the source only for stored events, and bad input fails with one clear line. The objects
+ * hold whole envelopes (`--payload envelope`) so that each stored event shows its id; the default
+ * record shape is checked in `terminal_payload_test.ts`.
  */
 import assert from "node:assert/strict";
 import { AckServer } from "../../lib/delivery/ack_server.ts";
@@ -93,6 +95,8 @@ for (const format of ["ndjson.gz", "ndjson.zst", "parquet"] as const) {
         "s3",
         "--bucket",
         bucket,
+        "--payload",
+        "envelope",
         "--prefix",
         "flights/date=%Y-%m-%d/origin={value.origin}/",
         "--format",
@@ -134,6 +138,8 @@ Deno.test("sink s3 uploads a large object as a multipart upload", async () => {
     "s3",
     "--bucket",
     bucket,
+    "--payload",
+    "envelope",
     "--format",
     "ndjson",
     "--max-events",
@@ -184,7 +190,18 @@ Deno.test("sink s3: a prefix field missing from an event fails clearly, nothing 
   const broken = { id: "broken", value: { delay: 3 } };
   const { run, acked } = await withAcks(async (hello, acked) => ({
     run: await edgepipe(
-      ["sink", "s3", "--bucket", bucket, "--prefix", "o={value.origin}/", "--max-events", "10"],
+      [
+        "sink",
+        "s3",
+        "--bucket",
+        bucket,
+        "--payload",
+        "envelope",
+        "--prefix",
+        "o={value.origin}/",
+        "--max-events",
+        "10",
+      ],
       hello + ndjson([...events.slice(0, 25), broken, ...events.slice(25)]),
     ),
     acked,
@@ -206,6 +223,8 @@ Deno.test("sink s3 --on-error dead-letter=s3://…: the rejected event is stored
       "s3",
       "--bucket",
       bucket,
+      "--payload",
+      "envelope",
       "--prefix",
       "ok/o={value.origin}/",
       "--on-error",
@@ -251,7 +270,18 @@ Deno.test("sink s3: the server dying mid-stream ends in a clear failure after re
     const rest = Array.from({ length: 600 }, (_, i) => event(400 + i));
     const { run, acked } = await withAcks(async (hello, acked) => ({
       run: await edgepipe(
-        ["sink", "s3", "--bucket", bucket, "--max-events", "100", "--max-attempts", "3"],
+        [
+          "sink",
+          "s3",
+          "--bucket",
+          bucket,
+          "--payload",
+          "envelope",
+          "--max-events",
+          "100",
+          "--max-attempts",
+          "3",
+        ],
         slowly([hello + ndjson(first), ndjson(rest)], async () => {
           await until(() => acked.length === 400, 20_000, "the first 400 acknowledgements");
           await minio.kill();
@@ -279,7 +309,18 @@ Deno.test("sink s3: a server back within the retry budget loses nothing", async 
     const events = Array.from({ length: 1000 }, (_, i) => event(i));
     const { run, acked } = await withAcks(async (hello, acked) => ({
       run: await edgepipe(
-        ["sink", "s3", "--bucket", bucket, "--max-events", "100", "--max-attempts", "10"],
+        [
+          "sink",
+          "s3",
+          "--bucket",
+          bucket,
+          "--payload",
+          "envelope",
+          "--max-events",
+          "100",
+          "--max-attempts",
+          "10",
+        ],
         slowly([hello + ndjson(events.slice(0, 300)), ndjson(events.slice(300))], async () => {
           await until(() => acked.length === 300, 20_000, "the first 300 acknowledgements");
           await minio.kill();
