@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Envelope, Item } from "../lib/envelope.ts";
+import { endRecord, type Envelope, type Item } from "../lib/envelope.ts";
 import { describeError, UsageError } from "../lib/errors.ts";
 import {
   deadLetterOf,
@@ -63,6 +63,8 @@ Subscription:
                         an existing subscription there
   -e                    exit at the end of the topic(s): read what is there now, then stop
   -c, --count <N>       exit after N messages
+                        With -e or -c and --ack downstream, the last line is an "end" control
+                        record: the stream really ended (stages behind tell it from a crash)
 
 Output:
   --payload <p>         json (default: parsed when it is JSON, else a string) | string | base64
@@ -291,11 +293,16 @@ async function run(args: string[]): Promise<number> {
     }
 
     const end = values.exit ? await EndOfTopic.start(source, 2000) : undefined;
+    // Set when the input really ended (end of topic with -e, or -c reached), not on a signal.
+    let finished = false;
     const envelopes = async function* (): AsyncGenerator<Item> {
       let count = 0;
       while (count < limit) {
         const msg: Message | undefined = end ? await end.next() : await source!.receive();
-        if (!msg) return;
+        if (!msg) {
+          finished = end !== undefined;
+          return;
+        }
         received.inc();
         let envelope: Envelope;
         try {
@@ -321,10 +328,11 @@ async function run(args: string[]): Promise<number> {
         count++;
         yield envelope;
       }
+      finished = true;
     };
 
     try {
-      await deliverAll(envelopes(), sink, {
+      const report = await deliverAll(envelopes(), sink, {
         stage: "consume",
         signal: shutdown.signal,
         observer: {
@@ -334,6 +342,12 @@ async function run(args: string[]): Promise<number> {
           },
         },
       });
+      // The end of the stream is said, not inferred from EOF: a stage behind us that sees EOF
+      // without it takes it for a failure upstream (docs/envelope.md).
+      if (server && finished && !report.interrupted) {
+        await sink.send(endRecord("consume") as unknown as Envelope);
+        await sink.flush();
+      }
     } catch (err) {
       if (!(err instanceof BrokenPipeError)) throw err;
       brokenPipe = true;

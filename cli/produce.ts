@@ -73,6 +73,10 @@ Producer:
                         round-robin (spread over partitions, ignoring keys)
   --max-in-flight <N>   messages awaiting the broker before reading more (default 1000)
   --producer-name <n>   a stable name lets the broker deduplicate resends
+  --send-timeout <d>    give up on a message the broker has not acknowledged after this long
+                        (the event fails; exit 1 under --on-error fail). Default none: while
+                        the broker is away, sends wait for it to come back and input waits
+                        behind them (one line on stderr when it starts, one when it is back)
 
 Errors and observing:
   --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
@@ -88,6 +92,7 @@ Examples:
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce risk --payload field:score
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
+  edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
 
 Exit codes: 0 every event acknowledged by the broker (or dead-lettered); 1 an event failed or was
 skipped, bad input, broker unreachable, authentication refused; 2 usage error; 130/143 stopped by
@@ -122,6 +127,7 @@ async function run(args: string[]): Promise<number> {
     routing: { type: "string", default: "java-hash" },
     "max-in-flight": { type: "string" },
     "producer-name": { type: "string" },
+    "send-timeout": { type: "string", default: "none" },
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
@@ -150,6 +156,9 @@ async function run(args: string[]): Promise<number> {
     ? 1000
     : parsePositiveInt(values["max-in-flight"], "--max-in-flight");
   const policy = parseErrorPolicy(values["on-error"]!);
+  const sendTimeoutMs = values["send-timeout"] === "none"
+    ? 0
+    : parseDuration(values["send-timeout"]!, "--send-timeout");
   const options = await clientOptions(
     values,
     undefined,
@@ -184,6 +193,8 @@ async function run(args: string[]): Promise<number> {
       ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
       routing,
       ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),
+      sendTimeoutMs,
+      log: (message) => console.error(`edgepipe produce: ${message}`),
     });
     if (policy.kind === "dead-letter") {
       deadLetters = isTopicTarget(policy.target)

@@ -8,7 +8,7 @@
  * @module
  */
 import { AckServer } from "../delivery/ack_server.ts";
-import type { Item } from "../envelope.ts";
+import { endRecord, type Item } from "../envelope.ts";
 import { describeError } from "../errors.ts";
 import { type MessageConsumer, PulsarClient } from "../pulsar/mod.ts";
 import { EndOfTopic, type Receiver } from "../sources/end_of_topic.ts";
@@ -50,7 +50,7 @@ export async function openConsumeSource(
     const end = plan.exitAtEnd ? await EndOfTopic.start(receiver, 2000) : undefined;
     while (true) {
       const msg = end ? await end.next() : await consumer.receive();
-      if (!msg) return;
+      if (!msg) break;
       if (msg.decodeError) {
         throw new PayloadError(
           `message ${msg.id.toString()} on ${msg.topic}: ${msg.decodeError.message}`,
@@ -58,6 +58,8 @@ export async function openConsumeSource(
       }
       yield messageEnvelope(msg, "json");
     }
+    // The end of the topic, said in-band so that stages can tell it from a failure upstream.
+    if (end) yield endRecord("consume");
   }
   return {
     items: items(),

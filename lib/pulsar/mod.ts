@@ -33,6 +33,7 @@ export type { TlsOptions } from "./connection.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export {
   type Compression,
+  type ConnectionChange,
   Producer,
   type ProducerMessage,
   type ProducerOptions,

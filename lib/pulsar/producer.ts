@@ -61,6 +61,21 @@ export interface ProducerOptions {
    * the topic; "WaitForExclusive" waits for it; "ExclusiveWithFencing" takes it over.
    */
   accessMode?: "Shared" | "Exclusive" | "WaitForExclusive" | "ExclusiveWithFencing";
+  /**
+   * Told when the producer loses its broker (`connected: false`, with the reason) and when it is
+   * attached again after such a loss (`connected: true`); not for the first attach. Sends wait
+   * meanwhile (see `sendTimeoutMs`).
+   */
+  onConnectionChange?: (change: ConnectionChange) => void;
+}
+
+/** A producer's connection lost or regained (see `ProducerOptions.onConnectionChange`). */
+export interface ConnectionChange {
+  /** The topic (or partition) of the producer. */
+  topic: string;
+  connected: boolean;
+  /** Why the connection was lost, when known. */
+  error?: Error;
 }
 
 /** A message to send. */
@@ -123,7 +138,10 @@ export class Producer {
   readonly #ctx: ClientContext;
   readonly #options:
     & Required<
-      Omit<ProducerOptions, "producerName" | "initialSequenceId" | "properties" | "accessMode">
+      Omit<
+        ProducerOptions,
+        "producerName" | "initialSequenceId" | "properties" | "accessMode" | "onConnectionChange"
+      >
     >
     & ProducerOptions;
   readonly #producerId: number;
@@ -148,6 +166,8 @@ export class Producer {
     () => this.#closed !== undefined,
   );
   #closedWhileConnecting = false;
+  /** Lost after being attached, and not attached again yet. */
+  #disconnected = false;
   #reconnectAbort = new AbortController();
   readonly #listener: ConnectionListener;
 
@@ -488,13 +508,21 @@ export class Producer {
     if (this.#inFlight.length < EAGER_IN_FLIGHT && this.#batch.length > 0) this.#sendBatch();
   }
 
-  #onDisconnected(_error: ConnectionError | undefined): void {
+  #onDisconnected(error: ConnectionError | undefined): void {
     const wasReady = this.#ready;
     this.#ready = false;
     this.#conn = undefined;
     // Not established yet: whoever is connecting sees the failure and tries again.
     if (this.#closed || !wasReady) return;
+    this.#disconnected = true;
+    this.#notify({ topic: this.topic, connected: false, ...(error ? { error } : {}) });
     this.#reconnects.start();
+  }
+
+  #notify(change: ConnectionChange): void {
+    try {
+      this.#options.onConnectionChange?.(change);
+    } catch { /* an observer's failure is not the producer's */ }
   }
 
   /** Connects (first time or again); on the first attempt errors that cannot heal are thrown. */
@@ -556,6 +584,10 @@ export class Producer {
     for (const op of this.#inFlight) {
       op.sentAt = Date.now();
       conn.write(op.frame);
+    }
+    if (this.#disconnected) {
+      this.#disconnected = false;
+      this.#notify({ topic: this.topic, connected: true });
     }
   }
 }

@@ -17,6 +17,7 @@ import type {
 } from "../pulsar/mod.ts";
 import type { Sink } from "./types.ts";
 import { parseEventTime } from "../time/event_time.ts";
+import { BrokerWaitNotice } from "./broker_wait.ts";
 
 /** How the payload (see {@linkcode PayloadShape}) becomes the message bytes. */
 export type PayloadEncoding = "auto" | "json" | "base64";
@@ -56,6 +57,13 @@ export interface PulsarSinkOptions {
   routing?: Routing;
   /** A stable producer name (lets the broker deduplicate resends). */
   producerName?: string;
+  /**
+   * Give up on a message the broker has not acknowledged within this long, ms (the send fails).
+   * Default 0: never; during a broker outage sends wait for it to come back, and so does input.
+   */
+  sendTimeoutMs?: number;
+  /** Where the outage lines go (one when sends start waiting, one when the broker is back). */
+  log?: (message: string) => void;
 }
 
 const utf8 = new TextEncoder();
@@ -78,14 +86,20 @@ export class PulsarSink implements Sink {
   readonly description: string;
   readonly #producers: MessageProducer[];
   readonly #options: PulsarSinkOptions;
+  readonly #outage: BrokerWaitNotice | undefined;
   #next = 0;
   #sentToCurrent = 0;
   /** Messages built by `prepare`, so that checking an event early costs no second encoding. */
   #prepared = new WeakMap<Envelope, ProducerMessage>();
 
-  private constructor(producers: MessageProducer[], options: PulsarSinkOptions) {
+  private constructor(
+    producers: MessageProducer[],
+    options: PulsarSinkOptions,
+    outage?: BrokerWaitNotice,
+  ) {
     this.#producers = producers;
     this.#options = options;
+    this.#outage = outage;
     this.description = `topic ${options.topic}`;
   }
 
@@ -99,7 +113,10 @@ export class PulsarSink implements Sink {
       ...(options.batchDelayMs !== undefined ? { batchingMaxDelayMs: options.batchDelayMs } : {}),
       ...(options.producerName ? { producerName: options.producerName } : {}),
       hashingScheme: options.routing === "murmur3" ? "Murmur3_32Hash" : "JavaStringHash",
+      sendTimeoutMs: options.sendTimeoutMs ?? 0,
     };
+    const outage = brokerWaitNotice(options.log, options.sendTimeoutMs);
+    base.onConnectionChange = outage.onConnectionChange;
     if (options.routing === "round-robin") {
       const partitions = await client.getPartitions(options.topic);
       if (partitions.length > 1) {
@@ -112,12 +129,13 @@ export class PulsarSink implements Sink {
           await Promise.allSettled(producers.map((p) => p.close()));
           throw error;
         }
-        return new PulsarSink(producers, options);
+        return new PulsarSink(producers, options, outage);
       }
     }
     return new PulsarSink(
       [await client.createProducer({ ...base, topic: options.topic })],
       options,
+      outage,
     );
   }
 
@@ -149,6 +167,7 @@ export class PulsarSink implements Sink {
   }
 
   async close(): Promise<void> {
+    this.#outage?.close();
     await Promise.all(this.#producers.map((p) => p.close()));
   }
 
@@ -249,12 +268,29 @@ function eventTimeOf(value: unknown): number {
   return ms;
 }
 
+/**
+ * The outage notice of a sink's producers: lines prefixed as the log does, with how to give up
+ * (or that the sink gives up on its own after `sendTimeoutMs`).
+ */
+function brokerWaitNotice(
+  log: ((message: string) => void) | undefined,
+  sendTimeoutMs: number | undefined,
+): BrokerWaitNotice {
+  return new BrokerWaitNotice({
+    log: log ?? ((message) => console.error(`edgepipe: ${message}`)),
+    hint: sendTimeoutMs
+      ? `giving up on a message after ${sendTimeoutMs / 1000} s`
+      : "no send timeout is set: they wait as long as it takes",
+  });
+}
+
 /** Dead letters written to a Pulsar topic, each acknowledged by the broker before `write` ends. */
 export class PulsarDeadLetterSink implements DeadLetterSink {
   readonly #producer: Promise<MessageProducer>;
 
   constructor(client: PulsarClient, topic: string) {
-    this.#producer = client.createProducer({ topic });
+    // Like the sinks: a dead letter waits for a broker that is away rather than being lost.
+    this.#producer = client.createProducer({ topic, sendTimeoutMs: 0 });
     this.#producer.catch(() => {}); // reported by write()
   }
 

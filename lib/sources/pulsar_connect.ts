@@ -27,7 +27,10 @@ export const CONNECTION_HELP = `Connection (flags override the environment):
   --tls-ca <file>       PEM CA bundle for pulsar+ssl (env PULSAR_TLS_CA)
   --tls-cert <file>     PEM client certificate for mutual TLS (env PULSAR_TLS_CERT)
   --tls-key <file>      PEM key of --tls-cert (env PULSAR_TLS_KEY)
-  --connect-timeout <d> give up connecting after this long (default 10s)`;
+  --connect-timeout <d> at start: how long to keep trying to reach the broker (lookups,
+                        creating producers and subscriptions) before failing: this long, and
+                        at least 30s; also the limit of one connection attempt (default 10s).
+                        Once running, a lost broker is retried for as long as it takes`;
 
 /** Values of the connection flags, as `parseArgs` returns them. */
 export interface ConnectionFlagValues {
@@ -78,6 +81,8 @@ export async function clientOptions(
   const timeout = flags["connect-timeout"];
   options.connectTimeoutMs = timeout === undefined ? 10_000 : parseTimeout(timeout);
   options.operationTimeoutMs = Math.max(options.connectTimeoutMs, 30_000);
+  // A broker back from an outage is found within a few seconds, not after up to 30 s.
+  options.backoff = { initialMs: 100, maxMs: 5_000 };
   return options;
 }
 

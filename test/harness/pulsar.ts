@@ -46,6 +46,11 @@ export interface RunningBroker extends BrokerUrls {
   logFile: string;
   /** Stops the broker and starts it again on the same ports and data (for recovery tests). */
   restart(): Promise<void>;
+  /**
+   * Kills the broker with SIGKILL (a crash: nothing flushed, connections dropped) and waits for
+   * it to exit; `restart()` starts it again on the same ports and data.
+   */
+  kill(): Promise<void>;
   /** Stops the broker (SIGTERM, then SIGKILL after a bounded wait) and removes its data. */
   stop(): Promise<void>;
 }
@@ -220,6 +225,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     async restart() {
       await terminate();
       await launch();
+    },
+    async kill() {
+      if (!child) return;
+      const current = child;
+      child = undefined;
+      try {
+        current.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await current.status;
     },
     async stop() {
       await terminate();
