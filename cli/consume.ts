@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Envelope, Item } from "../lib/envelope.ts";
+import { endRecord, type Envelope, type Item } from "../lib/envelope.ts";
 import { describeError, UsageError } from "../lib/errors.ts";
 import {
   deadLetterOf,
@@ -289,11 +289,12 @@ async function run(args: string[]): Promise<number> {
     }
 
     const end = values.exit ? await EndOfTopic.start(source, 2000) : undefined;
+    let reachedEnd = false; // -e saw the end of the topic: say so downstream (docs/envelope.md)
     const envelopes = async function* (): AsyncGenerator<Item> {
       let count = 0;
       while (count < limit) {
         const msg: Message | undefined = end ? await end.next() : await source!.receive();
-        if (!msg) return;
+        if (!msg) return void (reachedEnd = end !== undefined);
         received.inc();
         let envelope: Envelope;
         try {
@@ -330,6 +331,10 @@ async function run(args: string[]): Promise<number> {
           },
         },
       });
+      if (reachedEnd && !format && !shutdown.signal.aborted) {
+        await sink.send(endRecord("consume") as unknown as Envelope);
+      }
+      await sink.flush();
     } catch (err) {
       if (!(err instanceof BrokenPipeError)) throw err;
       brokenPipe = true;

@@ -8,7 +8,7 @@
  * @module
  */
 import { AckServer } from "../delivery/ack_server.ts";
-import type { Item } from "../envelope.ts";
+import { endRecord, type Item } from "../envelope.ts";
 import { describeError } from "../errors.ts";
 import { type MessageConsumer, PulsarClient } from "../pulsar/mod.ts";
 import { EndOfTopic, type Receiver } from "../sources/end_of_topic.ts";
@@ -50,7 +50,8 @@ export async function openConsumeSource(
     const end = plan.exitAtEnd ? await EndOfTopic.start(receiver, 2000) : undefined;
     while (true) {
       const msg = end ? await end.next() : await consumer.receive();
-      if (!msg) return;
+      // At the end of the topic the stream really ends: say so (docs/envelope.md).
+      if (!msg) return void (end && (yield endRecord("run")));
       yield messageEnvelope(msg, "json");
     }
   }
