@@ -228,3 +228,36 @@ Deno.test("window: behind an acknowledging source, redelivered events are not co
   assert.deepEqual(acked, ["a", "a", "b", "b", "c"]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("window: an event time outside the range of dates is a bad event time, not a window", async () => {
+  const input = lines([
+    good("a1", 1000),
+    { id: "huge", eventTime: 1e308, value: { k: "a", x: 1 } },
+    good("a2", 2000),
+    good("a3", 15_000),
+  ]);
+  const failed = await edgepipe(BASE, input);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /event huge .*cannot read eventTime 1e\+308/);
+  const skipped = await edgepipe([...BASE, "--on-error", "skip"], input);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  const results = skipped.items.filter((i) => i.window);
+  // a1 and a2 share [0, 10 s), a3 is alone in [10 s, 20 s): nothing turned late by 1e308.
+  assert.deepEqual(results.map((r) => [r.window.start, r.value.count]), [[0, 2], [10_000, 1]]);
+});
+
+Deno.test("window: --key constructor reads the event's own field, never Object's", async () => {
+  const input = lines([
+    { id: "c1", eventTime: 1000, value: { constructor: "x" } },
+    { id: "c2", eventTime: 2000, value: { constructor: "y" } },
+    { id: "c3", eventTime: 3000, value: { other: 1 } },
+  ]);
+  const args = ["window", "--key", "constructor", "--tumbling", "10s", "--on-error", "skip"];
+  const run = await edgepipe(args, input);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.items.filter((i) => i.window).map((r) => [r.key, r.value.count]), [
+    ["x", 1],
+    ["y", 1],
+  ]);
+  assert.match(run.stderr, /event c3: .*no key field 'constructor'/);
+});

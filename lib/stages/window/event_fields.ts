@@ -52,11 +52,21 @@ export function fieldReader(spec: string): FieldReader {
 function compilePath(parts: string[]): FieldReader {
   let body = "let v = e;\n";
   for (const part of parts) {
-    body += `if (v === null || typeof v !== "object") return undefined;\nv = v[${
-      JSON.stringify(part)
-    }];\n`;
+    body += `if (v === null || typeof v !== "object") return undefined;\nv = ${read("v", part)};\n`;
   }
   return new Function("e", body + "return v;") as FieldReader;
+}
+
+/**
+ * Code reading field `part` of `object`. A name that every object inherits (`constructor`,
+ * `toString`, `__proto__`) is read only when the event itself has it: `--key constructor` is the
+ * event's own field, never `Object`.
+ */
+function read(object: string, part: string): string {
+  const key = JSON.stringify(part);
+  return part in Object.prototype
+    ? `(Object.hasOwn(${object}, ${key}) ? ${object}[${key}] : undefined)`
+    : `${object}[${key}]`;
 }
 
 /** The path each reader made here reads first (before falling back to `value.<path>`). */
@@ -92,8 +102,10 @@ export function readerSource(reader: object, target: string): string | undefined
     const next = i === parts.length - 1 ? target : `${target}_${i}`;
     code += i === parts.length - 1 ? "" : "const ";
     code += i === 0
-      ? `${next} = e[${key}];\n`
-      : `${next} = ${last} !== null && typeof ${last} === "object" ? ${last}[${key}] : undefined;\n`;
+      ? `${next} = ${read("e", part)};\n`
+      : `${next} = ${last} !== null && typeof ${last} === "object" ? ${
+        read(last, part)
+      } : undefined;\n`;
     last = next;
   });
   return code + "}\n";
@@ -101,6 +113,9 @@ export function readerSource(reader: object, target: string): string | undefined
 
 /** An event without a usable key, time or aggregated value. */
 export class FieldError extends InputError {}
+
+/** Event times a date can have: ±8.64e15 ms around the epoch (±273,790 years). */
+export const MAX_EVENT_TIME = 8.64e15;
 
 const ISO =
   /^\d{4}-\d{2}-\d{2}(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -118,7 +133,7 @@ const ISO =
  */
 export function parseEventTime(value: unknown, field = "event time"): number {
   if (typeof value === "number") {
-    if (Number.isFinite(value)) return value;
+    if (value >= -MAX_EVENT_TIME && value <= MAX_EVENT_TIME) return value;
   } else if (typeof value === "string") {
     const match = ISO.exec(value);
     if (match) {
@@ -130,7 +145,8 @@ export function parseEventTime(value: unknown, field = "event time"): number {
     }
   }
   throw new FieldError(
-    `cannot read ${field} ${JSON.stringify(value)}: expected epoch milliseconds or ISO-8601`,
+    `cannot read ${field} ${JSON.stringify(value)}: expected epoch milliseconds (within ` +
+      `±8.64e15, the range of dates) or ISO-8601`,
   );
 }
 
