@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Envelope, getPath } from "../lib/envelope.ts";
+import { endRecord, type Envelope, getPath } from "../lib/envelope.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import { deadLetterOf, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineWriter } from "../lib/ndjson.ts";
@@ -192,6 +192,9 @@ async function run(args: string[]): Promise<number> {
         eventsOut.inc();
       }
     }
+    // All files read (or --count reached): the stream really ends here, and says so. Not after
+    // a signal or an error: downstream stateful stages must not take that for the end.
+    if (!shutdown.signal.aborted) await output.write(endRecord("replay"));
   } finally {
     // Whatever was read before an error or a signal still reaches the next stage.
     await output.flush();

@@ -41,18 +41,30 @@ Event time: --time <path> (default eventTime, falling back to publishTime); epoc
 ISO-8601 (no offset = UTC). Watermark = highest event time seen - --out-of-orderness. A window
 [start, end) is emitted when the watermark reaches end, as
   {"key":"SFO","window":{"start":…,"end":…},"value":{…},"eventTime":end-1,"timing":"on_time"}
-At end of input every open window is emitted. Same input, same output, byte for byte.
+At the end of the stream every open window is emitted. Behind an edgepipe source (the input
+starts with a "hello") only the source's "end" record ends the stream: an input that stops
+without it means the process feeding window died, so nothing is fired, the state is kept (in
+--checkpoint-dir) and window exits 1 with one line on stderr. Plain NDJSON: end of input is the
+end. Same input, same output, byte for byte.
 
 Options:
   --time PATH               event-time field (default eventTime, then publishTime)
   --out-of-orderness D      how far behind the highest time events may arrive (default 0)
   --allowed-lateness D      keep windows D longer; later events re-emit them (timing "late")
-  --late P                  events beyond that: emit (default; sent on with "late": true) or
-                            dead-letter=<file>
+  --late P                  events beyond that: drop (default: acknowledged and counted on
+                            stderr), dead-letter=<file> (a side output), or emit (sent on
+                            with "late": true, mixed with the results)
   --early-every N           also emit a window's result every N events (timing "early")
   --idle-key-ttl D          flush a key's count window after D of event time without events
   --checkpoint-dir DIR      checkpoint the state there and resume from it on start
   --checkpoint-interval D   time between checkpoints (default 1s)
+  --checkpoint-fallback     if the newest checkpoint is corrupt, restore the previous one
+                            instead of stopping. Cost: behind consume, the events absorbed
+                            between the two were acknowledged already and are missing from
+                            the restored state (their windows come out short); with replayed
+                            files (no hello) nothing is lost
+  --max-outbox N            behind the ack relay, most results waiting for the terminal's
+                            report (default 100000); when full, window stops reading
   --ack-relay M             auto (default): with --checkpoint-dir behind an acknowledging source
                             (consume's hello), relay acks and keep undelivered results in the
                             checkpoint until the terminal stage reports them; off: pass the
@@ -69,7 +81,23 @@ Examples:
   edgepipe window --key origin --tumbling 1h --time value.date \\
     --agg 'count(), avg(value.delay), p95(value.delay)' --out-of-orderness 10m
   edgepipe window --key value.user --session 30m --agg 'count(), sum(value.amount)' \\
-    --checkpoint-dir /var/lib/edgepipe/sessions`;
+    --checkpoint-dir /var/lib/edgepipe/sessions
+  edgepipe window --key origin --tumbling 1h --late dead-letter=late.ndjson \\
+    --checkpoint-dir ck --checkpoint-fallback`;
+
+/** Longest duration a window setting may have: the range of event times (±8.64e15 ms). */
+const MAX_DURATION_MS = 8.64e15;
+/** Most windows one event may fall into (--sliding / --every). */
+const MAX_WINDOWS_PER_EVENT = 10_000;
+
+/** A duration flag that is finite and within the range of event times. */
+function duration(text: string, flag: string): number {
+  const ms = parseDuration(text, flag);
+  if (!(ms <= MAX_DURATION_MS)) {
+    throw new UsageError(`${flag}: '${text}' is longer than any event time range (273,790 years)`);
+  }
+  return ms;
+}
 
 function shapeOf(values: Record<string, string | undefined>): WindowShape {
   const given = ["tumbling", "sliding", "session", "count"].filter((k) => values[k] !== undefined);
@@ -78,9 +106,9 @@ function shapeOf(values: Record<string, string | undefined>): WindowShape {
       "window: give exactly one of --tumbling, --sliding (with --every), --session, --count",
     );
   }
-  const offset = values.offset === undefined ? 0 : parseDuration(values.offset, "--offset");
+  const offset = values.offset === undefined ? 0 : duration(values.offset, "--offset");
   const positive = (text: string, flag: string) => {
-    const ms = parseDuration(text, flag);
+    const ms = duration(text, flag);
     if (ms <= 0) throw new UsageError(`${flag}: must be more than 0`);
     return ms;
   };
@@ -92,6 +120,14 @@ function shapeOf(values: Record<string, string | undefined>): WindowShape {
       const size = positive(values.sliding!, "--sliding");
       const slide = positive(values.every, "--every");
       if (slide > size) throw new UsageError("window: --every must not exceed --sliding");
+      if (size / slide > MAX_WINDOWS_PER_EVENT) {
+        throw new UsageError(
+          `window: --sliding ${values.sliding!} --every ${values.every} puts each event in ` +
+            `${
+              Math.ceil(size / slide)
+            } windows (at most ${MAX_WINDOWS_PER_EVENT}); use a longer --every`,
+        );
+      }
       return { kind: "sliding", size, slide, offset };
     }
     case "session":
@@ -101,11 +137,13 @@ function shapeOf(values: Record<string, string | undefined>): WindowShape {
   }
 }
 
-function parseLate(text: string): { kind: "emit" } | { kind: "dead-letter"; target: string } {
-  if (text === "emit") return { kind: "emit" };
+function parseLate(
+  text: string,
+): { kind: "drop" | "emit" } | { kind: "dead-letter"; target: string } {
+  if (text === "emit" || text === "drop") return { kind: text };
   const match = /^dead-letter=(.+)$/.exec(text);
   if (match) return { kind: "dead-letter", target: match[1] };
-  throw new UsageError(`--late must be emit or dead-letter=<file>, got '${text}'`);
+  throw new UsageError(`--late must be drop, emit or dead-letter=<file>, got '${text}'`);
 }
 
 /** Counts the bytes that reach a sink, for checkpointed output positions. */
@@ -141,11 +179,13 @@ export const command: Command = {
       time: { type: "string" },
       "out-of-orderness": { type: "string", default: "0" },
       "allowed-lateness": { type: "string", default: "0" },
-      late: { type: "string", default: "emit" },
+      late: { type: "string", default: "drop" },
       "early-every": { type: "string" },
       "idle-key-ttl": { type: "string" },
       "checkpoint-dir": { type: "string" },
       "checkpoint-interval": { type: "string", default: "1s" },
+      "checkpoint-fallback": { type: "boolean", default: false },
+      "max-outbox": { type: "string" },
       "ack-relay": { type: "string", default: "auto" },
       "ack-timeout": { type: "string", default: "30s" },
       output: { type: "string" },
@@ -158,26 +198,29 @@ export const command: Command = {
     const latePolicy = parseLate(values.late!);
     const options: WindowOptions = {
       key: values.key,
-      shape: shapeOf(values),
+      shape: shapeOf({ ...values, "checkpoint-fallback": undefined }),
       aggregates: values.agg!,
       time: values.time,
-      outOfOrderness: parseDuration(values["out-of-orderness"]!, "--out-of-orderness"),
-      allowedLateness: parseDuration(values["allowed-lateness"]!, "--allowed-lateness"),
+      outOfOrderness: duration(values["out-of-orderness"]!, "--out-of-orderness"),
+      allowedLateness: duration(values["allowed-lateness"]!, "--allowed-lateness"),
       earlyEvery: values["early-every"] === undefined
         ? 0
         : parsePositiveInt(values["early-every"], "--early-every"),
       idleKeyTtl: values["idle-key-ttl"] === undefined
         ? 0
-        : parseDuration(values["idle-key-ttl"], "--idle-key-ttl"),
+        : duration(values["idle-key-ttl"], "--idle-key-ttl"),
       onError,
     };
-    const intervalMs = parseDuration(values["checkpoint-interval"]!, "--checkpoint-interval");
+    const intervalMs = duration(values["checkpoint-interval"]!, "--checkpoint-interval");
+    const maxOutbox = values["max-outbox"] === undefined
+      ? undefined
+      : parsePositiveInt(values["max-outbox"], "--max-outbox");
     if (intervalMs <= 0) throw new UsageError("--checkpoint-interval: must be more than 0");
     const relayMode = values["ack-relay"]!;
     if (relayMode !== "auto" && relayMode !== "off") {
       throw new UsageError(`--ack-relay must be auto or off, got '${relayMode}'`);
     }
-    const ackTimeoutMs = parseDuration(values["ack-timeout"]!, "--ack-timeout");
+    const ackTimeoutMs = duration(values["ack-timeout"]!, "--ack-timeout");
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
     try {
       window(options);
@@ -189,8 +232,10 @@ export const command: Command = {
     let checkpoint: WindowCheckpointing | undefined;
     let outputPosition = 0;
     if (values["checkpoint-dir"] !== undefined) {
-      const opened = await openWindowCheckpoints(values["checkpoint-dir"], options);
-      checkpoint = { store: opened.store, restored: opened.restored, intervalMs };
+      const opened = await openWindowCheckpoints(values["checkpoint-dir"], options, undefined, {
+        fallback: values["checkpoint-fallback"],
+      });
+      checkpoint = { store: opened.store, restored: opened.restored, intervalMs, maxOutbox };
       outputPosition = opened.outputPosition;
     }
 
@@ -227,7 +272,9 @@ export const command: Command = {
     const lateSink = latePolicy.kind === "dead-letter"
       ? await openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
       : undefined;
-    const late: LatePolicy = lateSink ? { kind: "dead-letter", sink: lateSink } : { kind: "emit" };
+    const late: LatePolicy = lateSink
+      ? { kind: "dead-letter", sink: lateSink }
+      : { kind: latePolicy.kind as "drop" | "emit" };
     // Into a pipe behind consume, a checkpointed window relays acks (docs/checkpoints.md).
     const relays: AckRelay[] = [];
     if (checkpoint && !file && relayMode === "auto") {
@@ -235,6 +282,24 @@ export const command: Command = {
         const relay = await AckRelay.open(upstream, { stage: "window", ...routes });
         relays.push(relay);
         return relay;
+      };
+      // After the last result: the terminal finishes (and reports its last ids) only once it
+      // reads end of input; what it reported then leaves the outbox before the last checkpoint.
+      checkpoint.drain = async () => {
+        await output.flush();
+        const closed = closeStdout();
+        const relay = relays.pop();
+        if (relay === undefined) return;
+        const wait = await relay.close(
+          closed ? ackTimeoutMs : Math.min(ackTimeoutMs, 1000),
+          closed ? Math.min(ackTimeoutMs, 5000) : 0,
+        );
+        if (wait === "timeout") {
+          console.error(
+            "edgepipe window: the terminal stage did not finish reporting within --ack-timeout; " +
+              "what it did not report is redelivered or re-emitted after a restart",
+          );
+        }
       };
     }
     let finished = false;
@@ -249,26 +314,12 @@ export const command: Command = {
           ? undefined
           : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
       });
-      const relay = relays[0];
-      if (relay) {
-        // The terminal finishes (and reports its last ids) only once it reads end of input.
-        const closed = closeStdout();
-        const wait = await relay.close(
-          closed ? ackTimeoutMs : Math.min(ackTimeoutMs, 1000),
-          closed ? Math.min(ackTimeoutMs, 5000) : 0,
-        );
-        if (wait === "timeout") {
-          console.error(
-            "edgepipe window: the terminal stage did not finish reporting within --ack-timeout; " +
-              "what it did not report is redelivered or re-emitted after a restart",
-          );
-        }
-      }
       finished = true;
       return code;
     } finally {
       // On failure the source hears at once that nothing more will be reported from here.
       if (!finished) { for (const relay of relays) await relay.close(0, 0).catch(() => {}); }
+      checkpoint?.store.close();
       await deadLetters?.close();
       await lateSink?.close();
       if (file) {

@@ -1,6 +1,7 @@
 /**
  * Writes a file so that a crash leaves either all of it or none: the bytes go to a temporary
  * name, are fsynced, renamed into place, and the directory is fsynced so the rename itself lasts.
+ * The file is readable and writable by its owner only (0600): it holds the user's data.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { basename, dirname, join } from "node:path";
  * const dir = await Deno.makeTempDir();
  * await writeFileDurably(`${dir}/state.bin`, new Uint8Array([1, 2, 3]));
  * assert.equal((await Deno.readFile(`${dir}/state.bin`)).length, 3);
+ * assert.equal((await Deno.stat(`${dir}/state.bin`)).mode! & 0o777, 0o600);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -24,7 +26,9 @@ export async function writeFileDurably(path: string, bytes: Uint8Array): Promise
   const dir = dirname(path);
   // The process id keeps two writers of the same name (a restart racing a dying process) apart.
   const temp = join(dir, `.${basename(path)}.tmp-${Deno.pid}`);
-  const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+  // A temp file left by an earlier process of the same pid may have other modes: start afresh.
+  await Deno.remove(temp).catch(() => {});
+  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
   try {
     let offset = 0;
     while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));

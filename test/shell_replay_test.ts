@@ -20,11 +20,13 @@ async function replay(args: string[], stdin?: string) {
   }
   const out = await child.output();
   const text = new TextDecoder().decode(out.stdout);
-  return {
-    code: out.code,
-    lines: text === "" ? [] : text.trimEnd().split("\n").map((l) => JSON.parse(l)),
-    stderr: new TextDecoder().decode(out.stderr).trim(),
-  };
+  const lines = text === "" ? [] : text.trimEnd().split("\n").map((l) => JSON.parse(l));
+  // A replay that read everything ends with the end record (docs/envelope.md); the tests look
+  // at the events before it.
+  const last = lines.at(-1);
+  const ended = last?.$edgepipe === "end" && last.source === "replay";
+  if (ended) lines.pop();
+  return { code: out.code, lines, ended, stderr: new TextDecoder().decode(out.stderr).trim() };
 }
 
 async function withDir(body: (dir: string) => Promise<void>) {
@@ -109,12 +111,14 @@ Deno.test("replay bad input: one clear line, non-zero exit, per --on-error", asy
     const failed = await replay([`${dir}/bad.ndjson`]);
     assert.equal(failed.code, 1);
     assert.deepEqual(failed.lines, [{ value: { n: 1 } }], "records before the bad line are out");
+    assert.equal(failed.ended, false, "a replay that failed does not say the stream ended");
     assert.match(failed.stderr, /^edgepipe replay: .*bad.ndjson: line 2: not valid JSON/);
     assert.equal(failed.stderr.split("\n").length, 1);
 
     const skipped = await replay([`${dir}/bad.ndjson`, "--on-error", "skip"]);
     assert.equal(skipped.code, 0);
     assert.deepEqual(skipped.lines.map((l) => l.value.n), [1, 3]);
+    assert.equal(skipped.ended, true, "the end record comes last");
     assert.match(skipped.stderr, /skipped: .*bad.ndjson: line 2: not valid JSON/);
 
     await Deno.writeTextFile(`${dir}/t.csv`, "n,t\n1,2024-01-01\n2,someday\n3,2024-01-03\n");
@@ -213,7 +217,8 @@ Deno.test({
       assert.equal(tty.code, 0);
       const screen = new TextDecoder().decode(tty.stdout);
       assert.match(screen, /\r\[#{24}\] 100% {2}5,000 events {2}[\d,]+\/s {2}.*p\.ndjson/);
-      assert.equal((await Deno.readTextFile(`${dir}/out`)).trimEnd().split("\n").length, 5000);
+      // 5,000 events and the end record.
+      assert.equal((await Deno.readTextFile(`${dir}/out`)).trimEnd().split("\n").length, 5001);
       const piped = await replay([`${dir}/p.ndjson`]);
       assert.equal(piped.stderr, "", "no bar when stderr is not a terminal");
     });

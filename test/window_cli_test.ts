@@ -67,6 +67,13 @@ Deno.test("window: usage mistakes exit 2 with one line", async () => {
       [["window", "--tumbling", "1s"], /--key .* is required/],
       [["window", "--key", "k", "--sliding", "1s"], /--sliding needs --every/],
       [["window", "--key", "k", "--tumbling", "soon"], /not a duration/],
+      // Nonsense settings: a slide that puts each event in 3,600,000 windows, infinite gaps.
+      [["window", "--key", "k", "--sliding", "1h", "--every", "1ms"], /3600000 windows/],
+      [["window", "--key", "k", "--session", "9".repeat(400)], /--session: .* longer than/],
+      [
+        ["window", "--key", "k", "--tumbling", "1s", "--allowed-lateness", "9".repeat(20) + "d"],
+        /--allowed-lateness: .* longer than/,
+      ],
     ] as const
   ) {
     const run = await edgepipe([...args], "");
@@ -76,9 +83,20 @@ Deno.test("window: usage mistakes exit 2 with one line", async () => {
   }
 });
 
-Deno.test("window: late events go downstream marked late, or to a dead-letter file", async () => {
+Deno.test("window: late events are dropped and counted by default, sent on with --late emit, or to a dead-letter file", async () => {
   const input = lines([good("a1", 1000), good("a2", 25_000), good("a3", 2000), good("a4", 26_000)]);
-  const emitted = await edgepipe(BASE, input);
+  const dropped = await edgepipe(BASE, input);
+  assert.equal(dropped.code, 0, dropped.stderr);
+  assert.equal(dropped.items.filter((i) => i.late || i.id === "a3").length, 0);
+  assert.deepEqual(dropped.items.filter((i) => i.window).map((i) => i.value.count), [1, 2]);
+  const said = dropped.stderr.split("\n");
+  assert.equal(said.length, 2, dropped.stderr);
+  assert.match(said[0], /late events .* are dropped and counted .*--late dead-letter/);
+  assert.match(said[1], /^edgepipe window: 1 late events dropped/);
+  const ackedDropped = dropped.items.filter((i) => i.$edgepipe === "ack").flatMap((i) => i.ids);
+  assert.deepEqual(ackedDropped.sort(), ["a1", "a2", "a3", "a4"]);
+
+  const emitted = await edgepipe([...BASE, "--late", "emit"], input);
   assert.equal(emitted.code, 0, emitted.stderr);
   assert.deepEqual(emitted.items.filter((i) => i.late), [{ ...good("a3", 2000), late: true }]);
 
@@ -108,7 +126,7 @@ Deno.test("window: an unwritable checkpoint directory is a clear error before an
   await Deno.remove(file);
 });
 
-Deno.test("window: a corrupt newest checkpoint falls back to the previous one, output unchanged", async () => {
+Deno.test("window: a corrupt newest checkpoint stops the stage; --checkpoint-fallback restores the previous one, output unchanged", async () => {
   const dir = await Deno.makeTempDir();
   const events = Array.from({ length: 3000 }, (_, i) => good(`i${i}`, i * 100, `k${i % 7}`, i));
   const input = lines(events);
@@ -127,12 +145,16 @@ Deno.test("window: a corrupt newest checkpoint falls back to the previous one, o
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(resultsOf(await Deno.readTextFile(out)), resultsOf(clean.stdout));
 
-  const names = [...Deno.readDirSync(ck)].map((e) => e.name).sort();
+  const names = [...Deno.readDirSync(ck)].map((e) => e.name).filter((n) => n !== "lock").sort();
   assert.equal(names.length, 2);
   const newest = join(ck, names[1]);
   const bytes = await Deno.readFile(newest);
   await Deno.writeFile(newest, bytes.subarray(0, bytes.length >> 1)); // torn write
-  const again = await edgepipe(args, input);
+  const refused = await edgepipe(args, input);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /newest checkpoint .* cannot be used .*--checkpoint-fallback/);
+  assert.equal(refused.stderr.split("\n").length, 1);
+  const again = await edgepipe([...args, "--checkpoint-fallback"], input);
   assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stderr,
@@ -151,7 +173,7 @@ Deno.test("window: a corrupt newest checkpoint falls back to the previous one, o
   assert.equal(other.code, 1);
   assert.match(
     other.stderr,
-    /no valid checkpoint .*other window settings.*move that directory away/,
+    /newest checkpoint .* cannot be used \(written with other window settings.*move .* away/,
   );
   await Deno.remove(dir, { recursive: true });
 });
@@ -185,7 +207,8 @@ Deno.test("window: behind an acknowledging source, redelivered events are not co
     "--ack-relay",
     "off",
   ];
-  const first = await edgepipe(args, lines([hello, good("a", 1000), good("b", 2000)]));
+  const end = { $edgepipe: "end", source: "consume" };
+  const first = await edgepipe(args, lines([hello, good("a", 1000), good("b", 2000), end]));
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(first.items.find((i) => i.window)?.value, { count: 2, sum_value_x: 2 });
 
@@ -193,14 +216,48 @@ Deno.test("window: behind an acknowledging source, redelivered events are not co
   // No input is skipped by count (the source redelivers), a and b are acknowledged again only.
   const second = await edgepipe(
     args,
-    lines([hello, good("a", 1000), good("b", 2000), good("c", 3000)]),
+    lines([hello, good("a", 1000), good("b", 2000), good("c", 3000), end]),
   );
   assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(second.items[0], { $edgepipe: "ack", ids: ["a", "b"] });
-  assert.deepEqual(second.items[1], hello);
+  assert.deepEqual(second.items[0], hello, "the hello stays first");
+  assert.deepEqual(second.items[1], { $edgepipe: "ack", ids: ["a", "b"] });
+  assert.deepEqual(second.items.at(-1), end);
   const results = second.items.filter((i) => i.window);
   assert.deepEqual(results.map((r) => r.value), [{ count: 1, sum_value_x: 1 }]);
   const acked = second.items.filter((i) => i.$edgepipe === "ack").flatMap((i) => i.ids).sort();
   assert.deepEqual(acked, ["a", "a", "b", "b", "c"]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("window: an event time outside the range of dates is a bad event time, not a window", async () => {
+  const input = lines([
+    good("a1", 1000),
+    { id: "huge", eventTime: 1e308, value: { k: "a", x: 1 } },
+    good("a2", 2000),
+    good("a3", 15_000),
+  ]);
+  const failed = await edgepipe(BASE, input);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /event huge .*cannot read eventTime 1e\+308/);
+  const skipped = await edgepipe([...BASE, "--on-error", "skip"], input);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  const results = skipped.items.filter((i) => i.window);
+  // a1 and a2 share [0, 10 s), a3 is alone in [10 s, 20 s): nothing turned late by 1e308.
+  assert.deepEqual(results.map((r) => [r.window.start, r.value.count]), [[0, 2], [10_000, 1]]);
+});
+
+Deno.test("window: --key constructor reads the event's own field, never Object's", async () => {
+  const input = lines([
+    { id: "c1", eventTime: 1000, value: { constructor: "x" } },
+    { id: "c2", eventTime: 2000, value: { constructor: "y" } },
+    { id: "c3", eventTime: 3000, value: { other: 1 } },
+  ]);
+  const args = ["window", "--key", "constructor", "--tumbling", "10s", "--on-error", "skip"];
+  const run = await edgepipe(args, input);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.items.filter((i) => i.window).map((r) => [r.key, r.value.count]), [
+    ["x", 1],
+    ["y", 1],
+  ]);
+  assert.match(run.stderr, /event c3: .*no key field 'constructor'/);
 });

@@ -4,7 +4,7 @@
  * again on restore; without a hello nothing changes.
  */
 import assert from "node:assert/strict";
-import type { Envelope, HelloRecord, Item } from "../lib/envelope.ts";
+import { endRecord, type Envelope, type HelloRecord, type Item } from "../lib/envelope.ts";
 import {
   openWindowCheckpoints,
   window,
@@ -19,6 +19,7 @@ const OPTIONS: WindowOptions = {
 };
 const SOURCE: HelloRecord = { $edgepipe: "hello", v: 1, ack: "/tmp/src.sock", source: "consume" };
 const OWN: HelloRecord = { $edgepipe: "hello", v: 1, ack: "/tmp/relay.sock", source: "window" };
+const END = endRecord("consume");
 const ev = (id: string, t: number, k: string): Envelope => ({
   id,
   eventTime: t,
@@ -41,6 +42,7 @@ async function stageIn(dir: string, factory?: WindowRelayFactory, intervalMs = 3
   const opened = await openWindowCheckpoints(dir, OPTIONS);
   return window({
     ...OPTIONS,
+    late: { kind: "emit" },
     checkpoint: { store: opened.store, restored: opened.restored, intervalMs, relay: factory },
   });
 }
@@ -56,7 +58,8 @@ Deno.test("window relay: own hello first, result ids, delivered results leave th
     ev("b", 2000, "x"),
     ev("c", 15_000, "y"), // closes x [0, 10 s)
     ev("d", 25_000, "y"), // closes y [10 s, 20 s)
-    { ...ev("e", 1500, "z") }, // late: passed on with its id
+    { ...ev("e", 1500, "z") }, // late: passed on with its id (--late emit)
+    END,
   ];
   const out: Item[] = [];
   const stage = await stageIn(dir, first.factory);
@@ -94,7 +97,7 @@ Deno.test("window relay: own hello first, result ids, delivered results leave th
   const second = fakeRelay();
   const again: Item[] = [];
   const restarted = await stageIn(dir, second.factory);
-  for await (const item of restarted(ReadableStream.from([SOURCE]))) again.push(item);
+  for await (const item of restarted(ReadableStream.from([SOURCE, END]))) again.push(item);
   assert.equal(second.calls[0].routes.ownPrefix, prefix, "the relay id survives restarts");
   assert.deepEqual(again[0], OWN);
   assert.deepEqual(again.slice(1, 3), results.slice(1));
@@ -104,7 +107,7 @@ Deno.test("window relay: own hello first, result ids, delivered results leave th
   const third = fakeRelay();
   const stage3 = await stageIn(dir, third.factory);
   const once: Item[] = [];
-  for await (const item of stage3(ReadableStream.from([SOURCE]))) {
+  for await (const item of stage3(ReadableStream.from([SOURCE, END]))) {
     once.push(item);
     if (isResult(item)) third.calls[0].routes.onDelivered((item as Envelope).id as string);
     if ((item as { $edgepipe?: string }).$edgepipe === "ack") {
@@ -115,8 +118,8 @@ Deno.test("window relay: own hello first, result ids, delivered results leave th
   const fourth = fakeRelay();
   const stage4 = await stageIn(dir, fourth.factory);
   const none: Item[] = [];
-  for await (const item of stage4(ReadableStream.from([SOURCE]))) none.push(item);
-  assert.deepEqual(none, [OWN]);
+  for await (const item of stage4(ReadableStream.from([SOURCE, END]))) none.push(item);
+  assert.deepEqual(none, [OWN, END]);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -135,7 +138,10 @@ Deno.test("window relay: a checkpoint in the middle holds the undelivered result
     if (isResult(next.value)) results++;
     await new Promise((r) => setTimeout(r, 2)); // let background checkpoint writes land
   }
+  // The stopped stage lets go of its directory (a killed process's lock goes with it).
+  await iterator.return?.(undefined);
   const opened = await openWindowCheckpoints(dir, OPTIONS);
+  opened.store.close();
   assert.ok(opened.restored, "a checkpoint was written");
   const outbox = opened.restored.json.outbox as Envelope[];
   assert.ok(outbox.length > 0 && outbox.length <= 10, `outbox of ${outbox.length}`);

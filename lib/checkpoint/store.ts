@@ -1,8 +1,12 @@
 /**
  * A directory of checkpoint generations (`checkpoint-000000000042.ckpt`). Each write goes to a
  * temp file, is fsynced, renamed into place and the directory fsynced, so a file either exists
- * whole or not at all; the previous generation is kept so that a torn or corrupt newest file
- * falls back to it with a warning.
+ * whole or not at all. The previous generation is kept; a corrupt newest file is an error unless
+ * the caller asks for the fallback to the previous one (which may have lost state since).
+ *
+ * One process at a time: the store holds an exclusive lock on `DIR/lock` (which names its pid)
+ * until {@linkcode CheckpointStore.close} or the process ends. Files are 0600, a directory the
+ * store creates 0700.
  *
  * @module
  */
@@ -14,7 +18,17 @@ import { writeFileDurably } from "../durable_file.ts";
 /** Checkpointing cannot go on: unwritable directory, or no valid checkpoint to restore. */
 export class CheckpointError extends EdgepipeError {}
 
+/** How {@linkcode CheckpointStore.restore} treats an unusable newest generation. */
+export interface RestoreOptions {
+  /**
+   * Restore the newest valid older generation instead of failing (with a warning). What the
+   * newer one held beyond it is lost from the state.
+   */
+  fallback?: boolean;
+}
+
 const NAME = /^checkpoint-(\d{12})\.ckpt$/;
+const LOCK = "lock";
 
 function fileName(generation: number): string {
   return `checkpoint-${String(generation).padStart(12, "0")}.ckpt`;
@@ -36,15 +50,23 @@ export class CheckpointStore {
   readonly kind: string;
   #generation = 0;
   #warn: (message: string) => void;
+  #lock: Deno.FsFile | undefined;
 
-  private constructor(dir: string, kind: string, warn: (message: string) => void) {
+  private constructor(
+    dir: string,
+    kind: string,
+    warn: (message: string) => void,
+    lock: Deno.FsFile,
+  ) {
     this.dir = dir;
     this.kind = kind;
     this.#warn = warn;
+    this.#lock = lock;
   }
 
   /**
-   * Opens (creating it if needed) a checkpoint directory and proves it writable.
+   * Opens (creating it, 0700, if needed) a checkpoint directory, proves it writable and locks it
+   * against other processes: a second one gets a {@linkcode CheckpointError} naming the first.
    *
    * @example
    * ```ts
@@ -53,6 +75,7 @@ export class CheckpointStore {
    * const store = await CheckpointStore.open(await Deno.makeTempDir(), "demo");
    * await store.write({ json: { kind: "demo", n: 1 }, columns: [] });
    * assert.equal((await store.restore())?.json.n, 1);
+   * store.close();
    * ```
    */
   static async open(
@@ -61,16 +84,17 @@ export class CheckpointStore {
     warn: (message: string) => void = (m) => console.error(m),
   ): Promise<CheckpointStore> {
     const probe = join(dir, `.probe-${Deno.pid}-${crypto.randomUUID()}`);
+    let lock: Deno.FsFile;
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeFile(probe, new Uint8Array(1));
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      await Deno.writeFile(probe, new Uint8Array(1), { mode: 0o600 });
       await Deno.remove(probe);
-      for await (const entry of Deno.readDir(dir)) {
-        // Temp files of writes that a crash interrupted: never renamed, never valid.
-        if (entry.name.startsWith(".checkpoint-") && entry.name.includes(".tmp-")) {
-          await Deno.remove(join(dir, entry.name)).catch(() => {});
-        }
-      }
+      lock = await Deno.open(join(dir, LOCK), {
+        read: true,
+        write: true,
+        create: true,
+        mode: 0o600,
+      });
     } catch (cause) {
       throw new CheckpointError(
         `checkpoint directory ${dir} is not writable (${(cause as Error).message}); ` +
@@ -78,7 +102,36 @@ export class CheckpointStore {
         { cause },
       );
     }
-    return new CheckpointStore(dir, kind, warn);
+    if (!(await lock.tryLock(true))) {
+      lock.close();
+      const holder = (await Deno.readTextFile(join(dir, LOCK)).catch(() => "")).trim();
+      throw new CheckpointError(
+        `checkpoint directory ${dir} is in use by another process` +
+          `${holder === "" ? "" : ` (pid ${holder})`}; give each process its own --checkpoint-dir`,
+      );
+    }
+    try {
+      await lock.truncate(0);
+      await lock.write(new TextEncoder().encode(`${Deno.pid}\n`));
+      for await (const entry of Deno.readDir(dir)) {
+        // Temp files of writes that a crash interrupted: never renamed, never valid.
+        if (entry.name.startsWith(".checkpoint-") && entry.name.includes(".tmp-")) {
+          await Deno.remove(join(dir, entry.name)).catch(() => {});
+        }
+      }
+    } catch (cause) {
+      lock.close();
+      throw new CheckpointError(`checkpoint directory ${dir}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    return new CheckpointStore(dir, kind, warn, lock);
+  }
+
+  /** Releases the directory's lock (idempotent). */
+  close(): void {
+    this.#lock?.close();
+    this.#lock = undefined;
   }
 
   async #generations(): Promise<number[]> {
@@ -91,12 +144,16 @@ export class CheckpointStore {
   }
 
   /**
-   * Loads the newest valid checkpoint, or `undefined` when the directory holds none. A newer
-   * file that is truncated, corrupt or foreign is skipped with a one-line warning; when files
-   * exist but none is valid, throws {@linkcode CheckpointError} saying how to start over.
-   * `accept` may reject a decoded checkpoint (e.g. one written with other settings) by throwing.
+   * Loads the newest checkpoint, or `undefined` when the directory holds none. A newest file that
+   * is truncated, corrupt, foreign or rejected by `accept` (which throws, e.g. for one written
+   * with other settings) is a {@linkcode CheckpointError}: the state it held may have been
+   * acknowledged already, so an older generation is restored only with `fallback` (with a
+   * one-line warning).
    */
-  async restore(accept?: (data: CheckpointData) => void): Promise<Restored | undefined> {
+  async restore(
+    accept?: (data: CheckpointData) => void,
+    options: RestoreOptions = {},
+  ): Promise<Restored | undefined> {
     const generations = await this.#generations();
     const problems: string[] = [];
     for (const generation of generations) {
@@ -110,7 +167,19 @@ export class CheckpointStore {
         this.#generation = generation;
         return { ...data, generation, path };
       } catch (cause) {
+        if (!(cause instanceof EdgepipeError) && !(cause instanceof Deno.errors.NotFound)) {
+          throw cause;
+        }
         problems.push(`${path}: ${(cause as Error).message}`);
+        if (!options.fallback) {
+          throw new CheckpointError(
+            `the newest checkpoint ${path} cannot be used (${(cause as Error).message}); an ` +
+              `older one may lack state whose events were acknowledged already. Repair or ` +
+              `restore that file, or accept the loss with --checkpoint-fallback, or move ` +
+              `${this.dir} away to start from scratch`,
+            { cause },
+          );
+        }
       }
     }
     if (problems.length > 0) {

@@ -6,7 +6,7 @@
  * @module
  */
 import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_letter.ts";
-import { type Envelope, getPath, type Item } from "../envelope.ts";
+import { endRecord, type Envelope, getPath, type Item } from "../envelope.ts";
 import { InputError } from "../errors.ts";
 import { parseItem, readLines } from "../ndjson.ts";
 import { toEventTime } from "../sources/event_time.ts";
@@ -78,9 +78,11 @@ export async function* replayItems(
         continue;
       }
       yield envelope;
-      if (source.count !== undefined && ++emitted >= source.count) return;
+      if (source.count !== undefined && ++emitted >= source.count) return yield endRecord("run");
     }
   }
+  // A bounded source that read all it was asked to: the end of the stream, said.
+  yield endRecord("run");
 }
 
 /** NDJSON envelopes and control records from a byte stream (stdin). */

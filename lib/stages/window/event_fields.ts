@@ -8,7 +8,13 @@
 import type { Envelope } from "../../envelope.ts";
 import { InputError } from "../../errors.ts";
 import { compileExpression } from "../../expr/cel.ts";
-import { EventTimeError, parseEventTime as parseSharedEventTime } from "../../time/event_time.ts";
+import {
+  EventTimeError,
+  MAX_EVENT_TIME,
+  parseEventTime as parseSharedEventTime,
+} from "../../time/event_time.ts";
+
+export { MAX_EVENT_TIME };
 
 /** Reads one value from an event; `undefined` when absent. */
 export type FieldReader = (event: Envelope) => unknown;
@@ -54,11 +60,21 @@ export function fieldReader(spec: string): FieldReader {
 function compilePath(parts: string[]): FieldReader {
   let body = "let v = e;\n";
   for (const part of parts) {
-    body += `if (v === null || typeof v !== "object") return undefined;\nv = v[${
-      JSON.stringify(part)
-    }];\n`;
+    body += `if (v === null || typeof v !== "object") return undefined;\nv = ${read("v", part)};\n`;
   }
   return new Function("e", body + "return v;") as FieldReader;
+}
+
+/**
+ * Code reading field `part` of `object`. A name that every object inherits (`constructor`,
+ * `toString`, `__proto__`) is read only when the event itself has it: `--key constructor` is the
+ * event's own field, never `Object`.
+ */
+function read(object: string, part: string): string {
+  const key = JSON.stringify(part);
+  return part in Object.prototype
+    ? `(Object.hasOwn(${object}, ${key}) ? ${object}[${key}] : undefined)`
+    : `${object}[${key}]`;
 }
 
 /** The path each reader made here reads first (before falling back to `value.<path>`). */
@@ -95,8 +111,10 @@ export function readerSource(reader: object, target: string): string | undefined
     const next = i === parts.length - 1 ? target : `${target}_${i}`;
     code += i === parts.length - 1 ? "" : "const ";
     code += i === 0
-      ? `${next} = e[${key}];\n`
-      : `${next} = ${last} !== null && typeof ${last} === "object" ? ${last}[${key}] : undefined;\n`;
+      ? `${next} = ${read("e", part)};\n`
+      : `${next} = ${last} !== null && typeof ${last} === "object" ? ${
+        read(last, part)
+      } : undefined;\n`;
     last = next;
   });
   return code + "}\n";

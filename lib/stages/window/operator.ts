@@ -30,7 +30,7 @@ import {
   compileAggregates,
   type CompiledAggregates,
 } from "./compiled_aggregates.ts";
-import { readerSource } from "./event_fields.ts";
+import { MAX_EVENT_TIME, readerSource } from "./event_fields.ts";
 
 /** The state of one window of one key; its accumulators are its `num` and `obj`. */
 export interface Win extends Slots {
@@ -144,7 +144,7 @@ let t;
 ${
       timeSource === undefined
         ? "t = +timeOf(e);"
-        : `${timeSource}if (typeof t !== "number" || t - t !== 0) t = +timeOf(e);`
+        : `${timeSource}if (typeof t !== "number" || !(t >= ${-MAX_EVENT_TIME} && t <= ${MAX_EVENT_TIME})) t = +timeOf(e);`
     }
 let key;
 ${

@@ -10,6 +10,7 @@ import type { CheckpointData } from "../../checkpoint/format.ts";
 import type { Item } from "../../envelope.ts";
 import { CheckpointFormatError } from "../../checkpoint/format.ts";
 import { newNum, newObj } from "./aggregates.ts";
+import type { Frontier } from "./redeliveries.ts";
 import type { Win, WindowOperator } from "./operator.ts";
 
 /** Where the stage was when the snapshot was taken. */
@@ -26,6 +27,8 @@ export interface StageProgress {
    */
   outbox?: Item[];
   relayId?: string;
+  /** Behind an acknowledging source: the highest position handled per topic and partition. */
+  frontier?: Frontier;
 }
 
 /** The checkpoint kind of window stages. */
@@ -145,5 +148,6 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
   };
   if (json.outbox !== undefined) progress.outbox = json.outbox;
   if (json.relayId !== undefined) progress.relayId = json.relayId;
+  if (json.frontier !== undefined) progress.frontier = json.frontier;
   return progress;
 }

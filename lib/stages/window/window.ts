@@ -14,7 +14,7 @@
  * @module
  */
 import { encodeCheckpoint } from "../../checkpoint/format.ts";
-import { CheckpointStore, type Restored } from "../../checkpoint/store.ts";
+import { CheckpointStore, type Restored, type RestoreOptions } from "../../checkpoint/store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
 import { deadLetterOf } from "../../dead_letter.ts";
 import {
@@ -22,10 +22,14 @@ import {
   type Envelope,
   type HelloRecord,
   isControl,
+  isEnd,
   type Item,
 } from "../../envelope.ts";
 import { InputError } from "../../errors.ts";
 import type { Stage } from "../types.ts";
+import { StreamEnd, UpstreamEndedError } from "../upstream_end.ts";
+import { Outbox } from "./outbox.ts";
+import { Redeliveries } from "./redeliveries.ts";
 import { parseAggregates } from "./aggregates.ts";
 import type { WindowShape } from "./assign.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
@@ -40,8 +44,15 @@ import {
   WINDOW_KIND,
 } from "./snapshot.ts";
 
-/** Where events too late for any window go. */
-export type LatePolicy = { kind: "emit" } | { kind: "dead-letter"; sink: DeadLetterSink };
+/**
+ * Where events too late for any window go: `drop` (the default) acknowledges and counts them
+ * (one stderr line, and the total at the end), `dead-letter` writes them to a side output, `emit`
+ * sends them on with the results, marked `"late": true`.
+ */
+export type LatePolicy =
+  | { kind: "drop" }
+  | { kind: "emit" }
+  | { kind: "dead-letter"; sink: DeadLetterSink };
 
 /** Checkpointing of a window stage. */
 export interface WindowCheckpointing {
@@ -63,6 +74,13 @@ export interface WindowCheckpointing {
    * {@linkcode WindowRelayFactory}). Without it the hello is passed on as by any stage.
    */
   relay?: WindowRelayFactory;
+  /** Behind a relay: most results that may wait for the terminal's report (default 100,000). */
+  maxOutbox?: number;
+  /**
+   * Behind a relay, after the last item: ends the output and waits until the terminal stage has
+   * reported what it delivered; a last checkpoint then drops those results from the outbox.
+   */
+  drain?: () => Promise<void>;
 }
 
 /** What a window stage needs of an ack relay (`lib/delivery/ack_relay.ts` in the command). */
@@ -100,8 +118,10 @@ export interface WindowOptions {
   onError?: ErrorPolicy;
   /** Where dead letters go under `dead-letter`. */
   deadLetters?: DeadLetterSink;
-  /** Events later than the allowed lateness (default: emitted downstream with `late: true`). */
+  /** Events later than the allowed lateness (default: dropped and counted). */
   late?: LatePolicy;
+  /** Where the stage says things (late events dropped, paused reading); default stderr. */
+  log?: (message: string) => void;
   /** File-backed state, restored on restart. */
   checkpoint?: WindowCheckpointing;
   /** How long the input may idle before a due checkpoint is written anyway (default 200 ms). */
@@ -128,19 +148,27 @@ export function windowConfig(options: WindowOptions): string {
 }
 
 /**
- * Opens a window stage's checkpoint directory and loads its newest valid checkpoint, if any.
- * The returned `outputPosition` is where the output stood at that checkpoint.
+ * Opens (and locks) a window stage's checkpoint directory and loads its newest checkpoint, if
+ * any; a corrupt newest one is an error unless `restore.fallback`. The returned
+ * `outputPosition` is where the output stood at that checkpoint. The stage made with the store
+ * closes it (releasing the lock) when its stream ends.
  */
 export async function openWindowCheckpoints(
   dir: string,
   options: WindowOptions,
   warn?: (message: string) => void,
+  restore: RestoreOptions = {},
 ): Promise<{ store: CheckpointStore; restored?: Restored; outputPosition: number }> {
   const store = await CheckpointStore.open(dir, WINDOW_KIND, warn);
   const config = windowConfig(options);
-  const restored = await store.restore((data) => checkConfig(data, config));
-  const outputPosition = (restored?.json.outputPosition as number | undefined) ?? 0;
-  return { store, restored, outputPosition };
+  try {
+    const restored = await store.restore((data) => checkConfig(data, config), restore);
+    const outputPosition = (restored?.json.outputPosition as number | undefined) ?? 0;
+    return { store, restored, outputPosition };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
 }
 
 /**
@@ -171,9 +199,9 @@ export function window(options: WindowOptions): Stage {
   const checkpoint = options.checkpoint;
   const config = windowConfig(options);
   const intervalMs = checkpoint?.intervalMs ?? 1000;
-  const late = options.late ?? { kind: "emit" };
+  const late = options.late ?? { kind: "drop" };
 
-  return async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
+  const stage = async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
     const rejects = new Rejects("window", options.onError ?? { kind: "fail" }, options.deadLetters);
     const op = new WindowOperator({
       shape: options.shape,
@@ -186,18 +214,20 @@ export function window(options: WindowOptions): Stage {
       idleKeyTtl: options.idleKeyTtl,
       trackIds: checkpoint === undefined,
     });
+    const log = options.log ?? ((message: string) => console.error(message));
+    const stream = new StreamEnd();
     let inputCount = 0;
     let emitted = 0;
     let skip = 0;
     let absorbed: string[] = [];
-    let redelivered: Set<string> | undefined;
     let dirty = false;
+    let lateDropped = 0;
     let lastCheckpoint = performance.now();
 
-    // Ack relay state: results not yet reported delivered (by id, in emission order), and acks
-    // released in-band that have not come back from the terminal yet.
+    // Ack relay state: results not yet reported delivered (the outbox), and acks released
+    // in-band that have not come back from the terminal yet.
     let relaying = false;
-    const outbox = new Map<string, Item>();
+    const outbox = new Outbox(checkpoint?.maxOutbox);
     const unconfirmed = new Set<string>();
     let relayId: string = crypto.randomUUID().slice(0, 8);
     const run = crypto.randomUUID().slice(0, 8);
@@ -205,9 +235,8 @@ export function window(options: WindowOptions): Stage {
     /** In relay mode, gives each result an id and keeps it until the terminal reports it. */
     const track = (item: Item): Item => {
       if (relaying && !isControl(item)) {
-        const id = `w:${relayId}:${run}:${sequence++}`;
-        (item as Envelope).id = id;
-        outbox.set(id, item);
+        (item as Envelope).id = `w:${relayId}:${run}:${sequence++}`;
+        outbox.add(item);
       }
       return item;
     };
@@ -219,39 +248,19 @@ export function window(options: WindowOptions): Stage {
 
     let restoredAcks: string[] = [];
     let restoredOutbox: Item[] = [];
+    let redeliveries = new Redeliveries();
     if (checkpoint?.restored) {
       const progress = restoreWindows(op, checkpoint.restored);
       inputCount = skip = progress.inputCount;
       restoredAcks = progress.pendingAcks;
       restoredOutbox = progress.outbox ?? [];
       if (progress.relayId !== undefined) relayId = progress.relayId;
-      if (restoredAcks.length > 0) redelivered = new Set(restoredAcks);
+      redeliveries = new Redeliveries(progress.frontier, restoredAcks);
     }
 
     // With a relay factory, look at the first item before anything is emitted: a source's hello
     // makes this stage a relay, whose own hello must come first.
-    let source: AsyncIterable<Item> = input;
-    let head: IteratorResult<Item> | undefined;
-    if (checkpoint?.relay) {
-      const iterator = input[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      head = first;
-      source = {
-        [Symbol.asyncIterator]: () => {
-          let pending: IteratorResult<Item> | undefined = first;
-          return {
-            next: () => {
-              if (pending === undefined) return iterator.next();
-              const next = pending;
-              pending = undefined;
-              return Promise.resolve(next);
-            },
-            return: (value?: unknown) =>
-              iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
-          };
-        },
-      };
-    }
+    const { source, head } = checkpoint?.relay ? await peekFirst(input) : { source: input };
     if (
       checkpoint?.relay && head && !head.done && isControl(head.value) &&
       head.value.$edgepipe === "hello" && typeof head.value.ack === "string"
@@ -259,20 +268,22 @@ export function window(options: WindowOptions): Stage {
       relaying = true;
       const opened = await checkpoint.relay(head.value as HelloRecord, {
         ownPrefix: `w:${relayId}:`,
-        onDelivered: (id) => void outbox.delete(id),
+        onDelivered: (id) => outbox.delivered(id),
         onRelayed: (id) => void unconfirmed.delete(id),
       });
       emitted++;
       yield opened.hello();
       // Results the terminal may not have delivered before the stop: emit them again first.
       for (const item of restoredOutbox) {
-        outbox.set((item as Envelope).id as string, item);
+        outbox.add(item);
         emitted++;
         yield item;
       }
     }
-    if (restoredAcks.length > 0) {
-      // Acks that may not have left before the stop: send them again (acks are idempotent).
+    // Acks that may not have left before the stop: sent again first (acks are idempotent).
+    let ackAfterFirst = restoredAcks.length > 0;
+    if (relaying && ackAfterFirst) {
+      ackAfterFirst = false;
       emitted++;
       yield release(restoredAcks);
     }
@@ -286,10 +297,11 @@ export function window(options: WindowOptions): Stage {
       const outputPosition = checkpoint!.flushOutput ? await checkpoint!.flushOutput() : emitted;
       // Encode now: the snapshot shares arrays (quantile samples) with the live state.
       const progress: StageProgress = { inputCount, outputPosition, pendingAcks: absorbed };
+      if (stream.behindSource) progress.frontier = redeliveries.frontier();
       if (relaying) {
         // Acks released but not yet seen relayed may be lost with this process: keep them too.
         progress.pendingAcks = [...unconfirmed, ...absorbed];
-        progress.outbox = [...outbox.values()];
+        progress.outbox = outbox.items();
         progress.relayId = relayId;
       }
       const bytes = encodeCheckpoint(snapshotWindows(op, progress, config));
@@ -302,13 +314,27 @@ export function window(options: WindowOptions): Stage {
         await checkpoint!.store.write(bytes);
       })().then(() => void (durable = ids), (err) => void (writeError = err ?? "write failed"));
     };
-    /** The ack record for a checkpoint that became durable, if one did. */
-    const takeDurable = (): Item | undefined => {
+    /** The ids of a checkpoint that became durable, if one did. */
+    const takeDurableIds = (): string[] => {
       if (writeError !== undefined) throw writeError;
-      if (durable === undefined) return undefined;
+      if (durable === undefined) return [];
       const ids = durable;
       durable = undefined;
       writing = undefined;
+      return ids;
+    };
+    /** The ack record for a checkpoint that became durable, if one did. */
+    const takeDurable = (): Item | undefined => {
+      const ids = takeDurableIds();
+      return ids.length > 0 ? release(ids) : undefined;
+    };
+    /** Writes a checkpoint now and waits for it; the ack record it releases, if any. */
+    const checkpointNow = async (): Promise<Item | undefined> => {
+      await writing;
+      const ids = takeDurableIds();
+      await startCheckpoint();
+      await writing;
+      ids.push(...takeDurableIds());
       return ids.length > 0 ? release(ids) : undefined;
     };
     const due = () =>
@@ -330,14 +356,20 @@ export function window(options: WindowOptions): Stage {
         if (dirty && due()) await startCheckpoint();
         continue;
       }
+      stream.see(item);
       if (first) {
         first = false;
         // A source that acknowledges (hello) redelivers what was not acked: nothing to skip.
         if (isControl(item) && item.$edgepipe === "hello") {
           skip = 0;
+          redeliveries.activate();
           // The relay wrote its own hello in place of this one.
           if (relaying) continue;
-        } else redelivered = undefined;
+        } else if (ackAfterFirst) {
+          ackAfterFirst = false;
+          emitted++;
+          yield release(restoredAcks);
+        }
       }
       if (skip > 0) {
         skip--;
@@ -345,12 +377,19 @@ export function window(options: WindowOptions): Stage {
       }
       inputCount++;
       if (isControl(item)) {
-        emitted++;
-        yield item;
+        // The end goes on after the results that the end itself causes.
+        if (!isEnd(item)) (emitted++, yield item);
+        if (ackAfterFirst) {
+          // Behind a hello that this stage passes on: after it.
+          ackAfterFirst = false;
+          emitted++;
+          yield release(restoredAcks);
+        }
         continue;
       }
       const id = typeof item.id === "string" ? item.id : undefined;
-      if (id !== undefined && redelivered?.has(id)) {
+      if (id !== undefined && redeliveries.check(item, id)) {
+        // Handled before this restart (or earlier in this run): acknowledge it again, once more.
         emitted++;
         yield release([id]);
         continue;
@@ -379,9 +418,11 @@ export function window(options: WindowOptions): Stage {
           emitted++;
           yield { ...item, late: true } as Envelope;
         } else {
-          await late.sink.write(
-            deadLetterOf("window", new InputError(lateReason(op.watermark)), item),
-          );
+          if (late.kind === "dead-letter") {
+            await late.sink.write(
+              deadLetterOf("window", new InputError(lateReason(op.watermark)), item),
+            );
+          } else if (lateDropped++ === 0) log(LATE_DROPPED);
           if (id !== undefined) (emitted++, yield ackRecord([id]));
         }
       } else if (id !== undefined) {
@@ -392,6 +433,15 @@ export function window(options: WindowOptions): Stage {
         const ack = takeDurable();
         if (ack) (emitted++, yield ack);
       }
+      if (relaying && outbox.full) {
+        // Memory stays bounded: stop reading until the terminal reports deliveries.
+        await writer?.flush();
+        log(
+          `edgepipe window: ${outbox.size} results wait for the terminal stage's report; ` +
+            `reading paused until it catches up`,
+        );
+        await outbox.room();
+      }
       // Reading the clock per event costs more than a cheap aggregation: look every 64 events,
       // and whenever something was emitted (results waiting in an outbox want a checkpoint soon).
       if (checkpoint !== undefined && (++sinceClockRead >= 64 || emitted !== emittedAtClockRead)) {
@@ -400,6 +450,25 @@ export function window(options: WindowOptions): Stage {
         if (due()) await startCheckpoint();
       }
     }
+    if (lateDropped > 0) log(`edgepipe window: ${lateDropped} late events dropped (--late drop)`);
+    if (redeliveries.count > 0) {
+      log(
+        `edgepipe window: ${redeliveries.count} redelivered events were already counted; ` +
+          `acknowledged again, not counted twice`,
+      );
+    }
+    if (!stream.ended) {
+      // The process feeding this stage died: nothing is final. Keep the state, fire nothing.
+      if (checkpoint) {
+        const ack = await checkpointNow();
+        if (ack) yield ack;
+        if (relaying && checkpoint.drain) {
+          await checkpoint.drain();
+          await checkpointNow();
+        }
+      }
+      throw new UpstreamEndedError(upstreamEnded(checkpoint?.store.dir));
+    }
     op.flushAll();
     for (const item of op.out) {
       emitted++;
@@ -407,15 +476,61 @@ export function window(options: WindowOptions): Stage {
     }
     op.out = [];
     if (checkpoint) {
-      await writing;
-      const previous = takeDurable();
-      if (previous) (emitted++, yield previous);
-      await startCheckpoint();
-      await writing;
-      const ack = takeDurable();
-      if (ack) yield ack;
+      const ack = await checkpointNow();
+      if (ack) (emitted++, yield ack);
+    }
+    const end = stream.record;
+    if (end) (emitted++, yield end);
+    if (checkpoint && relaying && checkpoint.drain) {
+      // Once the terminal has reported, what it delivered leaves the outbox for good: a restart
+      // with no new input emits nothing.
+      await checkpoint.drain();
+      await checkpointNow();
     }
   };
+  return async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
+    try {
+      yield* stage(input);
+    } finally {
+      checkpoint?.store.close();
+    }
+  };
+}
+
+/** Reads the first item of `input` and gives back a stream that still begins with it. */
+async function peekFirst(
+  input: AsyncIterable<Item>,
+): Promise<{ source: AsyncIterable<Item>; head: IteratorResult<Item> }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  const source: AsyncIterable<Item> = {
+    [Symbol.asyncIterator]: () => {
+      let pending: IteratorResult<Item> | undefined = head;
+      return {
+        next: () => {
+          if (pending === undefined) return iterator.next();
+          const next = pending;
+          pending = undefined;
+          return Promise.resolve(next);
+        },
+        return: (value?: unknown) =>
+          iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+      };
+    },
+  };
+  return { source, head };
+}
+
+const LATE_DROPPED = "edgepipe window: late events (beyond --allowed-lateness) are dropped and " +
+  "counted (--late drop, the default); keep them with --late dead-letter=<file>, or send them " +
+  "on with the results with --late emit";
+
+function upstreamEnded(dir: string | undefined): string {
+  const kept = dir === undefined
+    ? "their events were not acknowledged and come again when the pipe is restarted"
+    : `their state is kept in the checkpoint ${dir}; restart the pipe to go on`;
+  return "window: the input ended without its source's end record (the process feeding this " +
+    `stage stopped), so this is not the end of the stream: no open window was fired, ${kept}`;
 }
 
 function lateReason(watermark: number): string {
