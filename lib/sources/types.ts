@@ -19,8 +19,8 @@ export interface SourceRecord {
 /** One bad record; the reader carries on after it. */
 export interface SourceFailure {
   error: InputError;
-  /** The raw text of the bad record, for dead letters. */
-  raw?: string;
+  /** The raw text of the bad record (its bytes when they are not UTF-8), for dead letters. */
+  raw?: string | Uint8Array;
 }
 
 /** An item a file reader yields. */

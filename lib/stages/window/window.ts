@@ -93,6 +93,8 @@ export interface WindowOptions {
   /** Events without a usable key, time or value (default `fail`). */
   onError?: ErrorPolicy;
   deadLetters?: DeadLetterSink;
+  /** An event's input line, named in errors and dead letters (the CLI knows it). */
+  lineOf?: (event: Envelope) => number | undefined;
   /** Events later than the allowed lateness (default: emitted downstream with `late: true`). */
   late?: LatePolicy;
   checkpoint?: WindowCheckpointing;
@@ -165,7 +167,12 @@ export function window(options: WindowOptions): Stage {
   const late = options.late ?? { kind: "emit" };
 
   return async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
-    const rejects = new Rejects("window", options.onError ?? { kind: "fail" }, options.deadLetters);
+    const rejects = new Rejects(
+      "window",
+      options.onError ?? { kind: "fail" },
+      options.deadLetters,
+      options.lineOf,
+    );
     const op = new WindowOperator({
       shape: options.shape,
       aggregates: spec,
