@@ -1,14 +1,14 @@
 /**
- * Runs a stage as a shell command: NDJSON items from stdin, through the stage, NDJSON items to
- * stdout. Unparseable lines follow the `--on-error` policy; control records flow through.
+ * Runs a stage as a shell command: NDJSON items from stdin (`lib/stage_input.ts`: bad lines per
+ * the `--on-error` policy, the same way in every stage), through the stage, NDJSON items to
+ * stdout. Control records flow through.
  *
  * @module
  */
+import type { DeadLetterSink, ErrorPolicy } from "../lib/dead_letter.ts";
 import type { Item } from "../lib/envelope.ts";
-import { InputError } from "../lib/errors.ts";
-import { LineWriter, parseItem, readLines } from "../lib/ndjson.ts";
-import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../lib/dead_letter.ts";
-import type { Stage } from "../lib/stages/types.ts";
+import { type ByteSource, LineWriter, NdjsonReader, type ParseMode } from "../lib/ndjson.ts";
+import { badLinePolicy, LineItems, writeAll } from "../lib/stage_input.ts";
 import { EXIT } from "./_command.ts";
 
 /** Options shared by every stage command. */
@@ -16,8 +16,12 @@ export interface StageRunOptions {
   /** The stage name used in errors and dead letters. */
   name: string;
   onError: ErrorPolicy;
+  /** The sink the command opened for a `dead-letter` policy: one per target, shared. */
+  deadLetters?: DeadLetterSink;
   maxLineBytes?: number;
-  input?: ReadableStream<Uint8Array>;
+  /** What a line becomes (default `item`). */
+  mode?: ParseMode;
+  input?: ByteSource;
   output?: LineWriter;
 }
 
@@ -31,33 +35,24 @@ export async function openDeadLetters(policy: ErrorPolicy): Promise<DeadLetterSi
   return await openDeadLetterSink(policy.target);
 }
 
-/** Parses stdin into items; bad lines are skipped, dead-lettered or thrown per policy. */
-export async function* stdinItems(options: StageRunOptions, deadLetters?: DeadLetterSink) {
-  const input = options.input ?? Deno.stdin.readable;
-  for await (const line of readLines(input, { maxLineBytes: options.maxLineBytes })) {
-    let item: Item;
-    try {
-      item = parseItem(line);
-    } catch (err) {
-      if (!(err instanceof InputError) || options.onError.kind === "fail") throw err;
-      if (deadLetters) {
-        await deadLetters.write(deadLetterOf(options.name, err, undefined, line.text));
-      } else console.error(`edgepipe ${options.name}: skipped: ${err.message}`);
-      continue;
-    }
-    yield item;
-  }
+/** Stdin as items; bad lines are skipped, dead-lettered (to `options.deadLetters`) or thrown. */
+export function stdinItems(options: StageRunOptions): LineItems {
+  const reader = new NdjsonReader(options.input ?? Deno.stdin, {
+    maxLineBytes: options.maxLineBytes,
+    mode: options.mode,
+  });
+  return new LineItems(reader, badLinePolicy(options.name, options.onError, options.deadLetters));
 }
 
-/** Runs `stage` from stdin to stdout and returns the exit code. */
-export async function runStage(stage: Stage, options: StageRunOptions): Promise<number> {
-  const deadLetters = await openDeadLetters(options.onError);
-  const output = options.output ?? new LineWriter();
-  try {
-    for await (const item of stage(stdinItems(options, deadLetters))) await output.write(item);
-    await output.flush();
-  } finally {
-    await deadLetters?.close();
-  }
+/**
+ * Runs `stage` from stdin to stdout and returns the exit code. `items` is stdin as the stage
+ * reads it, when the command made it first (to give the stage its `lineOf`).
+ */
+export async function runStage(
+  stage: (input: AsyncIterable<Item>) => AsyncIterable<Item>,
+  options: StageRunOptions,
+  items: LineItems = stdinItems(options),
+): Promise<number> {
+  await writeAll(stage(items), options.output ?? new LineWriter());
   return EXIT.ok;
 }

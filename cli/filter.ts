@@ -7,14 +7,14 @@ import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { filter } from "../lib/stages/filter.ts";
 import { compileForCli } from "../lib/expr/cli.ts";
-import { ExpressionError } from "../lib/expr/cel.ts";
 import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
 import { LineWriter } from "../lib/ndjson.ts";
 import { filterLines } from "../lib/stages/filter_lines.ts";
-import { openDeadLetters, runStage } from "./_stage_runner.ts";
+import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
+import { flushAfter } from "../lib/stage_input.ts";
 import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
 
 const help = `edgepipe filter — keep events for which a CEL expression is true
@@ -65,44 +65,38 @@ export const command: Command = {
         join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
       );
     }
-    const deadLetters = await openDeadLetters(onError);
+    if (expression.type !== "bool" && expression.type !== "dyn") {
+      throw new UsageError(
+        `filter: a filter must be a bool, '${expression.source}' is a ${expression.type}`,
+      );
+    }
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
+    // One dead-letter sink for bad lines and failing events alike.
+    const deadLetters = await openDeadLetters(onError);
+    // Results must not wait in the output buffer while the input is slow.
+    const output = new LineWriter();
     try {
       if (stages.length === 0) {
         // Events pass unchanged: the line loop writes kept lines as they came.
-        if (expression.type !== "bool" && expression.type !== "dyn") {
-          throw new UsageError(
-            `filter: a filter must be a bool, '${expression.source}' is a ${expression.type}`,
-          );
-        }
-        const output = new LineWriter();
-        await filterLines(Deno.stdin.readable, output, expression, {
-          onError,
-          deadLetters,
-          maxLineBytes,
-        });
-        await output.flush();
+        await flushAfter(
+          filterLines(Deno.stdin, output, expression, {
+            onError,
+            deadLetters,
+            maxLineBytes,
+          }),
+          output,
+        );
         return EXIT.ok;
       }
-      try {
-        stages.push(filter(expression, { onError, deadLetters }));
-      } catch (err) {
-        if (err instanceof ExpressionError) throw new UsageError(err.message, { cause: err });
-        throw err;
-      }
-      // Results must not wait in the output buffer while the input is slow.
-      const output = new LineWriter();
+      const items = stdinItems({ name: "filter", onError, deadLetters, maxLineBytes });
+      stages.push(filter(expression, { onError, deadLetters, lineOf: items.lineOf }));
       return await runStage(
         (input) =>
           stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), flushWhenIdle(input, output)),
-        {
-          name: "filter",
-          output,
-          onError,
-          maxLineBytes,
-        },
+        { name: "filter", output, onError, deadLetters },
+        items,
       );
     } finally {
       await deadLetters?.close();

@@ -12,7 +12,7 @@ import { map } from "../lib/stages/map.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, runStage } from "./_stage_runner.ts";
+import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
 import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
 import { LineWriter } from "../lib/ndjson.ts";
 
@@ -73,22 +73,23 @@ export const command: Command = {
         join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
       );
     } else if (values.on !== undefined) throw new UsageError("map: --on needs --join <file>");
+    const maxLineBytes = values["max-line-bytes"] === undefined
+      ? undefined
+      : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
+    // One dead-letter sink for bad lines and failing events alike.
     const deadLetters = await openDeadLetters(onError);
-    if (expression) stages.push(map(expression, { set, onError, deadLetters }));
     try {
+      const items = stdinItems({ name: "map", onError, deadLetters, maxLineBytes });
+      if (expression) {
+        stages.push(map(expression, { set, onError, deadLetters, lineOf: items.lineOf }));
+      }
       // Results must not wait in the output buffer while the input is slow.
       const output = new LineWriter();
       return await runStage(
         (input) =>
           stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), flushWhenIdle(input, output)),
-        {
-          name: "map",
-          output,
-          onError,
-          maxLineBytes: values["max-line-bytes"] === undefined
-            ? undefined
-            : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
-        },
+        { name: "map", output, onError, deadLetters },
+        items,
       );
     } finally {
       await deadLetters?.close();

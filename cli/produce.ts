@@ -8,12 +8,13 @@ import { ackRecord, type Envelope, isControl, type Item } from "../lib/envelope.
 import { describeError, InputError, UsageError } from "../lib/errors.ts";
 import {
   deadLetterOf,
+  deadLetterOfLine,
   type DeadLetterSink,
   type ErrorPolicy,
   FileDeadLetterSink,
   parseErrorPolicy,
 } from "../lib/dead_letter.ts";
-import { DEFAULT_MAX_LINE_BYTES, parseItem, readLines } from "../lib/ndjson.ts";
+import { BadLine, DEFAULT_MAX_LINE_BYTES, NdjsonReader } from "../lib/ndjson.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { Metrics } from "../lib/observe/metrics.ts";
@@ -299,56 +300,50 @@ async function* readInput(
   sink: PulsarSink,
   options: InputOptions,
 ): AsyncGenerator<Item> {
-  const lines = readLines(Deno.stdin.readable, { maxLineBytes: options.maxLineBytes });
-  for await (const line of lines) {
-    if (kind !== "lines" && line.text.trim() === "") continue;
-    let item: Item;
-    try {
-      item = kind === "lines"
-        ? { value: line.text }
-        : kind === "envelope"
-        ? parseItem(line)
-        : { value: parseJson(line.text, line.number) };
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      await reject(err, undefined, line.text, options);
-      continue;
-    }
-    if (!isControl(item)) {
-      try {
-        sink.prepare(item);
-      } catch (err) {
-        if (!(err instanceof EncodeError)) throw err;
-        await reject(new InputError(err.message, { line: line.number }), item, line.text, options);
-        if (item.id) yield ackRecord([item.id]);
+  const mode = kind === "lines" ? "text" : kind === "json" ? "json" : "item";
+  const reader = new NdjsonReader(Deno.stdin, { maxLineBytes: options.maxLineBytes, mode });
+  for (let batch = await reader.next(); batch !== null; batch = await reader.next()) {
+    const { values, numbers, texts } = batch;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value instanceof BadLine) {
+        await reject(value.error, undefined, value, options);
         continue;
       }
+      const item = (kind === "envelope" ? value : { value }) as Item;
+      if (!isControl(item)) {
+        try {
+          sink.prepare(item);
+        } catch (err) {
+          if (!(err instanceof EncodeError)) throw err;
+          const error = new InputError(err.message, { line: numbers[i] });
+          await reject(error, item, texts[i], options);
+          if (item.id) yield ackRecord([item.id]);
+          continue;
+        }
+      }
+      yield item;
     }
-    yield item;
   }
 }
 
 async function reject(
   error: InputError,
   event: Envelope | undefined,
-  raw: string | undefined,
+  raw: string | BadLine,
   options: Omit<InputOptions, "maxLineBytes">,
 ): Promise<void> {
   if (options.policy.kind === "fail") throw error;
   if (options.deadLetters) {
-    await options.deadLetters.write(deadLetterOf("produce", error, event, raw));
+    await options.deadLetters.write(
+      raw instanceof BadLine
+        ? deadLetterOfLine("produce", raw)
+        : deadLetterOf("produce", error, event, raw),
+    );
     return;
   }
   options.inputSkips.count++;
   console.error(`edgepipe produce: skipped: ${error.message}`);
-}
-
-function parseJson(text: string, line: number): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new InputError(`not valid JSON: ${(cause as Error).message}`, { line, cause });
-  }
 }
 
 /**

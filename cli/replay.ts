@@ -138,7 +138,7 @@ async function run(args: string[]): Promise<number> {
     return envelope;
   };
 
-  const reject = async (file: string, error: InputError, raw?: string) => {
+  const reject = async (file: string, error: InputError, raw?: string | Uint8Array) => {
     errors.inc();
     // The message already carries the cause's text; the line number stays on `error`.
     const located = new InputError(`${file}: ${error.message}`);

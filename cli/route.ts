@@ -119,7 +119,7 @@ export const command: Command = {
       Deno.addSignalListener("SIGINT", onSignal);
       Deno.addSignalListener("SIGTERM", onSignal);
       const report = await deliverAll(
-        stdinItems({ name: "route", onError, maxLineBytes }, deadLetters),
+        stdinItems({ name: "route", onError, deadLetters, maxLineBytes }),
         router,
         { stage: "route", onError, deadLetters, maxInFlight, signal: stop.signal },
       );

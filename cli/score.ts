@@ -4,15 +4,13 @@
  * @module
  */
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
-import { deadLetterOf } from "../lib/dead_letter.ts";
-import type { Item } from "../lib/envelope.ts";
-import { InputError, UsageError } from "../lib/errors.ts";
-import { LineWriter, parseItem, readLines } from "../lib/ndjson.ts";
+import { UsageError } from "../lib/errors.ts";
+import { LineWriter } from "../lib/ndjson.ts";
 import { loadModel } from "../lib/score/load_model.ts";
 import { scoreBatches } from "../lib/score/score.ts";
 import { checkScoreField } from "../lib/score/attach_scores.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters } from "./_stage_runner.ts";
+import { openDeadLetters, stdinItems } from "./_stage_runner.ts";
 
 const help = `edgepipe score — score events with an ONNX model
 
@@ -78,31 +76,11 @@ export const command: Command = {
     const model = await loadModel(values.model);
 
     const deadLetters = await openDeadLetters(onError);
-    // The stage asks for a line number only while it handles the item just read, so the last
-    // item and its line are all there is to remember.
-    let lastItem: Item | undefined;
-    let lastLine = 0;
-    async function* items(): AsyncGenerator<Item> {
-      for await (const line of readLines(Deno.stdin.readable, { maxLineBytes })) {
-        let item: Item;
-        try {
-          item = parseItem(line);
-        } catch (err) {
-          if (!(err instanceof InputError) || onError.kind === "fail") throw err;
-          if (deadLetters) {
-            await deadLetters.write(deadLetterOf("score", err, undefined, line.text));
-          } else console.error(`edgepipe score: skipped: ${err.message}`);
-          continue;
-        }
-        lastItem = item;
-        lastLine = line.number;
-        yield item;
-      }
-    }
+    const items = stdinItems({ name: "score", onError, deadLetters, maxLineBytes });
 
     const output = new LineWriter();
     try {
-      const batches = scoreBatches(items(), {
+      const batches = scoreBatches(items, {
         model,
         batchSize,
         maxDelayMs,
@@ -111,7 +89,7 @@ export const command: Command = {
         threads,
         onError,
         deadLetters,
-        lineOf: (event) => event === lastItem ? lastLine : undefined,
+        lineOf: items.lineOfItem,
       });
       // Each batch is written out as soon as it is scored, so latency stays near --max-delay on
       // a slow stream; one write is in flight while the next batch is serialised, so a fast

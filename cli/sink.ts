@@ -199,10 +199,11 @@ export const command: Command = {
       const items = stdinItems({
         name: stage,
         onError,
+        deadLetters,
         maxLineBytes: maxLineBytes === undefined
           ? undefined
           : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
-      }, deadLetters);
+      });
       const maxInFlight = values["max-in-flight"] as string | undefined;
       const report = await deliverAll(items, sink, {
         stage,

@@ -20,7 +20,7 @@ import { AckRelay } from "../lib/delivery/ack_relay.ts";
 import { closeStdout } from "../lib/delivery/close_stdout.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, runStage } from "./_stage_runner.ts";
+import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
 
 const help = `edgepipe window — keyed event-time windows with aggregations and checkpoints
 
@@ -268,6 +268,9 @@ export const command: Command = {
       if (file) checkpoint.syncOutput = () => file!.sync();
     }
 
+    const maxLineBytes = values["max-line-bytes"] === undefined
+      ? undefined
+      : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
     const deadLetters = await openDeadLetters(onError);
     const lateSink = latePolicy.kind === "dead-letter"
       ? await openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
@@ -305,15 +308,18 @@ export const command: Command = {
     let finished = false;
     try {
       // flushWhenIdle: results must not wait in the output buffer while the input is slow.
-      const stage = window({ ...options, deadLetters, late, checkpoint, flushWhenIdle: output });
-      const code = await runStage(stage, {
-        name: "window",
-        onError,
-        output,
-        maxLineBytes: values["max-line-bytes"] === undefined
-          ? undefined
-          : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes"),
+      const input = { name: "window", onError, deadLetters, output, maxLineBytes };
+      const items = stdinItems(input);
+      const lineOf = items.lineOf;
+      const stage = window({
+        ...options,
+        deadLetters,
+        lineOf,
+        late,
+        checkpoint,
+        flushWhenIdle: output,
       });
+      const code = await runStage(stage, input, items);
       finished = true;
       return code;
     } finally {

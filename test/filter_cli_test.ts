@@ -45,7 +45,10 @@ Deno.test("filter: invalid CEL is a usage error naming the column", async () => 
 Deno.test("filter: an expression failing on one event stops with one line by default", async () => {
   const run = await edgepipe(["filter", "event.value.delay > 10"], input);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^edgepipe filter: event c .*column 13.*No such key: delay$/);
+  assert.match(
+    run.stderr,
+    /^edgepipe filter: line 3: event c: .*column 13.*No such key: delay .*\)$/,
+  );
   assert.equal(run.stderr.split("\n").length, 1);
 });
 

@@ -33,7 +33,7 @@ Deno.test("window: bad events fail with one line, or are skipped / dead-lettered
   ]);
   const failed = await edgepipe(BASE, input);
   assert.equal(failed.code, 1);
-  assert.match(failed.stderr, /^edgepipe window: event e2 .*no key field 'k'$/);
+  assert.match(failed.stderr, /^edgepipe window: line 2: event e2: .*no key field 'k' .*\)$/);
   assert.equal(failed.stderr.split("\n").length, 1);
 
   const skipped = await edgepipe([...BASE, "--on-error", "skip"], input);

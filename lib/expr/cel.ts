@@ -88,6 +88,16 @@ export function compileExpression(source: string): CompiledExpression {
   } catch (cause) {
     throw new ExpressionError(summaryOf(cause), source, { column: columnOf(cause), cause });
   }
+  const reserved = reservedMapKey(program.ast);
+  if (reserved !== undefined) {
+    // cel-js leaves these keys out of the map it builds: say so rather than drop them silently.
+    throw new ExpressionError(
+      `a map key '${reserved.key}' is not supported (CEL maps here cannot hold __proto__, ` +
+        `constructor or prototype)`,
+      source,
+      { column: reserved.column },
+    );
+  }
   const checked = program.check();
   if (!checked.valid) {
     throw new ExpressionError(summaryOf(checked.error), source, {
@@ -109,7 +119,19 @@ export function compileExpression(source: string): CompiledExpression {
       let result: unknown;
       try {
         result = program(context);
-      } catch (cause) {
+      } catch (first) {
+        // cel-js types an object by its `constructor`: data with its own `constructor` key is
+        // "unsupported" as it is, and is evaluated again with its objects as Maps.
+        let cause = first;
+        if (/Unsupported type/.test(String((first as Error)?.message))) {
+          try {
+            context.event = asMaps(event);
+            result = program(context);
+            return toJson(result);
+          } catch (second) {
+            cause = second;
+          }
+        }
         const column = columnOf(cause);
         throw new EvaluationError(
           `expression failed${column === undefined ? "" : ` at column ${column}`} of '${source}'`,
@@ -133,16 +155,68 @@ export function toJson(value: unknown): unknown {
       if (Array.isArray(value)) return value.map(toJson);
       if (value instanceof Map) {
         const out: Record<string, unknown> = {};
-        for (const [k, v] of value) out[String(k)] = toJson(v);
+        for (const [k, v] of value) setOwn(out, String(k), toJson(v));
         return out;
       }
       if (value instanceof Uint8Array) return btoa(String.fromCharCode(...value));
       if (value instanceof Date) return value.toISOString();
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(value)) out[k] = toJson((value as Record<string, unknown>)[k]);
+      for (const k of Object.keys(value)) {
+        setOwn(out, k, toJson((value as Record<string, unknown>)[k]));
+      }
       return out;
     }
     default:
       return value;
   }
+}
+
+/**
+ * Sets `out[key]` as an own property, also for `__proto__` (which an assignment would take as
+ * the prototype, dropping the key from the data).
+ */
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else out[key] = value;
+}
+
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** The first literal map key in `ast` that cel-js would leave out of the map, if any. */
+function reservedMapKey(ast: unknown): { key: string; column: number } | undefined {
+  if (ast === null || typeof ast !== "object") return undefined;
+  if (Array.isArray(ast)) {
+    for (const part of ast) {
+      const found = reservedMapKey(part);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const node = ast as { op?: unknown; args?: unknown; start?: number };
+  if (node.op === "map" && Array.isArray(node.args)) {
+    for (const entry of node.args) {
+      const key = Array.isArray(entry) ? entry[0] as typeof node : undefined;
+      if (key?.op === "value" && typeof key.args === "string" && RESERVED_KEYS.has(key.args)) {
+        return { key: key.args, column: (key.start ?? 0) + 1 };
+      }
+    }
+  }
+  return reservedMapKey(node.args);
+}
+
+/** A JSON value with every object as a Map, which CEL takes as a map whatever its keys. */
+function asMaps(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(asMaps);
+  const map = new Map<string, unknown>();
+  for (const key of Object.keys(value)) {
+    map.set(key, asMaps((value as Record<string, unknown>)[key]));
+  }
+  return map;
 }

@@ -31,7 +31,7 @@ export interface RejectHandling {
 async function reject(
   stage: string,
   error: InputError,
-  raw: string | undefined,
+  raw: string | Uint8Array | undefined,
   handling: RejectHandling,
 ): Promise<void> {
   if (handling.policy.kind === "fail") throw error;

@@ -6,8 +6,7 @@
  * @module
  */
 import { isControl } from "../envelope.ts";
-import { InputError } from "../errors.ts";
-import { readLines } from "../ndjson.ts";
+import { BadLine, NdjsonReader } from "../ndjson_reader.ts";
 import type { SourceItem } from "./types.ts";
 
 /** Options of {@linkcode readNdjsonFile}. */
@@ -18,7 +17,8 @@ export interface NdjsonFileOptions {
 }
 
 /**
- * Yields one record per non-blank line; a line that is not JSON is a failure naming its line.
+ * Yields one record per non-blank line; a line that cannot be read (not UTF-8, not JSON, too long
+ * or too deep: see `lib/ndjson_reader.ts`) is a failure naming its line.
  *
  * @example
  * ```ts
@@ -35,27 +35,22 @@ export async function* readNdjsonFile(
   source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   options: NdjsonFileOptions = {},
 ): AsyncGenerator<SourceItem> {
-  for await (const line of readLines(source, { maxLineBytes: options.maxLineBytes })) {
-    if (line.text.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line.text);
-    } catch (cause) {
-      yield {
-        error: new InputError(`not valid JSON: ${(cause as Error).message}`, {
-          line: line.number,
-          cause,
-        }),
-        raw: line.text,
-      };
-      continue;
+  const reader = new NdjsonReader(source, { maxLineBytes: options.maxLineBytes, mode: "json" });
+  for (let batch = await reader.next(); batch !== null; batch = await reader.next()) {
+    const { values, numbers } = batch;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value instanceof BadLine) {
+        yield { error: value.error, raw: value.bytes ?? value.text };
+        continue;
+      }
+      if (isControl(value)) {
+        options.onControl?.(numbers[i]);
+        continue;
+      }
+      const envelope = value !== null && typeof value === "object" && !Array.isArray(value) &&
+        "value" in value;
+      yield { value, line: numbers[i], envelope };
     }
-    if (isControl(value)) {
-      options.onControl?.(line.number);
-      continue;
-    }
-    const envelope = value !== null && typeof value === "object" && !Array.isArray(value) &&
-      "value" in value;
-    yield { value, line: line.number, envelope };
   }
 }

@@ -20,8 +20,8 @@ export interface SourceRecord {
 export interface SourceFailure {
   /** What is wrong with the record, with its line. */
   error: InputError;
-  /** The raw text of the bad record, for dead letters. */
-  raw?: string;
+  /** The raw text of the bad record (its bytes when they are not UTF-8), for dead letters. */
+  raw?: string | Uint8Array;
 }
 
 /** An item a file reader yields. */

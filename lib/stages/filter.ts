@@ -6,6 +6,7 @@
  * @module
  */
 import type { DeadLetterSink, ErrorPolicy } from "../dead_letter.ts";
+import type { Envelope } from "../envelope.ts";
 import {
   type CompiledExpression,
   compileExpression,
@@ -22,6 +23,8 @@ export interface FilterOptions extends AckBatching {
   onError?: ErrorPolicy;
   /** Where dead letters go when `onError` is `dead-letter`. */
   deadLetters?: DeadLetterSink;
+  /** An event's input line, named in errors and dead letters (the CLI knows it). */
+  lineOf?: (event: Envelope) => number | undefined;
 }
 
 /**
@@ -51,7 +54,12 @@ export function filter(
       compiled.source,
     );
   }
-  const rejects = new Rejects("filter", options.onError ?? { kind: "fail" }, options.deadLetters);
+  const rejects = new Rejects(
+    "filter",
+    options.onError ?? { kind: "fail" },
+    options.deadLetters,
+    options.lineOf,
+  );
   return eventByEventStage(
     (event) => {
       const keep = compiled.evaluate(event);

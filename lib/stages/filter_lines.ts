@@ -1,17 +1,24 @@
 /**
- * The `filter` command's own loop, for when events pass unchanged: it decodes input in whole
- * chunks, parses each line once, and writes a kept line out as it came, without serialising it
- * again. Same contract as the `filter` stage (see `filter_core.ts`) — dropped ids acknowledged
+ * The `filter` command's own loop, for when events pass unchanged: it reads batches of parsed
+ * lines from the shared input layer (`lib/ndjson_reader.ts`), and writes a kept line out as it
+ * came, without serialising it again. Same contract as the `filter` stage (see `filter_core.ts`) — dropped ids acknowledged
  * in-band in batches, never ahead of the data before them; control records passed on in order;
  * unparseable lines and failing expressions per the error policy.
  *
  * @module
  */
-import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_letter.ts";
+import type { DeadLetterSink, ErrorPolicy } from "../dead_letter.ts";
 import { ackRecord, type Envelope, isControl } from "../envelope.ts";
-import { InputError } from "../errors.ts";
 import { type CompiledExpression, EvaluationError } from "../expr/cel.ts";
-import { DEFAULT_MAX_LINE_BYTES, type LineWriter, parseItem } from "../ndjson.ts";
+import type { LineWriter } from "../ndjson.ts";
+import {
+  BadLine,
+  type ByteSource,
+  type LineBatch,
+  NdjsonReader,
+  toItem,
+} from "../ndjson_reader.ts";
+import { badLinePolicy } from "../stage_input.ts";
 import { TICK, withIdleTicks } from "./window/idle_ticks.ts";
 import { Rejects } from "./window/rejects.ts";
 
@@ -19,13 +26,11 @@ import { Rejects } from "./window/rejects.ts";
 export interface FilterLinesOptions {
   onError?: ErrorPolicy;
   deadLetters?: DeadLetterSink;
-  /** Longest accepted line, counted in UTF-16 units of the decoded text (default 16 Mi). */
+  /** Longest accepted line in bytes (default 16 MiB). */
   maxLineBytes?: number;
   ackIdleMs?: number;
   maxAckBatch?: number;
 }
-
-const BAD = Symbol("bad");
 
 /**
  * Filters NDJSON lines from `input` to `output`. Kept lines are written byte for byte as read.
@@ -46,19 +51,19 @@ const BAD = Symbol("bad");
  * ```
  */
 export async function filterLines(
-  input: AsyncIterable<Uint8Array>,
+  input: ByteSource,
   output: LineWriter,
   expression: CompiledExpression,
   options: FilterLinesOptions = {},
 ): Promise<void> {
   const policy = options.onError ?? { kind: "fail" };
-  const rejects = new Rejects("filter", policy, options.deadLetters);
-  const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const maxAckBatch = options.maxAckBatch ?? 1000;
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let pending: string[] = [];
   let number = 0;
-  // Output of the current chunk, written with one call: most lines need no await at all.
+  const rejects = new Rejects("filter", policy, options.deadLetters, () => number);
+  const badLine = badLinePolicy("filter", policy, options.deadLetters);
+  const maxAckBatch = options.maxAckBatch ?? 1000;
+  const reader = new NdjsonReader(input, { maxLineBytes: options.maxLineBytes, mode: "json" });
+  let pending: string[] = [];
+  // Output of the current batch, written with one call: most lines need no await at all.
   const lines: string[] = [];
   const drain = async () => {
     if (lines.length === 0) return;
@@ -77,44 +82,23 @@ export async function filterLines(
     if (pending.length >= maxAckBatch) takeAcks();
   };
 
-  const badLine = async (text: string) => {
-    try {
-      parseItem({ text, number }); // throws the same error the stage runner would
-      throw new InputError("expected a JSON object", { line: number });
-    } catch (err) {
-      if (!(err instanceof InputError) || policy.kind === "fail") throw err;
-      if (options.deadLetters) {
-        await options.deadLetters.write(deadLetterOf("filter", err, undefined, text));
-      } else console.error(`edgepipe filter: skipped: ${err.message}`);
-    }
-  };
-
   /** Handles one line; returns a promise only when it must wait (errors, dead letters). */
-  const handle = (text: string): Promise<void> | undefined => {
-    number++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = BAD;
-    }
-    if (parsed === BAD || parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      return badLine(text);
-    }
-    if (isControl(parsed)) {
+  const handle = (value: unknown, text: string): Promise<void> | void => {
+    const item = value instanceof BadLine ? value : toItem(value, number, text);
+    if (item instanceof BadLine) return badLine(item);
+    if (isControl(item)) {
       takeAcks();
       lines.push(text);
       return;
     }
-    const wrapped = !("value" in parsed);
-    const event = (wrapped ? { value: parsed } : parsed) as Envelope;
+    const event = item as Envelope;
     let keep: unknown;
     try {
       keep = expression.evaluate(event);
     } catch (error) {
       return rejects.reject(event, error).then(() => drop(event.id));
     }
-    if (keep === true) lines.push(wrapped ? JSON.stringify(event) : text);
+    if (keep === true) lines.push(item === value ? text : JSON.stringify(event));
     else if (keep === false) drop(event.id);
     else {
       const error = new EvaluationError(
@@ -126,46 +110,27 @@ export async function filterLines(
     }
   };
 
-  let carry = "";
-  const decode = (chunk?: Uint8Array) => {
-    try {
-      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
-    } catch (cause) {
-      throw new InputError("invalid UTF-8", { line: number + 1, cause });
-    }
-  };
   // Idle: send out pending acks, and kept lines still in the output buffer.
   const wantsTick = () => pending.length > 0 || output.buffered > 0;
   try {
-    for await (const chunk of withIdleTicks(input, options.ackIdleMs ?? 200, wantsTick)) {
-      if (chunk === TICK) {
+    for await (const batch of withIdleTicks(batches(reader), options.ackIdleMs ?? 200, wantsTick)) {
+      if (batch === TICK) {
         takeAcks();
         await drain();
         await output.flush();
         continue;
       }
-      const text = carry + decode(chunk);
-      let start = 0;
-      while (true) {
-        const end = text.indexOf("\n", start);
-        if (end === -1) break;
-        const line = end > start && text.charCodeAt(end - 1) === 13
-          ? text.slice(start, end - 1)
-          : text.slice(start, end);
-        start = end + 1;
-        if (line.length > maxLine) throw tooLong(number + 1, maxLine);
-        const waiting = handle(line);
+      const { values, numbers, texts } = batch;
+      for (let i = 0; i < values.length; i++) {
+        number = numbers[i];
+        const waiting = handle(values[i], texts[i]);
         if (waiting !== undefined) {
           await drain();
           await waiting;
         }
       }
-      carry = text.slice(start);
-      if (carry.length > maxLine) throw tooLong(number + 1, maxLine);
       await drain();
     }
-    carry += decode();
-    if (carry.length > 0) await handle(carry);
     takeAcks();
   } finally {
     // What was decided before a failure still goes out (its acks too: they are true).
@@ -173,6 +138,6 @@ export async function filterLines(
   }
 }
 
-function tooLong(line: number, max: number): InputError {
-  return new InputError(`line longer than ${max} bytes (raise it with --max-line-bytes)`, { line });
+async function* batches(reader: NdjsonReader): AsyncGenerator<LineBatch> {
+  for (let batch = await reader.next(); batch !== null; batch = await reader.next()) yield batch;
 }

@@ -106,6 +106,6 @@ Deno.test("the line loop passes kept lines through byte for byte and rejects bad
   assert.equal(new TextDecoder().decode(concat(chunks)), line + "\n");
   await assert.rejects(
     () => filterLines(ReadableStream.from([Uint8Array.of(0x7b, 0xff, 0x0a)]), out, expression),
-    /line 1: invalid UTF-8/,
+    /line 1: not valid UTF-8/,
   );
 });

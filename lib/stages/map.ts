@@ -7,7 +7,12 @@
  */
 import type { DeadLetterSink, ErrorPolicy } from "../dead_letter.ts";
 import type { Envelope } from "../envelope.ts";
-import { type CompiledExpression, compileExpression, EvaluationError } from "../expr/cel.ts";
+import {
+  type CompiledExpression,
+  compileExpression,
+  EvaluationError,
+  setOwn,
+} from "../expr/cel.ts";
 import { type AckBatching, eventByEventStage } from "./filter_core.ts";
 import type { Stage } from "./types.ts";
 import { Rejects } from "./window/rejects.ts";
@@ -32,6 +37,8 @@ export interface MapOptions extends AckBatching {
   onError?: ErrorPolicy;
   /** Where dead letters go under `dead-letter`. */
   deadLetters?: DeadLetterSink;
+  /** An event's input line, named in errors and dead letters (the CLI knows it). */
+  lineOf?: (event: Envelope) => number | undefined;
 }
 
 /**
@@ -48,7 +55,12 @@ export interface MapOptions extends AckBatching {
  */
 export function map(expression: string | CompiledExpression, options: MapOptions = {}): Stage {
   const compiled = typeof expression === "string" ? compileExpression(expression) : expression;
-  const rejects = new Rejects("map", options.onError ?? { kind: "fail" }, options.deadLetters);
+  const rejects = new Rejects(
+    "map",
+    options.onError ?? { kind: "fail" },
+    options.deadLetters,
+    options.lineOf,
+  );
   const document = options.set === "document";
   return eventByEventStage(
     (event) => {
@@ -65,7 +77,9 @@ export function map(expression: string | CompiledExpression, options: MapOptions
       for (const field of ENVELOPE_FIELDS) {
         if (event[field] !== undefined) out[field] = event[field];
       }
-      Object.assign(out, result);
+      for (const key of Object.keys(result)) {
+        setOwn(out, key, (result as Record<string, unknown>)[key]);
+      }
       if (event.id !== undefined) out.id = event.id;
       return out as Envelope;
     },

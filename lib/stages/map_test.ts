@@ -49,3 +49,37 @@ Deno.test("map: failures follow the policy and acknowledge the skipped id", asyn
   ]);
   assert.deepEqual(out, [{ ...input, id: "b", value: 1 }, { $edgepipe: "ack", ids: ["a"] }]);
 });
+
+Deno.test("map keeps __proto__ and constructor keys of the data (value and document modes)", async () => {
+  // As JSON.parse makes them: own properties named __proto__ and constructor.
+  const event = JSON.parse(
+    '{"id":"p","value":{"a":1,"__proto__":{"polluted":true},"constructor":"c"}}',
+  );
+  const [copied] = await run(map("event.value"), [event]);
+  const value = (copied as { value: Record<string, unknown> }).value;
+  assert.deepEqual(Object.keys(value), ["a", "__proto__", "constructor"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(value, "__proto__")?.value, { polluted: true });
+  assert.equal(Object.getPrototypeOf(value), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+
+  const [document] = await run(map("event.value", { set: "document" }), [event]);
+  assert.ok(Object.hasOwn(document, "__proto__"), JSON.stringify(document));
+  assert.equal(
+    JSON.stringify(document),
+    '{"value":null,"id":"p","a":1,"__proto__":{"polluted":true},"constructor":"c"}',
+  );
+});
+
+Deno.test("map refuses a map literal with a __proto__ or constructor key instead of dropping it", () => {
+  for (const key of ["__proto__", "constructor", "prototype"]) {
+    assert.throws(
+      () => map(`{"${key}": event.value.n, "b": 2}`),
+      (err: Error) =>
+        err.name === "ExpressionError" && describeError(err).includes(`'${key}' is not supported`),
+    );
+  }
+  assert.throws(
+    () => map('{"a": {"b": {"__proto__": 1}}}'),
+    (err: Error) => describeError(err).includes("column 14"),
+  );
+});

@@ -16,14 +16,22 @@ export class Rejects {
   readonly #stage: string;
   readonly #policy: ErrorPolicy;
   readonly #sink?: DeadLetterSink;
+  readonly #lineOf?: (event: Envelope) => number | undefined;
 
-  constructor(stage: string, policy: ErrorPolicy, sink?: DeadLetterSink) {
+  /** `lineOf` gives an event's input line, for messages and dead letters, when it is known. */
+  constructor(
+    stage: string,
+    policy: ErrorPolicy,
+    sink?: DeadLetterSink,
+    lineOf?: (event: Envelope) => number | undefined,
+  ) {
     if (policy.kind === "dead-letter" && sink === undefined) {
       throw new TypeError(`${stage}: a dead-letter policy needs a DeadLetterSink`);
     }
     this.#stage = stage;
     this.#policy = policy;
     this.#sink = sink;
+    this.#lineOf = lineOf;
   }
 
   /**
@@ -37,17 +45,27 @@ export class Rejects {
    * const rejects = new Rejects("filter", { kind: "skip" });
    * await rejects.reject({ value: 1 }, new Error("no such key"));
    * assert.equal(rejects.count, 1);
+   * const failing = new Rejects("map", { kind: "fail" }, undefined, () => 43);
+   * await assert.rejects(failing.reject({ id: "e7", value: 1 }, new Error("no such key")), {
+   *   message: "line 43: event e7: no such key (--on-error skip or dead-letter=<file> would go on)",
+   * });
    * ```
    */
   async reject(event: Envelope, error: unknown): Promise<void> {
     const which = typeof event.id === "string" ? `event ${event.id}` : "an event";
+    const line = this.#lineOf?.(event);
     if (this.#policy.kind === "fail") {
-      throw new InputError(`${which} (--on-error skip or dead-letter=<file> would go on)`, {
-        cause: error,
-      });
+      throw new InputError(
+        `${which}: ${describeError(error)} (--on-error skip or dead-letter=<file> would go on)`,
+        { line, cause: error },
+      );
     }
     this.count++;
-    if (this.#sink) await this.#sink.write(deadLetterOf(this.#stage, error, event));
-    else console.error(`edgepipe ${this.#stage}: skipped ${which}: ${describeError(error)}`);
+    if (this.#sink) {
+      await this.#sink.write(deadLetterOf(this.#stage, error, event, undefined, line));
+    } else {
+      const where = line === undefined ? "" : ` line ${line}:`;
+      console.error(`edgepipe ${this.#stage}: skipped${where} ${which}: ${describeError(error)}`);
+    }
   }
 }

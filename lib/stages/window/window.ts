@@ -118,6 +118,8 @@ export interface WindowOptions {
   onError?: ErrorPolicy;
   /** Where dead letters go under `dead-letter`. */
   deadLetters?: DeadLetterSink;
+  /** An event's input line, named in errors and dead letters (the CLI knows it). */
+  lineOf?: (event: Envelope) => number | undefined;
   /** Events later than the allowed lateness (default: dropped and counted). */
   late?: LatePolicy;
   /** Where the stage says things (late events dropped, paused reading); default stderr. */
@@ -202,7 +204,12 @@ export function window(options: WindowOptions): Stage {
   const late = options.late ?? { kind: "drop" };
 
   const stage = async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
-    const rejects = new Rejects("window", options.onError ?? { kind: "fail" }, options.deadLetters);
+    const rejects = new Rejects(
+      "window",
+      options.onError ?? { kind: "fail" },
+      options.deadLetters,
+      options.lineOf,
+    );
     const op = new WindowOperator({
       shape: options.shape,
       aggregates: spec,
