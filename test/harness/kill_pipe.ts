@@ -46,6 +46,8 @@ export interface KillPipeOptions {
   stages: string[][];
   /** The environment of every process (added to the inherited one). */
   env?: Record<string, string>;
+  /** A file every run appends the last stage's stdout to (default: the last run's is in `last`). */
+  stdout?: string;
   /** How many kills must land mid-stream. */
   kills: number;
   /** The stage to kill: its index, or chosen per round (e.g. at random, or round-robin). */
@@ -153,7 +155,7 @@ async function killedRun(
     throw new RangeError(`victim ${victim} is not a stage of the pipe`);
   }
   const progressAtStart = await options.progress();
-  const pipe = await startShellPipe(options.stages, { env: options.env });
+  const pipe = await startShellPipe(options.stages, { env: options.env, stdout: options.stdout });
   let progressAtKill: number | undefined;
   let killed = false;
   try {
@@ -191,7 +193,7 @@ async function killedRun(
 }
 
 async function lastRun(options: KillPipeOptions): Promise<ShellPipeExit> {
-  const pipe = await startShellPipe(options.stages, { env: options.env });
+  const pipe = await startShellPipe(options.stages, { env: options.env, stdout: options.stdout });
   try {
     if (options.drained) {
       const deadline = Date.now() + (options.runTimeoutMs ?? 60_000);

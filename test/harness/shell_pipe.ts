@@ -19,7 +19,7 @@ export interface ShellPipeExit {
   codes: number[];
   /** What each stage wrote to stderr. */
   stderr: string[];
-  /** What the last stage wrote to stdout. */
+  /** What the last stage wrote to stdout (empty when it went to `options.stdout`). */
   stdout: string;
 }
 
@@ -43,11 +43,13 @@ export interface ShellPipeOptions {
   env?: Record<string, string>;
   /** Extra arguments for `deno run` before the script (default `["-A"]`). */
   permissions?: string[];
+  /** A file the last stage's stdout is appended to (default: captured in `stdout`). */
+  stdout?: string;
 }
 
 /**
  * Starts `edgepipe <stages[0]> | edgepipe <stages[1]> | …` under bash. The first stage reads
- * /dev/null; the last stage's stdout is captured.
+ * /dev/null; the last stage's stdout is captured (or appended to `options.stdout`).
  *
  * @example
  * ```ts ignore
@@ -61,14 +63,16 @@ export async function startShellPipe(
 ): Promise<ShellPipe> {
   const dir = await Deno.makeTempDir({ prefix: "edgepipe-shell-pipe-" });
   const deno = [Deno.execPath(), "run", ...(options.permissions ?? ["-A"]), MAIN];
-  // `exec` makes the recorded pid the edgepipe process itself, not a subshell.
+  // Each stage in its own subshell (also a pipe of one stage), which `exec` turns into the
+  // edgepipe process itself: the recorded pid is the process to signal.
   const parts = stages.map((args, i) =>
-    `{ echo $BASHPID > ${dir}/pid${i}; exec ${
+    `(echo $BASHPID > ${dir}/pid${i}; exec ${
       [...deno, ...args].map(shellQuote).join(" ")
-    } 2> ${dir}/err${i}; }`
+    } 2> ${dir}/err${i})`
   );
   // bash's own notices ("Killed") go to a file, not into the test's output.
-  const script = `exec 2> ${dir}/shell; ${parts.join(" | ")} > ${dir}/out; ` +
+  const out = options.stdout === undefined ? `> ${dir}/out` : `>> ${shellQuote(options.stdout)}`;
+  const script = `exec 2> ${dir}/shell; ${parts.join(" | ")} ${out}; ` +
     `echo "\${PIPESTATUS[@]}" > ${dir}/codes`;
   const child = new Deno.Command("bash", {
     args: ["-c", script],
@@ -94,7 +98,9 @@ export async function startShellPipe(
     await child.status;
     finished = true;
     const read = (name: string) => Deno.readTextFile(`${dir}/${name}`).catch(() => "");
-    const codes = (await read("codes")).trim().split(" ").map(Number);
+    const status = (await read("codes")).trim();
+    // No status line (bash itself died): NaN, which matches no expected exit code.
+    const codes = status === "" ? stages.map(() => NaN) : status.split(" ").map(Number);
     const stderr = await Promise.all(stages.map((_, i) => read(`err${i}`)));
     const stdout = await read("out");
     await Deno.remove(dir, { recursive: true });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { middleStageKill } from "../harness/middle_stage_kill.ts";
 
-const EVENTS = 15_000;
+const EVENTS = 10_000;
 const KILLS = 3;
 
 Deno.test({
