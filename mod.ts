@@ -31,12 +31,12 @@ export {
   ackRecord,
   type ControlRecord,
   type Envelope,
-  envelopeSchema,
   getPath,
   type HelloRecord,
   isControl,
   type Item,
 } from "./lib/envelope.ts";
+export { envelopeSchema } from "./lib/envelope_schema.ts";
 export { describeError, EdgepipeError, InputError, UsageError } from "./lib/errors.ts";
 export { BrokenPipeError, LineWriter, parseItem, readLines } from "./lib/ndjson.ts";
 export {

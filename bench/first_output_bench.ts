@@ -5,7 +5,7 @@
  * ranges, in ms.
  *
  * ```sh
- * deno run -A bench/first_output_bench.ts [rounds=7]
+ * deno run -A bench/first_output_bench.ts [rounds=7] [only=filter,score,…]
  * ```
  *
  * `consume` and `produce` need a broker (PULSAR_SERVICE_URL, default pulsar://127.0.0.1:6650).
@@ -17,6 +17,8 @@ import { type Contender, interleave, machineState, median, spread, table } from 
 import { DENO, edgepipe, timed } from "./_spawn.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 7);
+/** Optional comma-separated command names (the first word of a row) to measure only those. */
+const ONLY = Deno.args[1]?.split(",");
 const ROOT = new URL("../", import.meta.url).pathname;
 const serviceUrl = Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650";
 const work = await Deno.makeTempDir({ prefix: "edgepipe-bench-first-" });
@@ -53,7 +55,9 @@ const commands: [string, string[], "first" | "exit"][] = [
   ["sink file (to exit)", edgepipe("sink", "file", `${work}/sink`, "--format", "ndjson"), "exit"],
   ["run (replay → filter → stdout)", edgepipe("run", pipeline), "first"],
 ];
-const contenders: Contender[] = commands.map(([name, cmd, what]) => ({
+const contenders: Contender[] = commands.filter(([name]) =>
+  !ONLY || name.startsWith("jq") || ONLY.includes(name.split(" ")[0])
+).map(([name, cmd, what]) => ({
   name,
   run: async () => {
     const t = await timed(cmd, { stdinFile: input });

@@ -4,24 +4,23 @@
  *
  * @module
  */
-import { z } from "zod";
-
-/** Schema of an event envelope. Stages add fields (`score`, `window`) and keep the rest. */
-export const envelopeSchema = z.looseObject({
-  topic: z.string().optional(),
-  partition: z.number().int().optional(),
+/**
+ * An event as it flows through stages. Stages add fields (`score`, `window`) and keep the rest.
+ * (`envelopeSchema` in `envelope_schema.ts` validates one; this module stays free of zod so that
+ * every command starts without loading it.)
+ */
+export interface Envelope extends Record<string, unknown> {
+  topic?: string;
+  partition?: number;
   /** Opaque id the source acknowledges once everything derived from the event is delivered. */
-  id: z.string().optional(),
-  key: z.string().nullable().optional(),
-  publishTime: z.number().optional(),
-  eventTime: z.number().optional(),
-  properties: z.record(z.string(), z.string()).optional(),
-  redeliveryCount: z.number().int().optional(),
-  value: z.unknown(),
-});
-
-/** An event as it flows through stages. */
-export type Envelope = z.infer<typeof envelopeSchema> & Record<string, unknown>;
+  id?: string;
+  key?: string | null;
+  publishTime?: number;
+  eventTime?: number;
+  properties?: Record<string, string>;
+  redeliveryCount?: number;
+  value?: unknown;
+}
 
 /** The field that marks a line as a control record rather than an event. */
 export const CONTROL_FIELD = "$edgepipe";
