@@ -18,7 +18,8 @@ const count = Number(countText);
 const client = new PulsarClient({ serviceUrl });
 const consumer = await client.subscribe({ topic, subscription, initialPosition: "earliest" });
 const producer = await client.createProducer({ topic: outTopic, maxPendingMessages: 1000 });
-const messages = new WeakMap<Envelope, Message>();
+// By id: the score stage hands out scored copies of the events.
+const messages = new Map<string, Message>();
 const decoder = new TextDecoder();
 async function* events(): AsyncGenerator<Item> {
   for (let i = 0; i < count; i++) {
@@ -28,13 +29,15 @@ async function* events(): AsyncGenerator<Item> {
       eventTime: msg.eventTime || msg.publishTime,
       value: JSON.parse(decoder.decode(msg.payload)),
     };
-    messages.set(event, msg);
+    messages.set(event.id!, msg);
     yield event;
   }
 }
 let failed = 0;
 for await (const item of score(events(), { model })) {
-  const msg = messages.get(item as Envelope)!;
+  const id = (item as Envelope).id!;
+  const msg = messages.get(id)!;
+  messages.delete(id);
   await producer.ready();
   producer.send({ payload: JSON.stringify(item) }).then(() => consumer.ack(msg), () => failed++);
 }
