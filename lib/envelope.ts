@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { z } from "zod";
-
-/** An event as it flows through stages (the fields are described in `docs/envelope.md`). */
+/**
+ * An event as it flows through stages (the fields are described in `docs/envelope.md`). Stages add
+ * fields (`score`, `window`) and keep the rest. (`envelopeSchema` in `envelope_schema.ts`
+ * validates one; this module stays free of zod so that every command starts without loading it.)
+ */
 export interface Envelope {
   /** The topic the event was consumed from. */
   topic?: string;
@@ -29,20 +31,6 @@ export interface Envelope {
   /** Fields stages add (`score`, `window`, `deadLetter`, …). */
   [field: string]: unknown;
 }
-
-/** Schema of an event envelope. Stages add fields (`score`, `window`) and keep the rest. */
-export const envelopeSchema: z.ZodType<Envelope> = z.looseObject({
-  topic: z.string().optional(),
-  partition: z.number().int().optional(),
-  /** Opaque id the source acknowledges once everything derived from the event is delivered. */
-  id: z.string().optional(),
-  key: z.string().nullable().optional(),
-  publishTime: z.number().optional(),
-  eventTime: z.number().optional(),
-  properties: z.record(z.string(), z.string()).optional(),
-  redeliveryCount: z.number().int().optional(),
-  value: z.unknown(),
-});
 
 /** The field that marks a line as a control record rather than an event. */
 export const CONTROL_FIELD = "$edgepipe";

@@ -25,6 +25,20 @@ export interface AckServerOptions {
   onError?: (error: AckChannelError) => void;
 }
 
+/**
+ * Where a terminal stage reports delivered ids: the socket client ({@linkcode AckReporter} in
+ * `ack_reporter.ts`) or, when the source runs in the same process, {@linkcode AckServer.local}.
+ */
+export interface AckSink {
+  /** Hands ids to the source, in order; returns at once. */
+  report(ids: readonly string[]): void;
+  /** Everything is reported: the source takes this as "finished". */
+  close(): Promise<void>;
+}
+
+/** Servers of this process by socket path, so that a terminal here can skip the socket. */
+const inProcess = new Map<string, AckServer>();
+
 /** How {@linkcode AckServer.waitForTerminal} ended. */
 export type TerminalWait = "finished" | "timeout" | "never-connected";
 
@@ -43,7 +57,7 @@ export type TerminalWait = "finished" | "timeout" | "never-connected";
  * conn.close();
  * await server.waitForTerminal(1000);
  * await server.close();
- * assert.equal(acked[0], "CAcQAA==");
+ * assert.deepEqual(acked, ["CAcQAA=="]);
  * ```
  */
 export class AckServer {
@@ -53,6 +67,8 @@ export class AckServer {
   readonly #connections = new Set<Deno.UnixConn>();
   readonly #handlers = new Set<Promise<void>>();
   #everConnected = false;
+  /** Terminals of this process reporting directly (see {@linkcode AckServer.local}). */
+  #local = 0;
   #reported = 0;
   #closed = false;
   #changed: () => void = () => {};
@@ -71,10 +87,71 @@ export class AckServer {
     try {
       dir = await Deno.makeTempDir({ prefix: "edgepipe-ack-" });
       const listener = Deno.listen({ transport: "unix", path: `${dir}/ack.sock` });
-      return new AckServer(options, dir, listener);
+      const server = new AckServer(options, dir, listener);
+      inProcess.set(server.path, server);
+      return server;
     } catch (cause) {
       throw new AckChannelError(`cannot open the ack socket: ${describeError(cause)}`, { cause });
     }
+  }
+
+  /**
+   * A terminal stage in this process (`edgepipe run`) reports here directly, without the
+   * socket: `undefined` unless `path` is the socket of a server this process listens on.
+   * Ids reach `onAck` synchronously, in order; `close()` counts as the terminal disconnecting.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AckServer } from "./ack_server.ts";
+   * const acked: string[] = [];
+   * const server = await AckServer.listen({ source: "run", onAck: (id) => void acked.push(id) });
+   * const local = AckServer.local(server.hello().ack)!;
+   * local.report(["a", "b"]);
+   * await local.close();
+   * assert.equal(await server.waitForTerminal(1000), "finished");
+   * await server.close();
+   * assert.deepEqual(acked, ["a", "b"]);
+   * assert.equal(AckServer.local("/elsewhere/ack.sock"), undefined);
+   * ```
+   */
+  static local(path: string): AckSink | undefined {
+    const server = inProcess.get(path);
+    return server === undefined ? undefined : server.#connectLocal();
+  }
+
+  #connectLocal(): AckSink | undefined {
+    if (this.#closed) return undefined;
+    this.#everConnected = true;
+    this.#local++;
+    this.#changed();
+    const pending = new Set<Promise<void>>();
+    let open = true;
+    return {
+      report: (ids) => {
+        if (!open) return;
+        for (const id of ids) {
+          this.#reported++;
+          try {
+            const result = this.#options.onAck(id);
+            if (result) {
+              const settled = result.catch((cause) => this.#failAck(id, cause))
+                .finally(() => pending.delete(settled));
+              pending.add(settled);
+            }
+          } catch (cause) {
+            this.#failAck(id, cause);
+          }
+        }
+      },
+      close: async () => {
+        if (!open) return;
+        open = false;
+        await Promise.all(pending);
+        this.#local--;
+        this.#changed();
+      },
+    };
   }
 
   /** The socket path. */
@@ -92,9 +169,9 @@ export class AckServer {
     return this.#reported;
   }
 
-  /** Terminals connected right now. */
+  /** Terminals connected right now (over the socket or in this process). */
   get connections(): number {
-    return this.#connections.size;
+    return this.#connections.size + this.#local;
   }
 
   /** True once any terminal has connected. */
@@ -110,7 +187,7 @@ export class AckServer {
   async waitForTerminal(timeoutMs: number, connectWithinMs = timeoutMs): Promise<TerminalWait> {
     const started = Date.now();
     while (true) {
-      if (this.#everConnected && this.#connections.size === 0) {
+      if (this.#everConnected && this.#connections.size === 0 && this.#local === 0) {
         await Promise.all(this.#handlers);
         return "finished";
       }
@@ -130,6 +207,7 @@ export class AckServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    inProcess.delete(this.path);
     try {
       this.#listener.close();
     } catch { /* already closed */ }

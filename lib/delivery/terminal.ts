@@ -15,6 +15,7 @@ import {
 } from "../dead_letter.ts";
 import type { Sink } from "../sinks/types.ts";
 import { AckReporter } from "./ack_reporter.ts";
+import { AckServer, type AckSink } from "./ack_server.ts";
 import { DeliveryError } from "./errors.ts";
 
 /** Options of {@linkcode deliverAll}. All are optional. */
@@ -72,7 +73,7 @@ const FAILED = 2;
 
 interface Entry {
   ids: string[];
-  reporter: AckReporter | undefined;
+  reporter: AckSink | undefined;
   state: number;
   error?: unknown;
 }
@@ -126,8 +127,8 @@ export async function deliverAll(
     acknowledged: 0,
     interrupted: false,
   };
-  const reporters: AckReporter[] = [];
-  let reporter: AckReporter | undefined;
+  const reporters: AckSink[] = [];
+  let reporter: AckSink | undefined;
   // The FIFO: entries settle in any order, ids leave strictly from the head.
   let fifo: Entry[] = [];
   let head = 0;
@@ -137,7 +138,7 @@ export async function deliverAll(
 
   const drain = () => {
     let batch: string[] = [];
-    let batchReporter: AckReporter | undefined;
+    let batchReporter: AckSink | undefined;
     const emit = () => {
       if (batchReporter && batch.length > 0) {
         batchReporter.report(batch);
@@ -204,10 +205,15 @@ export async function deliverAll(
     sent.then(
       () => {
         report.delivered++;
-        observer.delivered?.(event);
+        try {
+          observer.delivered?.(event);
+        } catch (error) {
+          return settle(entry, error);
+        }
+        settle(entry);
       },
-      (error) => onRejected(event, error),
-    ).then(() => settle(entry), (error) => settle(entry, error));
+      (error) => onRejected(event, error).then(() => settle(entry), (e) => settle(entry, e)),
+    );
   };
 
   const waitForRoom = async () => {
@@ -229,9 +235,10 @@ export async function deliverAll(
     ? (items as AsyncIterable<Item>)[Symbol.asyncIterator]()
     : (items as Iterable<Item>)[Symbol.iterator]();
   let inputError: unknown;
+  const reader = abortableReader(iterator, options.signal);
   try {
     while (!fatal) {
-      const next = await nextOrAbort(iterator, options.signal);
+      const next = await reader.next();
       if (next === ABORTED) {
         report.interrupted = true;
         break;
@@ -240,7 +247,9 @@ export async function deliverAll(
       const item = next.value;
       if (isControl(item)) {
         if (item.$edgepipe === "hello" && typeof item.ack === "string") {
-          reporter = new AckReporter(item.ack, (message) => log(message));
+          // A source in this process (`edgepipe run`) takes the ids without the socket.
+          reporter = AckServer.local(item.ack) ??
+            new AckReporter(item.ack, (message) => log(message));
           reporters.push(reporter);
         } else if (item.$edgepipe === "ack" && Array.isArray(item.ids)) {
           fifo.push({ ids: item.ids.map(String), reporter, state: SETTLED });
@@ -256,6 +265,7 @@ export async function deliverAll(
   } catch (error) {
     inputError = error;
   } finally {
+    reader.dispose();
     if (report.interrupted || fatal || inputError) {
       // Stop the producer side of the input without waiting on a read that may never finish.
       void Promise.resolve(iterator.return?.()).catch(() => {});
@@ -294,20 +304,32 @@ export async function deliverAll(
 
 const ABORTED = Symbol("aborted");
 
-/** The next item, or ABORTED as soon as the signal fires (a read may block forever on stdin). */
-function nextOrAbort<T>(
+/**
+ * Reads `iterator`, each read ending early with ABORTED once the signal fires (a read may block
+ * forever on stdin). One abort listener serves every read, and a read costs one promise: no
+ * `Promise.race`, no listener added and removed per event.
+ */
+function abortableReader<T>(
   iterator: AsyncIterator<T> | Iterator<T>,
   signal: AbortSignal | undefined,
-): Promise<IteratorResult<T> | typeof ABORTED> | IteratorResult<T> | typeof ABORTED {
-  if (!signal) return iterator.next();
-  if (signal.aborted) return ABORTED;
-  // A listener per read (not one shared promise) so that no reactions pile up over millions of reads.
-  let onAbort = () => {};
-  const abort = new Promise<typeof ABORTED>((resolve) => {
-    onAbort = () => resolve(ABORTED);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return Promise.race([iterator.next(), abort]).finally(() =>
-    signal.removeEventListener("abort", onAbort)
-  );
+): {
+  next(): Promise<IteratorResult<T> | typeof ABORTED> | IteratorResult<T> | typeof ABORTED;
+  dispose(): void;
+} {
+  if (!signal) return { next: () => iterator.next(), dispose: () => {} };
+  let settle: ((value: typeof ABORTED) => void) | undefined;
+  const onAbort = () => settle?.(ABORTED);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    next() {
+      if (signal.aborted) return ABORTED;
+      const read = iterator.next();
+      if (!(read instanceof Promise)) return read;
+      return new Promise<IteratorResult<T> | typeof ABORTED>((resolve, reject) => {
+        settle = resolve;
+        read.then(resolve, reject);
+      });
+    },
+    dispose: () => signal.removeEventListener("abort", onAbort),
+  };
 }

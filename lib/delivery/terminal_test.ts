@@ -37,7 +37,8 @@ class MemorySink implements Sink {
 }
 
 /**
- * Runs deliverAll against a real ack socket; returns the ids the source received, in order.
+ * Runs deliverAll against a real ack socket (or, `via: "local"`, reporting in-process as
+ * `edgepipe run` does); returns the ids the source received, in order.
  * `onAck` runs inside the ack server, which catches and logs what its callback throws: errors are
  * collected there instead and rethrown here after the run, so an assertion in `onAck` fails the test.
  */
@@ -46,6 +47,7 @@ async function deliverWithAcks(
   sink: Sink,
   options: Parameters<typeof deliverAll>[2] = {},
   onAck: (id: string) => void = () => {},
+  via: "socket" | "local" = "socket",
 ) {
   const acked: string[] = [];
   const callbackErrors: unknown[] = [];
@@ -63,13 +65,22 @@ async function deliverWithAcks(
   });
   let result: Awaited<ReturnType<typeof deliverAll>> | undefined;
   let error: unknown;
+  const hello = server.hello();
+  // Another name for the same socket is not this process's server: the terminal connects to it,
+  // as a terminal stage in another process would.
+  const link = via === "socket" ? `${await Deno.makeTempDir()}/ack.sock` : undefined;
+  if (link) await Deno.symlink(hello.ack, link);
   try {
-    result = await deliverAll([server.hello(), ...body], sink, { log: () => {}, ...options });
+    result = await deliverAll([{ ...hello, ack: link ?? hello.ack }, ...body], sink, {
+      log: () => {},
+      ...options,
+    });
   } catch (err) {
     error = err;
   }
   assert.equal(await server.waitForTerminal(5000), "finished");
   await server.close();
+  if (link) await Deno.remove(link);
   if (callbackErrors.length === 1) throw callbackErrors[0];
   if (callbackErrors.length > 1) {
     throw new AggregateError(callbackErrors, `${callbackErrors.length} errors in ack callbacks`);
@@ -296,4 +307,47 @@ Deno.test("deliverAll reports each id to the source whose hello preceded it", as
   assert.deepEqual(first, ["a1", "a2"]);
   assert.deepEqual(second, ["b1", "b2"]);
   assert.equal(report.acknowledged, 4);
+});
+
+Deno.test("deliverAll reports to a source in the same process without its socket", async () => {
+  const items: Item[] = Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, value: i }));
+  const sink = new MemorySink((event) => Number(String(event.id).slice(1)) % 3);
+  const acked: string[] = [];
+  const server = await AckServer.listen({ source: "run", onAck: (id) => void acked.push(id) });
+  // Without the socket file a terminal that connects cannot report anything.
+  await Deno.remove(server.path);
+  const warnings: string[] = [];
+  const report = await deliverAll([server.hello(), ...items], sink, {
+    log: (message) => warnings.push(message),
+  });
+  assert.equal(await server.waitForTerminal(1000), "finished");
+  await server.close();
+  assert.deepEqual(warnings, []);
+  assert.equal(report.acknowledged, 50);
+  assert.deepEqual(acked, items.map((item) => (item as Envelope).id));
+});
+
+Deno.test("deliverAll in-process reports the same ids in the same order as over the socket", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.boolean(), fc.nat(4)), { minLength: 1, maxLength: 40 }),
+      async (shape) => {
+        const items: Item[] = shape.map(([ack, delay], i) =>
+          ack ? { $edgepipe: "ack", ids: [`a${i}`] } : { id: `m${i}`, value: delay }
+        );
+        const delay = (event: Envelope) => event.value as number;
+        const socket = await deliverWithAcks(items, new MemorySink(delay), { maxInFlight: 3 });
+        const local = await deliverWithAcks(
+          items,
+          new MemorySink(delay),
+          { maxInFlight: 3 },
+          () => {},
+          "local",
+        );
+        assert.deepEqual(local.acked, socket.acked);
+        assert.equal(local.acked.length, shape.length);
+      },
+    ),
+    { numRuns: 25 },
+  );
 });

@@ -10,7 +10,7 @@
 import { AckServer } from "../delivery/ack_server.ts";
 import { endRecord, type Item } from "../envelope.ts";
 import { describeError } from "../errors.ts";
-import { type MessageConsumer, PulsarClient } from "../pulsar/mod.ts";
+import { type Message, type MessageConsumer, PulsarClient } from "../pulsar/mod.ts";
 import { EndOfTopic, type Receiver } from "../sources/end_of_topic.ts";
 import { messageEnvelope, PayloadError } from "../sources/message_envelope.ts";
 import { clientOptions } from "../sources/pulsar_connect.ts";
@@ -34,11 +34,15 @@ export async function openConsumeSource(
     await client.close().catch(() => {});
     throw err;
   }
+  // The message behind each id not yet reported: acknowledging it spares parsing the id back.
+  const unreported = new Map<string, Message>();
   const acks = await AckServer.listen({
     source: "run",
     onAck: (id) => {
+      const msg = unreported.get(id);
+      if (msg) unreported.delete(id);
       try {
-        consumer.ack(id);
+        consumer.ack(msg ?? id);
       } catch (err) {
         log(`cannot acknowledge ${id}: ${describeError(err)}`);
       }
@@ -56,7 +60,9 @@ export async function openConsumeSource(
           `message ${msg.id.toString()} on ${msg.topic}: ${msg.decodeError.message}`,
         );
       }
-      yield messageEnvelope(msg, "json");
+      const envelope = messageEnvelope(msg, "json");
+      unreported.set(envelope.id!, msg);
+      yield envelope;
     }
     // The end of the topic, said in-band so that stages can tell it from a failure upstream.
     if (end) yield endRecord("consume");

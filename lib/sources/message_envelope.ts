@@ -6,7 +6,8 @@
  */
 import type { Envelope } from "../envelope.ts";
 import { EdgepipeError } from "../errors.ts";
-import type { Message } from "../pulsar/mod.ts";
+import type { Message } from "../pulsar/message.ts";
+import { MessageId } from "../pulsar/message_id.ts";
 
 /** How payload bytes become the envelope's `value`. */
 export type PayloadDecoding = "json" | "string" | "base64";
@@ -25,7 +26,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * import assert from "node:assert/strict";
  * import { decodePayload } from "./message_envelope.ts";
  * const bytes = new TextEncoder().encode('{"a":1}');
- * assert.equal((decodePayload(bytes, "json") as { a: number }).a, 1);
+ * assert.deepEqual(decodePayload(bytes, "json"), { a: 1 });
  * assert.equal(decodePayload(bytes, "string"), '{"a":1}');
  * assert.equal(decodePayload(bytes, "base64"), "eyJhIjoxfQ==");
  * ```
@@ -60,6 +61,117 @@ export function splitPartition(topic: string): { topic: string; partition: numbe
   return match ? { topic: match[1], partition: Number(match[2]) } : { topic, partition: -1 };
 }
 
+/** splitPartition per topic name, computed once: a consumer sees a handful of topics. */
+const partitions = new Map<string, { topic: string; partition: number }>();
+
+function partitionOf(topic: string): { topic: string; partition: number } {
+  let split = partitions.get(topic);
+  if (split === undefined) {
+    // Bounded in case a pattern subscription meets an endless stream of new topics.
+    if (partitions.size >= 4096) partitions.clear();
+    partitions.set(topic, split = splitPartition(topic));
+  }
+  return split;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * The base64 text of a message id, the same as `id.toString()` (the protobuf `MessageIdData`
+ * bytes), built without BigInt arithmetic or a byte array per message: the ledger, entry and
+ * partition fields are encoded once per entry (a batch shares them), and only the few bytes of
+ * the batch index and size are encoded per message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MessageId } from "../pulsar/mod.ts";
+ * import { encodeMessageId } from "./message_envelope.ts";
+ * const id = new MessageId(123456n, 789n, 2, 41, 1000);
+ * assert.equal(encodeMessageId(id), id.toString());
+ * ```
+ */
+export function encodeMessageId(id: MessageId): string {
+  if (id.batchIndex > 0x7fffffff || id.batchSize > 0x7fffffff) return id.toString();
+  const entry = entryPrefix(id);
+  const tail = scratch;
+  let n = 0;
+  for (let i = 0; i < entry.rest.length; i++) tail[n++] = entry.rest[i];
+  if (id.batchIndex >= 0) {
+    tail[n++] = 0x20;
+    n = varint(tail, n, id.batchIndex);
+  }
+  if (id.batchSize > 0) {
+    tail[n++] = 0x30;
+    n = varint(tail, n, id.batchSize);
+  }
+  return entry.head + base64(tail, n);
+}
+
+interface EntryPrefix {
+  ledgerId: bigint;
+  entryId: bigint;
+  partition: number;
+  /** Base64 of the whole 3-byte groups of the ledger/entry/partition bytes. */
+  head: string;
+  /** The 0–2 bytes left over, encoded with the per-message tail. */
+  rest: number[];
+}
+
+let lastEntry: EntryPrefix | undefined;
+const scratch = new Uint8Array(32);
+
+function entryPrefix(id: MessageId): EntryPrefix {
+  const last = lastEntry;
+  if (
+    last !== undefined && last.entryId === id.entryId && last.ledgerId === id.ledgerId &&
+    last.partition === id.partition
+  ) return last;
+  // The reference encoding of the fields shared by every message of the entry.
+  const bytes = new MessageId(id.ledgerId, id.entryId, id.partition).toBytes();
+  const whole = bytes.length - (bytes.length % 3);
+  lastEntry = {
+    ledgerId: id.ledgerId,
+    entryId: id.entryId,
+    partition: id.partition,
+    head: base64(bytes, whole),
+    rest: [...bytes.subarray(whole)],
+  };
+  return lastEntry;
+}
+
+function varint(out: Uint8Array, at: number, value: number): number {
+  while (value > 0x7f) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  out[at++] = value;
+  return at;
+}
+
+/** Padded base64 of `bytes[0, length)`. */
+function base64(bytes: Uint8Array, length: number): string {
+  let text = "";
+  let i = 0;
+  for (; i + 2 < length; i += 3) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    text += B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + B64[v & 63];
+  }
+  if (length - i === 1) {
+    const v = bytes[i] << 16;
+    text += B64[v >>> 18] + B64[(v >>> 12) & 63] + "==";
+  } else if (length - i === 2) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    text += B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + "=";
+  }
+  return text;
+}
+
+function hasKeys(record: Record<string, string>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 /**
  * Builds the envelope of a message (see docs/envelope.md).
  *
@@ -76,16 +188,16 @@ export function splitPartition(topic: string): { topic: string; partition: numbe
  * ```
  */
 export function messageEnvelope(msg: Message, decoding: PayloadDecoding): Envelope {
-  const { topic, partition } = splitPartition(msg.topic);
+  const { topic, partition } = partitionOf(msg.topic);
   const value = decodePayload(msg.payload, decoding);
   // Field order as in docs/envelope.md; absent fields are left out rather than null.
   const envelope = { topic } as Envelope;
   if (partition >= 0) envelope.partition = partition;
-  envelope.id = msg.id.toString();
+  envelope.id = encodeMessageId(msg.id);
   envelope.key = msg.key ?? null;
   envelope.publishTime = msg.publishTime;
   if (msg.eventTime > 0) envelope.eventTime = msg.eventTime;
-  if (Object.keys(msg.properties).length > 0) envelope.properties = msg.properties;
+  if (hasKeys(msg.properties)) envelope.properties = msg.properties;
   envelope.redeliveryCount = msg.redeliveryCount;
   envelope.value = value;
   return envelope;

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { Message, MessageId } from "../pulsar/mod.ts";
 import {
   decodePayload,
+  encodeMessageId,
   messageEnvelope,
   PayloadError,
   splitPartition,
@@ -72,4 +74,57 @@ Deno.test("splitPartition separates the partition suffix", () => {
     topic: "persistent://t/n/x-partition-",
     partition: -1,
   });
+});
+
+Deno.test("encodeMessageId writes exactly what MessageId.toString writes", () => {
+  const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+  const small = fc.bigInt({ min: 0n, max: 1n << 40n });
+  fc.assert(
+    fc.property(
+      fc.oneof(int64, small),
+      fc.oneof(int64, small),
+      fc.integer({ min: -1, max: 100_000 }),
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+          fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        ),
+        { minLength: 1, maxLength: 8 },
+      ),
+      (ledger, entry, partition, batch) => {
+        // Several messages of one entry in a row: the per-entry prefix is reused.
+        for (const [batchIndex, batchSize] of batch) {
+          const id = new MessageId(ledger, entry, partition, batchIndex, batchSize);
+          assert.equal(encodeMessageId(id), id.toString());
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  for (const id of [MessageId.earliest, MessageId.latest, new MessageId(0n, 0n)]) {
+    assert.equal(encodeMessageId(id), id.toString());
+  }
+});
+
+Deno.test("messageEnvelope names each partition of each topic, also after switching topics", () => {
+  const payload = bytes("1");
+  const names = [
+    "persistent://p/n/a-partition-0",
+    "persistent://p/n/b",
+    "persistent://p/n/a-partition-3",
+  ];
+  const seen = [0, 1, 2, 0, 2, 1].map((i) =>
+    messageEnvelope(
+      new Message(names[i], new MessageId(1n, 2n), payload, { publishTime: 0 }),
+      "json",
+    )
+  ).map((e) => [e.topic, e.partition]);
+  assert.deepEqual(seen, [
+    ["persistent://p/n/a", 0],
+    ["persistent://p/n/b", undefined],
+    ["persistent://p/n/a", 3],
+    ["persistent://p/n/a", 0],
+    ["persistent://p/n/a", 3],
+    ["persistent://p/n/b", undefined],
+  ]);
 });

@@ -1,0 +1,122 @@
+/**
+ * The `window` command against a hand-written Deno Map loop (bench/_window_loop.ts) over the same
+ * NDJSON file: 1M events, tumbling 1-minute windows with count/sum/avg, at 10k, 100k and 1M keys;
+ * events/s (wall time, process start included) and peak RSS from GNU time, in interleaved rounds,
+ * as per-round ratios (median and range). At 100k keys also the command with checkpoints every
+ * second against the same without.
+ *
+ * ```sh
+ * deno run -A bench/window_command_bench.ts [events=1000000] [rounds=3] [keys=10000,100000,1000000]
+ * ```
+ *
+ * @module
+ */
+import { interleave, machineState, ratio, spread, table } from "./_rounds.ts";
+import { DENO, edgepipe, timed } from "./_spawn.ts";
+
+const EVENTS = Number(Deno.args[0] ?? 1_000_000);
+const ROUNDS = Number(Deno.args[1] ?? 3);
+const KEYS = (Deno.args[2] ?? "10000,100000,1000000").split(",").map(Number);
+const LOOP = new URL("./_window_loop.ts", import.meta.url).pathname;
+/** Events per second of event time, as in bench/window_bench.ts. */
+const RATE = 10_000;
+const AGG = "count(), sum(value.x), avg(value.x)";
+
+const work = await Deno.makeTempDir({ prefix: "edgepipe-bench-window-" });
+
+async function writeEvents(path: string, keys: number): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true });
+  const encoder = new TextEncoder();
+  let seed = 42;
+  let chunk = "";
+  for (let i = 0; i < EVENTS; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const eventTime = 1_700_000_000_000 + Math.floor(i * 1000 / RATE) - (seed % 2000);
+    chunk += `{"eventTime":${eventTime},"value":{"k":"key-${seed % keys}","x":${seed % 1000}}}\n`;
+    if (chunk.length > 1 << 20) {
+      await file.write(encoder.encode(chunk));
+      chunk = "";
+    }
+  }
+  await file.write(encoder.encode(chunk));
+  file.close();
+}
+
+const windowCmd = (extra: string[] = []) =>
+  edgepipe(
+    "window",
+    "--key",
+    "value.k",
+    "--tumbling",
+    "1m",
+    "--agg",
+    AGG,
+    "--out-of-orderness",
+    "2s",
+    ...extra,
+  );
+
+const rows: string[][] = [];
+const rssRows: string[][] = [];
+try {
+  for (const keys of KEYS) {
+    const input = `${work}/events-${keys}.ndjson`;
+    await writeEvents(input, keys);
+    const rss = new Map<string, number[]>();
+    const lines = new Map<string, number>();
+    const measure = (name: string, cmd: () => string[]) => ({
+      name,
+      run: async () => {
+        const t = await timed(cmd(), { stdinFile: input });
+        rss.set(name, [...(rss.get(name) ?? []), t.rssMiB]);
+        lines.set(name, t.lines);
+        return EVENTS / (t.exitMs / 1000);
+      },
+    });
+    const contenders = [
+      measure("window", () => windowCmd()),
+      measure("loop", () => [DENO, "run", LOOP, "60000", "2000"]),
+    ];
+    if (keys === 100_000) {
+      contenders.push(measure("window, 1 s checkpoints", () => {
+        const dir = `${work}/ckpt-${crypto.randomUUID()}`;
+        return windowCmd(["--checkpoint-dir", dir, "--checkpoint-interval", "1s"]);
+      }));
+    }
+    console.error(`${keys} keys`);
+    const results = await interleave(contenders, ROUNDS);
+    if (lines.get("window") !== lines.get("loop")) {
+      throw new Error(`window wrote ${lines.get("window")} lines, the loop ${lines.get("loop")}`);
+    }
+    const [w, l] = [results.get("window")!, results.get("loop")!];
+    rows.push([`${keys.toLocaleString("en")} keys`, spread(w), spread(l), ratio(w, l), "≥ 0.7×"]);
+    const [wr, lr] = [rss.get("window")!, rss.get("loop")!];
+    rssRows.push([
+      `${keys.toLocaleString("en")} keys`,
+      spread(wr, 0),
+      spread(lr, 0),
+      ratio(wr, lr),
+      "≤ 1.3×",
+    ]);
+    const c = results.get("window, 1 s checkpoints");
+    if (c) {
+      rows.push([
+        "100,000 keys, 1 s checkpoints vs none",
+        spread(c),
+        spread(w),
+        ratio(c, w),
+        "≥ 0.95×",
+      ]);
+    }
+    await Deno.remove(input);
+  }
+} finally {
+  await Deno.remove(work, { recursive: true });
+}
+
+console.log(`\n${EVENTS} events; ${await machineState()}; ${ROUNDS} interleaved rounds\n`);
+console.log(table(["events/s", "window command", "Map loop", "ratio (per round)", "goal"], rows));
+console.log();
+console.log(
+  table(["peak RSS MiB", "window command", "Map loop", "ratio (per round)", "goal"], rssRows),
+);
