@@ -1,5 +1,5 @@
 /**
- * Refuses the one assertion that cannot fail: in Deno, console's `assert` method only prints, so a
+ * Refuses the one assertion that cannot fail: in Deno, `console.assert` only prints, so a
  * doc example or test that checks with it passes whatever the code does. This scans TypeScript,
  * JavaScript and Markdown files (JSDoc `@example` blocks live in comments, which `deno lint`
  * does not read, hence a text scan) and reports every use as `path:line: text`.
@@ -32,8 +32,14 @@ export interface ConsoleAssertUse {
   text: string;
 }
 
-/** A call of console's `assert`, also with spaces around the dot or in brackets. */
-const USE = /\bconsole\s*(?:\.\s*assert\b|\[\s*["'`]assert["'`]\s*\])/;
+/**
+ * A call of console's `assert` (also with spaces around the dot, in brackets, or through `.call`,
+ * `.apply`, `.bind`), or the function taken as a value, assigned or passed. Naming it in prose,
+ * as this comment does, is fine.
+ */
+const CALL =
+  /\bconsole\s*(?:\.\s*assert|\[\s*["'`]assert["'`]\s*\])\s*(?:\(|\.\s*(?:call|apply|bind)\b)/;
+const VALUE = /[=(,]\s*console\s*\.\s*assert\b/;
 const SCANNED = /\.(?:[cm]?[jt]sx?|md)$/;
 const SKIPPED_DIRS = new Set(["node_modules", "dist", ".cache", ".git", ".venv", "__pycache__"]);
 
@@ -44,7 +50,7 @@ export async function findConsoleAsserts(roots: string[]): Promise<ConsoleAssert
     for await (const path of walk(root)) {
       const lines = (await Deno.readTextFile(path)).split("\n");
       lines.forEach((text, index) => {
-        if (USE.test(text)) {
+        if (CALL.test(text) || VALUE.test(text)) {
           found.push({ path: relative(".", path), line: index + 1, text: text.trim() });
         }
       });

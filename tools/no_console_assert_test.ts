@@ -62,17 +62,25 @@ Deno.test("every spelling of the call is found, in code, comments and Markdown",
   try {
     await Deno.writeTextFile(
       `${dir}/a.ts`,
-      `${CALL}(1 === 2);\n${CALL.replace(".", " . ")}(false);\n`,
+      [
+        `${CALL}(1 === 2);`,
+        `${CALL.replace(".", " . ")} (false);`,
+        `${CALL}.call(console, false);`,
+        `const check = ${CALL};`,
+        `[1].forEach(${CALL});`,
+        "",
+      ].join("\n"),
     );
     await Deno.writeTextFile(
       `${dir}/b.md`,
-      "```ts\n" + `${CALL.replace(".assert", '["assert"]')}(false);\n` + "```\n",
+      "Never use `" + CALL + "`: it only prints.\n```ts\n" +
+        `${CALL.replace(".assert", '["assert"]')}(false);\n` + "```\n",
     );
     await Deno.writeTextFile(`${dir}/c.ts`, "const no_console_assert = 1;\nconsole.log(1);\n");
     const found = await findConsoleAsserts([dir]);
     assert.deepEqual(
       found.map((use) => `${use.path.split("/").at(-1)}:${use.line}`),
-      ["a.ts:1", "a.ts:2", "b.md:2"],
+      ["a.ts:1", "a.ts:2", "a.ts:3", "a.ts:4", "a.ts:5", "b.md:3"],
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

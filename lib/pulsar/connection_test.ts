@@ -93,14 +93,13 @@ Deno.test("connection: a silent broker is declared dead and pending requests fai
   }, async (url) => {
     const conn = await Connection.open({ url, keepAliveMs: 100, operationTimeoutMs: 60_000 });
     const pending = conn.request({ type: "PARTITIONED_METADATA", topic: "t", requestId: 0 });
-    const started = Date.now();
     await assert.rejects(
       pending,
       (err: unknown) => err instanceof ConnectionError && err.retriable,
     );
+    // The keep-alive noticed it: the 60 s operation timeout would fail with a TimeoutError.
     const reason = await conn.closed;
     assert.match(reason.message, /stopped answering/);
-    assert.ok(Date.now() - started < 1000);
   });
 });
 

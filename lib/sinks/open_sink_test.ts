@@ -67,9 +67,9 @@ Deno.test("dead letters go to files and file: directories the same way", async (
     assert.deepEqual(JSON.parse(await Deno.readTextFile(join(dir, "dead.ndjson"))), record);
 
     const rolling = await openDeadLetterSink(`file:${dir}/rolling/?format=ndjson`);
-    const started = Date.now();
     await rolling.write(record);
-    assert.ok(Date.now() - started < 5_000, "a dead letter is stored within about a second");
+    // write() resolves once the dead letter is stored, not when the batch closes.
+    assert.equal([...Deno.readDirSync(join(dir, "rolling"))].length, 1, "stored before close");
     await rolling.close();
     const [entry] = [...Deno.readDirSync(join(dir, "rolling"))];
     const stored = JSON.parse(await Deno.readTextFile(join(dir, "rolling", entry.name)));

@@ -69,7 +69,6 @@ Deno.test({
   name: "a broker that dies while starting is reported with its log tail, not waited for",
   ...harness,
   async fn() {
-    const started = Date.now();
     await assert.rejects(
       startBroker({ config: { brokerServicePort: "not-a-port" }, startTimeoutMs: 120_000 }),
       (err: Error) =>
@@ -77,7 +76,7 @@ Deno.test({
         /exited with code \d+ while starting; log tail:\n/.test(err.message) &&
         err.message.includes("not-a-port"),
     );
-    assert.ok(Date.now() - started < 120_000, "the exit was noticed before the start timeout");
+    // The start timeout would fail with a different error, without the exit code and log tail.
   },
 });
 

@@ -39,7 +39,7 @@ for (const domain of ["persistent", "non-persistent"]) {
           client.createProducer({ topic }),
         ]
       ) {
-        const { error, ms } = await failure(attempt);
+        const { error } = await failure(attempt);
         assert.ok(error instanceof BrokerError, `got ${error}`);
         assert.ok(
           ["TopicNotFound", "MetadataError", "NotAllowedError", "AuthorizationError"].includes(
@@ -47,8 +47,8 @@ for (const domain of ["persistent", "non-persistent"]) {
           ),
           `code ${error.code}`,
         );
+        // Not retried: lib/pulsar/connect_with_retry_test.ts counts the attempts.
         assert.equal(error.retriable, false);
-        assert.ok(ms < 5000, `answered in ${ms} ms`);
       }
     } finally {
       await client.close();
@@ -77,10 +77,9 @@ Deno.test("an unreachable broker is a retriable ConnectionError", async () => {
     operationTimeoutMs: 1500,
   });
   try {
-    const { error, ms } = await failure(client.createProducer({ topic: "t" }));
+    const { error } = await failure(client.createProducer({ topic: "t" }));
     assert.ok(error instanceof ConnectionError, `got ${error}`);
     assert.equal(error.retriable, true);
-    assert.ok(ms < 5000);
   } finally {
     await client.close();
   }
@@ -123,9 +122,9 @@ Deno.test("garbage from the server is a protocol failure, not a hang", async () 
     operationTimeoutMs: 1000,
   });
   try {
-    const { error, ms } = await failure(client.createProducer({ topic: "t" }));
+    const { error } = await failure(client.createProducer({ topic: "t" }));
+    // A hang would end in a TimeoutError at the operation timeout.
     assert.ok(error instanceof ConnectionError, `got ${error}`);
-    assert.ok(ms < 3000, `failed in ${ms} ms`);
   } finally {
     await client.close();
     listener.close();

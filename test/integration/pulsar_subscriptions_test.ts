@@ -42,12 +42,10 @@ Deno.test("Exclusive: a second consumer is refused with ConsumerBusy", async () 
   try {
     const topic = topicName("exclusive");
     await client.subscribe({ topic, subscription: "s", subscriptionType: "Exclusive" });
-    const started = Date.now();
     await assert.rejects(
       client.subscribe({ topic, subscription: "s", subscriptionType: "Exclusive" }),
       (err: unknown) => err instanceof BrokerError && err.code === "ConsumerBusy" && !err.retriable,
     );
-    assert.ok(Date.now() - started < 5000, "refused promptly, not after retries");
     // A different subscription on the same topic is fine.
     await client.subscribe({ topic, subscription: "other", subscriptionType: "Exclusive" });
   } finally {

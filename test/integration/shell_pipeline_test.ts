@@ -335,7 +335,6 @@ Deno.test({
     assert.equal(unknown.stderr.split("\n").length, 1, unknown.stderr);
     assert.match(unknown.stderr, /^edgepipe consume: .*no-such-ns/);
 
-    const started = Date.now();
     const unreachable = await run(
       ["produce", "t", "--service-url", "pulsar://127.0.0.1:1", "--connect-timeout", "2s"],
       e,
@@ -344,7 +343,6 @@ Deno.test({
     assert.equal(unreachable.code, 1);
     assert.equal(unreachable.stderr.split("\n").length, 1, unreachable.stderr);
     assert.match(unreachable.stderr, /^edgepipe produce: .*127\.0\.0\.1:1/);
-    assert.ok(Date.now() - started < 30_000);
 
     const usage = await run(["consume", "t", "-o", "yesterday"], e);
     assert.equal(usage.code, 2);
