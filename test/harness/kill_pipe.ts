@@ -96,6 +96,8 @@ export interface KillRound {
   stderr: string[];
   /** The kill fell mid-stream, as defined in the module documentation. */
   midStream: boolean;
+  /** How long the run took, from start to the end of its last process. */
+  ms: number;
 }
 
 /** What {@linkcode killPipe} did. */
@@ -139,8 +141,9 @@ export async function killPipe(options: KillPipeOptions): Promise<KillPipeResult
     if (result.midStream) midStreamKills++;
     log(describe(result, options));
   }
+  const started = Date.now();
   const last = await lastRun(options);
-  log(`last run: exit codes ${last.codes.join(",")}`);
+  log(`last run: exit codes ${last.codes.join(",")} in ${Date.now() - started} ms`);
   return { seed, rounds, midStreamKills, last };
 }
 
@@ -155,6 +158,7 @@ async function killedRun(
     throw new RangeError(`victim ${victim} is not a stage of the pipe`);
   }
   const progressAtStart = await options.progress();
+  const started = Date.now();
   const pipe = await startShellPipe(options.stages, { env: options.env, stdout: options.stdout });
   let progressAtKill: number | undefined;
   let killed = false;
@@ -171,6 +175,7 @@ async function killedRun(
       await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
     }
     const { codes, stderr } = await within(pipe, options, `round ${round}`);
+    const ms = Date.now() - started;
     const accountedAfter = await options.accounted();
     const midStream = killed && codes[victim] === 137 && progressAtKill! > progressAtStart &&
       accountedBefore < accountedAfter && accountedAfter < options.total;
@@ -186,6 +191,7 @@ async function killedRun(
       codes,
       stderr: stderr.map((text) => text.slice(-2000)),
       midStream,
+      ms,
     };
   } finally {
     if (!pipe.finished) await pipe.abort();
@@ -244,5 +250,5 @@ function describe(round: KillRound, options: KillPipeOptions): string {
     : `after ${round.progressAtKill - round.progressAtStart} new outputs (step ${round.step})`;
   return `${what} ${moment}; accounted ${round.accountedBefore} -> ${round.accountedAfter} of ${options.total}; exit codes ${
     round.codes.join(",")
-  }; ${round.midStream ? "mid-stream" : "NOT mid-stream"}`;
+  } in ${round.ms} ms; ${round.midStream ? "mid-stream" : "NOT mid-stream"}`;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { runEdgepipe } from "./edgepipe.ts";
-import { killPipe, type KillPipeResult } from "./kill_pipe.ts";
+import { killPipe, type KillPipeOptions, type KillPipeResult } from "./kill_pipe.ts";
 import { javaReadPayloads, readPayloads, type Tally, tally } from "./output_audit.ts";
 import { pulsarUrls } from "./pulsar.ts";
 import { backlogOf, publishedCount } from "./topic_stats.ts";
@@ -27,6 +27,8 @@ export interface MiddleStageKillOptions {
   identify: (payload: unknown) => number;
   /** Mid-stream kills (default 3). */
   kills?: number;
+  /** Which process to kill (default 1, the middle stage; see `KillPipeOptions.victim`). */
+  victim?: KillPipeOptions["victim"];
 }
 
 /** What the run produced, for the test's assertions. */
@@ -80,7 +82,7 @@ export async function middleStageKill(
       ["produce", target, "--max-in-flight", "50", "--batch-max-messages", "1"],
     ],
     env,
-    victim: 1,
+    victim: options.victim ?? 1,
     kills: options.kills ?? 3,
     progress: () => publishedCount(adminUrl, target),
     accounted: async () =>

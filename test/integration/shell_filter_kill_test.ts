@@ -11,14 +11,19 @@ import { middleStageKill } from "../harness/middle_stage_kill.ts";
 const EVENTS = 10_000;
 const KILLS = 3;
 
+/** The input, and the numbers of the events the filter keeps (two in three; the rest dropped). */
+function input() {
+  const values = Array.from({ length: EVENTS }, (_, n) => ({ n, k: `k${n % 31}` }));
+  return { values, expected: values.filter(({ n }) => n % 3 !== 0).map(({ n }) => n) };
+}
+
 Deno.test({
   name: "kill -9 of filter between consume and produce loses no kept event, acks every drop",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const values = Array.from({ length: EVENTS }, (_, n) => ({ n, k: `k${n % 31}` }));
-    // Two events in three are kept: the dropped ones are acknowledged in-band, interleaved.
-    const expected = values.filter(({ n }) => n % 3 !== 0).map(({ n }) => n);
+    // The dropped events are acknowledged in-band, interleaved with the kept ones.
+    const { values, expected } = input();
     const report = await middleStageKill({
       label: "filter",
       stage: ["filter", "int(event.value.n) % 3 != 0"],
