@@ -68,6 +68,11 @@ export {
 export { openFile } from "./lib/sources/open_file.ts";
 export { deliverAll, type DeliverOptions, type DeliveryReport } from "./lib/delivery/terminal.ts";
 export type { Sink } from "./lib/sinks/types.ts";
+export {
+  type DeliveredRecord,
+  deliveredRecord,
+  type PayloadShape,
+} from "./lib/delivered_record.ts";
 export { openSink, parseSinkSpec } from "./lib/sinks/open_sink.ts";
 export { StdoutSink } from "./lib/sinks/stdout.ts";
 export { PulsarSink } from "./lib/sinks/pulsar.ts";
