@@ -43,9 +43,13 @@ export function describeError(err: unknown): string {
   let current: unknown = err;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     if (current instanceof Error) {
-      // A wrapper often quotes its cause already; say each thing once.
+      // A wrapper often quotes its cause (or the cause's `reason`) already; say each thing once.
       const message = current.message;
-      if (!parts.some((part) => part.includes(message))) parts.push(message);
+      const reason = (current as { reason?: unknown }).reason;
+      const quoted = (part: string) =>
+        part.includes(message) || (typeof reason === "string" && reason !== "" &&
+          part.includes(reason));
+      if (!parts.some(quoted)) parts.push(message);
       current = current.cause;
     } else {
       parts.push(String(current));

@@ -112,7 +112,10 @@ const SETUPS: Record<Stage, SetUp> = {
       ),
   },
   route: {
-    args: (p) => ["route", "--to", "event.value.n > 0.0=stdout", "--on-error", p],
+    // Whole envelopes, so that the delivered events can be told apart by id.
+    args: (
+      p,
+    ) => ["route", "--to", "event.value.n > 0.0=stdout", "--payload", "envelope", "--on-error", p],
     delivered: stdoutIds,
   },
   "sink-file": {
@@ -122,6 +125,8 @@ const SETUPS: Record<Stage, SetUp> = {
       join(dir, "out"),
       "--format",
       "ndjson",
+      "--payload",
+      "envelope",
       "--prefix",
       "origin={value.origin}/",
       "--on-error",
@@ -129,7 +134,10 @@ const SETUPS: Record<Stage, SetUp> = {
     ],
     delivered: (_run, dir) => filesIds(dir),
   },
-  "sink-stdout": { args: (p) => ["sink", "stdout", "--on-error", p], delivered: stdoutIds },
+  "sink-stdout": {
+    args: (p) => ["sink", "stdout", "--payload", "envelope", "--on-error", p],
+    delivered: stdoutIds,
+  },
   produce: {
     args: (p, dir) => [
       "produce",

@@ -90,7 +90,7 @@ Deno.test("edgepipe run with a replay source: the same windows in every TZ", asy
         "      tumbling: 1h",
         "      outOfOrderness: 10m",
         `      aggregates: "${WINDOW_ARGS.at(-1)}"`,
-        "sink: stdout",
+        "sink: stdout?payload=envelope",
         "",
       ].join("\n"),
     );

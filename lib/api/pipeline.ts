@@ -32,7 +32,7 @@ export type { RunPipelineOptions };
  * assert.equal(report.delivered, 1);
  * const [written] = [...Deno.readDirSync(`${dir}/out`)];
  * const lines = (await Deno.readTextFile(`${dir}/out/${written.name}`)).trim().split("\n");
- * assert.deepEqual(lines.map((line) => JSON.parse(line).value), [{ delay: 40 }]);
+ * assert.deepEqual(lines.map((line) => JSON.parse(line)), [{ delay: 40 }]);
  * ```
  */
 export async function runPipelineFile(

@@ -3,7 +3,7 @@
  * and reports delivered ids to their source; sinks for stdout, files, S3 and Pulsar topics. This
  * entry loads the AWS SDK and the Parquet writer.
  *
- * @example Deliver two events to stdout-like bytes
+ * @example Deliver two events to stdout-like bytes: each as its value with what stages added
  * ```ts
  * import assert from "node:assert/strict";
  * import { deliverAll, StdoutSink } from "./sinks.ts";
@@ -11,11 +11,14 @@
  * const sink = new StdoutSink({
  *   output: { write: (bytes) => (chunks.push(bytes.slice()), Promise.resolve(bytes.length)) },
  * });
- * const report = await deliverAll([{ id: "a", value: 1 }, { id: "b", value: 2 }], sink);
+ * const report = await deliverAll([
+ *   { id: "a", value: { delay: 12 }, score: { delayed: 0.7 } },
+ *   { id: "b", value: 2 },
+ * ], sink);
  * await sink.close();
  * assert.equal(report.delivered, 2);
  * const text = chunks.map((chunk) => new TextDecoder().decode(chunk)).join("");
- * assert.equal(text, '{"id":"a","value":1}\n{"id":"b","value":2}\n');
+ * assert.equal(text, '{"delay":12,"score":{"delayed":0.7}}\n2\n');
  * ```
  *
  * @module
@@ -27,6 +30,11 @@ export {
   type DeliveryReport,
 } from "../delivery/terminal.ts";
 export type { Sink } from "../sinks/types.ts";
+export {
+  type DeliveredRecord,
+  deliveredRecord,
+  type PayloadShape,
+} from "../delivered_record.ts";
 export {
   openSink,
   parseSinkSpec,

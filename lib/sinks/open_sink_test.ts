@@ -92,3 +92,36 @@ Deno.test("openSink opens files and stdout without any server", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("every destination spec takes ?payload=, checked like --payload", () => {
+  assert.deepEqual(parseSinkSpec("stdout?payload=envelope"), {
+    kind: "stdout",
+    payload: { kind: "envelope" },
+  });
+  assert.deepEqual(parseSinkSpec("topic:scored?payload=field:score"), {
+    kind: "pulsar",
+    topic: "scored",
+    payload: { kind: "field", path: "score" },
+  });
+  const file = parseSinkSpec("file:out/o={value.origin}/?format=ndjson&payload=value");
+  assert.ok(file.kind === "file");
+  assert.deepEqual(file.payload, { kind: "value" });
+  assert.equal(file.batching.encoding, "ndjson");
+  assert.equal(describeSinkSpec(file), "file:out/o={value.origin}/ (ndjson) [payload value]");
+  assert.equal(parseSinkSpec("s3://lake/x/").payload, undefined);
+  assert.throws(() => parseSinkSpec("stdout?payload=all"), /payload must be record, value/);
+  assert.throws(() => parseSinkSpec("topic:x?format=ndjson"), /takes only \?payload=/);
+});
+
+Deno.test("a file destination with ?payload=envelope stores whole envelopes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const sink = await openSink(parseSinkSpec(`file:${dir}/?format=ndjson&payload=envelope`));
+    const event = { id: "a", key: "k", value: { x: 1 }, score: { p: 0.5 } };
+    await Promise.all([sink.send(event), sink.close()]);
+    const [entry] = [...Deno.readDirSync(dir)];
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(join(dir, entry.name))), event);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -50,19 +50,25 @@ export interface JavaMessage {
   properties: Record<string, string>;
   /** The payload as text. */
   content: string;
+  /** The name of the producer that sent it. */
+  producerName: string;
 }
 
 /**
  * Reads `count` messages of `topic` from the earliest with the Java client and its metadata
  * printout. Property keys and values must not contain `, ` or `=` (the printout does not quote).
+ * With `regex`, `topic` is a pattern and every existing topic it matches is read (in order per
+ * topic, interleaved between topics; `producerName` tells them apart).
  */
 export async function javaConsume(
   target: JavaClientTarget,
   topic: string,
   count: number,
+  { regex = false }: { regex?: boolean } = {},
 ): Promise<JavaMessage[]> {
   const output = await pulsarClient(target, [
     "consume",
+    ...(regex ? ["--regex"] : []),
     topic,
     "-s",
     `java-${crypto.randomUUID()}`,
@@ -73,7 +79,7 @@ export async function javaConsume(
     "-mp",
   ]);
   const pattern =
-    /^publishTime:\[\d+\], eventTime:\[(\d+)\], key:\[(.*?)\], properties:\[(.*?)\], content:(.*), event-time:/gm;
+    /^publishTime:\[\d+\], eventTime:\[(\d+)\], key:\[(.*?)\], properties:\[(.*?)\], content:(.*), event-time:.*?, producer-name:([^,]*),/gm;
   return [...output.matchAll(pattern)].map((m) => ({
     eventTime: Number(m[1]),
     key: m[2] === "null" ? null : m[2],
@@ -84,5 +90,6 @@ export async function javaConsume(
       }),
     ),
     content: m[4],
+    producerName: m[5],
   }));
 }
