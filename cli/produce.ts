@@ -65,6 +65,8 @@ Producer:
                         round-robin (spread over partitions, ignoring keys)
   --max-in-flight <N>   messages awaiting the broker before reading more (default 1000)
   --producer-name <n>   a stable name lets the broker deduplicate resends
+  --chunking            send a message larger than the broker's maximum message size as
+                        chunks that consumers (edgepipe's, Java's) reassemble; turns batching off
 
 Errors and observing:
   --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
@@ -77,6 +79,8 @@ Examples:
   edgepipe consume in -s copy | edgepipe produce out --compression zstd
   edgepipe replay flights.parquet --key origin | edgepipe produce flights
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
+  edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --payload base64 \\
+    --chunking
 
 Exit codes: 0 every event acknowledged by the broker (or dead-lettered); 1 an event failed or was
 skipped, bad input, broker unreachable, authentication refused; 2 usage error; 130/143 stopped by
@@ -109,6 +113,7 @@ async function run(args: string[]): Promise<number> {
     routing: { type: "string", default: "java-hash" },
     "max-in-flight": { type: "string" },
     "producer-name": { type: "string" },
+    chunking: { type: "boolean", default: false },
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
@@ -151,6 +156,9 @@ async function run(args: string[]): Promise<number> {
   const batchMaxMessages = values["batch-max-messages"] === undefined
     ? undefined
     : parsePositiveInt(values["batch-max-messages"], "--batch-max-messages");
+  if (values.chunking && batchMaxMessages !== undefined && batchMaxMessages > 1) {
+    throw new UsageError("--chunking turns batching off: drop --batch-max-messages");
+  }
   const batchDelayMs = values["batch-delay"] === undefined
     ? undefined
     : parseDuration(values["batch-delay"], "--batch-delay");
@@ -174,6 +182,7 @@ async function run(args: string[]): Promise<number> {
       ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
       routing,
       ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),
+      ...(values.chunking ? { chunking: true } : {}),
     });
     if (policy.kind === "dead-letter") {
       deadLetters = isTopicTarget(policy.target)

@@ -45,6 +45,8 @@ export interface PulsarSinkOptions {
   /** Default `java-hash`: the same partition a Java producer picks for the key. */
   routing?: Routing;
   producerName?: string;
+  /** Send messages over the broker's size limit as chunks (batching off). */
+  chunking?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -87,6 +89,7 @@ export class PulsarSink implements Sink {
         : {}),
       ...(options.batchDelayMs !== undefined ? { batchingMaxDelayMs: options.batchDelayMs } : {}),
       ...(options.producerName ? { producerName: options.producerName } : {}),
+      ...(options.chunking ? { chunking: true, batching: false } : {}),
       hashingScheme: options.routing === "murmur3" ? "Murmur3_32Hash" : "JavaStringHash",
     };
     if (options.routing === "round-robin") {
