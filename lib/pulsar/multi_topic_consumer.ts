@@ -173,6 +173,18 @@ export class MultiTopicConsumer implements MessageConsumer {
     return ids.sort(MessageId.compare).at(-1) ?? MessageId.earliest;
   }
 
+  /**
+   * True when a message is queued here or any topic has one after the last this consumer's user
+   * received (what the merged queue holds was received from the topics but not by the user).
+   */
+  async hasMessageAvailable(): Promise<boolean> {
+    if (this.#queue.size > 0) return true;
+    for (const child of this.#children.values()) {
+      if (await child.hasMessageAvailable()) return true;
+    }
+    return this.#queue.size > 0;
+  }
+
   /** Last message id of every topic, by topic name. */
   async getLastMessageIds(): Promise<Map<string, MessageId>> {
     const entries = await Promise.all(
