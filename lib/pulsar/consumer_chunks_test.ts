@@ -106,3 +106,25 @@ Deno.test("past the limit of pending chunked messages the oldest is handed on as
     await consumer.close();
   }
 });
+
+Deno.test("a nacked chunked message on a Shared subscription is redelivered chunk by chunk", async () => {
+  const broker = new FakeBroker();
+  const consumer = await broker.subscribe({ subscriptionType: "Shared", nackRedeliveryDelayMs: 1 });
+  try {
+    broker.push({ entry: 50 }, chunkMeta("p-9", 0, 2, 4), bytes("ab"));
+    broker.push({ entry: 52 }, chunkMeta("p-9", 1, 2, 4), bytes("cd"));
+    const msg = await consumer.receive(1000);
+    assert.equal(msg.text(), "abcd");
+    consumer.nack(msg);
+    for (let i = 0; i < 100 && !broker.sent.some((c) => c.type.startsWith("REDELIVER")); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const redeliver = broker.sent.find((c) => c.type === "REDELIVER_UNACKNOWLEDGED_MESSAGES");
+    assert.deepEqual(redeliver?.messageIds, [
+      { ledgerId: 1, entryId: 50 },
+      { ledgerId: 1, entryId: 52 },
+    ]);
+  } finally {
+    await consumer.close();
+  }
+});
