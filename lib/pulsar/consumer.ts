@@ -244,7 +244,8 @@ export class Consumer implements MessageConsumer {
   nack(target: AckTarget): void {
     this.#checkOpen();
     const id = idOf(target);
-    const msg = target instanceof Message ? target : undefined;
+    // By id alone: the ack timeout may still hold the message (its payload, redelivery count).
+    const msg = target instanceof Message ? target : this.#redelivery.find(id);
     this.#redelivery.nack(msg ?? new Message(this.topic, id, new Uint8Array(), { publishTime: 0 }));
   }
 
