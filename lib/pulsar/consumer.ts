@@ -12,6 +12,7 @@ import { AckTracker } from "./consumer_acks.ts";
 import { MessageIntake } from "./consumer_intake.ts";
 import {
   inclusiveStart,
+  messageAfter,
   type ReaderPosition,
   readerSkips,
   type SingleConsumerOptions,
@@ -297,11 +298,7 @@ export class Consumer implements MessageConsumer {
       ? MessageId.parse(position)
       : position;
     const generation = this.#generation;
-    const saved = [
-      this.#position.startPublishTime,
-      this.#position.startMessageId,
-      this.#position.lastDequeued,
-    ] as const;
+    const saved = { ...this.#position };
     if (this.#options.durable === false) {
       // A reader's subscription is rebuilt when the broker closes it after the seek: from here.
       this.#position.startPublishTime = byTime ? position : undefined;
@@ -319,11 +316,9 @@ export class Consumer implements MessageConsumer {
         ...(byTime ? { messagePublishTime: position } : { messageId: toWire(id!, true) }),
       } as Command);
     } catch (error) {
-      [
-        this.#position.startPublishTime,
-        this.#position.startMessageId,
-        this.#position.lastDequeued,
-      ] = saved;
+      this.#position.startPublishTime = saved.startPublishTime;
+      this.#position.startMessageId = saved.startMessageId;
+      this.#position.lastDequeued = saved.lastDequeued;
       throw error;
     } finally {
       this.#seeking = undefined;
@@ -368,19 +363,8 @@ export class Consumer implements MessageConsumer {
     after: MessageId | undefined = this.#position.lastDequeued,
   ): Promise<boolean> {
     if (this.#queue.size > 0) return true;
-    const { last, markDelete } = await this.lastMessageIdAndMarkDelete();
-    if (last.entryId < 0n) return false;
-    if (this.#queue.size > 0) return true;
-    // The mark-delete position acknowledges its whole entry, so compare entries with it: the
-    // broker reports the last message of a batched entry with its batch index.
-    const pastMarkDelete = () =>
-      !markDelete || MessageId.compare(last.entry(), markDelete.entry()) > 0;
-    if (after === undefined && this.#position.startPublishTime !== undefined && markDelete) {
-      return pastMarkDelete();
-    }
-    const reference = after ?? this.#position.startMessageId;
-    if (!reference) return pastMarkDelete();
-    return MessageId.compare(last, reference) > 0;
+    const ends = await this.lastMessageIdAndMarkDelete();
+    return this.#queue.size > 0 || messageAfter(ends, after, this.#position);
   }
 
   async unsubscribe(): Promise<void> {

@@ -91,6 +91,29 @@ export function readerSkips(position: ReaderPosition, id: MessageId, publishTime
   return false;
 }
 
+/**
+ * Whether the topic holds a message after `after` (the last one the user received; undefined
+ * when none yet), given the topic's last message id and the subscription's mark-delete position.
+ */
+export function messageAfter(
+  ends: { last: MessageId; markDelete?: MessageId },
+  after: MessageId | undefined,
+  position: ReaderPosition,
+): boolean {
+  const { last, markDelete } = ends;
+  if (last.entryId < 0n) return false;
+  // The mark-delete position acknowledges its whole entry, so compare entries with it: the
+  // broker reports the last message of a batched entry with its batch index.
+  const pastMarkDelete = () =>
+    !markDelete || MessageId.compare(last.entry(), markDelete.entry()) > 0;
+  if (after === undefined && position.startPublishTime !== undefined && markDelete) {
+    return pastMarkDelete();
+  }
+  const reference = after ?? position.startMessageId;
+  if (!reference) return pastMarkDelete();
+  return MessageId.compare(last, reference) > 0;
+}
+
 /** The exclusive start that makes a reader deliver `id` itself next. */
 export function inclusiveStart(id: MessageId): MessageId {
   if (id.ledgerId < 0 || id.entryId < 0) return MessageId.earliest;

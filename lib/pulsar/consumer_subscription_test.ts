@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { inclusiveStart, readerSkips, subscribeCommand } from "./consumer_subscription.ts";
+import {
+  inclusiveStart,
+  messageAfter,
+  readerSkips,
+  subscribeCommand,
+} from "./consumer_subscription.ts";
 import { MessageId } from "./message_id.ts";
 
 const topic = "persistent://public/default/t";
@@ -52,4 +57,24 @@ Deno.test("the inclusive start of an id is the position just before it", () => {
   assert.deepEqual(inclusiveStart(new MessageId(3n, 7n)), new MessageId(3n, 6n));
   assert.deepEqual(inclusiveStart(new MessageId(3n, 7n, 0, 2, 5)), new MessageId(3n, 7n, 0, 1, 5));
   assert.equal(inclusiveStart(new MessageId(-1n, -1n)), MessageId.earliest);
+});
+
+Deno.test("more is available when the last message lies past what was read or acknowledged", () => {
+  const last = new MessageId(5n, 9n, -1, 3, 4); // last message of a batched entry
+  assert.equal(messageAfter({ last: new MessageId(-1n, -1n) }, undefined, {}), false, "empty");
+  assert.equal(messageAfter({ last }, new MessageId(5n, 9n, -1, 2, 4), {}), true);
+  assert.equal(messageAfter({ last }, new MessageId(5n, 9n, -1, 3, 4), {}), false, "read it all");
+  const markDelete = new MessageId(5n, 9n);
+  assert.equal(messageAfter({ last, markDelete }, undefined, {}), false, "acknowledged entry");
+  assert.equal(messageAfter({ last, markDelete: new MessageId(5n, 8n) }, undefined, {}), true);
+  assert.equal(
+    messageAfter({ last }, undefined, { startMessageId: new MessageId(5n, 9n, -1, 3, 4) }),
+    false,
+    "a reader starting after the last message has nothing",
+  );
+  assert.equal(
+    messageAfter({ last, markDelete }, undefined, { startPublishTime: 1 }),
+    false,
+    "a publish-time start relies on the mark-delete position",
+  );
 });
