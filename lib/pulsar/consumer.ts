@@ -53,8 +53,11 @@ export type { SingleConsumerOptions };
  * ```
  */
 export class Consumer implements MessageConsumer {
+  /** The topic (or partition) consumed. */
   readonly topic: string;
+  /** The subscription's name. */
   readonly subscription: string;
+  /** How the subscription shares messages among its consumers. */
   readonly subscriptionType: SubscriptionType;
   /** Partition index of `topic`, -1 when it is not a partition. */
   readonly partition: number;
@@ -203,6 +206,7 @@ export class Consumer implements MessageConsumer {
     return msg;
   }
 
+  /** Messages until the consumer is closed. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return receiveUntilClosed(this);
   }

@@ -26,6 +26,7 @@ export class Message {
   readonly key?: string;
   /** Ordering key, when it differs from `key`. */
   readonly orderingKey?: Uint8Array;
+  /** Properties the producer set (empty when none). */
   readonly properties: Record<string, string>;
   /** Publish time, ms since the epoch (set by the producer's clock). */
   readonly publishTime: number;
@@ -33,7 +34,9 @@ export class Message {
   readonly eventTime: number;
   /** How many times this message was delivered before (nacks, ack timeouts, reconnects). */
   readonly redeliveryCount: number;
+  /** Name of the producer that sent it. */
   readonly producerName: string;
+  /** The producer's sequence id of the message. */
   readonly sequenceId: number;
   /**
    * Set when the payload could not be decoded (corrupt compression, end-to-end encryption, a
@@ -43,6 +46,7 @@ export class Message {
    */
   readonly decodeError?: MessageDecodeError;
 
+  /** A message as consumers build it (tests build their own). */
   constructor(
     /** The topic (partition) the message came from. */
     readonly topic: string,

@@ -50,7 +50,9 @@ export class MultiTopicConsumer implements MessageConsumer {
   #closed?: ConsumerClosedError;
   #refreshTimer?: ReturnType<typeof setInterval>;
 
+  /** Merges `children` (more can be added) under one subscription. */
   constructor(
+    /** The subscription's name. */
     readonly subscription: string,
     children: Consumer[],
     /** Messages held in the merged queue before the per-topic consumers wait. */
@@ -114,6 +116,7 @@ export class MultiTopicConsumer implements MessageConsumer {
     return msg;
   }
 
+  /** Messages until the consumer is closed. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return receiveUntilClosed(this);
   }
