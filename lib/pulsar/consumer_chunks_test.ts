@@ -66,7 +66,10 @@ Deno.test("chunks interleaved with other messages are reassembled; the ack cover
 
 Deno.test("a chunk without its predecessors and an expired message surface as chunk errors", async () => {
   const broker = new FakeBroker();
-  const consumer = await broker.subscribe({ expireIncompleteChunkedMessageMs: 20 });
+  const consumer = await broker.subscribe({
+    expireIncompleteChunkedMessageMs: 20,
+    receiverQueueSize: 2,
+  });
   try {
     broker.push({ entry: 20 }, chunkMeta("p-5", 1, 3, 30), bytes("x".repeat(10)));
     const orphan = await consumer.receive(1000);
@@ -84,6 +87,9 @@ Deno.test("a chunk without its predecessors and an expired message surface as ch
     assert.deepEqual(broker.acks().flatMap((a) => a.messageId as unknown[]), [
       { ledgerId: 1, entryId: 21 },
     ]);
+    // Two entries came, two permits went back: a message that failed late takes none.
+    const flows = broker.sent.filter((c) => c.type === "FLOW").map((c) => Number(c.messagePermits));
+    assert.deepEqual(flows.slice(1).reduce((a, b) => a + b, 0), 2);
   } finally {
     await consumer.close();
   }
