@@ -78,6 +78,8 @@ Producer:
                         (the event fails; exit 1 under --on-error fail). Default none: while
                         the broker is away, sends wait for it to come back and input waits
                         behind them (one line on stderr when it starts, one when it is back)
+  --chunking            send a message larger than the broker's maximum message size as
+                        chunks that consumers (edgepipe's, Java's) reassemble; turns batching off
 
 Errors and observing:
   --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
@@ -94,6 +96,8 @@ Examples:
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
+  edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
+    --chunking
 
 Exit codes: 0 every event acknowledged by the broker (or dead-lettered); 1 an event failed or was
 skipped, bad input, broker unreachable, authentication refused; 2 usage error; 130/143 stopped by
@@ -129,6 +133,7 @@ async function run(args: string[]): Promise<number> {
     "max-in-flight": { type: "string" },
     "producer-name": { type: "string" },
     "send-timeout": { type: "string", default: "none" },
+    chunking: { type: "boolean", default: false },
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
@@ -170,6 +175,9 @@ async function run(args: string[]): Promise<number> {
   const batchMaxMessages = values["batch-max-messages"] === undefined
     ? undefined
     : parsePositiveInt(values["batch-max-messages"], "--batch-max-messages");
+  if (values.chunking && batchMaxMessages !== undefined && batchMaxMessages > 1) {
+    throw new UsageError("--chunking turns batching off: drop --batch-max-messages");
+  }
   const batchDelayMs = values["batch-delay"] === undefined
     ? undefined
     : parseDuration(values["batch-delay"], "--batch-delay");
@@ -196,6 +204,7 @@ async function run(args: string[]): Promise<number> {
       ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),
       sendTimeoutMs,
       log: (message) => console.error(`edgepipe produce: ${message}`),
+      ...(values.chunking ? { chunking: true } : {}),
     });
     if (policy.kind === "dead-letter") {
       deadLetters = isTopicTarget(policy.target)

@@ -41,6 +41,10 @@ Deno.test("usage mistakes are one line and exit 2, before any connection is trie
     [["produce", "t", "--on-error", "drop"], /--on-error must be fail, skip or dead-letter/],
     [["produce", "t", "--bogus"], /Unknown option '--bogus'/],
     [["produce", "t", "--batch-delay", "soon"], /--batch-delay: 'soon' is not a duration/],
+    [
+      ["produce", "t", "--chunking", "--batch-max-messages", "10"],
+      /--chunking turns batching off: drop --batch-max-messages/,
+    ],
     [["replay"], /replay: name at least one file/],
     [["replay", "a.csv", "--rate", "fast"], /--rate: expected events per second/],
   ];

@@ -1,34 +1,30 @@
 /**
- * A consumer of one topic or one partition: subscription, receiver queue refilled with FLOW,
- * batch unpacking, individual / cumulative / batch-index acknowledgements, negative acks, ack
- * timeout, dead-letter topic, seek, and resubscription after a dropped connection.
+ * A consumer of one topic or one partition: the subscription's lifecycle (subscribe, the
+ * receiver queue refilled with FLOW, seek, resubscription after a dropped connection, close).
+ * The rest lives in units of its own behind narrow seams: message intake (`consumer_intake.ts`:
+ * decoding, batches, chunks), acknowledgements (`consumer_acks.ts`) and redelivery
+ * (`consumer_redelivery.ts`: nacks, ack timeout, dead-letter topic).
  *
  * @module
  */
-import {
-  type Command,
-  type Frame,
-  type MessageMetadata,
-  type SingleMessageMetadata,
-  unpackBatch,
-} from "./wire/mod.ts";
+import type { Command, Frame } from "./wire/mod.ts";
 import { AckTracker } from "./consumer_acks.ts";
-import { type AssembledChunks, ChunkAssembler } from "./chunk_assembler.ts";
+import { MessageIntake } from "./consumer_intake.ts";
+import {
+  inclusiveStart,
+  messageAfter,
+  type ReaderPosition,
+  readerSkips,
+  type SingleConsumerOptions,
+  subscribeCommand,
+} from "./consumer_subscription.ts";
 import { Redelivery } from "./consumer_redelivery.ts";
-import { decodeEntryPayload } from "./message_decode.ts";
-import { MessageDecodeError } from "./message_decode_error.ts";
 import { AsyncQueue } from "./async_queue.ts";
 import { sleep } from "./backoff.ts";
 import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
 import type { ClientContext } from "./client_context.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
-import type {
-  AckTarget,
-  ConsumerOptions,
-  MessageConsumer,
-  ReaderStart,
-  SubscriptionType,
-} from "./consumer_options.ts";
+import type { AckTarget, MessageConsumer, SubscriptionType } from "./consumer_options.ts";
 import { BrokerError, ConsumerClosedError, InvalidArgumentError } from "./errors.ts";
 import { Message } from "./message.ts";
 import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts";
@@ -36,8 +32,7 @@ import { parseTopic } from "./topic_name.ts";
 import { receiveUntilClosed } from "./receive_until_closed.ts";
 import type { LedgerOwners } from "./ledger_owners.ts";
 
-/** Options of one single-topic consumer (readers add a start position). */
-export type SingleConsumerOptions = ConsumerOptions & { topic: string } & Partial<ReaderStart>;
+export type { SingleConsumerOptions };
 
 /**
  * Receives messages from one topic or partition. Create it with `client.subscribe`.
@@ -62,7 +57,7 @@ export class Consumer implements MessageConsumer {
   readonly topic: string;
   /** The subscription's name. */
   readonly subscription: string;
-  /** How the subscription shares messages among consumers. */
+  /** How the subscription shares messages among its consumers. */
   readonly subscriptionType: SubscriptionType;
   /** Partition index of `topic`, -1 when it is not a partition. */
   readonly partition: number;
@@ -74,10 +69,9 @@ export class Consumer implements MessageConsumer {
   readonly #listener: ConnectionListener;
   readonly #acks: AckTracker;
   readonly #redelivery: Redelivery;
-  readonly #chunks: ChunkAssembler;
+  readonly #intake: MessageIntake;
   /** Messages queued that took no permit of their own (chunked messages that failed late). */
   readonly #noPermit = new WeakSet<Message>();
-  #chunkTimer?: ReturnType<typeof setInterval>;
   readonly #abort = new AbortController();
   #conn?: Connection;
   #ready = false;
@@ -89,9 +83,8 @@ export class Consumer implements MessageConsumer {
     () => this.#closed !== undefined,
   );
   #closedWhileConnecting = false;
-  #lastDequeued?: MessageId;
-  #startMessageId?: MessageId;
-  #startPublishTime?: number;
+  /** Where a reader stands (and the last message handed out, for every consumer). */
+  readonly #position: ReaderPosition = {};
   #active = true;
   /** Counts subscribes, so a seek can tell whether the broker already resubscribed us. */
   #generation = 0;
@@ -109,8 +102,10 @@ export class Consumer implements MessageConsumer {
     this.subscriptionType = options.subscriptionType ?? "Exclusive";
     this.#queueSize = Math.max(1, options.receiverQueueSize ?? 1000);
     this.#consumerId = ctx.newConsumerId();
-    this.#startMessageId = options.startMessageId;
-    this.#startPublishTime = options.startPublishTime;
+    if (options.startMessageId) this.#position.startMessageId = options.startMessageId;
+    if (options.startPublishTime !== undefined) {
+      this.#position.startPublishTime = options.startPublishTime;
+    }
     this.#listener = {
       onFrame: (frame) => this.#onFrame(frame),
       onConnectionClosed: () => this.#onDisconnected(),
@@ -132,14 +127,21 @@ export class Consumer implements MessageConsumer {
       ...options.deadLetter,
       deadLetterTopic: options.deadLetter.deadLetterTopic ?? `${base}-${this.subscription}-DLQ`,
     };
-    this.#chunks = new ChunkAssembler({
-      ...(options.maxPendingChunkedMessages !== undefined
-        ? { maxPending: options.maxPendingChunkedMessages }
-        : {}),
-      ...(options.expireIncompleteChunkedMessageMs !== undefined
-        ? { expireMs: options.expireIncompleteChunkedMessageMs }
-        : {}),
-    });
+    this.#intake = new MessageIntake(
+      {
+        topic: this.topic,
+        partition: this.partition,
+        durable: options.durable !== false,
+        push: (msg, noPermit) => {
+          if (noPermit) this.#noPermit.add(msg);
+          this.#queue.push(msg);
+        },
+        grantPermits: (count) => this.#grantPermits(count),
+        skip: (id, publishTime) => this.#skip(id, publishTime),
+      },
+      this.#acks,
+      options,
+    );
     this.#redelivery = new Redelivery({
       ackTimeoutMs: options.ackTimeoutMs ?? 0,
       nackDelayMs: options.nackRedeliveryDelayMs ?? 60_000,
@@ -183,7 +185,7 @@ export class Consumer implements MessageConsumer {
 
   /** Id of the last message handed to the user. */
   get lastDequeued(): MessageId | undefined {
-    return this.#lastDequeued;
+    return this.#position.lastDequeued;
   }
 
   /** Lets a multi-topic parent learn which ledgers belong to which child, to route acks. */
@@ -204,13 +206,13 @@ export class Consumer implements MessageConsumer {
     return msg;
   }
 
-  /** Receives messages one by one until the consumer closes. */
+  /** Messages until the consumer is closed. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return receiveUntilClosed(this);
   }
 
   #delivered(msg: Message): void {
-    this.#lastDequeued = msg.id;
+    this.#position.lastDequeued = msg.id;
     this.#redelivery.delivered(msg);
     if (!this.#noPermit.has(msg)) this.#grantPermits(1);
   }
@@ -247,7 +249,8 @@ export class Consumer implements MessageConsumer {
   nack(target: AckTarget): void {
     this.#checkOpen();
     const id = idOf(target);
-    const msg = target instanceof Message ? target : undefined;
+    // By id alone: the ack timeout may still hold the message (its payload, redelivery count).
+    const msg = target instanceof Message ? target : this.#redelivery.find(id);
     this.#redelivery.nack(msg ?? new Message(this.topic, id, new Uint8Array(), { publishTime: 0 }));
   }
 
@@ -299,12 +302,12 @@ export class Consumer implements MessageConsumer {
       ? MessageId.parse(position)
       : position;
     const generation = this.#generation;
-    const saved = [this.#startPublishTime, this.#startMessageId, this.#lastDequeued] as const;
+    const saved = { ...this.#position };
     if (this.#options.durable === false) {
       // A reader's subscription is rebuilt when the broker closes it after the seek: from here.
-      this.#startPublishTime = byTime ? position : undefined;
-      this.#startMessageId = byTime ? MessageId.earliest : inclusiveStart(id!);
-      this.#lastDequeued = undefined;
+      this.#position.startPublishTime = byTime ? position : undefined;
+      this.#position.startMessageId = byTime ? MessageId.earliest : inclusiveStart(id!);
+      this.#position.lastDequeued = undefined;
     }
     // Acks still buffered must reach the broker before the reset, or they would undo it.
     this.#acks.flush();
@@ -317,20 +320,22 @@ export class Consumer implements MessageConsumer {
         ...(byTime ? { messagePublishTime: position } : { messageId: toWire(id!, true) }),
       } as Command);
     } catch (error) {
-      [this.#startPublishTime, this.#startMessageId, this.#lastDequeued] = saved;
+      this.#position.startPublishTime = saved.startPublishTime;
+      this.#position.startMessageId = saved.startMessageId;
+      this.#position.lastDequeued = saved.lastDequeued;
       throw error;
     } finally {
       this.#seeking = undefined;
       seekDone();
     }
     this.#redelivery.clearUnacked();
-    this.#lastDequeued = undefined;
+    this.#position.lastDequeued = undefined;
     // The broker closes the consumer after a seek and we subscribe again, dropping what was
     // prefetched from the old position. If that already happened, the queue holds new messages.
     if (this.#generation === generation) {
       const dropped = this.#queue.drain().length;
       this.#acks.reset();
-      this.#chunks.clear();
+      this.#intake.clear();
       if (dropped > 0) this.#grantPermits(dropped);
     }
   }
@@ -358,21 +363,12 @@ export class Consumer implements MessageConsumer {
    * True when a message after `after` exists: by default after the last one received (readers'
    * bounded reads). A parent that hands messages on passes the last one its user actually read.
    */
-  async hasMessageAvailable(after: MessageId | undefined = this.#lastDequeued): Promise<boolean> {
+  async hasMessageAvailable(
+    after: MessageId | undefined = this.#position.lastDequeued,
+  ): Promise<boolean> {
     if (this.#queue.size > 0) return true;
-    const { last, markDelete } = await this.lastMessageIdAndMarkDelete();
-    if (last.entryId < 0n) return false;
-    if (this.#queue.size > 0) return true;
-    // The mark-delete position acknowledges its whole entry, so compare entries with it: the
-    // broker reports the last message of a batched entry with its batch index.
-    const pastMarkDelete = () =>
-      !markDelete || MessageId.compare(last.entry(), markDelete.entry()) > 0;
-    if (after === undefined && this.#startPublishTime !== undefined && markDelete) {
-      return pastMarkDelete();
-    }
-    const reference = after ?? this.#startMessageId;
-    if (!reference) return pastMarkDelete();
-    return MessageId.compare(last, reference) > 0;
+    const ends = await this.lastMessageIdAndMarkDelete();
+    return this.#queue.size > 0 || messageAfter(ends, after, this.#position);
   }
 
   async unsubscribe(): Promise<void> {
@@ -403,7 +399,7 @@ export class Consumer implements MessageConsumer {
     this.#ready = false;
     this.#abort.abort();
     this.#acks.stop();
-    clearInterval(this.#chunkTimer);
+    this.#intake.stop();
     void this.#redelivery.close();
     this.#queue.close(this.#closed);
   }
@@ -449,147 +445,14 @@ export class Consumer implements MessageConsumer {
       this.#grantPermits(1); // sent before a redeliver-all; the broker sends it again
       return;
     }
-    const metadata = frame.metadata as MessageMetadata;
     const entryId = fromWire(command.messageId as MessageIdWire, this.partition);
     this.#ledgerOwners?.set(entryId.ledgerId, this);
-    const raw = frame.payload ?? new Uint8Array();
-    const redeliveryCount = Number(command.redeliveryCount ?? 0);
-    const what = entryId.toHuman();
-    if (Number(metadata.numChunksFromMsg ?? 0) > 1) {
-      return this.#onChunk({ id: entryId.entry(), metadata, payload: raw, redeliveryCount });
-    }
-    const decoded = decodeEntryPayload(metadata, raw, what);
-    if (decoded.error) {
-      return this.#pushEntry(entryId, raw, metadata, redeliveryCount, decoded.error);
-    }
-    const batchSize = metadata.numMessagesInBatch;
-    if (batchSize === undefined) {
-      return this.#pushEntry(entryId, decoded.payload, metadata, redeliveryCount);
-    }
-    const size = Number(batchSize);
-    let entries;
-    try {
-      entries = unpackBatch(decoded.payload, size);
-    } catch (cause) {
-      const error = new MessageDecodeError(
-        "decompress",
-        `batch message ${what} cannot be unpacked: ${(cause as Error).message}`,
-        { cause },
-      );
-      return this.#pushEntry(entryId, raw, metadata, redeliveryCount, error);
-    }
-    const batch = this.#acks.entryArrived(entryId, size, command.ackSet as bigint[] | undefined);
-    let skipped = 0;
-    entries.forEach((entry, index) => {
-      const id = new MessageId(entryId.ledgerId, entryId.entryId, this.partition, index, size);
-      if (this.#acks.isAcked(batch, index) || this.#skip(id, Number(metadata.publishTime))) {
-        skipped++;
-        return;
-      }
-      this.#acks.bind(id, batch);
-      this.#queue.push(
-        this.#message(id, entry.payload, metadata, entry.metadata, redeliveryCount),
-      );
-    });
-    if (skipped > 0) this.#grantPermits(skipped);
-  }
-
-  /** One chunk of a chunked message: queued once the message is whole (or cannot be). */
-  #onChunk(chunk: Parameters<ChunkAssembler["add"]>[0]): void {
-    const done = this.#chunks.add(chunk);
-    // The entry's permit goes back now unless a message ends with it (its delivery gives it back).
-    if (!done.some((m) => m.ids.at(-1) === chunk.id)) this.#grantPermits(1);
-    for (const whole of done) this.#pushChunked(whole, whole.ids.at(-1) !== chunk.id);
-    if (this.#chunks.pending > 0 && this.#chunkTimer === undefined) {
-      this.#chunkTimer = setInterval(
-        () => {
-          for (const whole of this.#chunks.expire()) this.#pushChunked(whole, true);
-          if (this.#chunks.pending === 0) {
-            clearInterval(this.#chunkTimer);
-            this.#chunkTimer = undefined;
-          }
-        },
-        Math.max(
-          10,
-          Math.min(1000, (this.#options.expireIncompleteChunkedMessageMs ?? 60_000) / 4),
-        ),
-      );
-    }
-  }
-
-  #pushChunked(whole: AssembledChunks, late: boolean): void {
-    const id = whole.ids[whole.ids.length - 1];
-    const what = `${id.toHuman()} (chunked, ${whole.ids.length} entries)`;
-    const decoded = whole.error
-      ? undefined
-      : decodeEntryPayload(whole.metadata, whole.payload, what);
-    if (this.#skip(id, Number(whole.metadata.publishTime))) {
-      if (!late) this.#grantPermits(1);
-      return;
-    }
-    if (whole.ids.length > 1 && this.#options.durable !== false) this.#acks.chunked(id, whole.ids);
-    const msg = this.#message(
-      id,
-      decoded?.payload ?? whole.payload,
-      whole.metadata,
-      undefined,
-      whole.redeliveryCount,
-      whole.error ?? decoded?.error,
-    );
-    if (late) this.#noPermit.add(msg);
-    this.#queue.push(msg);
-  }
-
-  /** Queues an entry as one message (not a batch, or one that cannot be decoded). */
-  #pushEntry(
-    entryId: MessageId,
-    payload: Uint8Array,
-    metadata: MessageMetadata,
-    redeliveryCount: number,
-    decodeError?: MessageDecodeError,
-  ): void {
-    const id = entryId.entry();
-    if (this.#skip(id, Number(metadata.publishTime))) return this.#grantPermits(1);
-    this.#queue.push(this.#message(id, payload, metadata, undefined, redeliveryCount, decodeError));
+    this.#intake.onEntry(entryId, command, frame);
   }
 
   /** Readers skip what lies before their start, and what they already delivered before a reconnect. */
   #skip(id: MessageId, publishTime: number): boolean {
-    if (this.#options.durable !== false) return false;
-    const after = this.#lastDequeued ?? this.#startMessageId;
-    if (
-      after && after !== MessageId.latest && after.ledgerId >= 0 &&
-      MessageId.compare(id, after) <= 0
-    ) {
-      return true;
-    }
-    if (this.#startPublishTime !== undefined) {
-      if (publishTime < this.#startPublishTime) return true;
-      this.#startPublishTime = undefined;
-    }
-    return false;
-  }
-
-  #message(
-    id: MessageId,
-    payload: Uint8Array,
-    metadata: MessageMetadata,
-    single: SingleMessageMetadata | undefined,
-    redeliveryCount: number,
-    decodeError?: MessageDecodeError,
-  ): Message {
-    const source = single ?? metadata;
-    return new Message(this.topic, id, payload, {
-      ...(source.partitionKey !== undefined ? { key: source.partitionKey } : {}),
-      ...(source.orderingKey !== undefined ? { orderingKey: source.orderingKey } : {}),
-      ...(source.properties !== undefined ? { properties: source.properties } : {}),
-      publishTime: Number(metadata.publishTime),
-      eventTime: Number(source.eventTime ?? 0),
-      redeliveryCount,
-      producerName: metadata.producerName,
-      sequenceId: Number(single?.sequenceId ?? metadata.sequenceId),
-      ...(decodeError ? { decodeError } : {}),
-    });
+    return this.#options.durable === false && readerSkips(this.#position, id, publishTime);
   }
 
   #onDisconnected(): void {
@@ -627,39 +490,14 @@ export class Consumer implements MessageConsumer {
     // broker redelivers it, and must not acknowledge the whole entry.
     this.#permits = 0;
     conn.registerConsumer(this.#consumerId, this.#listener);
-    const durable = this.#options.durable !== false;
-    const start = durable
-      ? undefined
-      : (this.#lastDequeued ?? this.#startMessageId ?? MessageId.latest);
-    const rollbackSec = !durable && this.#startPublishTime !== undefined && !this.#lastDequeued
-      ? Math.max(1, Math.ceil((Date.now() - this.#startPublishTime) / 1000) + 1)
-      : undefined;
     try {
-      await conn.request({
-        type: "SUBSCRIBE",
-        topic: this.topic,
-        subscription: this.subscription,
-        subType: this.subscriptionType,
-        consumerId: this.#consumerId,
-        ...(this.#options.consumerName ? { consumerName: this.#options.consumerName } : {}),
-        ...(this.#options.priorityLevel !== undefined
-          ? { priorityLevel: this.#options.priorityLevel }
-          : {}),
-        durable,
-        ...(start && rollbackSec === undefined ? { startMessageId: toWire(start, true) } : {}),
-        ...(rollbackSec !== undefined
-          ? {
-            startMessageId: toWire(MessageId.latest),
-            startMessageRollbackDurationSec: rollbackSec,
-          }
-          : {}),
-        readCompacted: this.#options.readCompacted ?? false,
-        initialPosition: this.#options.initialPosition === "earliest" ? "Earliest" : "Latest",
-        consumerEpoch: this.#epoch,
-        ...(this.subscriptionType === "Key_Shared"
-          ? { keySharedMeta: { keySharedMode: "AUTO_SPLIT" } }
-          : {}),
-      } as Command);
+      await conn.request(
+        subscribeCommand(
+          { ...this.#options, topic: this.topic },
+          { consumerId: this.#consumerId, epoch: this.#epoch },
+          this.#position,
+        ),
+      );
     } catch (error) {
       conn.unregisterConsumer(this.#consumerId);
       throw error;
@@ -691,13 +529,4 @@ function idOf(target: AckTarget): MessageId {
 
 function entryKey(id: MessageId): string {
   return `${id.ledgerId}:${id.entryId}`;
-}
-
-/** The exclusive start that makes a reader deliver `id` itself next. */
-function inclusiveStart(id: MessageId): MessageId {
-  if (id.ledgerId < 0 || id.entryId < 0) return MessageId.earliest;
-  if (id.batchIndex > 0) {
-    return new MessageId(id.ledgerId, id.entryId, id.partition, id.batchIndex - 1, id.batchSize);
-  }
-  return new MessageId(id.ledgerId, id.entryId - 1n, id.partition);
 }

@@ -173,6 +173,13 @@ export class AckTracker {
       return;
     }
     this.#batches.delete(key);
+    if (this.#options.batchIndexAck) {
+      // The entry's partial acks still buffered are superseded by acknowledging it whole.
+      const entry = toWire(id, false);
+      this.#pending = this.#pending.filter((p) =>
+        p.ackSet === undefined || p.ledgerId !== entry.ledgerId || p.entryId !== entry.entryId
+      );
+    }
     this.#queue(toWire(id, false));
   }
 

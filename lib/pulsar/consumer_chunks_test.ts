@@ -66,7 +66,10 @@ Deno.test("chunks interleaved with other messages are reassembled; the ack cover
 
 Deno.test("a chunk without its predecessors and an expired message surface as chunk errors", async () => {
   const broker = new FakeBroker();
-  const consumer = await broker.subscribe({ expireIncompleteChunkedMessageMs: 20 });
+  const consumer = await broker.subscribe({
+    expireIncompleteChunkedMessageMs: 20,
+    receiverQueueSize: 2,
+  });
   try {
     broker.push({ entry: 20 }, chunkMeta("p-5", 1, 3, 30), bytes("x".repeat(10)));
     const orphan = await consumer.receive(1000);
@@ -84,6 +87,9 @@ Deno.test("a chunk without its predecessors and an expired message surface as ch
     assert.deepEqual(broker.acks().flatMap((a) => a.messageId as unknown[]), [
       { ledgerId: 1, entryId: 21 },
     ]);
+    // Two entries came, two permits went back: a message that failed late takes none.
+    const flows = broker.sent.filter((c) => c.type === "FLOW").map((c) => Number(c.messagePermits));
+    assert.deepEqual(flows.slice(1).reduce((a, b) => a + b, 0), 2);
   } finally {
     await consumer.close();
   }
@@ -102,6 +108,28 @@ Deno.test("past the limit of pending chunked messages the oldest is handed on as
     broker.push({ entry: 40 }, chunkMeta("p-2", 1, 2, 2), bytes("b"));
     const done = await consumer.receive(1000);
     assert.equal(done.text(), "ab", "the others are still assembled");
+  } finally {
+    await consumer.close();
+  }
+});
+
+Deno.test("a nacked chunked message on a Shared subscription is redelivered chunk by chunk", async () => {
+  const broker = new FakeBroker();
+  const consumer = await broker.subscribe({ subscriptionType: "Shared", nackRedeliveryDelayMs: 1 });
+  try {
+    broker.push({ entry: 50 }, chunkMeta("p-9", 0, 2, 4), bytes("ab"));
+    broker.push({ entry: 52 }, chunkMeta("p-9", 1, 2, 4), bytes("cd"));
+    const msg = await consumer.receive(1000);
+    assert.equal(msg.text(), "abcd");
+    consumer.nack(msg);
+    for (let i = 0; i < 100 && !broker.sent.some((c) => c.type.startsWith("REDELIVER")); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const redeliver = broker.sent.find((c) => c.type === "REDELIVER_UNACKNOWLEDGED_MESSAGES");
+    assert.deepEqual(redeliver?.messageIds, [
+      { ledgerId: 1, entryId: 50 },
+      { ledgerId: 1, entryId: 52 },
+    ]);
   } finally {
     await consumer.close();
   }

@@ -14,7 +14,7 @@ export type InitialPosition = "latest" | "earliest";
 
 /** Dead-letter policy: after `maxRedeliverCount` redeliveries a message moves to a DLQ topic. */
 export interface DeadLetterPolicy {
-  /** Redeliveries before the message moves to the dead-letter topic. */
+  /** Redeliveries a message may have; the next nack or ack timeout moves it to the DLQ topic. */
   maxRedeliverCount: number;
   /** Default: `<topic>-<subscription>-DLQ`, as the Java client names it. */
   deadLetterTopic?: string;
@@ -28,19 +28,19 @@ export interface DeadLetterPolicy {
 
 /** Options of `client.subscribe`. Give exactly one of `topic`, `topics`, `topicsPattern`. */
 export interface ConsumerOptions {
-  /** One topic (or partitioned topic) to consume. */
+  /** One topic (all its partitions when partitioned). */
   topic?: string;
-  /** Several topics, consumed as one stream. */
+  /** Several topics under one subscription. */
   topics?: string[];
   /** A regex over complete topic names of one namespace, e.g. `persistent://public/default/in-.*`. */
   topicsPattern?: string;
-  /** The subscription's name; created on first use. */
+  /** The subscription's name. */
   subscription: string;
   /** Default "Exclusive". */
   subscriptionType?: SubscriptionType;
   /** Where a new subscription starts. Default "latest". */
   initialPosition?: InitialPosition;
-  /** A name for this consumer in the broker's stats. */
+  /** A name shown in topic stats. */
   consumerName?: string;
   /** Messages prefetched per topic partition. Default 1000. */
   receiverQueueSize?: number;
@@ -48,13 +48,13 @@ export interface ConsumerOptions {
   ackTimeoutMs?: number;
   /** Delay before a negatively acknowledged message is redelivered. Default 60 000 ms. */
   nackRedeliveryDelayMs?: number;
-  /** Moves messages redelivered too often to a dead-letter topic. */
+  /** Move messages redelivered too often to a dead-letter topic. */
   deadLetter?: DeadLetterPolicy;
   /** Acknowledge single messages of a batch on the broker (needs broker support). Default false. */
   batchIndexAck?: boolean;
-  /** Reads the compacted view of the topic (latest message per key). */
+  /** Read the compacted view of the topic (the latest message per key). */
   readCompacted?: boolean;
-  /** Shared subscriptions send to lower levels first. Default 0. */
+  /** Shared subscriptions: lower levels get messages first. */
   priorityLevel?: number;
   /**
    * Chunked messages (from producers with chunking on) being reassembled at most; past it the
@@ -99,6 +99,6 @@ export interface MessageConsumer extends AsyncIterable<Message> {
   getLastMessageId(): Promise<MessageId>;
   /** Leaves the subscription on the broker and closes. */
   unsubscribe(): Promise<void>;
-  /** Closes the consumer; unacknowledged messages are redelivered. */
+  /** Closes the consumer (its subscription stays on the broker). */
   close(): Promise<void>;
 }

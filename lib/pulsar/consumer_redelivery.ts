@@ -122,6 +122,11 @@ export class Redelivery {
     this.#unacked.clear();
   }
 
+  /** The message delivered with this id, while the ack timeout holds it. */
+  find(id: MessageId): Message | undefined {
+    return this.#unacked.get(keyOf(id))?.msg;
+  }
+
   /** Redelivers `msg` after the nack delay (or dead-letters it when past its limit). */
   nack(msg: Message): void {
     const key = keyOf(msg.id);

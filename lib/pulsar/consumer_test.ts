@@ -157,3 +157,44 @@ Deno.test("acking a batched message by its human id with no batch state acks onl
     await consumer.close();
   }
 });
+
+Deno.test("a message nacked by its id string is dead-lettered with its payload", async () => {
+  const broker = new FakeBroker();
+  const sent: unknown[] = [];
+  broker.createProducer = () =>
+    Promise.resolve({
+      send: (m: unknown) => {
+        sent.push(m);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    } as unknown as Producer);
+  const consumer = await broker.subscribe({
+    ackTimeoutMs: 60_000,
+    nackRedeliveryDelayMs: 1,
+    deadLetter: { maxRedeliverCount: 2, deadLetterTopic: "dlq" },
+  });
+  try {
+    broker.push({ entry: 3, redeliveryCount: 2 }, { partitionKey: "k" }, bytes("poison"));
+    const msg = await consumer.receive(1000);
+    consumer.nack(msg.id.toString());
+    for (let i = 0; i < 100 && broker.acks().length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await consumer.flushAcks();
+    }
+    assert.equal(sent.length, 1);
+    const copy = sent[0] as {
+      payload: Uint8Array;
+      key: string;
+      properties: Record<string, string>;
+    };
+    assert.equal(new TextDecoder().decode(copy.payload), "poison");
+    assert.equal(copy.key, "k");
+    assert.equal(copy.properties.ORIGIN_MESSAGE_ID, "1:3:-1:-1");
+    assert.deepEqual(broker.acks().flatMap((a) => a.messageId as unknown[]), [
+      { ledgerId: 1, entryId: 3 },
+    ], "acknowledged once dead-lettered");
+  } finally {
+    await consumer.close();
+  }
+});

@@ -29,6 +29,7 @@ export class LedgerOwners<Owner> {
   readonly #owners = new Map<bigint, { owner: Owner; movedAt: number }>();
   #tick = 0;
 
+  /** A map that holds at most `limit()` ledgers. */
   constructor(
     /** The bound, asked anew on each insert (it may grow with the number of owners). */
     private readonly limit: () => number,

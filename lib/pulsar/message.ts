@@ -26,7 +26,7 @@ export class Message {
   readonly key?: string;
   /** Ordering key, when it differs from `key`. */
   readonly orderingKey?: Uint8Array;
-  /** Properties the producer attached. */
+  /** Properties the producer set (empty when none). */
   readonly properties: Record<string, string>;
   /** Publish time, ms since the epoch (set by the producer's clock). */
   readonly publishTime: number;
@@ -46,7 +46,7 @@ export class Message {
    */
   readonly decodeError?: MessageDecodeError;
 
-  /** A received message (consumers build these; tests may too). */
+  /** A message as consumers build it (tests build their own). */
   constructor(
     /** The topic (partition) the message came from. */
     readonly topic: string,

@@ -38,8 +38,9 @@ export function decodeEntryPayload(
     return {
       error: new MessageDecodeError(
         "encrypted",
-        `message ${what} is end-to-end encrypted (key ${keys}, ` +
-          `${metadata.encryptionAlgo || "unknown algorithm"}); edgepipe does not decrypt messages`,
+        `message ${what} is end-to-end encrypted (key ${keys}` +
+          `${metadata.encryptionAlgo ? `, ${metadata.encryptionAlgo}` : ""}); ` +
+          "edgepipe does not decrypt messages",
       ),
     };
   }

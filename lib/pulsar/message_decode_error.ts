@@ -23,6 +23,7 @@ export type MessageDecodeErrorKind = "decompress" | "encrypted" | "chunk";
  * ```
  */
 export class MessageDecodeError extends EdgepipeError {
+  /** An error of `kind` with a message naming the message; `options.cause` the underlying one. */
   constructor(
     /** `decompress`: corrupt or unsupported compression; `encrypted`: end-to-end encrypted
      * (not decrypted by edgepipe); `chunk`: a chunked message that could not be reassembled. */

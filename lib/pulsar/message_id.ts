@@ -29,7 +29,7 @@ export class MessageId {
   /** After the last message of a topic. */
   static readonly latest: MessageId = new MessageId(MAX_INT64, MAX_INT64, -1, -1, 0);
 
-  /** An id from its parts (usually from a message, or `fromString`). */
+  /** The id of a message at this position. */
   constructor(
     /** Ledger that stores the entry (signed 64-bit as the broker sees it). */
     readonly ledgerId: bigint,

@@ -45,6 +45,7 @@ export {
 } from "./partitioned_producer.ts";
 export { Consumer } from "./consumer.ts";
 export { MultiTopicConsumer } from "./multi_topic_consumer.ts";
+export { LedgerOwners } from "./ledger_owners.ts";
 export type {
   AckTarget,
   ConsumerOptions,

@@ -50,8 +50,9 @@ export class MultiTopicConsumer implements MessageConsumer {
   #closed?: ConsumerClosedError;
   #refreshTimer?: ReturnType<typeof setInterval>;
 
-  /** Merges the consumers of several topics into one subscription stream. */
+  /** Merges `children` (more can be added) under one subscription. */
   constructor(
+    /** The subscription's name. */
     readonly subscription: string,
     children: Consumer[],
     /** Messages held in the merged queue before the per-topic consumers wait. */
@@ -115,7 +116,7 @@ export class MultiTopicConsumer implements MessageConsumer {
     return msg;
   }
 
-  /** Receives messages one by one until the consumer closes. */
+  /** Messages until the consumer is closed. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return receiveUntilClosed(this);
   }
@@ -173,6 +174,18 @@ export class MultiTopicConsumer implements MessageConsumer {
   async getLastMessageId(): Promise<MessageId> {
     const ids = await Promise.all([...this.#children.values()].map((c) => c.getLastMessageId()));
     return ids.sort(MessageId.compare).at(-1) ?? MessageId.earliest;
+  }
+
+  /**
+   * True when a message is queued here or any topic has one after the last this consumer's user
+   * received (what the merged queue holds was received from the topics but not by the user).
+   */
+  async hasMessageAvailable(): Promise<boolean> {
+    if (this.#queue.size > 0) return true;
+    for (const child of this.#children.values()) {
+      if (await child.hasMessageAvailable()) return true;
+    }
+    return this.#queue.size > 0;
   }
 
   /** Last message id of every topic, by topic name. */

@@ -27,6 +27,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { MessageId } from "./message_id.ts";
+import { sendFrames } from "./chunking.ts";
 import type { ClientContext } from "./client_context.ts";
 
 /** Payload compression codecs. */
@@ -61,6 +62,14 @@ export interface ProducerOptions {
    * the topic; "WaitForExclusive" waits for it; "ExclusiveWithFencing" takes it over.
    */
   accessMode?: "Shared" | "Exclusive" | "WaitForExclusive" | "ExclusiveWithFencing";
+  /**
+   * Send a payload larger than the broker's maximum message size as chunks (`chunking.ts`),
+   * which consumers reassemble. Needs batching off (chunking turns it off unless it was asked
+   * for). Default false.
+   */
+  chunking?: boolean;
+  /** With `chunking`: most payload bytes per chunk. Default: the broker's maximum. */
+  chunkMaxMessageSize?: number;
   /**
    * Told when the producer loses its broker (`connected: false`, with the reason) and when it is
    * attached again after such a loss (`connected: true`); not for the first attach. Sends wait
@@ -140,7 +149,13 @@ export class Producer {
     & Required<
       Omit<
         ProducerOptions,
-        "producerName" | "initialSequenceId" | "properties" | "accessMode" | "onConnectionChange"
+        | "producerName"
+        | "initialSequenceId"
+        | "properties"
+        | "accessMode"
+        | "onConnectionChange"
+        | "chunking"
+        | "chunkMaxMessageSize"
       >
     >
     & ProducerOptions;
@@ -187,6 +202,10 @@ export class Producer {
     };
     if (this.#options.maxPendingMessages < 1) {
       throw new InvalidArgumentError("maxPendingMessages must be at least 1");
+    }
+    if (options.chunking) {
+      if (options.batching) throw new InvalidArgumentError("chunking needs batching off");
+      this.#options.batching = false;
     }
     this.#name = options.producerName;
     this.#producerId = ctx.newProducerId();
@@ -307,7 +326,7 @@ export class Producer {
     message.sequenceId = this.#nextSequenceId++;
     message.single.sequenceId = message.sequenceId;
     const maxSize = this.#conn?.maxMessageSize ?? 5 * 1024 * 1024;
-    if (message.payload.length > maxSize) {
+    if (message.payload.length > maxSize && !this.#options.chunking) {
       return message.reject(
         new MessageTooLargeError(
           `message of ${message.payload.length} bytes exceeds the broker's limit of ${maxSize}`,
@@ -356,9 +375,9 @@ export class Producer {
     this.#batch = [];
     this.#batchBytes = 0;
     const first = messages[0], last = messages[messages.length - 1];
-    let frame: Uint8Array;
+    let frames: Uint8Array[];
     try {
-      frame = this.#encode(messages);
+      frames = this.#encode(messages);
     } catch (error) {
       // A codec or encoding failure fails these messages only; the producer goes on.
       for (const m of messages) m.reject(error as Error);
@@ -366,22 +385,25 @@ export class Producer {
       return;
     }
     const batched = this.#options.batching;
-    const op: InFlight = {
-      sequenceId: first.sequenceId,
-      highestSequenceId: last.sequenceId,
-      frame,
-      messages,
-      batched,
-      sentAt: Date.now(),
-    };
-    this.#inFlight.push(op);
-    this.#inFlightMessages += messages.length;
-    if (this.#ready) this.#conn!.write(frame);
+    // Chunks of one message each get their receipt; the message is done with the last one's.
+    frames.forEach((frame, i) => {
+      const op: InFlight = {
+        sequenceId: first.sequenceId,
+        highestSequenceId: last.sequenceId,
+        frame,
+        messages: i === frames.length - 1 ? messages : [],
+        batched,
+        sentAt: Date.now(),
+      };
+      this.#inFlight.push(op);
+      this.#inFlightMessages += op.messages.length;
+      if (this.#ready) this.#conn!.write(frame);
+    });
     this.#armSendTimeout();
   }
 
-  /** One SEND frame for `messages` (a batch entry, or a single message without batching). */
-  #encode(messages: QueuedMessage[]): Uint8Array {
+  /** The SEND frame for `messages` (a batch entry, or a single message, or its chunks). */
+  #encode(messages: QueuedMessage[]): Uint8Array[] {
     const first = messages[0], last = messages[messages.length - 1];
     const batched = this.#options.batching;
     let body: Uint8Array;
@@ -414,7 +436,12 @@ export class Producer {
       numMessages: messages.length,
     };
     if (batched && messages.length > 1) send.highestSequenceId = last.sequenceId;
-    return encodePayloadCommand(send as unknown as Command, metadata, body);
+    if (this.#options.chunking) {
+      const maxSize = this.#conn?.maxMessageSize ?? 5 * 1024 * 1024;
+      const chunkSize = this.#options.chunkMaxMessageSize;
+      return sendFrames(send as unknown as Command, metadata, body, maxSize, chunkSize);
+    }
+    return [encodePayloadCommand(send as unknown as Command, metadata, body)];
   }
 
   #armSendTimeout(): void {

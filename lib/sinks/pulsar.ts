@@ -64,6 +64,8 @@ export interface PulsarSinkOptions {
   sendTimeoutMs?: number;
   /** Where the outage lines go (one when sends start waiting, one when the broker is back). */
   log?: (message: string) => void;
+  /** Send messages over the broker's size limit as chunks (batching off). */
+  chunking?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -112,6 +114,7 @@ export class PulsarSink implements Sink {
         : {}),
       ...(options.batchDelayMs !== undefined ? { batchingMaxDelayMs: options.batchDelayMs } : {}),
       ...(options.producerName ? { producerName: options.producerName } : {}),
+      ...(options.chunking ? { chunking: true, batching: false } : {}),
       hashingScheme: options.routing === "murmur3" ? "Murmur3_32Hash" : "JavaStringHash",
       sendTimeoutMs: options.sendTimeoutMs ?? 0,
     };

@@ -1,26 +1,16 @@
 /**
- * One subscription over several topics (and every partition of each), read as one stream. Each
- * partition has its own consumer, so `consume -e` can ask every one of them whether more is
- * available, and acknowledgements go straight to the consumer that received the message.
+ * `consume`'s view of one subscription over several topics (and every partition of each): the
+ * client's {@linkcode MultiTopicConsumer} (one consumer per partition, merged into one bounded
+ * queue, acks routed back), with the command line's rules for positions.
  *
  * @module
  */
-import type {
-  ConsumerOptions,
-  Message,
-  MessageConsumer,
-  MessageId,
-  PulsarClient,
-} from "../pulsar/mod.ts";
-import { ConsumerClosedError, TimeoutError } from "../pulsar/mod.ts";
+import type { ConsumerOptions, Message, MessageId, PulsarClient } from "../pulsar/mod.ts";
+import { MultiTopicConsumer } from "../pulsar/mod.ts";
 import { UsageError } from "../errors.ts";
 
-/** A per-partition consumer as the client returns it for a single (partition) topic. */
-type PartitionConsumer = MessageConsumer & { hasMessageAvailable?(): Promise<boolean> };
-
 /**
- * Merges per-partition consumers into one receiver. Each partition is pumped into a bounded queue;
- * every pump waiting for room is woken when room appears.
+ * Reads several topics under one subscription as one stream.
  *
  * @example
  * ```ts ignore
@@ -31,23 +21,10 @@ type PartitionConsumer = MessageConsumer & { hasMessageAvailable?(): Promise<boo
  * ```
  */
 export class MergedReceiver {
-  readonly #children: PartitionConsumer[];
-  readonly #byTopic = new Map<string, PartitionConsumer>();
-  readonly #queue: { msg: Message }[] = [];
-  readonly #limit: number;
-  #head = 0;
-  #roomWaiters: (() => void)[] = [];
-  #messageWaiter: (() => void) | undefined;
-  #failure: Error | undefined;
-  #closed = false;
+  readonly #consumer: MultiTopicConsumer;
 
-  private constructor(children: PartitionConsumer[], limit: number) {
-    this.#children = children;
-    this.#limit = limit;
-    for (const child of children) {
-      this.#byTopic.set((child as unknown as { topic: string }).topic, child);
-      this.#pump(child);
-    }
+  private constructor(consumer: MultiTopicConsumer) {
+    this.#consumer = consumer;
   }
 
   /** Subscribes to every partition of every topic under one subscription. */
@@ -56,109 +33,48 @@ export class MergedReceiver {
     topics: string[],
     options: Omit<ConsumerOptions, "topic" | "topics" | "topicsPattern">,
   ): Promise<MergedReceiver> {
-    const partitions = (await Promise.all(topics.map((t) => client.getPartitions(t)))).flat();
-    const children: PartitionConsumer[] = [];
-    try {
-      for (const topic of partitions) children.push(await client.subscribe({ ...options, topic }));
-    } catch (error) {
-      await Promise.allSettled(children.map((c) => c.close()));
-      throw error;
+    // A list of topics always gives the multi-topic consumer, even for one unpartitioned topic.
+    const consumer = await client.subscribe({ ...options, topics });
+    if (!(consumer instanceof MultiTopicConsumer)) {
+      await consumer.close();
+      throw new TypeError("expected a multi-topic consumer for a list of topics");
     }
-    return new MergedReceiver(children, options.receiverQueueSize ?? 1000);
+    return new MergedReceiver(consumer);
   }
 
   /** Messages waiting in the merged queue. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#consumer.queued;
   }
 
   /** The next message from any partition; throws TimeoutError after `timeoutMs`. */
-  async receive(timeoutMs?: number): Promise<Message> {
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    while (this.queued === 0) {
-      if (this.#failure) throw this.#failure;
-      if (this.#closed) throw new ConsumerClosedError("the consumer is closed");
-      const left = deadline - Date.now();
-      if (left <= 0) throw new TimeoutError(`nothing arrived within ${timeoutMs} ms`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#messageWaiter = resolve;
-        if (left !== Infinity) timer = setTimeout(resolve, left);
-      });
-      clearTimeout(timer);
-    }
-    const { msg } = this.#queue[this.#head++];
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
-    }
-    const waiters = this.#roomWaiters;
-    this.#roomWaiters = [];
-    for (const wake of waiters) wake();
-    return msg;
+  receive(timeoutMs?: number): Promise<Message> {
+    return this.#consumer.receive(timeoutMs);
   }
 
   /** True when a message is queued or any partition has one after its last received. */
-  async hasMessageAvailable(): Promise<boolean> {
-    if (this.queued > 0) return true;
-    for (const child of this.#children) {
-      if (typeof child.hasMessageAvailable !== "function") return true;
-      if (await child.hasMessageAvailable()) return true;
-    }
-    return this.queued > 0;
+  hasMessageAvailable(): Promise<boolean> {
+    return this.#consumer.hasMessageAvailable();
   }
 
-  /** Acknowledges a message at the partition it came from (an id alone needs a single topic). */
+  /** Acknowledges a message at the partition it came from (an id is routed by its ledger). */
   ack(target: Message | string): void {
-    const owner = typeof target === "string"
-      ? (this.#children.length === 1 ? this.#children[0] : undefined)
-      : this.#byTopic.get(target.topic);
-    if (!owner) {
-      const id = typeof target === "string" ? target : target.id.toString();
-      throw new UsageError(`message ${id} belongs to none of the consumed partitions`);
-    }
-    owner.ack(target);
+    this.#consumer.ack(target);
   }
 
-  /** Moves every partition to a publish time, or the partition of a message id to that id. */
+  /** Moves every partition to a publish time, or the one partition to a message id. */
   async seek(position: MessageId | number): Promise<void> {
-    if (typeof position === "number") {
-      await Promise.all(this.#children.map((c) => c.seek(position)));
-      return;
-    }
-    if (this.#children.length !== 1) {
+    if (typeof position !== "number" && this.#consumer.topics.length !== 1) {
       throw new UsageError("-o <message id> needs a single topic; use -o s@<epoch ms> for several");
     }
-    await this.#children[0].seek(position);
+    await this.#consumer.seek(position);
   }
 
-  async flushAcks(): Promise<void> {
-    await Promise.all(this.#children.map((c) => c.flushAcks()));
+  flushAcks(): Promise<void> {
+    return this.#consumer.flushAcks();
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const wake of this.#roomWaiters) wake();
-    this.#messageWaiter?.();
-    await Promise.allSettled(this.#children.map((c) => c.close()));
-  }
-
-  async #pump(child: PartitionConsumer): Promise<void> {
-    while (!this.#closed) {
-      while (this.queued >= this.#limit && !this.#closed) {
-        await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
-      }
-      if (this.#closed) return;
-      try {
-        this.#queue.push({ msg: await child.receive() });
-      } catch (error) {
-        if (this.#closed || error instanceof ConsumerClosedError) return;
-        this.#failure = error as Error;
-      }
-      const wake = this.#messageWaiter;
-      this.#messageWaiter = undefined;
-      wake?.();
-      if (this.#failure) return;
-    }
+  close(): Promise<void> {
+    return this.#consumer.close();
   }
 }

@@ -1,30 +1,46 @@
 import assert from "node:assert/strict";
-import { Message, MessageId, type PulsarClient } from "../pulsar/mod.ts";
+import {
+  type Consumer,
+  type ConsumerOptions,
+  Message,
+  MessageId,
+  MultiTopicConsumer,
+  type PulsarClient,
+} from "../pulsar/mod.ts";
 import { MergedReceiver } from "./merged_receiver.ts";
 
 /** A client whose topics hold `count` messages each, handed out with a little delay. */
 function fakeClient(partitionsOf: Record<string, string[]>, count: number) {
   const acked = new Map<string, string[]>();
+  const child = (topic: string) => {
+    let next = 0;
+    acked.set(topic, []);
+    return {
+      topic,
+      partition: Number(/-partition-(\d+)$/.exec(topic)?.[1] ?? -1),
+      trackLedgers() {},
+      receive: async () => {
+        await new Promise((r) => setTimeout(r, next % 50 === 0 ? 1 : 0));
+        if (next >= count) return await new Promise<Message>(() => {});
+        const id = new MessageId(BigInt(topic.length), BigInt(next++));
+        return new Message(topic, id, new TextEncoder().encode(String(next)), { publishTime: 1 });
+      },
+      hasMessageAvailable: () => Promise.resolve(next < count),
+      ack: (target: Message) => acked.get(topic)!.push(target.id.toString()),
+      flushAcks: () => Promise.resolve(),
+      seek: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    } as unknown as Consumer;
+  };
   const client = {
-    getPartitions: (topic: string) => Promise.resolve(partitionsOf[topic]),
-    subscribe: ({ topic }: { topic: string }) => {
-      let next = 0;
-      acked.set(topic, []);
-      return Promise.resolve({
-        topic,
-        receive: async () => {
-          await new Promise((r) => setTimeout(r, next % 50 === 0 ? 1 : 0));
-          if (next >= count) return await new Promise<Message>(() => {});
-          const id = new MessageId(BigInt(topic.length), BigInt(next++));
-          return new Message(topic, id, new TextEncoder().encode(String(next)), { publishTime: 1 });
-        },
-        hasMessageAvailable: () => Promise.resolve(next < count),
-        ack: (target: Message) => acked.get(topic)!.push(target.id.toString()),
-        flushAcks: () => Promise.resolve(),
-        seek: () => Promise.resolve(),
-        close: () => Promise.resolve(),
-      });
-    },
+    subscribe: ({ topics, subscription, receiverQueueSize }: ConsumerOptions) =>
+      Promise.resolve(
+        new MultiTopicConsumer(
+          subscription,
+          topics!.flatMap((t) => partitionsOf[t]).map(child),
+          receiverQueueSize,
+        ),
+      ),
   };
   return { client: client as unknown as PulsarClient, acked };
 }
@@ -53,7 +69,7 @@ Deno.test("MergedReceiver times out when nothing comes and refuses an id it cann
   const { client } = fakeClient({ a: ["a"], b: ["b"] }, 0);
   const merged = await MergedReceiver.subscribe(client, ["a", "b"], { subscription: "s" });
   await assert.rejects(merged.receive(20), /nothing arrived within 20 ms/);
-  assert.throws(() => merged.ack("CAcQAA=="), /belongs to none of the consumed partitions/);
+  assert.throws(() => merged.ack("CAcQAA=="), /belongs to none of the topics/);
   await assert.rejects(merged.seek(new MessageId(1n, 1n)), /needs a single topic/);
   await merged.close();
 });

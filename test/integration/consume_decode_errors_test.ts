@@ -7,6 +7,8 @@ import { PulsarClient } from "../../lib/pulsar/mod.ts";
 import { sendRaw } from "../../lib/pulsar/raw_send_test_util.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
 import { runEdgepipe } from "../harness/edgepipe.ts";
+import { pulsarClient } from "../harness/java_client.ts";
+import { run } from "../harness/process.ts";
 
 const integration = { sanitizeOps: false, sanitizeResources: false };
 const utf8 = new TextEncoder();
@@ -104,5 +106,48 @@ Deno.test({
     assert.deepEqual(values(failed.stdout), ["a"], "what came before is delivered");
     assert.match(failed.stderr, /message \S+ on \S+: message \d+:\d+:-1:-1 cannot be decompressed/);
     assert.equal(failed.stderr.trim().split("\n").length, 1, failed.stderr);
+  },
+});
+
+Deno.test({
+  name: "a message the Java client encrypted is dead-lettered as ciphertext, never read as data",
+  ...integration,
+  async fn() {
+    const { serviceUrl } = await pulsarUrls();
+    const topic = `persistent://public/default/encrypted-${crypto.randomUUID()}`;
+    const dir = await Deno.makeTempDir();
+    try {
+      for (
+        const args of [
+          ["genrsa", "-out", `${dir}/private.pem`, "2048"],
+          ["rsa", "-in", `${dir}/private.pem`, "-pubout", "-out", `${dir}/public.pem`],
+        ]
+      ) {
+        const made = await run("openssl", args);
+        assert.ok(made.ok, made.output);
+      }
+      const secret = "hello-secret-payload";
+      await pulsarClient({ serviceUrl }, [
+        "produce",
+        topic,
+        "-m",
+        secret,
+        "-ekn",
+        "orders-key",
+        "-ekv",
+        `file://${dir}/public.pem`,
+      ]);
+      const result = await consume(topic, `dead-letter=${dir}/dead.ndjson`);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "", "nothing passed on as data");
+      const [dead, ...more] = (await Deno.readTextFile(`${dir}/dead.ndjson`)).trim().split("\n")
+        .map((l) => JSON.parse(l));
+      assert.equal(more.length, 0);
+      assert.match(dead.deadLetter.error, /end-to-end encrypted \(key orders-key\)/);
+      const raw = new TextDecoder().decode(decodeBase64(dead.value));
+      assert.ok(raw.length > 0 && !raw.includes(secret), "the dead letter holds the ciphertext");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
