@@ -30,7 +30,12 @@ import {
   type PayloadDecoding,
   PayloadError,
 } from "../lib/sources/message_envelope.ts";
-import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP } from "../lib/sources/pulsar_connect.ts";
+import {
+  adminOptions,
+  clientOptions,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+} from "../lib/sources/pulsar_connect.ts";
 import {
   type Message,
   type MessageConsumer,
@@ -85,7 +90,8 @@ Errors and observing:
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
   --admin-url <url>     with --metrics or --stats: poll the subscription's backlog every 5 s
-                        from the broker's admin API (env PULSAR_ADMIN_URL)
+                        from the broker's admin API (env PULSAR_ADMIN_URL), with the same
+                        --token, and for https the same --tls-ca/--tls-cert/--tls-key
 
 ${CONNECTION_HELP}
 
@@ -215,7 +221,7 @@ async function run(args: string[]): Promise<number> {
     : undefined;
   const stopBacklog = backlog
     ? pollBacklog(
-      new PulsarAdmin({ adminUrl: adminUrl!, ...adminToken(values.token) }),
+      new PulsarAdmin(await adminOptions(adminUrl!, values)),
       topics,
       subscription!,
       (n) => backlog.set(n),
@@ -368,7 +374,7 @@ async function run(args: string[]): Promise<number> {
       }
       await server.close();
     }
-    stopBacklog?.();
+    await stopBacklog?.();
     stats?.stop();
     shutdown.dispose();
     await source?.flushAcks?.().catch(() => {});
@@ -459,14 +465,18 @@ async function openSource(
   return source;
 }
 
-/** Polls the subscription's backlog (summed over topics) every 5 s; returns a stop function. */
+/**
+ * Polls the subscription's backlog (summed over topics) every 5 s; returns a stop function that
+ * lets a poll under way answer first (at most 2 s), so that the last stats line has a value.
+ */
 function pollBacklog(
   admin: PulsarAdmin,
   topics: string[],
   subscription: string,
   set: (backlog: number) => void,
-): () => void {
+): () => Promise<void> {
   let warned = false;
+  let running: Promise<void> | undefined;
   const poll = async () => {
     try {
       let total = 0;
@@ -481,19 +491,17 @@ function pollBacklog(
       warned = true;
     }
   };
-  void poll();
-  const timer = setInterval(poll, 5000);
+  const start = () => {
+    running ??= poll().finally(() => (running = undefined));
+  };
+  start();
+  const timer = setInterval(start, 5000);
   Deno.unrefTimer(timer as unknown as number);
-  return () => clearInterval(timer);
-}
-
-/** The admin API takes the same token as the broker (`file:<path>` is read on each call). */
-function adminToken(flag: string | undefined): { token?: () => Promise<string> | string } {
-  const spec = flag ?? Deno.env.get("PULSAR_AUTH_TOKEN");
-  if (!spec) return {};
-  if (spec.startsWith("file:")) {
-    const path = spec.slice("file:".length);
-    return { token: async () => (await Deno.readTextFile(path)).trim() };
-  }
-  return { token: () => spec };
+  return async () => {
+    clearInterval(timer);
+    if (!running) return;
+    let wait: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([running, new Promise((resolve) => (wait = setTimeout(resolve, 2000)))]);
+    clearTimeout(wait);
+  };
 }

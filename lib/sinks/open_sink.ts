@@ -123,19 +123,38 @@ export function parseBytes(text: string, flag: string): number {
   return bytes;
 }
 
+/** Where and how {@linkcode openPulsarTopic} connects. */
+export interface PulsarTopicOptions {
+  /** The broker (default: `PULSAR_SERVICE_URL`, then the local default). */
+  serviceUrl?: string;
+  /** Give up on a message not acknowledged within this long, ms (default 0: wait for ever). */
+  sendTimeoutMs?: number;
+  /** Where the broker-outage lines go. */
+  log?: (message: string) => void;
+}
+
 /**
- * A producer to `topic` on its own client, connected from the environment (`PULSAR_SERVICE_URL`,
- * `PULSAR_AUTH_TOKEN`, TLS files; see `lib/sources/pulsar_connect.ts`). Closing the sink closes
- * the client.
+ * A producer to `topic` on its own client, connected from `options.serviceUrl` or the environment
+ * (`PULSAR_SERVICE_URL`, `PULSAR_AUTH_TOKEN`, TLS files; see `lib/sources/pulsar_connect.ts`).
+ * Closing the sink closes the client.
  */
-export async function openPulsarTopic(topic: string): Promise<Sink> {
+export async function openPulsarTopic(
+  topic: string,
+  options: PulsarTopicOptions = {},
+): Promise<Sink> {
   const { PulsarClient } = await import("../pulsar/mod.ts");
   const { clientOptions } = await import("../sources/pulsar_connect.ts");
   const { PulsarSink } = await import("./pulsar.ts");
-  const client = new PulsarClient(await clientOptions({}));
+  const client = new PulsarClient(
+    await clientOptions(options.serviceUrl ? { "service-url": options.serviceUrl } : {}),
+  );
   let sink: Sink;
   try {
-    sink = await PulsarSink.open(client, { topic });
+    sink = await PulsarSink.open(client, {
+      topic,
+      ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   } catch (err) {
     await client.close().catch(() => {});
     throw err;
