@@ -117,7 +117,7 @@ function openSource(
       });
     case "consume":
       return import("./consume_source.ts").then(({ openConsumeSource }) =>
-        openConsumeSource(source, handling.log)
+        openConsumeSource(source, handling)
       );
   }
 }
