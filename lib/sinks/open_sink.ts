@@ -14,7 +14,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import { parseDuration } from "../../cli/_command.ts";
+import { parseBytes, parseDuration } from "../units.ts";
 import type { BatchingOptions } from "./batching_sink.ts";
 import { parseEncoding } from "./encode.ts";
 import { PrefixTemplate } from "./object_naming.ts";
@@ -112,16 +112,8 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
-/** Parses `1048576`, `512KiB`, `16MiB`, `1GiB` (also KB/MB/GB as powers of 1024). */
-export function parseBytes(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(text.trim());
-  if (!match) throw new UsageError(`${flag}: '${text}' is not a size (e.g. 16MiB, 512KiB)`);
-  const unit = (match[2] ?? "B").toUpperCase().replace("I", "");
-  const scale = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit]!;
-  const bytes = Math.round(Number(match[1]) * scale);
-  if (bytes <= 0) throw new UsageError(`${flag}: size must be positive`);
-  return bytes;
-}
+/** Sizes like `16MiB` (see `lib/units.ts`, where the parser lives). */
+export { parseBytes } from "../units.ts";
 
 /** Where and how {@linkcode openPulsarTopic} connects. */
 export interface PulsarTopicOptions {

@@ -1,25 +1,23 @@
 /**
  * The messages a source has written and the terminal stage has not reported delivered yet, bounded
- * in count and bytes. Each is kept as a payload-free handle of its message (topic and id: what
- * acknowledging needs, without parsing the id back), never the payload itself; when the bound is
+ * in count and bytes. Each is kept as its topic and message id (what acknowledging needs, without
+ * parsing the id back), never the message or its payload; when the bound is
  * reached the source stops reading until reports make room (backpressure: nothing is dropped,
  * the broker keeps the rest).
  *
  * @module
  */
-import { Message } from "../../pulsar/mod.ts";
+import { Message, type MessageId } from "../../pulsar/mod.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /**
- * What acknowledging `msg` needs (its topic and id), without its payload or properties, so that
- * holding it costs a small constant.
+ * A message to acknowledge by: its topic and id, with no payload or properties. What acknowledging
+ * needs (the topic routes the ack to its partition's consumer, the id object keeps the consumer's
+ * batch bookkeeping), made when the report comes.
  */
-export function ackHandle(msg: Message): Message {
-  return new Message(msg.topic, msg.id, EMPTY, {
-    publishTime: msg.publishTime,
-    redeliveryCount: msg.redeliveryCount,
-  });
+export function ackHandle(topic: string, id: MessageId): Message {
+  return new Message(topic, id, EMPTY, { publishTime: 0 });
 }
 
 /** Default bounds of {@linkcode Unreported}. */
@@ -35,9 +33,9 @@ export interface UnreportedOptions {
   onFull?: (held: { messages: number; bytes: number }) => void;
 }
 
-/** Estimated bytes of one entry: the id string (UTF-16), the handle, its id and the map's slot. */
+/** Estimated bytes of one entry: the id string (UTF-16), the id object and the map's slot. */
 export function entryBytes(id: string): number {
-  return id.length * 2 + 320;
+  return id.length * 2 + 200;
 }
 
 /**
@@ -54,7 +52,8 @@ export function entryBytes(id: string): number {
  * assert.ok(unreported.full);
  * const room = unreported.room(); // waits: the bound is reached
  * const handle = unreported.take("a")!;
- * assert.equal(handle.id, msg.id);
+ * assert.equal(handle.id, msg.id); // the same id object, so batch bookkeeping applies
+ * assert.equal(handle.topic, "t");
  * assert.equal(handle.payload.length, 0); // the payload was never held
  * await room;
  * assert.equal(unreported.size, 0);
@@ -63,7 +62,9 @@ export function entryBytes(id: string): number {
 export class Unreported {
   readonly maxMessages: number;
   readonly maxBytes: number;
-  readonly #ids = new Map<string, Message>();
+  /** Per topic (partition): reported id → message id. Few topics, so a report looks in each. */
+  readonly #byTopic = new Map<string, Map<string, MessageId>>();
+  #size = 0;
   readonly #onFull?: UnreportedOptions["onFull"];
   #bytes = 0;
   #toldFull = false;
@@ -77,7 +78,7 @@ export class Unreported {
 
   /** Messages held. */
   get size(): number {
-    return this.#ids.size;
+    return this.#size;
   }
 
   /** Estimated bytes held. */
@@ -87,28 +88,36 @@ export class Unreported {
 
   /** True when no more may be added before something is reported. */
   get full(): boolean {
-    return this.#ids.size >= this.maxMessages || this.#bytes >= this.maxBytes;
+    return this.#size >= this.maxMessages || this.#bytes >= this.maxBytes;
   }
 
-  /** Holds `id` (as a payload-free handle of `msg`) until it is reported. */
+  /** Holds `id` (the topic and message id of `msg`, not the message) until it is reported. */
   add(id: string, msg: Message): void {
-    if (this.#ids.has(id)) return;
-    this.#ids.set(id, ackHandle(msg));
+    let ids = this.#byTopic.get(msg.topic);
+    if (!ids) this.#byTopic.set(msg.topic, ids = new Map());
+    if (ids.has(id)) return;
+    ids.set(id, msg.id);
+    this.#size++;
     this.#bytes += entryBytes(id);
   }
 
-  /** The handle of a reported `id` (forgotten from now on), or undefined when not held. */
+  /** A handle to acknowledge a reported `id` by (forgotten from now on), or undefined. */
   take(id: string): Message | undefined {
-    const handle = this.#ids.get(id);
-    if (handle === undefined) return undefined;
-    this.#ids.delete(id);
-    this.#bytes -= entryBytes(id);
-    if (!this.full && this.#waiters.length > 0) {
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const wake of waiters) wake();
+    for (const [topic, ids] of this.#byTopic) {
+      const messageId = ids.get(id);
+      if (messageId === undefined) continue;
+      ids.delete(id);
+      if (ids.size === 0) this.#byTopic.delete(topic);
+      this.#size--;
+      this.#bytes -= entryBytes(id);
+      if (!this.full && this.#waiters.length > 0) {
+        const waiters = this.#waiters;
+        this.#waiters = [];
+        for (const wake of waiters) wake();
+      }
+      return ackHandle(topic, messageId);
     }
-    return handle;
+    return undefined;
   }
 
   /** Resolves at once while there is room; otherwise when reports have made some. */
@@ -116,7 +125,7 @@ export class Unreported {
     if (!this.full) return Promise.resolve();
     if (!this.#toldFull) {
       this.#toldFull = true;
-      this.#onFull?.({ messages: this.#ids.size, bytes: this.#bytes });
+      this.#onFull?.({ messages: this.#size, bytes: this.#bytes });
     }
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
