@@ -41,19 +41,6 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
-/** Parses a duration like `500ms`, `5s`, `5m`, `1h`, `2d` or plain milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag}: '${text}' is not a duration (e.g. 500ms, 5s, 5m, 1h)`);
-  const scale = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[match[2] ?? "ms"]!;
-  return Math.round(Number(match[1]) * scale);
-}
-
-/** Parses a positive integer flag. */
-export function parsePositiveInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new UsageError(`${flag}: expected a positive integer, got '${text}'`);
-  }
-  return n;
-}
+// The unit parsers live in lib/units.ts (shared with pipeline files and the library); commands
+// import them from here or from there alike.
+export { parseDuration, parsePositiveInt } from "../lib/units.ts";

@@ -4,16 +4,10 @@
  *
  * @module
  */
-import { endRecord, type Envelope, type Item } from "../lib/envelope.ts";
-import { describeError, UsageError } from "../lib/errors.ts";
-import {
-  deadLetterOf,
-  type DeadLetterSink,
-  FileDeadLetterSink,
-  parseErrorPolicy,
-} from "../lib/dead_letter.ts";
+import { endRecord, type Envelope } from "../lib/envelope.ts";
+import { UsageError } from "../lib/errors.ts";
+import { type DeadLetterSink, FileDeadLetterSink, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { BrokenPipeError } from "../lib/ndjson.ts";
-import { AckServer } from "../lib/delivery/ack_server.ts";
 import { closeStdout, stdoutIsPipe } from "../lib/delivery/close_stdout.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
@@ -22,24 +16,26 @@ import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts"
 import { StatsLine } from "../lib/observe/stats_line.ts";
 import { StdoutSink } from "../lib/sinks/stdout.ts";
 import { isTopicTarget, PulsarDeadLetterSink, topicOfTarget } from "../lib/sinks/pulsar.ts";
-import { EndOfTopic, type Receiver } from "../lib/sources/end_of_topic.ts";
-import { MergedReceiver } from "../lib/sources/merged_receiver.ts";
 import { compileFormat } from "../lib/sources/format_string.ts";
+import type { PayloadDecoding } from "../lib/sources/message_envelope.ts";
 import {
-  messageEnvelope,
-  type PayloadDecoding,
-  PayloadError,
-} from "../lib/sources/message_envelope.ts";
-import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP } from "../lib/sources/pulsar_connect.ts";
+  adminOptions,
+  clientOptions,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+} from "../lib/sources/pulsar_connect.ts";
+import { pollBacklog } from "../lib/sources/consume/backlog_poll.ts";
 import {
-  type Message,
-  type MessageConsumer,
-  MessageId,
-  PulsarAdmin,
-  PulsarClient,
-  type SubscriptionType,
-} from "../lib/pulsar/mod.ts";
-import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
+  type AckMode,
+  type ConsumeObserver,
+  ConsumeSession,
+  type ConsumeSessionOptions,
+} from "../lib/sources/consume/consume_session.ts";
+import { parseStartPosition } from "../lib/sources/consume/open_receiver.ts";
+import { DEFAULT_MAX_UNREPORTED } from "../lib/sources/consume/unreported.ts";
+import { PulsarAdmin, PulsarClient, type SubscriptionType } from "../lib/pulsar/mod.ts";
+import { parseBytes, parseDuration, parsePositiveInt } from "../lib/units.ts";
+import { type Command, EXIT, parseFlags } from "./_command.ts";
 
 const HELP = `edgepipe consume — read Pulsar topics to stdout (a source stage)
 
@@ -78,6 +74,10 @@ Output:
                         none: never ack
   --ack-timeout <d>     at exit, how long to wait for the terminal stage's last reports
                         (default 30s)
+  --max-unreported <N>  with --ack downstream: most messages written and not yet reported
+                        delivered (default 250000); at the bound reading waits for reports
+                        (said once on stderr); nothing is dropped
+  --max-unreported-bytes <size>  the same bound in memory (default 64MiB)
 
 Errors and observing:
   --on-error <policy>   for payloads that cannot be decoded (not UTF-8, corrupt compression,
@@ -87,7 +87,8 @@ Errors and observing:
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
   --admin-url <url>     with --metrics or --stats: poll the subscription's backlog every 5 s
-                        from the broker's admin API (env PULSAR_ADMIN_URL)
+                        from the broker's admin API (env PULSAR_ADMIN_URL), with the same
+                        --token, and for https the same --tls-ca/--tls-cert/--tls-key
 
 ${CONNECTION_HELP}
 
@@ -116,17 +117,17 @@ const TYPES: Record<string, SubscriptionType> = {
   key_shared: "Key_Shared",
 };
 
-type AckMode = "downstream" | "on-write" | "none";
-
-/** A subscription or a reader, seen the same way. */
-interface Source extends Receiver {
-  ack?(target: string | Message): void;
-  flushAcks?(): Promise<void>;
-  close(): Promise<void>;
+/** Flags, checked, as the session and the wiring need them. */
+interface ConsumeArgs {
+  session: Omit<ConsumeSessionOptions, "log" | "observer" | "deadLetters" | "keepMessages">;
+  values: ReturnType<typeof parseConsumeFlags>["values"];
+  format?: ReturnType<typeof compileFormat>;
+  ackTimeoutMs: number;
+  metricsPort?: number;
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values, positionals: topics } = parseFlags("consume", args, {
+function parseConsumeFlags(args: string[]) {
+  return parseFlags("consume", args, {
     ...CONNECTION_FLAGS,
     subscription: { type: "string", short: "s" },
     type: { type: "string", default: "exclusive" },
@@ -138,11 +139,17 @@ async function run(args: string[]): Promise<number> {
     format: { type: "string", short: "f" },
     ack: { type: "string" },
     "ack-timeout": { type: "string", default: "30s" },
+    "max-unreported": { type: "string" },
+    "max-unreported-bytes": { type: "string" },
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
     "admin-url": { type: "string" },
   });
+}
+
+function parseConsumeArgs(args: string[]): ConsumeArgs {
+  const { values, positionals: topics } = parseConsumeFlags(args);
   const subscription = values.subscription;
   if (values.pattern === undefined && topics.length === 0) {
     throw new UsageError("consume: name a topic, or --pattern (see --help)");
@@ -177,17 +184,37 @@ async function run(args: string[]): Promise<number> {
   if (ack === "downstream" && format) {
     throw new UsageError("-f writes lines for people, not envelopes: use --ack on-write or none");
   }
-  const start = parseOffset(values.offset!);
-  const limit = values.count === undefined ? Infinity : parsePositiveInt(values.count, "--count");
-  const ackTimeoutMs = parseDuration(values["ack-timeout"]!, "--ack-timeout");
-  const policy = parseErrorPolicy(values["on-error"]!);
-  const metricsPort = values.metrics === undefined ? undefined : parseMetricsPort(values.metrics);
-  const options = await clientOptions(
+  const unreported = (flag: string, parse: (t: string, f: string) => number, fallback: number) =>
+    values[flag as "max-unreported"] === undefined
+      ? fallback
+      : parse(values[flag as "max-unreported"]!, `--${flag}`);
+  return {
+    session: {
+      topics,
+      pattern: values.pattern,
+      subscription,
+      type,
+      start: parseStartPosition(values.offset!),
+      ack,
+      exitAtEnd: values.exit,
+      limit: values.count === undefined ? Infinity : parsePositiveInt(values.count, "--count"),
+      payload,
+      policy: parseErrorPolicy(values["on-error"]!),
+      maxUnreported: {
+        messages: unreported("max-unreported", parsePositiveInt, DEFAULT_MAX_UNREPORTED.messages),
+        bytes: unreported("max-unreported-bytes", parseBytes, DEFAULT_MAX_UNREPORTED.bytes),
+      },
+    },
     values,
-    undefined,
-    (t) => parseDuration(t, "--connect-timeout"),
-  );
+    format,
+    ackTimeoutMs: parseDuration(values["ack-timeout"]!, "--ack-timeout"),
+    metricsPort: values.metrics === undefined ? undefined : parseMetricsPort(values.metrics),
+  };
+}
 
+/** Metrics, the stats line and the backlog poll; `stop` prints the last stats line. */
+async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
+  const { values, session: o } = parsed;
   const metrics = new Metrics("consume");
   const received = metrics.counter("events_in_total", "Messages received from the broker");
   const written = metrics.counter("events_out_total", "Envelopes written to stdout");
@@ -199,13 +226,15 @@ async function run(args: string[]): Promise<number> {
     () => written.value - acked.value,
   );
   const adminUrl = values["admin-url"] ?? Deno.env.get("PULSAR_ADMIN_URL");
-  const watchBacklog = adminUrl !== undefined && subscription !== undefined &&
-    values.pattern === undefined && (values.stats || metricsPort !== undefined);
+  const watchBacklog = adminUrl !== undefined && o.subscription !== undefined &&
+    o.pattern === undefined && (values.stats || parsed.metricsPort !== undefined);
   const backlog = watchBacklog
     ? metrics.gauge("subscription_backlog", "Messages the broker holds for the subscription")
     : undefined;
   backlog?.set(NaN); // unknown until the first poll answers
-  const stopMetrics = metricsPort === undefined ? undefined : serveMetrics(metrics, metricsPort);
+  const stopMetrics = parsed.metricsPort === undefined
+    ? undefined
+    : serveMetrics(metrics, parsed.metricsPort);
   const stats = values.stats
     ? new StatsLine("consume", {
       in: () => received.value,
@@ -217,134 +246,84 @@ async function run(args: string[]): Promise<number> {
     : undefined;
   const stopBacklog = backlog
     ? pollBacklog(
-      new PulsarAdmin({ adminUrl: adminUrl!, ...adminToken(values.token) }),
-      topics,
-      subscription!,
+      new PulsarAdmin(await adminOptions(adminUrl!, values)),
+      o.topics,
+      o.subscription!,
       (n) => backlog.set(n),
+      log,
     )
     : undefined;
+  return {
+    written,
+    unacknowledged: () => written.value - acked.value,
+    observer: {
+      received: () => received.inc(),
+      acknowledged: () => acked.inc(),
+      undecodable: () => errors.inc(),
+    } satisfies ConsumeObserver,
+    async stop() {
+      await stopBacklog?.();
+      stats?.stop();
+      await stopMetrics?.();
+    },
+  };
+}
+
+async function run(args: string[]): Promise<number> {
+  const parsed = parseConsumeArgs(args);
+  const { session: o, format, ackTimeoutMs } = parsed;
+  const options = await clientOptions(
+    parsed.values,
+    undefined,
+    (t) => parseDuration(t, "--connect-timeout"),
+  );
+  const log = (message: string) => console.error(`edgepipe consume: ${message}`);
+  const observed = await observe(parsed, log);
 
   const shutdown = new Shutdown("consume");
   const client = new PulsarClient(options);
-  let source: Source | undefined;
-  let server: AckServer | undefined;
+  let session: ConsumeSession | undefined;
   let deadLetters: DeadLetterSink | undefined;
   let brokenPipe = false;
-  let noTerminalTimer: ReturnType<typeof setTimeout> | undefined;
   try {
-    source = await openSource(client, {
-      topics,
-      pattern: values.pattern,
-      subscription,
-      type,
-      start,
-    });
+    const policy = o.policy!;
     if (policy.kind === "dead-letter") {
       deadLetters = isTopicTarget(policy.target)
         ? new PulsarDeadLetterSink(client, topicOfTarget(policy.target))
         : new FileDeadLetterSink(policy.target);
     }
-    const ackId = (target: string | Message) => {
-      try {
-        source!.ack!(target);
-        acked.inc();
-      } catch (err) {
-        const id = typeof target === "string" ? target : target.id.toString();
-        console.error(`edgepipe consume: cannot acknowledge ${id}: ${describeError(err)}`);
-      }
-    };
-
-    // The message behind each envelope, for -f's payload size and on-write acks without
-    // parsing the id back.
-    const messages = new WeakMap<Envelope, Message>();
+    const opened = session = await ConsumeSession.open(client, {
+      ...o,
+      deadLetters,
+      keepMessages: format !== undefined || o.ack === "on-write",
+      log,
+      observer: observed.observer,
+    });
     const sink = new StdoutSink(
       format
         ? {
-          format: (event) => format(event, messages.get(event)?.payload.length ?? 0),
+          format: (event) => format(event, opened.messageOf(event)?.payload.length ?? 0),
           separator: "",
         }
         : { payload: { kind: "envelope" } },
     );
-    // Ids written and not yet reported: acknowledging the Message itself spares parsing the id.
-    const unreported = new Map<string, Message>();
-    if (ack === "downstream") {
-      server = await AckServer.listen({
-        source: "consume",
-        onAck: (id) => {
-          const msg = unreported.get(id);
-          if (msg) unreported.delete(id);
-          ackId(msg ?? id);
-        },
-      });
-      await sink.send(server.hello() as unknown as Envelope);
-      // `| cat > file` never reports anything: say so rather than stall silently once the
-      // broker stops sending to a consumer with too many unacknowledged messages.
-      const listening = server;
-      noTerminalTimer = setTimeout(() => {
-        if (!listening.everConnected && written.value > 0) {
-          console.error(
-            "edgepipe consume: warning: no terminal stage has connected to the ack channel in " +
-              "10 s, so nothing is acknowledged (end the pipe with produce or sink, or use " +
-              "--ack on-write)",
-          );
-        }
-      }, 10_000);
-      Deno.unrefTimer(noTerminalTimer as unknown as number);
-    }
-
-    const end = values.exit ? await EndOfTopic.start(source, 2000) : undefined;
-    // Set when the input really ended (end of topic with -e, or -c reached), not on a signal.
-    let finished = false;
-    const envelopes = async function* (): AsyncGenerator<Item> {
-      let count = 0;
-      while (count < limit) {
-        const msg: Message | undefined = end ? await end.next() : await source!.receive();
-        if (!msg) {
-          finished = end !== undefined;
-          return;
-        }
-        received.inc();
-        let envelope: Envelope;
-        try {
-          // Undecompressable, encrypted or unassembled: the raw bytes go to the error policy.
-          if (msg.decodeError) throw new PayloadError(msg.decodeError.message);
-          envelope = messageEnvelope(msg, payload);
-        } catch (err) {
-          if (!(err instanceof PayloadError)) throw err;
-          errors.inc();
-          const located = new PayloadError(
-            `message ${msg.id.toString()} on ${msg.topic}: ${err.message}`,
-          );
-          if (policy.kind === "fail") throw located;
-          if (deadLetters) {
-            const raw = messageEnvelope(msg, "base64");
-            await deadLetters.write(deadLetterOf("consume", located, raw));
-          } else console.error(`edgepipe consume: skipped: ${located.message}`);
-          if (ack !== "none") ackId(msg);
-          continue;
-        }
-        if (format || ack === "on-write") messages.set(envelope, msg);
-        else if (ack === "downstream") unreported.set(envelope.id!, msg);
-        count++;
-        yield envelope;
-      }
-      finished = true;
-    };
-
+    const hello = opened.hello();
+    if (hello) await sink.send(hello as unknown as Envelope);
     try {
-      const report = await deliverAll(envelopes(), sink, {
+      const report = await deliverAll(opened.envelopes(), sink, {
         stage: "consume",
         signal: shutdown.signal,
         observer: {
           delivered: (event) => {
-            written.inc();
-            if (ack === "on-write") ackId(messages.get(event) ?? event.id!);
+            observed.written.inc();
+            opened.written();
+            if (o.ack === "on-write") opened.ack(opened.messageOf(event) ?? event.id!);
           },
         },
       });
       // The end of the stream is said, not inferred from EOF: a stage behind us that sees EOF
       // without it takes it for a failure upstream (docs/envelope.md).
-      if (server && finished && !report.interrupted) {
+      if (hello && opened.finished && !report.interrupted) {
         await sink.send(endRecord("consume") as unknown as Envelope);
         await sink.flush();
       }
@@ -354,150 +333,25 @@ async function run(args: string[]): Promise<number> {
     }
     return shutdown.exitCode(EXIT.ok);
   } finally {
-    clearTimeout(noTerminalTimer);
-    if (server) {
+    if (session?.hello()) {
       // EOF tells the terminal stage that nothing more comes; then let it report the rest.
       // Without EOF (stdout is not a pipe, or could not be closed) the terminal cannot finish
       // while we live: take the reports already in flight and go.
       const closed = closeStdout();
-      const outcome = await server.waitForTerminal(
-        closed ? ackTimeoutMs : Math.min(ackTimeoutMs, 1000),
-        brokenPipe || !closed ? 0 : Math.min(ackTimeoutMs, 5000),
-      );
+      const outcome = await session.close({
+        timeoutMs: closed ? ackTimeoutMs : Math.min(ackTimeoutMs, 1000),
+        connectWithinMs: brokenPipe || !closed ? 0 : Math.min(ackTimeoutMs, 5000),
+      });
       if (outcome === "timeout") {
-        console.error(
-          `edgepipe consume: the terminal stage did not finish within --ack-timeout; ` +
-            `${written.value - acked.value} message(s) stay unacknowledged and will be redelivered`,
+        log(
+          `the terminal stage did not finish within --ack-timeout; ` +
+            `${observed.unacknowledged()} message(s) stay unacknowledged and will be redelivered`,
         );
       }
-      await server.close();
-    }
-    stopBacklog?.();
-    stats?.stop();
+    } else await session?.close();
+    await observed.stop();
     shutdown.dispose();
-    await source?.flushAcks?.().catch(() => {});
-    await source?.close().catch(() => {});
     await deadLetters?.close().catch(() => {});
     await client.close().catch(() => {});
-    await stopMetrics?.();
   }
-}
-
-type StartPosition =
-  | { kind: "earliest" | "latest" }
-  | { kind: "id"; id: MessageId }
-  | { kind: "time"; ms: number };
-
-function parseOffset(text: string): StartPosition {
-  if (text === "earliest" || text === "beginning") return { kind: "earliest" };
-  if (text === "latest" || text === "end") return { kind: "latest" };
-  const time = /^s@(\d+)$/.exec(text);
-  if (time) return { kind: "time", ms: Number(time[1]) };
-  try {
-    return { kind: "id", id: MessageId.parse(text) };
-  } catch (cause) {
-    throw new UsageError(
-      `-o: expected earliest, latest, a message id or s@<epoch ms>, got '${text}'`,
-      { cause },
-    );
-  }
-}
-
-async function openSource(
-  client: PulsarClient,
-  o: {
-    topics: string[];
-    pattern?: string;
-    subscription?: string;
-    type: SubscriptionType;
-    start: StartPosition;
-  },
-): Promise<Source> {
-  const { start } = o;
-  if (o.subscription === undefined) {
-    const reader = await client.createReader({
-      topic: o.topics[0],
-      startAt: start.kind === "latest"
-        ? "latest"
-        : start.kind === "time"
-        ? { publishTime: start.ms }
-        : "earliest",
-    });
-    if (start.kind === "id") await reader.seek(start.id);
-    return {
-      receive: (timeoutMs) => reader.readNext(timeoutMs),
-      hasMessageAvailable: () => reader.hasMessageAvailable(),
-      close: () => reader.close(),
-    };
-  }
-  const options = {
-    subscription: o.subscription,
-    subscriptionType: o.type,
-    initialPosition: start.kind === "latest" ? "latest" : "earliest",
-  } as const;
-  if (o.pattern === undefined) {
-    // One consumer per partition, merged here: -e can then ask each one whether more is there.
-    const merged = await MergedReceiver.subscribe(client, o.topics, options);
-    if (start.kind === "id") await merged.seek(start.id);
-    if (start.kind === "time") await merged.seek(start.ms);
-    return merged;
-  }
-  const consumer: MessageConsumer = await client.subscribe({
-    topicsPattern: o.pattern,
-    ...options,
-  });
-  if (start.kind === "id") await consumer.seek(start.id);
-  if (start.kind === "time") await consumer.seek(start.ms);
-  const source: Source = {
-    receive: (timeoutMs) => consumer.receive(timeoutMs),
-    ack: (target) => consumer.ack(target),
-    flushAcks: () => consumer.flushAcks(),
-    close: () => consumer.close(),
-  };
-  const probe = consumer as unknown as Receiver;
-  if (typeof probe.hasMessageAvailable === "function") {
-    source.hasMessageAvailable = () => probe.hasMessageAvailable!();
-  } else if (typeof probe.getLastMessageIds === "function") {
-    source.getLastMessageIds = () => probe.getLastMessageIds!();
-  }
-  return source;
-}
-
-/** Polls the subscription's backlog (summed over topics) every 5 s; returns a stop function. */
-function pollBacklog(
-  admin: PulsarAdmin,
-  topics: string[],
-  subscription: string,
-  set: (backlog: number) => void,
-): () => void {
-  let warned = false;
-  const poll = async () => {
-    try {
-      let total = 0;
-      for (const topic of topics) {
-        total += (await admin.topicStats(topic)).subscriptions[subscription]?.backlog ?? 0;
-      }
-      set(total);
-    } catch (err) {
-      if (!warned) {
-        console.error(`edgepipe consume: backlog from --admin-url: ${describeError(err)}`);
-      }
-      warned = true;
-    }
-  };
-  void poll();
-  const timer = setInterval(poll, 5000);
-  Deno.unrefTimer(timer as unknown as number);
-  return () => clearInterval(timer);
-}
-
-/** The admin API takes the same token as the broker (`file:<path>` is read on each call). */
-function adminToken(flag: string | undefined): { token?: () => Promise<string> | string } {
-  const spec = flag ?? Deno.env.get("PULSAR_AUTH_TOKEN");
-  if (!spec) return {};
-  if (spec.startsWith("file:")) {
-    const path = spec.slice("file:".length);
-    return { token: async () => (await Deno.readTextFile(path)).trim() };
-  }
-  return { token: () => spec };
 }

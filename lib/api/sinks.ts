@@ -30,11 +30,7 @@ export {
   type DeliveryReport,
 } from "../delivery/terminal.ts";
 export type { Sink } from "../sinks/types.ts";
-export {
-  type DeliveredRecord,
-  deliveredRecord,
-  type PayloadShape,
-} from "../delivered_record.ts";
+export { type DeliveredRecord, deliveredRecord, type PayloadShape } from "../delivered_record.ts";
 export {
   openSink,
   parseSinkSpec,

@@ -7,7 +7,7 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { parseDuration } from "../../cli/_command.ts";
+import { parseDuration } from "../units.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
 import { describeError } from "../errors.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
@@ -68,6 +68,17 @@ export type SinkPlan =
     fanOut: boolean;
   };
 
+/** How the pipeline's Pulsar destinations (sinks, dead-letter topics) connect. */
+export interface PulsarPlan {
+  /**
+   * The broker: a consume source's `serviceUrl` when it names one (its sinks go to the same
+   * broker); otherwise unset, and `PULSAR_SERVICE_URL` (then the local default) applies.
+   */
+  serviceUrl?: string;
+  /** `sendTimeout` in ms: give up on a message the broker has not acknowledged (0: never). */
+  sendTimeoutMs: number;
+}
+
 /** A resolved pipeline. */
 export interface Plan {
   name: string;
@@ -76,6 +87,7 @@ export interface Plan {
   sink: SinkPlan;
   onError: ErrorPolicy;
   maxInFlight: number;
+  pulsar: PulsarPlan;
 }
 
 /** Resolves `config` read from `file` (relative paths are taken from the file's directory). */
@@ -104,6 +116,14 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
     // the CPU (issue 13: past the broker's 50,000 unacknowledged messages per consumer the source
     // stalls, and that many live events cost the garbage collector).
     maxInFlight: config.maxInFlight ?? 1000,
+    pulsar: {
+      ...("consume" in config.source && config.source.consume.serviceUrl !== undefined
+        ? { serviceUrl: config.source.consume.serviceUrl }
+        : {}),
+      sendTimeoutMs: config.sendTimeout === undefined
+        ? 0
+        : at("sendTimeout", () => ms(config.sendTimeout!, "sendTimeout")),
+    },
   };
 }
 
@@ -315,5 +335,29 @@ export function describePlan(plan: Plan): string[] {
       p.kind === "dead-letter" ? `dead-letter → ${p.target}` : p.kind
     }; at most ${plan.maxInFlight} events in flight`,
   );
+  if (pulsarDestinations(plan)) {
+    const timeout = plan.pulsar.sendTimeoutMs;
+    lines.push(
+      `  pulsar   sinks to ${plan.pulsar.serviceUrl ?? "PULSAR_SERVICE_URL"}; ${
+        timeout > 0 ? `send timeout ${timeout} ms` : "sends wait for the broker (no send timeout)"
+      }`,
+    );
+  }
   return lines;
+}
+
+/** True when the pipeline writes to a Pulsar topic (a sink, a route, a dead-letter target). */
+function pulsarDestinations(plan: Plan): boolean {
+  const specs = plan.sink.kind === "single" ? [plan.sink.spec] : [
+    ...plan.sink.rules.map((r) => r.spec),
+    ...(plan.sink.fallback ? [plan.sink.fallback.spec] : []),
+  ];
+  const policies = [
+    plan.onError,
+    ...plan.stages.map((s) => "onError" in s ? s.onError : undefined),
+  ];
+  return specs.some((s) => s.kind === "pulsar") ||
+    policies.some((p) =>
+      p?.kind === "dead-letter" && /^(topic:|(non-)?persistent:\/\/)/.test(p.target)
+    );
 }

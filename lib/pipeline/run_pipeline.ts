@@ -10,7 +10,12 @@ import type { DeadLetterSink, ErrorPolicy } from "../dead_letter.ts";
 import { deliverAll, type DeliveryReport } from "../delivery/terminal.ts";
 import type { Item } from "../envelope.ts";
 import { openDeadLetterSink } from "../sinks/dead_letter_sinks.ts";
-import { openSink, type SinkSpec } from "../sinks/open_sink.ts";
+import {
+  openPulsarTopic,
+  openSink,
+  type PulsarSinkFactory,
+  type SinkSpec,
+} from "../sinks/open_sink.ts";
 import type { Sink } from "../sinks/types.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
@@ -35,12 +40,20 @@ export async function runPipeline(
 ): Promise<DeliveryReport> {
   const log = options.log ?? ((message: string) => console.error(`edgepipe run: ${message}`));
   const closers: (() => Promise<unknown>)[] = [];
+  // Pulsar destinations connect where the plan says (a consume source's broker), and wait for it.
+  const pulsar: PulsarSinkFactory = (topic, payload) =>
+    openPulsarTopic(topic, {
+      ...(payload ? { payload } : {}),
+      ...(plan.pulsar.serviceUrl ? { serviceUrl: plan.pulsar.serviceUrl } : {}),
+      sendTimeoutMs: plan.pulsar.sendTimeoutMs,
+      log,
+    });
   const deadLetterSinks = new Map<string, Promise<DeadLetterSink>>();
   const deadLettersFor = (policy: ErrorPolicy): Promise<DeadLetterSink | undefined> => {
     if (policy.kind !== "dead-letter") return Promise.resolve(undefined);
     let opened = deadLetterSinks.get(policy.target);
     if (!opened) {
-      opened = openDeadLetterSink(policy.target);
+      opened = openDeadLetterSink(policy.target, pulsar);
       deadLetterSinks.set(policy.target, opened);
       closers.push(async () => (await opened!).close());
     }
@@ -59,7 +72,7 @@ export async function runPipeline(
       const stage = await buildStage(stagePlan, deadLettersFor, log, barriers);
       stream = stage(stream);
     }
-    const opened = await openPlanSink(plan.sink);
+    const opened = await openPlanSink(plan.sink, pulsar);
     closers.push(() => opened.close());
     const { items, sink } = barriers.atSink(stream, opened);
     report = await deliverAll(items, sink, {
@@ -105,7 +118,7 @@ function openSource(
       });
     case "consume":
       return import("./consume_source.ts").then(({ openConsumeSource }) =>
-        openConsumeSource(source, handling.log)
+        openConsumeSource(source, handling)
       );
   }
 }
@@ -162,13 +175,13 @@ async function buildStage(
   }
 }
 
-async function openPlanSink(plan: SinkPlan): Promise<Sink> {
-  if (plan.kind === "single") return await openSink(plan.spec);
+async function openPlanSink(plan: SinkPlan, pulsar: PulsarSinkFactory): Promise<Sink> {
+  if (plan.kind === "single") return await openSink(plan.spec, pulsar);
   const opened = new Map<string, Promise<Sink>>();
   const open = (text: string, spec: SinkSpec) => {
     let sink = opened.get(text);
     if (!sink) {
-      sink = openSink(spec);
+      sink = openSink(spec, pulsar);
       opened.set(text, sink);
     }
     return sink;

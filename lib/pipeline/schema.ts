@@ -131,6 +131,11 @@ export const pipelineSchema = z.strictObject({
   onError: errorPolicy.default("fail"),
   /** Events accepted by the sink but not yet delivered. */
   maxInFlight: z.number().int().positive().optional(),
+  /**
+   * Pulsar destinations: give up on a message the broker has not acknowledged within this long.
+   * Default none (0 too): while the broker is away, sends wait for it.
+   */
+  sendTimeout: duration.optional(),
 });
 
 /** A validated pipeline file. */

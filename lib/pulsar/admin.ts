@@ -16,6 +16,9 @@ export interface AdminOptions {
   token?: TokenSupplier;
   /** PEM CA certificates for https with a private CA. */
   caCerts?: string[];
+  /** PEM client certificate and key, for a web service that asks for mutual TLS. */
+  cert?: string;
+  key?: string;
   /** Per-request timeout. Default 30 000 ms. */
   timeoutMs?: number;
 }
@@ -67,7 +70,12 @@ export class PulsarAdmin {
   /** A client of the broker's admin REST API at `options.adminUrl`. */
   constructor(options: AdminOptions) {
     this.#options = { ...options, adminUrl: options.adminUrl.replace(/\/+$/, "") };
-    if (options.caCerts) this.#client = Deno.createHttpClient({ caCerts: options.caCerts });
+    if (options.caCerts || (options.cert && options.key)) {
+      this.#client = Deno.createHttpClient({
+        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+        ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
+      });
+    }
   }
 
   /** Creates a topic; with `partitions > 0` a partitioned one. */

@@ -46,15 +46,36 @@ export function tokenAuth(supplier: TokenSupplier): AuthProvider {
 }
 
 /**
- * Reads a token the way Pulsar's tools accept it: `token:<jwt>`, `file:<path>` (re-read on
- * every challenge, so rotated files are picked up), or the bare token.
+ * Parses a token spec the way Pulsar's tools accept it: `token:<jwt>`, `file:<path>` (also
+ * `file:///path`; the file is re-read on every call, so rotated files are picked up), or the bare
+ * token. The one parser behind both the broker's CONNECT ({@linkcode tokenFromSpec}) and the
+ * admin API's bearer token, so the two always send the same token.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokenSupplierFromSpec } from "./auth.ts";
+ * assert.equal(await tokenSupplierFromSpec("token:eyJhbGciOi")(), "eyJhbGciOi");
+ * assert.equal(await tokenSupplierFromSpec(" eyJhbGciOi\n")(), "eyJhbGciOi");
+ * ```
  */
-export function tokenFromSpec(spec: string): AuthProvider {
+export function tokenSupplierFromSpec(spec: string): () => Promise<string> {
   if (spec.startsWith("file:")) {
     const path = spec.slice("file:".length).replace(/^\/\/(?=\/)/, "");
-    return tokenAuth(() => Deno.readTextFile(path));
+    return async () => bareToken(await Deno.readTextFile(path));
   }
-  return tokenAuth(spec);
+  const token = bareToken(spec);
+  return () => Promise.resolve(token);
+}
+
+/** The token itself: surrounding whitespace and a `token:` prefix dropped. */
+function bareToken(text: string): string {
+  return text.trim().replace(/^token:/, "").trim();
+}
+
+/** Token authentication from a spec (see {@linkcode tokenSupplierFromSpec}). */
+export function tokenFromSpec(spec: string): AuthProvider {
+  return tokenAuth(tokenSupplierFromSpec(spec));
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tokenAuth, tokenFromSpec } from "./auth.ts";
+import { tokenAuth, tokenFromSpec, tokenSupplierFromSpec } from "./auth.ts";
 import { AuthenticationError } from "./errors.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -34,4 +34,25 @@ Deno.test("token auth: empty tokens and failing suppliers are AuthenticationErro
       err instanceof AuthenticationError && (err.cause as Error).message === "vault down",
   );
   await assert.rejects(tokenFromSpec("file:///nonexistent/token").authData(), AuthenticationError);
+});
+
+Deno.test("token specs: the broker's CONNECT and the admin bearer get the same bare token", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, "token:from-file\n");
+    for (
+      const [spec, token] of [
+        ["token:abc.def", "abc.def"],
+        ["abc.def", "abc.def"],
+        ["  token:abc.def \n", "abc.def"],
+        [`file:${file}`, "from-file"],
+        [`file://${file}`, "from-file"],
+      ]
+    ) {
+      assert.equal(await tokenSupplierFromSpec(spec)(), token, spec);
+      assert.equal(text(await tokenFromSpec(spec).authData()), token, spec);
+    }
+  } finally {
+    await Deno.remove(file);
+  }
 });

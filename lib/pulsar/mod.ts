@@ -28,6 +28,7 @@ export {
   tokenAuth,
   tokenFromSpec,
   type TokenSupplier,
+  tokenSupplierFromSpec,
 } from "./auth.ts";
 export type { TlsOptions } from "./connection.ts";
 export type { BackoffOptions } from "./backoff.ts";

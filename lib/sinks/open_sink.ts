@@ -16,7 +16,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import { parseDuration } from "../../cli/_command.ts";
+import { parseBytes, parseDuration } from "../units.ts";
 import { describePayloadShape, parsePayloadShape, type PayloadShape } from "../delivered_record.ts";
 import type { BatchingOptions } from "./batching_sink.ts";
 import { parseEncoding } from "./encode.ts";
@@ -141,30 +141,44 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
-/** Parses `1048576`, `512KiB`, `16MiB`, `1GiB` (also KB/MB/GB as powers of 1024). */
-export function parseBytes(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(text.trim());
-  if (!match) throw new UsageError(`${flag}: '${text}' is not a size (e.g. 16MiB, 512KiB)`);
-  const unit = (match[2] ?? "B").toUpperCase().replace("I", "");
-  const scale = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit]!;
-  const bytes = Math.round(Number(match[1]) * scale);
-  if (bytes <= 0) throw new UsageError(`${flag}: size must be positive`);
-  return bytes;
+/** Sizes like `16MiB` (see `lib/units.ts`, where the parser lives). */
+export { parseBytes } from "../units.ts";
+
+/** Where and how {@linkcode openPulsarTopic} connects. */
+export interface PulsarTopicOptions {
+  /** The broker (default: `PULSAR_SERVICE_URL`, then the local default). */
+  serviceUrl?: string;
+  /** Give up on a message not acknowledged within this long, ms (default 0: wait for ever). */
+  sendTimeoutMs?: number;
+  /** Where the broker-outage lines go. */
+  log?: (message: string) => void;
+  /** What each message holds (default `record`, `docs/envelope.md`). */
+  payload?: PayloadShape;
 }
 
 /**
- * A producer to `topic` on its own client, connected from the environment (`PULSAR_SERVICE_URL`,
- * `PULSAR_AUTH_TOKEN`, TLS files; see `lib/sources/pulsar_connect.ts`). Closing the sink closes
- * the client.
+ * A producer to `topic` on its own client, connected from `options.serviceUrl` or the environment
+ * (`PULSAR_SERVICE_URL`, `PULSAR_AUTH_TOKEN`, TLS files; see `lib/sources/pulsar_connect.ts`).
+ * Closing the sink closes the client.
  */
-export async function openPulsarTopic(topic: string, payload?: PayloadShape): Promise<Sink> {
+export async function openPulsarTopic(
+  topic: string,
+  options: PulsarTopicOptions = {},
+): Promise<Sink> {
   const { PulsarClient } = await import("../pulsar/mod.ts");
   const { clientOptions } = await import("../sources/pulsar_connect.ts");
   const { PulsarSink } = await import("./pulsar.ts");
-  const client = new PulsarClient(await clientOptions({}));
+  const client = new PulsarClient(
+    await clientOptions(options.serviceUrl ? { "service-url": options.serviceUrl } : {}),
+  );
   let sink: Sink;
   try {
-    sink = await PulsarSink.open(client, { topic, ...(payload ? { payload } : {}) });
+    sink = await PulsarSink.open(client, {
+      topic,
+      ...(options.payload ? { payload: options.payload } : {}),
+      ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   } catch (err) {
     await client.close().catch(() => {});
     throw err;
@@ -210,7 +224,9 @@ export async function openSink(
       );
     }
     case "pulsar":
-      return await (pulsar ?? openPulsarTopic)(spec.topic, spec.payload);
+      return await (pulsar
+        ? pulsar(spec.topic, spec.payload)
+        : openPulsarTopic(spec.topic, spec.payload ? { payload: spec.payload } : {}));
   }
 }
 

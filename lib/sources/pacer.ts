@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { parseRate as parseUnitRate } from "../units.ts";
 
 /** How to pace. */
 export type Pace =
@@ -12,14 +12,9 @@ export type Pace =
   | { kind: "rate"; perSecond: number }
   | { kind: "speedup"; factor: number };
 
-/** Parses `--rate N/s` (also `N/m`, `N/h`, or a bare `N` meaning per second). */
+/** Parses `--rate N/s` (also `N/m`, `N/h`, or a bare `N` meaning per second); see `lib/units.ts`. */
 export function parseRate(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(?:\/(s|m|h))?$/.exec(text.trim());
-  const n = match ? Number(match[1]) : NaN;
-  if (!match || !(n > 0)) {
-    throw new UsageError(`--rate: expected events per second like 500/s, got '${text}'`);
-  }
-  return n / { s: 1, m: 60, h: 3600 }[match[2] as "s" | "m" | "h" ?? "s"];
+  return parseUnitRate(text, "--rate");
 }
 
 /** Wall-clock seams, so tests can run a pacer without waiting. */

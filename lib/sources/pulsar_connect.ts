@@ -5,8 +5,9 @@
  *
  * @module
  */
+import type { AdminOptions } from "../pulsar/admin.ts";
 import type { ClientOptions } from "../pulsar/mod.ts";
-import { tokenFromSpec } from "../pulsar/mod.ts";
+import { tokenFromSpec, tokenSupplierFromSpec } from "../pulsar/mod.ts";
 import { InputError, UsageError } from "../errors.ts";
 
 /** The `parseArgs` options every Pulsar command accepts. */
@@ -50,6 +51,7 @@ export interface ConnectionFlagValues {
  * ```ts
  * import assert from "node:assert/strict";
  * import { clientOptions } from "./pulsar_connect.ts";
+ * import assert from "node:assert/strict";
  * const options = await clientOptions({ "service-url": "pulsar://broker:6650" }, {});
  * assert.equal(options.serviceUrl, "pulsar://broker:6650");
  * ```
@@ -59,31 +61,84 @@ export async function clientOptions(
   env: Record<string, string | undefined> = Deno.env.toObject(),
   parseTimeout: (text: string) => number = (text) => Number(text),
 ): Promise<ClientOptions> {
-  const serviceUrl = flags["service-url"] ?? env.PULSAR_SERVICE_URL ?? "pulsar://127.0.0.1:6650";
+  const settings = connectionSettings(flags, env);
+  const serviceUrl = settings.serviceUrl;
   if (!/^pulsar(\+ssl)?:\/\/[^/]+/.test(serviceUrl)) {
     throw new UsageError(
       `service URL must look like pulsar://host:6650 or pulsar+ssl://host:6651, got '${serviceUrl}'`,
     );
   }
-  const token = flags.token ?? env.PULSAR_AUTH_TOKEN;
-  const ca = flags["tls-ca"] ?? env.PULSAR_TLS_CA;
-  const cert = flags["tls-cert"] ?? env.PULSAR_TLS_CERT;
-  const key = flags["tls-key"] ?? env.PULSAR_TLS_KEY;
   const options: ClientOptions = { serviceUrl };
-  if (token !== undefined && token !== "") options.auth = tokenFromSpec(token);
-  if (ca || cert || key) {
-    options.tls = {
-      ...(ca ? { caCerts: [await readPem(ca, "--tls-ca")] } : {}),
-      ...(cert ? { cert: await readPem(cert, "--tls-cert") } : {}),
-      ...(key ? { key: await readPem(key, "--tls-key") } : {}),
-    };
-  }
+  if (settings.token) options.auth = tokenFromSpec(settings.token);
+  const tls = await tlsFiles(settings);
+  if (tls.caCerts || tls.cert || tls.key) options.tls = tls;
   const timeout = flags["connect-timeout"];
   options.connectTimeoutMs = timeout === undefined ? 10_000 : parseTimeout(timeout);
   options.operationTimeoutMs = Math.max(options.connectTimeoutMs, 30_000);
   // A broker back from an outage is found within a few seconds, not after up to 30 s.
   options.backoff = { initialMs: 100, maxMs: 5_000 };
   return options;
+}
+
+/**
+ * Options for the broker's admin API at `adminUrl` from the same flags and environment as
+ * {@linkcode clientOptions}: the same token (through the same parser) and the same CA and client
+ * certificate for an `https` admin URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adminOptions } from "./pulsar_connect.ts";
+ * const options = await adminOptions("http://broker:8080", { token: "token:abc" }, {});
+ * assert.equal(typeof options.token === "function" && await options.token(), "abc");
+ * ```
+ */
+export async function adminOptions(
+  adminUrl: string,
+  flags: ConnectionFlagValues,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Promise<AdminOptions> {
+  const settings = connectionSettings(flags, env);
+  const options: AdminOptions = { adminUrl };
+  if (settings.token) options.token = tokenSupplierFromSpec(settings.token);
+  const tls = await tlsFiles(settings);
+  if (tls.caCerts) options.caCerts = tls.caCerts;
+  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
+  return options;
+}
+
+interface ConnectionSettings {
+  serviceUrl: string;
+  token?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** Flags first, then the environment; empty values count as unset. */
+function connectionSettings(
+  flags: ConnectionFlagValues,
+  env: Record<string, string | undefined>,
+): ConnectionSettings {
+  const pick = (flag: string | undefined, name: string) =>
+    (flag !== undefined ? flag : env[name]) || undefined;
+  return {
+    serviceUrl: pick(flags["service-url"], "PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
+    token: pick(flags.token, "PULSAR_AUTH_TOKEN"),
+    ca: pick(flags["tls-ca"], "PULSAR_TLS_CA"),
+    cert: pick(flags["tls-cert"], "PULSAR_TLS_CERT"),
+    key: pick(flags["tls-key"], "PULSAR_TLS_KEY"),
+  };
+}
+
+async function tlsFiles(
+  settings: ConnectionSettings,
+): Promise<{ caCerts?: string[]; cert?: string; key?: string }> {
+  return {
+    ...(settings.ca ? { caCerts: [await readPem(settings.ca, "--tls-ca")] } : {}),
+    ...(settings.cert ? { cert: await readPem(settings.cert, "--tls-cert") } : {}),
+    ...(settings.key ? { key: await readPem(settings.key, "--tls-key") } : {}),
+  };
 }
 
 async function readPem(path: string, flag: string): Promise<string> {

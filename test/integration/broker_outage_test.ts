@@ -3,7 +3,8 @@
  * of `replay | produce S` and `consume S | produce T` running side by side, stays down for 45 s
  * and is started again on the same ports and data. Sends wait for it (backpressure, one stderr
  * line while waiting and one when it is back) instead of failing after a send timeout; every event
- * arrives, checked on T with the Java client, and nothing is given up.
+ * arrives, checked on T with the Java client, and nothing is given up. `replay | run` with a
+ * Pulsar sink rides out the same outage.
  */
 import assert from "node:assert/strict";
 import { ensureDistribution, startBroker } from "../harness/pulsar.ts";
@@ -119,25 +120,33 @@ Deno.test({
         async () => (await stats(broker.adminUrl, source)).subscriptions?.relay !== undefined,
       );
       const feed = pipe(["replay", file, "--rate", "400/s"], ["produce", source], env);
+      // The same in one process: a pipeline file reading stdin, its sink a Pulsar topic.
+      const inRun = `${source}-run`;
+      const pipeline = `${dir}/to-pulsar.yaml`;
+      await Deno.writeTextFile(pipeline, `source: { stdin: {} }\nsink: ${inRun}\n`);
+      const runFeed = pipe(["replay", file, "--rate", "400/s"], ["run", pipeline], env);
 
       // Kill while both pipes are mid-stream: some, not all, events in S and in T.
-      let atKill = { source: 0, target: 0 };
+      let atKill = { source: 0, target: 0, run: 0 };
       await waitUntil("both pipes to be flowing", 60_000, async () => {
         atKill = {
           source: (await stats(broker.adminUrl, source)).msgInCounter,
           target: (await stats(broker.adminUrl, target)).msgInCounter,
+          run: (await stats(broker.adminUrl, inRun)).msgInCounter,
         };
-        return atKill.target >= 500;
+        return atKill.target >= 500 && atKill.run > 0;
       });
       await broker.kill();
       assert.ok(atKill.source > 0 && atKill.source < EVENTS, `S mid-stream: ${atKill.source}`);
       assert.ok(atKill.target > 0 && atKill.target < EVENTS, `T mid-stream: ${atKill.target}`);
+      assert.ok(atKill.run > 0 && atKill.run < EVENTS, `run mid-stream: ${atKill.run}`);
       console.log(
-        `    ${at()}: killed the broker with ${atKill.source} events in S, ${atKill.target} in T`,
+        `    ${at()}: killed the broker with ${atKill.source} events in S, ${atKill.target} in T, ` +
+          `${atKill.run} from run`,
       );
 
       await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-      for (const r of [feed.first, feed.second, relay.first, relay.second]) {
+      for (const r of [feed.first, feed.second, relay.first, relay.second, runFeed.second]) {
         assert.ok(await alive(r), "every process rode out the outage");
       }
       const restarted = Date.now();
@@ -148,6 +157,10 @@ Deno.test({
       await feed.piping;
       const feedErr = await Promise.all([feed.first.stderr, feed.second.stderr]);
       assert.deepEqual(feedCodes, [0, 0], feedErr.join("\n"));
+      const runCodes = await Promise.all([runFeed.first.exited, runFeed.second.exited]);
+      await runFeed.piping;
+      const runErr = await Promise.all([runFeed.first.stderr, runFeed.second.stderr]);
+      assert.deepEqual(runCodes, [0, 0], runErr.join("\n"));
       console.log(`    ${at()}: replay | produce done`);
 
       // Everything the relay consumed reached T once its subscription has no backlog left.
@@ -163,7 +176,7 @@ Deno.test({
       console.log(`    ${at()}: consume | produce done`);
 
       // Each produce said once that it waits, and once that the broker is back; no give-up.
-      for (const stderr of [feedErr[1], relayErr[1]]) {
+      for (const stderr of [feedErr[1], relayErr[1], runErr[1]]) {
         const notes = stderr.trim().split("\n");
         assert.equal(notes.filter((l) => /waiting for the broker/.test(l)).length, 1, stderr);
         assert.equal(notes.filter((l) => /broker is back/.test(l)).length, 1, stderr);
@@ -181,6 +194,18 @@ Deno.test({
       assert.equal(read.code, 0, new TextDecoder().decode(read.stderr));
       const total = new TextDecoder().decode(read.stdout).trimEnd().split("\n").length;
       const output = await javaConsume(broker.serviceUrl, target, total);
+      // What `run` published, read back with edgepipe's reader.
+      const runRead = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "consume", inRun, "-e", "-f", "%s\n"],
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(runRead.code, 0, new TextDecoder().decode(runRead.stderr));
+      const runSeen = new Set(
+        new TextDecoder().decode(runRead.stdout).trimEnd().split("\n").map((l) => JSON.parse(l).n),
+      );
+      assert.equal(runSeen.size, EVENTS, "every event run published arrived");
       const seen = new Map<number, number>();
       for (const content of consumedContents(output)) {
         const n = JSON.parse(content).n as number;

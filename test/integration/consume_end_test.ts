@@ -87,7 +87,7 @@ Deno.test({
       serviceUrl,
       initialPosition: "earliest",
       exitAtEnd: true,
-    }, () => {});
+    }, { policy: { kind: "fail" }, log: () => {} });
     const items = [];
     try {
       for await (const item of source.items) items.push(item);

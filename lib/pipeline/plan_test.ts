@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parsePipeline, PipelineFileError } from "./load_pipeline.ts";
+import { describePlan, resolvePlan } from "./plan.ts";
+
+function plan(text: string) {
+  return resolvePlan(parsePipeline(text, join("/tmp", "p.yaml")), join("/tmp", "p.yaml"));
+}
+
+Deno.test("a consume source's serviceUrl is the broker of the pipeline's Pulsar sinks", () => {
+  const resolved = plan(
+    "source:\n  consume: { topic: in, subscription: s, serviceUrl: 'pulsar://edge:6650' }\n" +
+      "sink: persistent://public/default/out\n",
+  );
+  assert.deepEqual(resolved.pulsar, { serviceUrl: "pulsar://edge:6650", sendTimeoutMs: 0 });
+  assert.match(
+    describePlan(resolved).join("\n"),
+    /pulsar {3}sinks to pulsar:\/\/edge:6650; sends wait/,
+  );
+});
+
+Deno.test("without a serviceUrl the sinks take the environment's broker", () => {
+  const resolved = plan("source: { stdin: {} }\nsink: persistent://public/default/out\n");
+  assert.deepEqual(resolved.pulsar, { sendTimeoutMs: 0 });
+  assert.match(describePlan(resolved).join("\n"), /sinks to PULSAR_SERVICE_URL/);
+  // No Pulsar destination: nothing to say about one.
+  const local = plan("source: { stdin: {} }\nsink: stdout\n");
+  assert.doesNotMatch(describePlan(local).join("\n"), /pulsar {3}/);
+});
+
+Deno.test("sendTimeout: a duration; 0 and absent mean the sends wait for the broker", () => {
+  const sink = "sink: persistent://public/default/out\nsource: { stdin: {} }\n";
+  assert.equal(plan(`${sink}sendTimeout: 5m\n`).pulsar.sendTimeoutMs, 300_000);
+  assert.equal(plan(`${sink}sendTimeout: 2500\n`).pulsar.sendTimeoutMs, 2500);
+  assert.equal(plan(`${sink}sendTimeout: 0\n`).pulsar.sendTimeoutMs, 0);
+  assert.match(describePlan(plan(`${sink}sendTimeout: 1s\n`)).join("\n"), /send timeout 1000 ms/);
+  assert.throws(() => plan(`${sink}sendTimeout: soon\n`), PipelineFileError);
+});

@@ -1,0 +1,276 @@
+/**
+ * The consume source, as `edgepipe consume` and a pipeline file's `consume:` source both run it:
+ * a subscription (or reader) read as envelopes, payloads that cannot be decoded handled by the
+ * error policy, and, with downstream acknowledgements, an ack socket where the terminal stage
+ * reports what it delivered; only those messages are acknowledged at the broker. Messages written
+ * and not yet reported are held (as payload-free handles) within a bound: at the bound reading
+ * waits for reports (backpressure), said once in the log.
+ *
+ * @module
+ */
+import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../../dead_letter.ts";
+import { AckServer, type TerminalWait } from "../../delivery/ack_server.ts";
+import type { Envelope, HelloRecord } from "../../envelope.ts";
+import { describeError } from "../../errors.ts";
+import type { Message, PulsarClient } from "../../pulsar/mod.ts";
+import { EndOfTopic } from "../end_of_topic.ts";
+import { messageEnvelope, type PayloadDecoding, PayloadError } from "../message_envelope.ts";
+import { type ConsumeReceiver, openReceiver, type ReceiverOptions } from "./open_receiver.ts";
+import { Unreported } from "./unreported.ts";
+
+/** When a message is acknowledged (see `docs/delivery.md`). */
+export type AckMode = "downstream" | "on-write" | "none";
+
+/** Counts for metrics and stats lines; each is optional. */
+export interface ConsumeObserver {
+  received?(): void;
+  acknowledged?(): void;
+  /** A payload that could not be decoded (skipped, dead-lettered, or about to fail). */
+  undecodable?(): void;
+}
+
+/** Options of {@linkcode ConsumeSession.open}. */
+export interface ConsumeSessionOptions extends ReceiverOptions {
+  ack: AckMode;
+  /** Stop at the end of the topic(s). */
+  exitAtEnd?: boolean;
+  /** Stop after this many messages. */
+  limit?: number;
+  payload?: PayloadDecoding;
+  /** For payloads that cannot be decoded (default fail). */
+  policy?: ErrorPolicy;
+  /** Where `dead-letter=` sends them (opened and closed by the caller). */
+  deadLetters?: DeadLetterSink;
+  /** The `source` of the hello record (default `consume`). */
+  source?: string;
+  /** Bounds of the messages written and not yet reported (downstream acknowledgements). */
+  maxUnreported?: { messages?: number; bytes?: number };
+  /** Keep each envelope's message for {@linkcode ConsumeSession.messageOf} (`-f`, on-write). */
+  keepMessages?: boolean;
+  /** Warn when no terminal stage has connected after this long, ms (default 10 s; 0: never). */
+  noTerminalWarningMs?: number;
+  /** Where notices go, without a prefix. */
+  log: (message: string) => void;
+  observer?: ConsumeObserver;
+}
+
+/** How long {@linkcode ConsumeSession.close} waits for the terminal stage. */
+export interface TerminalWaitLimits {
+  /** For the terminal's last reports once it has connected. */
+  timeoutMs: number;
+  /** For a terminal that never connected to connect at all. */
+  connectWithinMs: number;
+}
+
+/**
+ * One consume source. `envelopes()` yields the messages as envelopes; the caller writes the
+ * session's `hello()` first and, once `finished`, the end record last.
+ *
+ * @example
+ * ```ts
+ * import { PulsarClient } from "../../pulsar/mod.ts";
+ * import { ConsumeSession } from "./consume_session.ts";
+ * // Needs a running broker: type-checked here, not run.
+ * async function example() {
+ *   const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+ *   const session = await ConsumeSession.open(client, {
+ *     topics: ["flights"],
+ *     subscription: "copy",
+ *     ack: "downstream",
+ *     exitAtEnd: true,
+ *     log: console.error,
+ *   });
+ *   console.log(JSON.stringify(session.hello()));
+ *   for await (const envelope of session.envelopes()) console.log(JSON.stringify(envelope));
+ *   await session.close({ timeoutMs: 30_000, connectWithinMs: 5_000 });
+ *   await client.close();
+ * }
+ * void example;
+ * ```
+ */
+export class ConsumeSession {
+  readonly #receiver: ConsumeReceiver;
+  readonly #options: ConsumeSessionOptions;
+  readonly #server: AckServer | undefined;
+  readonly #unreported: Unreported | undefined;
+  readonly #messages = new WeakMap<Envelope, Message>();
+  #finished = false;
+  #acked = 0;
+  #written = 0;
+  #noTerminal: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(
+    receiver: ConsumeReceiver,
+    options: ConsumeSessionOptions,
+    server: AckServer | undefined,
+    unreported: Unreported | undefined,
+  ) {
+    this.#receiver = receiver;
+    this.#options = options;
+    this.#server = server;
+    this.#unreported = unreported;
+  }
+
+  /** Subscribes (or opens a reader) and, for downstream acknowledgements, the ack socket. */
+  static async open(
+    client: PulsarClient,
+    options: ConsumeSessionOptions,
+  ): Promise<ConsumeSession> {
+    const receiver = await openReceiver(client, options);
+    if (options.ack !== "downstream") {
+      return new ConsumeSession(receiver, options, undefined, undefined);
+    }
+    const unreported = new Unreported({
+      maxMessages: options.maxUnreported?.messages,
+      maxBytes: options.maxUnreported?.bytes,
+      onFull: ({ messages }) =>
+        options.log(
+          `${messages} message(s) written and not yet reported delivered by the terminal stage: ` +
+            `reading waits for its reports (a stage that holds events, such as a window without ` +
+            `checkpoints, may need a larger --max-unreported)`,
+        ),
+    });
+    // The session acknowledges what the terminal reports; it exists once the socket does.
+    const opened: { session?: ConsumeSession } = {};
+    let server: AckServer;
+    try {
+      server = await AckServer.listen({
+        source: options.source ?? "consume",
+        onAck: (id) => opened.session!.ack(unreported.take(id) ?? id),
+      });
+    } catch (error) {
+      await receiver.close().catch(() => {});
+      throw error;
+    }
+    opened.session = new ConsumeSession(receiver, options, server, unreported);
+    return opened.session;
+  }
+
+  /** The hello record to write first (downstream acknowledgements only). */
+  hello(): HelloRecord | undefined {
+    return this.#server?.hello();
+  }
+
+  /** True once the input really ended: the end of the topic with `exitAtEnd`, or `limit` reached. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Messages acknowledged at the broker so far. */
+  get acknowledged(): number {
+    return this.#acked;
+  }
+
+  /** Messages held until the terminal stage reports them. */
+  get unreported(): number {
+    return this.#unreported?.size ?? 0;
+  }
+
+  /** The message behind an envelope, with `keepMessages`. */
+  messageOf(envelope: Envelope): Message | undefined {
+    return this.#messages.get(envelope);
+  }
+
+  /** Tells the session that an envelope left the process (starts the no-terminal warning). */
+  written(): void {
+    if (this.#written++ > 0 || !this.#server) return;
+    const ms = this.#options.noTerminalWarningMs ?? 10_000;
+    if (ms <= 0) return;
+    const server = this.#server;
+    // `| cat > file` never reports anything: say so rather than stall silently.
+    this.#noTerminal = setTimeout(() => {
+      if (server.everConnected) return;
+      this.#options.log(
+        `warning: no terminal stage has connected to the ack channel in ${ms / 1000} s, so ` +
+          `nothing is acknowledged (end the pipe with produce or sink, or use --ack on-write)`,
+      );
+    }, ms);
+    Deno.unrefTimer(this.#noTerminal as unknown as number);
+  }
+
+  /** Acknowledges a message (or an id) at the broker; a failure is logged, not thrown. */
+  ack(target: Message | string): void {
+    try {
+      this.#receiver.ack!(target);
+      this.#acked++;
+      this.#options.observer?.acknowledged?.();
+    } catch (err) {
+      const id = typeof target === "string" ? target : target.id.toString();
+      this.#options.log(`cannot acknowledge ${id}: ${describeError(err)}`);
+    }
+  }
+
+  /** The messages as envelopes, until the end (with `exitAtEnd`), `limit`, or the caller stops. */
+  async *envelopes(): AsyncGenerator<Envelope> {
+    const o = this.#options;
+    const limit = o.limit ?? Infinity;
+    const end = o.exitAtEnd ? await EndOfTopic.start(this.#receiver, 2000) : undefined;
+    let count = 0;
+    while (count < limit) {
+      // At the bound, wait for the terminal's reports before taking more from the broker.
+      if (this.#unreported?.full) await this.#unreported.room();
+      const msg = end ? await end.next() : await this.#receiver.receive();
+      if (!msg) {
+        this.#finished = end !== undefined;
+        return;
+      }
+      o.observer?.received?.();
+      const envelope = await this.#decode(msg);
+      if (!envelope) continue;
+      if (o.keepMessages) this.#messages.set(envelope, msg);
+      if (o.ack === "downstream") this.#unreported!.add(envelope.id!, msg);
+      count++;
+      yield envelope;
+    }
+    this.#finished = true;
+  }
+
+  /** The envelope of a message, or undefined when the error policy took it. */
+  async #decode(msg: Message): Promise<Envelope | undefined> {
+    const o = this.#options;
+    try {
+      // A message the client could not decode (decompress, decrypt, reassemble) carries why.
+      const decodeError = (msg as { decodeError?: Error }).decodeError;
+      if (decodeError) throw new PayloadError(decodeError.message, { cause: decodeError });
+      return messageEnvelope(msg, o.payload ?? "json");
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      o.observer?.undecodable?.();
+      const located = new PayloadError(
+        `message ${msg.id.toString()} on ${msg.topic}: ${err.message}`,
+        { cause: err },
+      );
+      const policy = o.policy ?? { kind: "fail" };
+      if (policy.kind === "fail") throw located;
+      if (policy.kind === "dead-letter" && o.deadLetters) {
+        await o.deadLetters.write(deadLetterOf("consume", located, messageEnvelope(msg, "base64")));
+      } else o.log(`skipped: ${located.message}`);
+      if (o.ack !== "none") this.ack(msg);
+      return undefined;
+    }
+  }
+
+  /**
+   * Stops: with downstream acknowledgements, waits for the terminal stage to report the rest
+   * (call it after closing the output, so that the terminal sees the end), then acknowledges what
+   * was reported and closes the subscription. Returns how the wait ended.
+   */
+  async close(wait?: TerminalWaitLimits): Promise<TerminalWait | undefined> {
+    clearTimeout(this.#noTerminal);
+    this.#unreported?.release();
+    let outcome: TerminalWait | undefined;
+    try {
+      if (this.#server) {
+        outcome = await this.#server.waitForTerminal(
+          wait?.timeoutMs ?? 5_000,
+          wait?.connectWithinMs ?? wait?.timeoutMs ?? 5_000,
+        );
+        await this.#server.close();
+      }
+    } finally {
+      await this.#receiver.flushAcks?.().catch(() => {});
+      await this.#receiver.close().catch(() => {});
+    }
+    return outcome;
+  }
+}
