@@ -109,7 +109,7 @@ export class FileDeadLetterSink implements DeadLetterSink {
   #encoder = new TextEncoder();
 
   constructor(path: string) {
-    this.#file = Deno.open(path, { append: true, create: true });
+    this.#file = Deno.open(path, { append: true, create: true, mode: 0o600 });
   }
 
   async write(record: DeadLetter): Promise<void> {

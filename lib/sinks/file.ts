@@ -30,7 +30,7 @@ export class DirectoryStore implements ObjectStore {
     const dir = dirname(path);
     try {
       if (!this.#knownDirs.has(dir)) {
-        await Deno.mkdir(dir, { recursive: true });
+        await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
         this.#knownDirs.add(dir);
       }
       await writeFileDurably(path, bytes);
