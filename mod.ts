@@ -40,8 +40,19 @@ export {
 export { describeError, EdgepipeError, InputError, UsageError } from "./lib/errors.ts";
 export { BrokenPipeError, LineWriter, parseItem, readLines } from "./lib/ndjson.ts";
 export {
+  BadLine,
+  type ByteSource,
+  type LineBatch,
+  MAX_NESTING,
+  NdjsonReader,
+  type NdjsonReaderOptions,
+  type ParseMode,
+} from "./lib/ndjson_reader.ts";
+export { type BadLineHandler, badLinePolicy, LineItems } from "./lib/stage_input.ts";
+export {
   type DeadLetter,
   deadLetterOf,
+  deadLetterOfLine,
   type DeadLetterSink,
   type ErrorPolicy,
   parseErrorPolicy,

@@ -193,7 +193,7 @@ export const command: Command = {
           : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
       });
       const maxInFlight = values["max-in-flight"] as string | undefined;
-      const report = await deliverAll(items, sink, {
+      await deliverAll(items, sink, {
         stage,
         onError,
         deadLetters,
