@@ -5,6 +5,7 @@
  * @module
  */
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
+import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { UsageError } from "../lib/errors.ts";
 import { parsePayloadShape } from "../lib/delivered_record.ts";
@@ -104,8 +105,8 @@ export const command: Command = {
     let failed = false;
     let closeError: unknown;
     let code: number;
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
+    // The first SIGINT/SIGTERM stops reading and delivers what was read; a second exits at once.
+    const shutdown = new Shutdown("route");
     try {
       const routes: Route[] = [];
       for (const rule of rules) {
@@ -116,20 +117,17 @@ export const command: Command = {
       deadLetters = onError.kind === "dead-letter"
         ? await openDeadLetterSink(onError.target)
         : undefined;
-      Deno.addSignalListener("SIGINT", onSignal);
-      Deno.addSignalListener("SIGTERM", onSignal);
-      const report = await deliverAll(
+      await deliverAll(
         stdinItems({ name: "route", onError, deadLetters, maxLineBytes }),
         router,
-        { stage: "route", onError, deadLetters, maxInFlight, signal: stop.signal },
+        { stage: "route", onError, deadLetters, maxInFlight, signal: shutdown.signal },
       );
-      code = report.interrupted ? EXIT.interrupted : EXIT.ok;
+      code = shutdown.exitCode(EXIT.ok);
     } catch (err) {
       failed = true;
       throw err;
     } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
-      Deno.removeSignalListener("SIGTERM", onSignal);
+      shutdown.dispose();
       const closing = router ? [router.close()] : [...opened.values()].map((s) => s.close());
       if (deadLetters) closing.push(deadLetters.close());
       const results = await Promise.allSettled(closing);

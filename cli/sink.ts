@@ -5,6 +5,7 @@
  * @module
  */
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
+import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { UsageError } from "../lib/errors.ts";
 import type { BatchingOptions } from "../lib/sinks/batching_sink.ts";
@@ -189,10 +190,8 @@ export const command: Command = {
     const deadLetters = onError.kind === "dead-letter"
       ? await openDeadLetterSink(onError.target)
       : undefined;
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
+    // The first SIGINT/SIGTERM stops reading and delivers what was read; a second exits at once.
+    const shutdown = new Shutdown("sink");
     let failed = false;
     try {
       const maxLineBytes = values["max-line-bytes"] as string | undefined;
@@ -205,22 +204,21 @@ export const command: Command = {
           : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
       });
       const maxInFlight = values["max-in-flight"] as string | undefined;
-      const report = await deliverAll(items, sink, {
+      await deliverAll(items, sink, {
         stage,
         onError,
         deadLetters,
-        signal: stop.signal,
+        signal: shutdown.signal,
         maxInFlight: maxInFlight === undefined
           ? inFlight
           : parsePositiveInt(maxInFlight, "--max-in-flight"),
       });
-      return report.interrupted ? EXIT.interrupted : EXIT.ok;
+      return shutdown.exitCode(EXIT.ok);
     } catch (err) {
       failed = true;
       throw err;
     } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
-      Deno.removeSignalListener("SIGTERM", onSignal);
+      shutdown.dispose();
       // After a failure the sink already said why; closing must not replace that message.
       await sink.close().catch((err) => {
         if (!failed) throw err;

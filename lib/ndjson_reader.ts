@@ -26,6 +26,7 @@ export type ParseMode = "item" | "json" | "text";
 
 /** A line that could not be read: where, why, and what it held. */
 export class BadLine {
+  /** A bad line: its number, why it is bad, its text or (not UTF-8) its bytes. */
   constructor(
     /** 1-based line number. */
     readonly number: number,
@@ -40,6 +41,7 @@ export class BadLine {
 
 /** The lines of one chunk, in order. `values[i]` is a parsed line or a {@linkcode BadLine}. */
 export interface LineBatch {
+  /** Parsed lines (per the mode), a {@linkcode BadLine} in place of each bad one. */
   values: unknown[];
   /** 1-based line numbers. */
   numbers: number[];
@@ -97,6 +99,7 @@ export class NdjsonReader {
   #done = false;
   #batch: LineBatch = { values: [], numbers: [], texts: [] };
 
+  /** Reads `source`; a `read(buffer)` source is read `chunkBytes` at a time into one buffer. */
   constructor(source: ByteSource, options: NdjsonReaderOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
     this.#mode = options.mode ?? "item";

@@ -81,6 +81,7 @@ export class LineItems implements AsyncIterableIterator<Item> {
   #item: unknown;
   #done = false;
 
+  /** Items of `reader`; each bad line goes to `onBadLine` (which throws, or resolves). */
   constructor(reader: NdjsonReader, onBadLine: BadLineHandler) {
     this.#reader = reader;
     this.#onBadLine = onBadLine;
@@ -101,10 +102,12 @@ export class LineItems implements AsyncIterableIterator<Item> {
   readonly lineOfItem = (item: unknown): number | undefined =>
     item === this.#item ? this.#line : undefined;
 
+  /** This iterator. */
   [Symbol.asyncIterator](): this {
     return this;
   }
 
+  /** The next item; rejects with a bad line's error under `fail`. */
   next(): Promise<IteratorResult<Item>> {
     try {
       return this.#next();
@@ -143,6 +146,7 @@ export class LineItems implements AsyncIterableIterator<Item> {
     });
   }
 
+  /** Stops: nothing more is read. */
   return(): Promise<IteratorResult<Item>> {
     this.#done = true;
     this.#batch = undefined;

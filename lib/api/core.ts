@@ -41,6 +41,16 @@ export {
   readLines,
 } from "../ndjson.ts";
 export {
+  BadLine,
+  type ByteSource,
+  type LineBatch,
+  MAX_NESTING,
+  NdjsonReader,
+  type NdjsonReaderOptions,
+  type ParseMode,
+} from "../ndjson_reader.ts";
+export { type BadLineHandler, badLinePolicy, LineItems } from "../stage_input.ts";
+export {
   type DeadLetter,
   deadLetterOf,
   type DeadLetterSink,

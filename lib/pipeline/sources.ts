@@ -8,7 +8,8 @@
 import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_letter.ts";
 import { endRecord, type Envelope, getPath, type Item } from "../envelope.ts";
 import { InputError } from "../errors.ts";
-import { parseItem, readLines } from "../ndjson.ts";
+import { type ByteSource, NdjsonReader } from "../ndjson_reader.ts";
+import { LineItems } from "../stage_input.ts";
 import { toEventTime } from "../sources/event_time.ts";
 import { openFile } from "../sources/open_file.ts";
 import { isFailure, type SourceRecord } from "../sources/types.ts";
@@ -85,20 +86,13 @@ export async function* replayItems(
   yield endRecord("run");
 }
 
-/** NDJSON envelopes and control records from a byte stream (stdin). */
-export async function* ndjsonItems(
-  input: ReadableStream<Uint8Array>,
-  handling: RejectHandling,
-): AsyncGenerator<Item> {
-  for await (const line of readLines(input)) {
-    let item: Item;
-    try {
-      item = parseItem(line);
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      await reject("run", err, line.text, handling);
-      continue;
-    }
-    yield item;
-  }
+/**
+ * NDJSON envelopes and control records from a byte stream (stdin), read like every stage's input
+ * (`lib/ndjson_reader.ts`): bad lines follow the policy, blank lines are skipped.
+ */
+export function ndjsonItems(input: ByteSource, handling: RejectHandling): AsyncIterable<Item> {
+  return new LineItems(
+    new NdjsonReader(input),
+    (bad) => reject("run", bad.error, bad.bytes ?? bad.text, handling),
+  );
 }

@@ -306,11 +306,14 @@ Deno.test({
           0x0a,
         ]),
       );
-      assert.equal(dead.code, 1, dead.stderr);
-      assert.match(dead.stderr, /line 3: invalid UTF-8/);
+      // A line that is not UTF-8 is a bad line like any other: dead-lettered with its bytes.
+      assert.equal(dead.code, 0, dead.stderr);
       const letters = (await Deno.readTextFile(`${dir}/dead.ndjson`)).trim().split("\n");
-      assert.equal(letters.length, 1);
+      assert.equal(letters.length, 2);
       assert.match(JSON.parse(letters[0]).deadLetter.error, /line 2: event time "noon"/);
+      const binary = JSON.parse(letters[1]).deadLetter;
+      assert.match(binary.error, /line 3: not valid UTF-8/);
+      assert.equal(binary.rawBase64, "/w==");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
