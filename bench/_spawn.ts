@@ -20,6 +20,14 @@ export function edgepipe(...args: string[]): string[] {
   return [DENO, "run", "-A", "--no-check", MAIN, ...args];
 }
 
+/**
+ * Another checkout's entry point (env `EDGEPIPE_BEFORE`, a directory), for before/after rows in
+ * the same run; undefined when not set.
+ */
+export const BEFORE_MAIN: string | undefined = Deno.env.get("EDGEPIPE_BEFORE")
+  ? `${Deno.env.get("EDGEPIPE_BEFORE")}/cli/main.ts`
+  : undefined;
+
 /** What one timed run saw; times are ms since spawn. */
 export interface Timed {
   /** First byte on stdout (NaN when nothing came). */
