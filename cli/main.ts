@@ -69,25 +69,8 @@ export async function main(args: string[]): Promise<number> {
     console.error(`edgepipe: unknown command '${name}' (see edgepipe --help)`);
     return EXIT.usage;
   }
-  const wantsHelp = rest.includes("-h") || rest.includes("--help");
-  // score's time to first output is mostly onnxruntime starting in its worker: begin that now,
-  // in parallel with loading the command and reading input.
-  const scoring = name === "score" && !wantsHelp ? await prepareScoring(rest) : undefined;
-  try {
-    return await runCommand(name, entry, rest, wantsHelp);
-  } finally {
-    await scoring?.discardPrepared();
-  }
-}
-
-async function runCommand(
-  name: string,
-  entry: { load: () => Promise<{ command: Command }> },
-  rest: string[],
-  wantsHelp: boolean,
-): Promise<number> {
   const { command } = await entry.load();
-  if (wantsHelp) {
+  if (rest.includes("-h") || rest.includes("--help")) {
     console.log(command.help);
     return EXIT.ok;
   }
@@ -98,16 +81,6 @@ async function runCommand(
     console.error(`edgepipe ${name}: ${describeError(err)}`);
     return err instanceof UsageError ? EXIT.usage : EXIT.failure;
   }
-}
-
-/** Starts the scoring worker for `--model <dir>` (or `--model=<dir>`) if the options name one. */
-async function prepareScoring(args: string[]) {
-  const at = args.indexOf("--model");
-  const dir = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith("--model="))?.slice(8);
-  if (!dir || dir.startsWith("-")) return undefined;
-  const { OnnxWorker } = await import("../lib/score/onnx_worker.ts");
-  OnnxWorker.prepare(dir);
-  return OnnxWorker;
 }
 
 if (import.meta.main) {

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { ModelError } from "./errors.ts";
 import type {
   OutputTensor,
@@ -17,11 +16,6 @@ export interface BatchResult {
   input: Float32Array;
   outputs: OutputTensor[];
 }
-
-/** A worker started by {@linkcode OnnxWorker.prepare} and not yet taken. */
-let prepared: { modelPath: string; worker: Worker; preloaded: Promise<void> } | undefined;
-
-const spawn = () => new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
 
 /**
  * An onnxruntime session living in its own Worker. Needs `--allow-read --allow-ffi --allow-env`
@@ -54,55 +48,8 @@ export class OnnxWorker {
   }
 
   /** Starts the Worker and creates the session; rejects with a {@linkcode ModelError}. */
-  /**
-   * Starts the worker for the model in `modelDir` now, before the command has parsed its
-   * options or read input: importing onnxruntime and opening the model take most of the time to
-   * the first scored event, and the worker does that in parallel. The next
-   * {@linkcode OnnxWorker.start} for the same model takes it over; another model's start
-   * terminates it.
-   */
-  static prepare(modelDir: string): void {
-    if (prepared) return;
-    const modelPath = join(modelDir, "model.onnx");
-    const worker = spawn();
-    const preloaded = new Promise<void>((resolve) => {
-      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-        if (event.data.type === "preloaded") resolve();
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        resolve();
-      };
-    });
-    worker.postMessage({ type: "preload", modelPath } satisfies WorkerRequest);
-    prepared = { modelPath, worker, preloaded };
-  }
-
-  /**
-   * Stops a worker from {@linkcode OnnxWorker.prepare} that no start took (the command failed
-   * first), once it is out of onnxruntime: ending the process while the native addon opens a
-   * model can crash it.
-   */
-  static async discardPrepared(timeoutMs = 10_000): Promise<void> {
-    const early = prepared;
-    if (!early) return;
-    prepared = undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      early.preloaded,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    early.worker.terminate();
-  }
-
   static start(settings: SessionSettings): Promise<OnnxWorker> {
-    const early = prepared;
-    prepared = undefined;
-    if (early && early.modelPath !== settings.modelPath) {
-      void early.preloaded.then(() => early.worker.terminate());
-    }
-    const worker = early?.modelPath === settings.modelPath ? early.worker : spawn();
+    const worker = new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
     const handle = new OnnxWorker(worker);
     return new Promise((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<WorkerReply>) => {

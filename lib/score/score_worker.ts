@@ -24,38 +24,9 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
-/** A session opened on `preload`, before the settings are known; `load` takes it when they fit. */
-let preloading:
-  | Promise<{ modelPath: string; session: Ort.InferenceSession } | undefined>
-  | undefined;
-
-const sessionOptions = (threads: number): Ort.InferenceSession.SessionOptions => ({
-  executionProviders: ["cpu"],
-  graphOptimizationLevel: "all",
-  intraOpNumThreads: threads,
-  interOpNumThreads: 1,
-  executionMode: "sequential",
-  enableCpuMemArena: true,
-  enableMemPattern: true,
-});
-
-/** Imports onnxruntime and opens the model with one thread; any failure is left to `load`. */
-async function preload(modelPath: string) {
+async function load(next: SessionSettings): Promise<void> {
   try {
     ort = await import("onnxruntime-node");
-    return { modelPath, session: await ort.InferenceSession.create(modelPath, sessionOptions(1)) };
-  } catch {
-    return undefined;
-  }
-}
-
-async function load(next: SessionSettings): Promise<void> {
-  const early = await preloading;
-  preloading = undefined;
-  if (early && early.modelPath === next.modelPath && next.threads === 1) session = early.session;
-  else await early?.session.release();
-  try {
-    ort ??= await import("onnxruntime-node");
   } catch (cause) {
     const hint = cause instanceof Deno.errors.NotCapable
       ? " (onnxruntime is a native addon: run with --allow-read --allow-ffi --allow-env)"
@@ -64,7 +35,15 @@ async function load(next: SessionSettings): Promise<void> {
   }
   settings = next;
   try {
-    session ??= await ort.InferenceSession.create(next.modelPath, sessionOptions(next.threads));
+    session = await ort.InferenceSession.create(next.modelPath, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: next.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+    });
   } catch (cause) {
     throw new Error(`onnxruntime cannot load ${next.modelPath}: ${(cause as Error).message}`);
   }
@@ -135,11 +114,6 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   if (message.type === "run") {
     queue.push(message);
     if (!draining) void drain();
-    return;
-  }
-  if (message.type === "preload") {
-    preloading = preload(message.modelPath);
-    void preloading.then(() => reply({ type: "preloaded" }));
     return;
   }
   if (message.type === "close") {

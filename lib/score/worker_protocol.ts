@@ -16,10 +16,8 @@ export interface SessionSettings {
   threads: number;
 }
 
-/** Main thread → worker. (`OnnxWorker` is in `onnx_worker.ts`.) */
+/** Main thread → worker. */
 export type WorkerRequest =
-  /** Sent ahead of `load` by {@linkcode OnnxWorker.prepare}: import onnxruntime, open the model. */
-  | { type: "preload"; modelPath: string }
   | { type: "load"; settings: SessionSettings }
   | { type: "run"; id: number; input: Float32Array }
   | { type: "close" };
@@ -43,8 +41,6 @@ export type RunResult =
  * when it runs out of queued batches (or has several done), not after every run.
  */
 export type WorkerReply =
-  /** The `preload` finished (it failed or not: `load` reports any problem). */
-  | { type: "preloaded" }
   | { type: "ready" }
   | { type: "results"; results: RunResult[] }
   | { type: "error"; message: string };
