@@ -20,6 +20,14 @@ export function edgepipe(...args: string[]): string[] {
   return [DENO, "run", "-A", "--no-check", MAIN, ...args];
 }
 
+/**
+ * Another checkout's entry point (env `EDGEPIPE_BEFORE`, a directory), for before/after rows in
+ * the same run; undefined when not set.
+ */
+export const BEFORE_MAIN: string | undefined = Deno.env.get("EDGEPIPE_BEFORE")
+  ? `${Deno.env.get("EDGEPIPE_BEFORE")}/cli/main.ts`
+  : undefined;
+
 /** What one timed run saw; times are ms since spawn. */
 export interface Timed {
   /** First byte on stdout (NaN when nothing came). */
@@ -76,6 +84,7 @@ export async function timed(
   }).spawn();
   let fedMs = NaN;
   let fedLines = 0;
+  let feedError: unknown;
   const feeding = options.feed
     ? (async () => {
       const writer = child.stdin.getWriter();
@@ -95,7 +104,10 @@ export async function timed(
         file.close();
         await writer.close().catch(() => {});
       }
-    })()
+    })().catch((error) => {
+      // The command stopped reading (it failed, or exited early): its exit status says why.
+      feedError = error;
+    })
     : Promise.resolve();
   const stderr = new Response(child.stderr).text();
   let firstMs = NaN;
@@ -111,12 +123,17 @@ export async function timed(
   }
   const status = await child.status;
   const exitMs = performance.now() - started;
-  await feeding.catch(() => {});
+  await feeding;
   const errors = await stderr;
   const times = (await Deno.readTextFile(timeFile)).trim().split("\n").at(-1)!.split(" ");
   await Deno.remove(timeFile);
   if (!status.success) {
     throw new Error(`${cmd.join(" ")} failed (exit ${status.code}):\n${errors.slice(-2000)}`);
+  }
+  if (feedError !== undefined) {
+    throw new Error(
+      `${cmd.join(" ")} stopped reading its input: ${feedError}\n${errors.slice(-2000)}`,
+    );
   }
   const [user, sys, maxKiB] = times.map(Number);
   return {

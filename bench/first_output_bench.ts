@@ -8,13 +8,14 @@
  * deno run -A bench/first_output_bench.ts [rounds=7] [only=filter,score,…]
  * ```
  *
+ * With `EDGEPIPE_BEFORE=<other checkout>` each edgepipe row is also run from there ("before").
  * `consume` and `produce` need a broker (PULSAR_SERVICE_URL, default pulsar://127.0.0.1:6650).
  *
  * @module
  */
 import { PulsarClient } from "../lib/pulsar/mod.ts";
 import { type Contender, interleave, machineState, median, spread, table } from "./_rounds.ts";
-import { DENO, edgepipe, timed } from "./_spawn.ts";
+import { BEFORE_MAIN, DENO, edgepipe, MAIN, timed } from "./_spawn.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 7);
 /** Optional comma-separated command names (the first word of a row) to measure only those. */
@@ -55,6 +56,12 @@ const commands: [string, string[], "first" | "exit"][] = [
   ["sink file (to exit)", edgepipe("sink", "file", `${work}/sink`, "--format", "ndjson"), "exit"],
   ["run (replay → filter → stdout)", edgepipe("run", pipeline), "first"],
 ];
+if (BEFORE_MAIN) {
+  for (const [name, cmd, what] of [...commands]) {
+    if (!cmd.includes(MAIN)) continue;
+    commands.push([`${name} (before)`, cmd.map((a) => (a === MAIN ? BEFORE_MAIN! : a)), what]);
+  }
+}
 const contenders: Contender[] = commands.filter(([name]) =>
   !ONLY || name.startsWith("jq") || ONLY.includes(name.split(" ")[0])
 ).map(([name, cmd, what]) => ({

@@ -15,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { PulsarClient } from "../lib/pulsar/mod.ts";
+import { pulsarPerf as pulsarPerfRate } from "./_spawn.ts";
 
 const { values } = parseArgs({
   options: {
@@ -50,10 +51,6 @@ async function pulsarPerf(args: string[]): Promise<string> {
   const summary = text.split("\n").filter((l) => l.includes("Aggregated")).join("\n");
   if (!summary) throw new Error(`pulsar-perf ${args[0]} printed no summary:\n${text.slice(-3000)}`);
   return summary;
-}
-
-function perfRate(summary: string): number {
-  return Number(/---\s*([\d.]+) msg\/s/.exec(summary)?.[1] ?? NaN);
 }
 
 function perfLatency(summary: string): { p50: number; p99: number } {
@@ -130,14 +127,26 @@ try {
     console.error(`round ${round + 1}: produce ${N} × ${SIZE} B (batching on), then consume`);
     const ours = topic(`ours-${round}`), java = topic(`java-${round}`);
     const ourProduce = await edgepipeProduce(client, ours, N);
-    const theirProduce = perfRate(
-      await pulsarPerf(["produce", "-r", "1000000", "-m", String(N), "-s", String(SIZE), java]),
-    );
+    // pulsar-perf's real rate from its own log, not its summary (which divides by the time
+    // since the JVM started, read at its next 10 s report).
+    const theirProduce = (await pulsarPerfRate("produce", serviceUrl, N, [
+      "-r",
+      "1000000",
+      "-s",
+      String(SIZE),
+      "-o",
+      "1000",
+      java,
+    ])).rate;
     // Each reads the other's topic from the earliest message.
     const ourConsume = await edgepipeConsume(client, java, N);
-    const theirConsume = perfRate(
-      await pulsarPerf(["consume", "-ss", "bench", "-sp", "Earliest", "-m", String(N), ours]),
-    );
+    const theirConsume = (await pulsarPerfRate("consume", serviceUrl, N, [
+      "-ss",
+      "bench",
+      "-sp",
+      "Earliest",
+      ours,
+    ])).rate;
     produced.push([ourProduce, theirProduce]);
     consumed.push([ourConsume, theirConsume]);
     console.error(

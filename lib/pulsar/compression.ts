@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as zlib from "node:zlib";
+import type * as Zlib from "node:zlib";
 import { EdgepipeError } from "../errors.ts";
 import type { CompressionType } from "./wire/enums.ts";
 import { lz4Compress, lz4Decompress } from "./wire/lz4.ts";
@@ -14,7 +14,12 @@ import { snappyCompress, snappyDecompress } from "./wire/snappy.ts";
 export type { CompressionType };
 
 // Java's ZLIB codec ends a payload with a sync flush, not a final block: accept both.
-const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
+const SYNC_FLUSH = 2; // zlib.constants.Z_SYNC_FLUSH
+
+// node:zlib costs about 30 ms at start and most topics are not zlib/zstd-compressed: loaded
+// on first use (synchronously, as the codecs are called).
+let zlibModule: typeof Zlib | undefined;
+const zlib = (): typeof Zlib => zlibModule ??= process.getBuiltinModule("node:zlib") as typeof Zlib;
 
 /** Compressed data that cannot be decompressed: corrupt, truncated, or of the wrong size. */
 export class CompressionError extends EdgepipeError {}
@@ -48,9 +53,9 @@ export function compress(type: CompressionType, bytes: Uint8Array): Uint8Array {
       // As the Java codec: a sync flush and no final block; the size travels in the metadata.
       return bytes.length === 0
         ? new Uint8Array(0)
-        : toUint8Array(zlib.deflateSync(bytes, { finishFlush: SYNC_FLUSH }));
+        : toUint8Array(zlib().deflateSync(bytes, { finishFlush: SYNC_FLUSH }));
     case "ZSTD":
-      return toUint8Array(zlib.zstdCompressSync(bytes));
+      return toUint8Array(zlib().zstdCompressSync(bytes));
     case "SNAPPY":
       return snappyCompress(bytes);
     default:
@@ -87,10 +92,10 @@ export function decompress(
       case "SNAPPY":
         return snappyDecompress(bytes, uncompressedSize);
       case "ZLIB":
-        out = toUint8Array(zlib.inflateSync(bytes, { maxOutputLength, finishFlush: SYNC_FLUSH }));
+        out = toUint8Array(zlib().inflateSync(bytes, { maxOutputLength, finishFlush: SYNC_FLUSH }));
         break;
       case "ZSTD":
-        out = toUint8Array(zlib.zstdDecompressSync(bytes, { maxOutputLength }));
+        out = toUint8Array(zlib().zstdDecompressSync(bytes, { maxOutputLength }));
         break;
       default:
         throw new CompressionError(`unknown compression type ${JSON.stringify(type)}`);
