@@ -34,6 +34,14 @@ export interface AckTrackerOptions {
    * Default 10 000.
    */
   maxEarlyEntries?: number;
+  /**
+   * Most batch entries and chunked messages whose state is kept by key (for acks by id string);
+   * past it the oldest is forgotten by key. The id objects handed out keep their state, so acks
+   * of received messages still work; an id string of a forgotten one acks it again from scratch
+   * (its entry may then be redelivered, never lost). A consumer that never acks (`--ack none`,
+   * `| cat > file`) thus keeps bounded memory. Default 65 536.
+   */
+  maxTrackedEntries?: number;
 }
 
 /**
@@ -65,8 +73,10 @@ export class AckTracker {
   readonly #batchOf = new WeakMap<MessageId, BatchState>();
   /** Batch indexes acked by id before their entry arrived, by entry. */
   readonly #early = new Map<string, Set<number>>();
-  /** The chunk entries of each chunked message handed out, by its id's entry. */
+  /** The chunk entries of each chunked message handed out, by its id's entry (bounded)... */
   readonly #chunks = new Map<string, MessageId[]>();
+  /** ...and by the id object handed out. */
+  readonly #chunkOf = new WeakMap<MessageId, MessageId[]>();
   #pending: MessageIdWire[] = [];
   #timer?: ReturnType<typeof setTimeout>;
 
@@ -86,12 +96,15 @@ export class AckTracker {
 
   /** A chunked message handed out as `id`: acknowledging it acknowledges all `chunks`. */
   chunked(id: MessageId, chunks: MessageId[]): void {
-    this.#chunks.set(entryKey(id), chunks);
+    this.#chunkOf.set(id, chunks);
+    this.#remember(this.#chunks, entryKey(id), chunks);
   }
 
   /** The chunk entries of a chunked message, when `id` is one. */
   chunksOf(id: MessageId): MessageId[] | undefined {
-    return this.#chunks.size > 0 && id.batchIndex < 0 ? this.#chunks.get(entryKey(id)) : undefined;
+    if (id.batchIndex >= 0) return undefined;
+    return this.#chunkOf.get(id) ??
+      (this.#chunks.size > 0 ? this.#chunks.get(entryKey(id)) : undefined);
   }
 
   /** Entries with acks waiting for their entry to arrive. */
@@ -124,7 +137,7 @@ export class AckTracker {
       this.#early.delete(key);
       for (const index of early) mark(index);
     }
-    if (batch.remaining > 0) this.#batches.set(key, batch);
+    if (batch.remaining > 0) this.#remember(this.#batches, key, batch);
     else {
       // Everything in it was acked by id before it came: the entry itself is done.
       this.#batches.delete(key);
@@ -149,6 +162,7 @@ export class AckTracker {
       const chunks = this.chunksOf(id);
       if (!chunks) return this.#queue(toWire(id, false));
       this.#chunks.delete(entryKey(id));
+      this.#chunkOf.delete(id);
       for (const chunk of chunks) this.#queue(toWire(chunk, false));
       return;
     }
@@ -160,7 +174,7 @@ export class AckTracker {
     if (!batch && id.batchIndex < id.batchSize) {
       // No state (redelivered, or the id came from another process), but the id knows its size.
       batch = { size: id.batchSize, acked: new Uint8Array(id.batchSize), remaining: id.batchSize };
-      this.#batches.set(key, batch);
+      this.#remember(this.#batches, key, batch);
     }
     if (!batch) return this.#ackEarly(key, id.batchIndex);
     if (batch.acked[id.batchIndex]) return;
@@ -222,6 +236,14 @@ export class AckTracker {
     }
     this.flush();
     if (this.#options.connected()) this.#options.send("Cumulative", [wire]);
+  }
+
+  /** Sets `key`, forgetting the oldest key past the bound. */
+  #remember<T>(map: Map<string, T>, key: string, value: T): void {
+    map.set(key, value);
+    if (map.size > (this.#options.maxTrackedEntries ?? 65_536)) {
+      map.delete(map.keys().next().value!);
+    }
   }
 
   /** Forgets batch states (after a seek the broker delivers entries afresh). */

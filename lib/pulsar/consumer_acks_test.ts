@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import { AckTracker } from "./consumer_acks.ts";
 import { MessageId, type MessageIdWire } from "./message_id.ts";
 
-function tracker(options: { batchIndexAck?: boolean; maxEarlyEntries?: number } = {}) {
+function tracker(
+  options: { batchIndexAck?: boolean; maxEarlyEntries?: number; maxTrackedEntries?: number } = {},
+) {
   const sent: { type: string; ids: MessageIdWire[] }[] = [];
   const acks = new AckTracker({
     batchIndexAck: options.batchIndexAck ?? false,
     connected: () => true,
     send: (type, ids) => void sent.push({ type, ids }),
     ...(options.maxEarlyEntries ? { maxEarlyEntries: options.maxEarlyEntries } : {}),
+    ...(options.maxTrackedEntries ? { maxTrackedEntries: options.maxTrackedEntries } : {}),
   });
   return { acks, sent };
 }
@@ -46,4 +49,30 @@ Deno.test("a partly acked batch with batch-index acks sends the ack set of what 
   acks.flush();
   assert.deepEqual(sent.slice(1), [{ type: "Individual", ids: [{ ledgerId: 3, entryId: 4 }] }]);
   assert.equal(acks.partialEntries, 0);
+});
+
+Deno.test("a consumer that never acks keeps bounded entry state; handed-out ids still ack", () => {
+  const { acks, sent } = tracker({ maxTrackedEntries: 100 });
+  const handedOut: MessageId[][] = [];
+  const chunked: MessageId[] = [];
+  for (let entry = 0; entry < 10_000; entry++) {
+    const batch = acks.entryArrived(new MessageId(5n, BigInt(entry)), 2);
+    const ids = [0, 1].map((i) => new MessageId(5n, BigInt(entry), -1, i, 2));
+    for (const id of ids) acks.bind(id, batch);
+    handedOut.push(ids);
+    const last = new MessageId(6n, BigInt(2 * entry + 1));
+    acks.chunked(last, [new MessageId(6n, BigInt(2 * entry)), last]);
+    chunked.push(last);
+  }
+  assert.ok(acks.partialEntries <= 100, `${acks.partialEntries} batch states kept`);
+  assert.ok(acks.chunkedMessages <= 100, `${acks.chunkedMessages} chunked messages kept`);
+  // The oldest entry's state was forgotten by key, not by the ids handed out for it.
+  for (const id of handedOut[0]) acks.ack(id);
+  acks.ack(chunked[0]);
+  acks.flush();
+  assert.deepEqual(sent.flatMap((s) => s.ids), [
+    { ledgerId: 5, entryId: 0 },
+    { ledgerId: 6, entryId: 0 },
+    { ledgerId: 6, entryId: 1 },
+  ]);
 });
