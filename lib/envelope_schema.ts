@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import type { Envelope } from "./envelope.ts";
 
 /**
  * Schema of an event envelope (see `docs/envelope.md`). Stages add fields (`score`, `window`)
@@ -18,7 +19,7 @@ import { z } from "zod";
  * assert.equal(envelopeSchema.safeParse({ id: 7, value: 1 }).success, false);
  * ```
  */
-export const envelopeSchema = z.looseObject({
+export const envelopeSchema: z.ZodType<Envelope> = z.looseObject({
   topic: z.string().optional(),
   partition: z.number().int().optional(),
   /** Opaque id the source acknowledges once everything derived from the event is delivered. */

@@ -30,7 +30,6 @@ export {
   isEnd,
   type Item,
 } from "../envelope.ts";
-export { envelopeSchema } from "../envelope_schema.ts";
 export { describeError, EdgepipeError, InputError, UsageError } from "../errors.ts";
 export {
   BrokenPipeError,

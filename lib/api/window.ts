@@ -30,5 +30,10 @@ export {
   type WindowRelayFactory,
 } from "../stages/window/window.ts";
 export type { WindowShape } from "../stages/window/assign.ts";
-export { CheckpointError, CheckpointStore, type Restored } from "../checkpoint/store.ts";
+export {
+  CheckpointError,
+  CheckpointStore,
+  type Restored,
+  type RestoreOptions,
+} from "../checkpoint/store.ts";
 export type { CheckpointData } from "../checkpoint/format.ts";

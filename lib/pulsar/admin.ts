@@ -18,6 +18,7 @@ export interface AdminOptions {
   caCerts?: string[];
   /** PEM client certificate and key, for a web service that asks for mutual TLS. */
   cert?: string;
+  /** PEM private key of `cert`. */
   key?: string;
   /** Per-request timeout. Default 30 000 ms. */
   timeoutMs?: number;

@@ -82,6 +82,7 @@ export interface ProducerOptions {
 export interface ConnectionChange {
   /** The topic (or partition) of the producer. */
   topic: string;
+  /** False when the connection was lost, true when the producer is attached again. */
   connected: boolean;
   /** Why the connection was lost, when known. */
   error?: Error;
