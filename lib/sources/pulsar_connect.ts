@@ -51,7 +51,6 @@ export interface ConnectionFlagValues {
  * ```ts
  * import assert from "node:assert/strict";
  * import { clientOptions } from "./pulsar_connect.ts";
- * import assert from "node:assert/strict";
  * const options = await clientOptions({ "service-url": "pulsar://broker:6650" }, {});
  * assert.equal(options.serviceUrl, "pulsar://broker:6650");
  * ```
