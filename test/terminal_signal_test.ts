@@ -41,8 +41,24 @@ for (const command of ["sink", "route"] as const) {
     const acked: string[] = [];
     const acks = await AckServer.listen({ source: "test", onAck: (id) => void acked.push(id) });
     const args = command === "sink"
-      ? ["sink", "file", dir, "--format", "ndjson", "--max-events", "50", "--max-age", "1h"]
-      : ["route", "--to", `true=file:${dir}/?format=ndjson&max-events=50&max-age=1h`];
+      ? [
+        "sink",
+        "file",
+        dir,
+        "--format",
+        "ndjson",
+        "--payload",
+        "envelope",
+        "--max-events",
+        "50",
+        "--max-age",
+        "1h",
+      ]
+      : [
+        "route",
+        "--to",
+        `true=file:${dir}/?format=ndjson&payload=envelope&max-events=50&max-age=1h`,
+      ];
     const child = start(args);
     const stderrText = new Response(child.stderr).text();
     const writer = child.stdin.getWriter();
