@@ -41,9 +41,10 @@ export interface CheckpointData {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeCheckpoint, encodeCheckpoint } from "./format.ts";
  * const bytes = encodeCheckpoint({ json: { kind: "demo" }, columns: [Float64Array.of(1, 2)] });
- * console.assert(decodeCheckpoint(bytes, "demo").columns[0][1] === 2);
+ * assert.ok(decodeCheckpoint(bytes, "demo").columns[0][1] === 2);
  * ```
  */
 export function encodeCheckpoint(data: CheckpointData): Uint8Array {

@@ -31,6 +31,7 @@ export interface AckRelayOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AckServer } from "./ack_server.ts";
  * import { AckReporter } from "./ack_reporter.ts";
  * import { AckRelay } from "./ack_relay.ts";
@@ -48,7 +49,7 @@ export interface AckRelayOptions {
  * await relay.close(1000);
  * await source.waitForTerminal(1000);
  * await source.close();
- * console.assert(atSource.join() === "CAcQAA==" && delivered.join() === "w:1:0");
+ * assert.ok(atSource.join() === "CAcQAA==" && delivered.join() === "w:1:0");
  * ```
  */
 export class AckRelay {

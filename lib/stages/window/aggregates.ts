@@ -106,9 +106,10 @@ function nameOf(kind: string, arg: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAggregates } from "./aggregates.ts";
  * const spec = parseAggregates("count(), avg(value.delay), p95(value.delay) as p95");
- * console.assert(spec.aggregates.map((a) => a.name).join() === "count,avg_value_delay,p95");
+ * assert.ok(spec.aggregates.map((a) => a.name).join() === "count,avg_value_delay,p95");
  * ```
  */
 export function parseAggregates(text: string): AggregateSpec {

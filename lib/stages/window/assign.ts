@@ -24,9 +24,10 @@ export function alignDown(t: number, step: number, offset = 0): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { windowStarts } from "./assign.ts";
- * console.assert(windowStarts({ kind: "tumbling", size: 10 }, 25).join() === "20");
- * console.assert(windowStarts({ kind: "sliding", size: 10, slide: 5 }, 25).join() === "25,20");
+ * assert.ok(windowStarts({ kind: "tumbling", size: 10 }, 25).join() === "20");
+ * assert.ok(windowStarts({ kind: "sliding", size: 10, slide: 5 }, 25).join() === "25,20");
  * ```
  */
 export function windowStarts(shape: WindowShape, t: number, into: number[] = []): number[] {

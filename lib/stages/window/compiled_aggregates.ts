@@ -107,6 +107,7 @@ function generate(spec: AggregateSpec, value: (r: number, i: number) => string):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAggregates } from "./aggregates.ts";
  * import { compileAggregates } from "./compiled_aggregates.ts";
  * const spec = parseAggregates("sum(value.x)");
@@ -115,7 +116,7 @@ function generate(spec: AggregateSpec, value: (r: number, i: number) => string):
  * const slots = { num: [0, 0], obj: undefined };
  * read({ value: { x: 2 } }, values);
  * add(slots, values, 0);
- * console.assert(slots.num[1] === 2);
+ * assert.ok(slots.num[1] === 2);
  * ```
  */
 export function compileAggregates(spec: AggregateSpec): CompiledAggregates {

@@ -25,9 +25,10 @@ export function isFieldPath(text: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fieldReader } from "./event_fields.ts";
  * const origin = fieldReader("origin");
- * console.assert(origin({ value: { origin: "SFO" } }) === "SFO");
+ * assert.ok(origin({ value: { origin: "SFO" } }) === "SFO");
  * ```
  */
 export function fieldReader(spec: string): FieldReader {
@@ -87,9 +88,10 @@ function remember<F extends object>(reader: F, parts: string[]): F {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keyReader, readerSource } from "./event_fields.ts";
  * const read = new Function("e", `let k;\n${readerSource(keyReader("value.k"), "k")}return k;`);
- * console.assert(read({ value: { k: "a" } }) === "a");
+ * assert.ok(read({ value: { k: "a" } }) === "a");
  * ```
  */
 export function readerSource(reader: object, target: string): string | undefined {
@@ -125,9 +127,10 @@ const ISO =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEventTime } from "./event_fields.ts";
- * console.assert(parseEventTime("2001-01-01T00:01:00") === 978307260000);
- * console.assert(parseEventTime(978307260000) === 978307260000);
+ * assert.ok(parseEventTime("2001-01-01T00:01:00") === 978307260000);
+ * assert.ok(parseEventTime(978307260000) === 978307260000);
  * ```
  */
 export function parseEventTime(value: unknown, field = "event time"): number {

@@ -21,11 +21,12 @@ export const TICK: unique symbol = Symbol("edgepipe.tick");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TICK, withIdleTicks } from "./idle_ticks.ts";
  * async function* slow() { yield 1; await new Promise((r) => setTimeout(r, 40)); yield 2; }
  * const seen = [];
  * for await (const item of withIdleTicks(slow(), 5, () => true)) seen.push(item === TICK ? "tick" : item);
- * console.assert(seen.includes("tick"));
+ * assert.ok(seen.includes("tick"));
  * ```
  */
 export function withIdleTicks<T>(
@@ -166,13 +167,14 @@ class IdleTicks<T> implements AsyncIterableIterator<T | typeof TICK> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flushWhenIdle } from "./idle_ticks.ts";
  * import { LineWriter } from "../../ndjson.ts";
  * const writes: number[] = [];
  * const out = new LineWriter({ write: (b) => Promise.resolve(writes.push(b.length) && b.length) });
  * async function* slow() { yield 1; await new Promise((r) => setTimeout(r, 40)); yield 2; }
  * for await (const n of flushWhenIdle(slow(), out, 5)) if (n === 1) await out.write({ n });
- * console.assert(writes.length === 1);
+ * assert.ok(writes.length === 1);
  * ```
  */
 export async function* flushWhenIdle<T>(

@@ -32,10 +32,11 @@ export class Rejects {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Rejects } from "./rejects.ts";
    * const rejects = new Rejects("filter", { kind: "skip" });
    * await rejects.reject({ value: 1 }, new Error("no such key"));
-   * console.assert(rejects.count === 1);
+   * assert.ok(rejects.count === 1);
    * ```
    */
   async reject(event: Envelope, error: unknown): Promise<void> {

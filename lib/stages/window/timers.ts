@@ -44,11 +44,12 @@ export class TimerQueue<T> {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TimerQueue } from "./timers.ts";
    * const q = new TimerQueue<string>();
    * q.add(5, "b");
    * q.add(1, "a");
-   * console.assert(q.pop(3)?.join() === "a" && q.pop(3) === undefined);
+   * assert.ok(q.pop(3)?.join() === "a" && q.pop(3) === undefined);
    * ```
    */
   pop(until: number): T[] | undefined {
