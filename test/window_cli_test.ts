@@ -264,3 +264,69 @@ Deno.test("window: --key constructor reads the event's own field, never Object's
   ]);
   assert.match(run.stderr, /event c3: .*no key field 'constructor'/);
 });
+
+/** A Pulsar message id as consume writes it (base64 of MessageIdData: ledger, entry). */
+function messageId(ledger: number, entry: number): string {
+  return btoa(String.fromCharCode(0x08, ledger, 0x10, entry));
+}
+
+Deno.test("window behind consume: redelivered events whose windows fired are acknowledged, not late, not counted", async () => {
+  const dir = await Deno.makeTempDir();
+  const ck = join(dir, "ck");
+  const hello = { $edgepipe: "hello", v: 1, ack: "/tmp/none.sock", source: "consume" };
+  const end = { $edgepipe: "end", source: "consume" };
+  const at = (entry: number, t: number) => ({
+    topic: "persistent://public/default/t",
+    id: messageId(7, entry),
+    eventTime: t,
+    value: { k: "a", x: 1 },
+  });
+  const args = [...BASE, "--checkpoint-dir", ck, "--ack-relay", "off", "--late", "emit"];
+  // Entries 1-3: [0, 10 s) fires when entry 3 (at 15 s) arrives; the pipe then dies (no end).
+  const first = await edgepipe(args, lines([hello, at(1, 1000), at(2, 2000), at(3, 15_000)]));
+  assert.equal(first.code, 1, first.stderr);
+  assert.deepEqual(first.items.filter((i) => i.window).map((i) => i.value.count), [2]);
+  // After the restart the broker delivers entries 1-3 again (their acks never arrived), then 4.
+  const second = await edgepipe(
+    args,
+    lines([hello, at(1, 1000), at(2, 2000), at(3, 15_000), at(4, 16_000), end]),
+  );
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.items.filter((i) => i.late).length, 0, "a redelivery is not late data");
+  // [10 s, 20 s) holds entries 3 and 4 once each.
+  assert.deepEqual(second.items.filter((i) => i.window).map((i) => i.value.count), [2]);
+  const acked = second.items.filter((i) => i.$edgepipe === "ack").flatMap((i) => i.ids);
+  for (const entry of [1, 2, 3, 4]) assert.ok(acked.includes(messageId(7, entry)), `${entry}`);
+  assert.match(second.stderr, /3 redelivered events were already counted/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("window: a second process on the same --checkpoint-dir stops with one line", async () => {
+  const dir = await Deno.makeTempDir();
+  const ck = join(dir, "ck");
+  const main = new URL("../cli/main.ts", import.meta.url).pathname;
+  // The first holds the directory while its input stays open.
+  const first = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, ...BASE, "--checkpoint-dir", ck],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const writer = first.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(lines([good("a", 1000)])));
+  for (
+    let i = 0;
+    i < 400 && !(await Deno.stat(join(ck, "lock")).then(() => true, () => false));
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await new Promise((r) => setTimeout(r, 200)); // the lock is taken right after the file exists
+  const second = await edgepipe([...BASE, "--checkpoint-dir", ck], lines([good("b", 1000)]));
+  await writer.close();
+  assert.equal((await first.status).code, 0);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /checkpoint directory .* is in use by another process \(pid \d+\)/);
+  assert.equal(second.stderr.split("\n").length, 1);
+  await Deno.remove(dir, { recursive: true });
+});

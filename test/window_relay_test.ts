@@ -167,3 +167,93 @@ Deno.test("window relay: without a hello (a replay) the output is exactly that o
   assert.deepEqual(withRelay, await run());
   assert.ok(withRelay.every((line) => !line.includes('"w:')));
 });
+
+Deno.test("window relay: results reported during the drain after the end leave the outbox; a restart emits nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const relay = fakeRelay();
+  const opened = await openWindowCheckpoints(dir, OPTIONS);
+  const emitted: Envelope[] = [];
+  const acked: string[] = [];
+  let drained = 0;
+  const stage = window({
+    ...OPTIONS,
+    checkpoint: {
+      store: opened.store,
+      intervalMs: 3_600_000,
+      relay: relay.factory,
+      // The terminal reports everything only once its input has ended, as produce does.
+      drain: () => {
+        drained++;
+        for (const r of emitted) relay.calls[0].routes.onDelivered(r.id as string);
+        for (const id of acked) relay.calls[0].routes.onRelayed(id);
+        return Promise.resolve();
+      },
+    },
+  });
+  const input = [SOURCE, ev("a", 1000, "x"), ev("b", 12_000, "x"), ev("c", 25_000, "y"), END];
+  for await (const item of stage(ReadableStream.from(input))) {
+    if (isResult(item)) emitted.push(item as Envelope);
+    if ((item as { $edgepipe?: string }).$edgepipe === "ack") {
+      acked.push(...(item as { ids: string[] }).ids);
+    }
+  }
+  assert.equal(drained, 1);
+  assert.equal(emitted.length, 3);
+  const again = fakeRelay();
+  const restarted = await stageIn(dir, again.factory);
+  const out = await Array.fromAsync(restarted(ReadableStream.from([SOURCE, END])));
+  assert.deepEqual(out, [OWN, END], "nothing delivered is emitted again");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("window relay: a full outbox stops reading until the terminal reports, and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  const relay = fakeRelay();
+  const opened = await openWindowCheckpoints(dir, OPTIONS);
+  const said: string[] = [];
+  let pulled = 0;
+  async function* input(): AsyncGenerator<Item> {
+    yield SOURCE;
+    // Each event closes the window of the one before: one result per event from the second on.
+    for (let n = 0; n < 20; n++) {
+      pulled++;
+      yield ev(`e${n}`, n * 10_000, "k");
+    }
+    yield END;
+  }
+  const stage = window({
+    ...OPTIONS,
+    log: (message) => void said.push(message),
+    checkpoint: { store: opened.store, intervalMs: 3_600_000, relay: relay.factory, maxOutbox: 3 },
+  });
+  const iterator = stage(input())[Symbol.asyncIterator]();
+  const results: Envelope[] = [];
+  while (results.length < 3) {
+    const next = await iterator.next();
+    assert.equal(next.done, false, JSON.stringify(results));
+    if (isResult(next.value)) results.push(next.value as Envelope);
+  }
+  // The outbox is full: the stage does not read on while nothing is reported.
+  const waiting = iterator.next();
+  const settled = await Promise.race([
+    waiting.then(() => "moved"),
+    new Promise((r) => setTimeout(() => r("waited"), 300)),
+  ]);
+  assert.equal(settled, "waited");
+  assert.equal(pulled, 4, "three results and the event that caused the third");
+  assert.equal(said.length, 1);
+  assert.match(said[0], /3 results wait for the terminal stage's report; reading paused/);
+  relay.calls[0].routes.onDelivered(results[0].id as string);
+  const rest: Item[] = [];
+  const report = (item: Item) => {
+    rest.push(item);
+    if (isResult(item)) relay.calls[0].routes.onDelivered((item as Envelope).id!);
+  };
+  report((await waiting).value as Item);
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    report(next.value);
+  }
+  assert.equal(pulled, 20, "reading went on once there was room");
+  assert.equal(rest.filter(isResult).length + results.length, 20);
+  await Deno.remove(dir, { recursive: true });
+});

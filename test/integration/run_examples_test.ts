@@ -27,8 +27,13 @@ function edgepipe(args: string[], env: Record<string, string> = {}) {
   return runEdgepipe(args, { env });
 }
 
+/** The events of NDJSON output, without control records (replay's end record). */
 function lines<T = Record<string, unknown>>(text: string): T[] {
-  return text.trim() === "" ? [] : text.trimEnd().split("\n").map((l) => JSON.parse(l));
+  return text.trim() === ""
+    ? []
+    : text.trimEnd().split("\n").map((l) => JSON.parse(l)).filter((item) =>
+      item.$edgepipe === undefined
+    );
 }
 
 async function filesUnder(dir: string): Promise<string[]> {

@@ -385,7 +385,7 @@ function upstreamEnded(dir: string | undefined): string {
   const kept = dir === undefined
     ? "their events were not acknowledged and come again when the pipe is restarted"
     : `their state is kept in the checkpoint ${dir}; restart the pipe to go on`;
-  return "window: the input ended without its source's end record (the process feeding this " +
+  return "the input ended without its source's end record (the process feeding this " +
     `stage stopped), so this is not the end of the stream: no open window was fired, ${kept}`;
 }
 
