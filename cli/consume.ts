@@ -97,6 +97,8 @@ Examples:
     | edgepipe produce scored
   edgepipe consume flights -o earliest -e -f '%k %s\\n' | head
   edgepipe consume --pattern 'persistent://public/default/sensor-.*' -s edge --ack on-write
+  edgepipe consume clicks -s hourly --max-unreported 1000000 \\
+    | edgepipe window --key value.page --tumbling 1h --agg 'count()' | edgepipe produce counts
 
 Exit codes: 0 done (end of topic, count reached, or the reader of stdout went away); 1 broker
 unreachable, authentication refused, unknown topic, undecodable payload; 2 usage error;
@@ -244,16 +246,14 @@ async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
       ...(backlog ? { backlog: () => backlog.value } : {}),
     })
     : undefined;
-  const stopBacklog = backlog
-    ? pollBacklog(
-      new PulsarAdmin(await adminOptions(adminUrl!, values)),
-      o.topics,
-      o.subscription!,
-      (n) => backlog.set(n),
-      log,
-    )
-    : undefined;
+  const admin = backlog ? new PulsarAdmin(await adminOptions(adminUrl!, values)) : undefined;
+  let stopBacklog: (() => Promise<void>) | undefined;
   return {
+    /** Polls the backlog from now on: call it once the subscription exists. */
+    startBacklog() {
+      if (!admin || stopBacklog) return;
+      stopBacklog = pollBacklog(admin, o.topics, o.subscription!, (n) => backlog!.set(n), log);
+    },
     written,
     unacknowledged: () => written.value - acked.value,
     observer: {
@@ -299,6 +299,7 @@ async function run(args: string[]): Promise<number> {
       log,
       observer: observed.observer,
     });
+    observed.startBacklog();
     const sink = new StdoutSink(
       format
         ? {

@@ -50,6 +50,7 @@ export class BrokerWaitNotice {
   #announced = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
+  /** A notice that writes through `options.log`. */
   constructor(options: BrokerWaitOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;

@@ -125,6 +125,12 @@ Deno.test({
       const pipeline = `${dir}/to-pulsar.yaml`;
       await Deno.writeTextFile(pipeline, `source: { stdin: {} }\nsink: ${inRun}\n`);
       const runFeed = pipe(["replay", file, "--rate", "400/s"], ["run", pipeline], env);
+      // Who asks for a limit gets it: this one gives up 5 s into the outage.
+      const limited = pipe(
+        ["replay", file, "--rate", "400/s"],
+        ["produce", `${source}-limited`, "--send-timeout", "5s"],
+        env,
+      );
 
       // Kill while both pipes are mid-stream: some, not all, events in S and in T.
       let atKill = { source: 0, target: 0, run: 0 };
@@ -146,6 +152,15 @@ Deno.test({
       );
 
       await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+      const limitedCode = await limited.second.exited;
+      const limitedErr = await limited.second.stderr;
+      try {
+        limited.first.child.kill("SIGTERM"); // its reader is gone: it may have stopped already
+      } catch { /* already exited */ }
+      await Promise.all([limited.first.exited, limited.piping]);
+      assert.equal(limitedCode, 1, limitedErr);
+      assert.match(limitedErr, /not acknowledged within 5000 ms/);
+      assert.match(limitedErr, /giving up on a message after 5 s/);
       for (const r of [feed.first, feed.second, relay.first, relay.second, runFeed.second]) {
         assert.ok(await alive(r), "every process rode out the outage");
       }

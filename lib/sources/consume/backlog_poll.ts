@@ -9,7 +9,7 @@ import type { PulsarAdmin } from "../../pulsar/admin.ts";
 /**
  * Polls the subscription's backlog (summed over topics) every `intervalMs` (default 5 s) and
  * hands it to `set`; the first failure is logged once. Returns a stop function that lets a poll
- * under way answer first (at most 2 s), so that a last stats line has the value.
+ * under way answer first (at most 5 s), so that a last stats line has the value.
  */
 export function pollBacklog(
   admin: PulsarAdmin,
@@ -43,7 +43,7 @@ export function pollBacklog(
     clearInterval(timer);
     if (!running) return;
     let wait: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([running, new Promise((resolve) => (wait = setTimeout(resolve, 2000)))]);
+    await Promise.race([running, new Promise((resolve) => (wait = setTimeout(resolve, 5000)))]);
     clearTimeout(wait);
   };
 }

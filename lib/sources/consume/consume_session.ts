@@ -23,7 +23,9 @@ export type AckMode = "downstream" | "on-write" | "none";
 
 /** Counts for metrics and stats lines; each is optional. */
 export interface ConsumeObserver {
+  /** A message came from the broker. */
   received?(): void;
+  /** A message was acknowledged at the broker. */
   acknowledged?(): void;
   /** A payload that could not be decoded (skipped, dead-lettered, or about to fail). */
   undecodable?(): void;
@@ -31,11 +33,13 @@ export interface ConsumeObserver {
 
 /** Options of {@linkcode ConsumeSession.open}. */
 export interface ConsumeSessionOptions extends ReceiverOptions {
+  /** When messages are acknowledged. */
   ack: AckMode;
   /** Stop at the end of the topic(s). */
   exitAtEnd?: boolean;
   /** Stop after this many messages. */
   limit?: number;
+  /** How payloads become `value` (default json). */
   payload?: PayloadDecoding;
   /** For payloads that cannot be decoded (default fail). */
   policy?: ErrorPolicy;
@@ -51,6 +55,7 @@ export interface ConsumeSessionOptions extends ReceiverOptions {
   noTerminalWarningMs?: number;
   /** Where notices go, without a prefix. */
   log: (message: string) => void;
+  /** Counts for metrics. */
   observer?: ConsumeObserver;
 }
 

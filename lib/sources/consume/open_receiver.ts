@@ -20,7 +20,9 @@ import { MergedReceiver } from "../merged_receiver.ts";
 export interface ConsumeReceiver extends Receiver {
   /** Absent on a reader, which cannot acknowledge. */
   ack?(target: AckTarget): void;
+  /** Sends acknowledgements still grouped for the wire. */
   flushAcks?(): Promise<void>;
+  /** Closes the subscription or reader. */
   close(): Promise<void>;
 }
 
@@ -60,12 +62,15 @@ export function parseStartPosition(text: string): StartPosition {
 
 /** What to open. */
 export interface ReceiverOptions {
+  /** Topics to read (empty with `pattern`). */
   topics: string[];
   /** Every topic of a namespace matching this (needs a subscription). */
   pattern?: string;
   /** Without one, a non-durable reader of `topics[0]`. */
   subscription?: string;
+  /** Subscription type (default Exclusive). */
   type?: SubscriptionType;
+  /** Where reading starts (default earliest). */
   start?: StartPosition;
 }
 

@@ -60,7 +60,9 @@ export function entryBytes(id: string): number {
  * ```
  */
 export class Unreported {
+  /** The count bound. */
   readonly maxMessages: number;
+  /** The bytes bound (estimated, see {@linkcode entryBytes}). */
   readonly maxBytes: number;
   /** Per topic (partition): reported id → message id. Few topics, so a report looks in each. */
   readonly #byTopic = new Map<string, Map<string, MessageId>>();
@@ -70,6 +72,7 @@ export class Unreported {
   #toldFull = false;
   #waiters: (() => void)[] = [];
 
+  /** An empty set with the given bounds. */
   constructor(options: UnreportedOptions = {}) {
     this.maxMessages = options.maxMessages ?? DEFAULT_MAX_UNREPORTED.messages;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_UNREPORTED.bytes;
