@@ -178,16 +178,22 @@ Deno.test({
     let results = 0;
     let other = 0;
     for (const line of read.stdout.trimEnd().split("\n")) {
-      // produce publishes a result's value with its key and event time (window end - 1).
+      // produce publishes a result as its record (docs/envelope.md): the key, the window's
+      // bounds, the aggregates and the timing; the message key and event time (end - 1) agree.
       const message = JSON.parse(line);
       if (message.$edgepipe === "end") continue;
-      if (typeof message.value?.count !== "number" || Object.keys(message.value).length !== 1) {
+      const v = message.value;
+      const isResult = typeof v?.count === "number" && typeof v?.window?.start === "number" &&
+        v.window.end === v.window.start + WINDOW_MS && typeof v.key === "string" &&
+        Object.keys(v).sort().join() === "count,key,timing,window" && message.key === v.key &&
+        message.eventTime === v.window.end - 1;
+      if (!isResult) {
         if (other++ === 0) console.log(`    first non-result: ${line.slice(0, 300)}`);
         continue;
       }
-      const at = `${message.key}|${message.eventTime + 1 - WINDOW_MS}`;
+      const at = `${v.key}|${v.window.start}`;
       if (!seen.has(at)) seen.set(at, []);
-      seen.get(at)!.push(message.value.count);
+      seen.get(at)!.push(v.count);
       results++;
     }
     const missing = [...expected.keys()].filter((at) => !seen.has(at));
