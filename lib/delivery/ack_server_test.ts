@@ -94,3 +94,19 @@ Deno.test("AckReporter warns once and drops reports when the source is gone", as
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /cannot connect to ack socket \/nonexistent\/edgepipe\/ack.sock/);
 });
+
+Deno.test("AckServer joins ids split across reads and takes a last id without a newline", async () => {
+  const acked: string[] = [];
+  const server = await AckServer.listen({ source: "consume", onAck: (id) => void acked.push(id) });
+  const conn = await Deno.connect({ transport: "unix", path: server.path });
+  const encoder = new TextEncoder();
+  for (const part of ["CAcQ", "AA==\nCAcQAQ", "==\r\n\n", "CAcQAg=="]) {
+    await conn.write(encoder.encode(part));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // separate reads on the server
+  }
+  conn.close();
+  assert.equal(await server.waitForTerminal(5000), "finished");
+  await server.close();
+  assert.deepEqual(acked, ["CAcQAA==", "CAcQAQ==", "CAcQAg=="]);
+  assert.equal(server.reported, 3);
+});
