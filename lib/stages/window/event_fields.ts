@@ -107,7 +107,6 @@ export function readerSource(reader: object, target: string): string | undefined
   let code = "{\n";
   let last = "e";
   parts.forEach((part, i) => {
-    const key = JSON.stringify(part);
     const next = i === parts.length - 1 ? target : `${target}_${i}`;
     code += i === parts.length - 1 ? "" : "const ";
     code += i === 0
