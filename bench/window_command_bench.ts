@@ -34,7 +34,7 @@ async function writeEvents(path: string, keys: number): Promise<void> {
   let seed = 42;
   let chunk = "";
   for (let i = 0; i < EVENTS; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     const eventTime = 1_700_000_000_000 + Math.floor(i * 1000 / RATE) - (seed % 2000);
     chunk += `{"eventTime":${eventTime},"value":{"k":"key-${seed % keys}","x":${seed % 1000}}}\n`;
     if (chunk.length > 1 << 20) {
