@@ -31,7 +31,7 @@ function makeEvents(n: number, keys: number): Envelope[] {
   const events: Envelope[] = new Array(n);
   let seed = 42;
   for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     events[i] = {
       eventTime: 1_700_000_000_000 + Math.floor(i * 1000 / RATE) - (seed % 2000),
       value: { k: `key-${seed % keys}`, x: seed % 1000 },

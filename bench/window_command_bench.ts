@@ -3,11 +3,15 @@
  * NDJSON file: 1M events, tumbling 1-minute windows with count/sum/avg, at 10k, 100k and 1M keys;
  * events/s (wall time, process start included) and peak RSS from GNU time, in interleaved rounds,
  * as per-round ratios (median and range). At 100k keys also the command with checkpoints every
- * second against the same without.
+ * second against the same without. Also events per CPU second (user + system, from GNU time):
+ * on shared cores the wall time mostly measures the neighbours, the CPU time much less so.
  *
  * ```sh
  * deno run -A bench/window_command_bench.ts [events=1000000] [rounds=3] [keys=10000,100000,1000000]
  * ```
+ *
+ * With `BEFORE=<dir>` (a checkout of an earlier commit), its `window` command runs in the same
+ * rounds, for a before/after comparison from one run.
  *
  * @module
  */
@@ -30,7 +34,7 @@ async function writeEvents(path: string, keys: number): Promise<void> {
   let seed = 42;
   let chunk = "";
   for (let i = 0; i < EVENTS; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     const eventTime = 1_700_000_000_000 + Math.floor(i * 1000 / RATE) - (seed % 2000);
     chunk += `{"eventTime":${eventTime},"value":{"k":"key-${seed % keys}","x":${seed % 1000}}}\n`;
     if (chunk.length > 1 << 20) {
@@ -42,8 +46,10 @@ async function writeEvents(path: string, keys: number): Promise<void> {
   file.close();
 }
 
-const windowCmd = (extra: string[] = []) =>
-  edgepipe(
+const BEFORE = Deno.env.get("BEFORE");
+
+const windowCmd = (extra: string[] = [], main?: string) =>
+  (main ? [DENO, "run", "-A", "--no-check", main] : edgepipe()).concat(
     "window",
     "--key",
     "value.k",
@@ -57,18 +63,21 @@ const windowCmd = (extra: string[] = []) =>
   );
 
 const rows: string[][] = [];
+const cpuRows: string[][] = [];
 const rssRows: string[][] = [];
 try {
   for (const keys of KEYS) {
     const input = `${work}/events-${keys}.ndjson`;
     await writeEvents(input, keys);
     const rss = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
     const lines = new Map<string, number>();
     const measure = (name: string, cmd: () => string[]) => ({
       name,
       run: async () => {
         const t = await timed(cmd(), { stdinFile: input });
         rss.set(name, [...(rss.get(name) ?? []), t.rssMiB]);
+        cpu.set(name, [...(cpu.get(name) ?? []), EVENTS / t.cpuSeconds]);
         lines.set(name, t.lines);
         return EVENTS / (t.exitMs / 1000);
       },
@@ -77,6 +86,9 @@ try {
       measure("window", () => windowCmd()),
       measure("loop", () => [DENO, "run", LOOP, "60000", "2000"]),
     ];
+    if (BEFORE) {
+      contenders.push(measure("window before", () => windowCmd([], `${BEFORE}/cli/main.ts`)));
+    }
     if (keys === 100_000) {
       contenders.push(measure("window, 1 s checkpoints", () => {
         const dir = `${work}/ckpt-${crypto.randomUUID()}`;
@@ -90,7 +102,46 @@ try {
     }
     const [w, l] = [results.get("window")!, results.get("loop")!];
     rows.push([`${keys.toLocaleString("en")} keys`, spread(w), spread(l), ratio(w, l), "≥ 0.7×"]);
+    const b = results.get("window before");
+    if (b) {
+      rows.push([
+        `${keys.toLocaleString("en")} keys, before`,
+        spread(b),
+        spread(l),
+        ratio(b, l),
+        "",
+      ]);
+    }
+    const [wc, lc] = [cpu.get("window")!, cpu.get("loop")!];
+    cpuRows.push([
+      `${keys.toLocaleString("en")} keys`,
+      spread(wc),
+      spread(lc),
+      ratio(wc, lc),
+      "≥ 0.7×",
+    ]);
+    const bc = cpu.get("window before");
+    if (bc) {
+      cpuRows.push([
+        `${keys.toLocaleString("en")} keys, before`,
+        spread(bc),
+        spread(lc),
+        ratio(bc, lc),
+        "",
+      ]);
+    }
+    const cc = cpu.get("window, 1 s checkpoints");
+    if (cc) {
+      cpuRows.push([
+        "100,000 keys, 1 s checkpoints vs none",
+        spread(cc),
+        spread(wc),
+        ratio(cc, wc),
+        "≥ 0.95×",
+      ]);
+    }
     const [wr, lr] = [rss.get("window")!, rss.get("loop")!];
+    const br = rss.get("window before");
     rssRows.push([
       `${keys.toLocaleString("en")} keys`,
       spread(wr, 0),
@@ -98,6 +149,15 @@ try {
       ratio(wr, lr),
       "≤ 1.3×",
     ]);
+    if (br) {
+      rssRows.push([
+        `${keys.toLocaleString("en")} keys, before`,
+        spread(br, 0),
+        spread(lr, 0),
+        ratio(br, lr),
+        "",
+      ]);
+    }
     const c = results.get("window, 1 s checkpoints");
     if (c) {
       rows.push([
@@ -116,6 +176,13 @@ try {
 
 console.log(`\n${EVENTS} events; ${await machineState()}; ${ROUNDS} interleaved rounds\n`);
 console.log(table(["events/s", "window command", "Map loop", "ratio (per round)", "goal"], rows));
+console.log();
+console.log(
+  table(
+    ["events per CPU second", "window command", "Map loop", "ratio (per round)", "goal"],
+    cpuRows,
+  ),
+);
 console.log();
 console.log(
   table(["peak RSS MiB", "window command", "Map loop", "ratio (per round)", "goal"], rssRows),

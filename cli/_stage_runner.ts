@@ -21,6 +21,8 @@ export interface StageRunOptions {
   maxLineBytes?: number;
   /** What a line becomes (default `item`). */
   mode?: ParseMode;
+  /** Bytes read from stdin at once (default 1 MiB; see `NdjsonReaderOptions.chunkBytes`). */
+  chunkBytes?: number;
   input?: ByteSource;
   output?: LineWriter;
 }
@@ -40,6 +42,7 @@ export function stdinItems(options: StageRunOptions): LineItems {
   const reader = new NdjsonReader(options.input ?? Deno.stdin, {
     maxLineBytes: options.maxLineBytes,
     mode: options.mode,
+    chunkBytes: options.chunkBytes,
   });
   return new LineItems(reader, badLinePolicy(options.name, options.onError, options.deadLetters));
 }

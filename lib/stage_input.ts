@@ -79,6 +79,7 @@ export class LineItems implements AsyncIterableIterator<Item> {
   #index = 0;
   #line = 0;
   #item: unknown;
+  #text = "";
   #done = false;
 
   /** Items of `reader`; each bad line goes to `onBadLine` (which throws, or resolves). */
@@ -102,9 +103,34 @@ export class LineItems implements AsyncIterableIterator<Item> {
   readonly lineOfItem = (item: unknown): number | undefined =>
     item === this.#item ? this.#line : undefined;
 
+  /**
+   * The input line of `item` if it is the item handed out last, for stages that read only some
+   * fields of a line (see `NdjsonReaderOptions.parse`) and need the whole event now and then.
+   */
+  readonly textOfItem = (item: unknown): string | undefined =>
+    item === this.#item ? this.#text : undefined;
+
   /** This iterator. */
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /**
+   * The next item when it is read already (no promise is made), else `undefined`: then `next()`
+   * gives it. Lets a stage that handles items one by one run through a batch in a plain loop.
+   */
+  pull(): Item | undefined {
+    const batch = this.#batch;
+    if (batch === undefined) return undefined;
+    const i = this.#index;
+    if (i >= batch.values.length) return undefined;
+    const value = batch.values[i];
+    if (value instanceof BadLine) return undefined;
+    this.#index = i + 1;
+    this.#line = batch.numbers[i];
+    this.#text = batch.texts[i];
+    this.#item = value;
+    return value as Item;
   }
 
   /** The next item; rejects with a bad line's error under `fail`. */
@@ -129,6 +155,7 @@ export class LineItems implements AsyncIterableIterator<Item> {
           continue;
         }
         this.#line = batch.numbers[i];
+        this.#text = batch.texts[i];
         this.#item = value;
         return Promise.resolve({ done: false, value: value as Item });
       }

@@ -16,6 +16,24 @@
 /** Yielded by {@linkcode withIdleTicks} when the input was idle. */
 export const TICK: unique symbol = Symbol("edgepipe.tick");
 
+/** A source that can hand out an item it holds already without a promise (`LineItems`). */
+export interface PullSource<T> {
+  /** The next item if it is at hand, else `undefined` (then `next()` gives it). */
+  pull(): T | undefined;
+}
+
+/** What {@linkcode withIdleTicks} returns. */
+export interface IdleTickIterator<T> extends AsyncIterableIterator<T | typeof TICK> {
+  /**
+   * The next item when the source has it at hand (see {@linkcode PullSource}) and nothing is in
+   * flight, else `undefined`: then `next()` gives the next item or tick. An input that has items
+   * at hand is not idle, so no tick is missed.
+   */
+  pull(): T | undefined;
+  /** Stops the timer and tells the source that nothing more is read. */
+  return(value?: unknown): Promise<IteratorResult<T | typeof TICK>>;
+}
+
 /**
  * Wraps `source`, yielding its items and {@linkcode TICK} when idle.
  *
@@ -33,15 +51,16 @@ export function withIdleTicks<T>(
   source: AsyncIterable<T>,
   idleMs: number,
   wantsTick: () => boolean,
-): AsyncIterableIterator<T | typeof TICK> {
+): IdleTickIterator<T> {
   return new IdleTicks(source, idleMs, wantsTick);
 }
 
 const TICK_RESULT: IteratorResult<typeof TICK> = { value: TICK, done: false };
 
-class IdleTicks<T> implements AsyncIterableIterator<T | typeof TICK> {
+class IdleTicks<T> implements IdleTickIterator<T> {
   #source: AsyncIterable<T>;
   #iterator: AsyncIterator<T> | undefined;
+  #pull: (() => T | undefined) | undefined;
   #idleMs: number;
   #wantsTick: () => boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -72,6 +91,8 @@ class IdleTicks<T> implements AsyncIterableIterator<T | typeof TICK> {
     if (this.#finished) return Promise.resolve({ done: true, value: undefined });
     if (this.#iterator === undefined) {
       this.#iterator = this.#source[Symbol.asyncIterator]();
+      const pullable = this.#iterator as Partial<PullSource<T>>;
+      if (typeof pullable.pull === "function") this.#pull = pullable.pull.bind(pullable);
       this.#timer = setInterval(this.#onInterval, Math.max(1, this.#idleMs / 2));
     }
     const stored = this.#stored;
@@ -96,6 +117,15 @@ class IdleTicks<T> implements AsyncIterableIterator<T | typeof TICK> {
     this.#tickable = true;
     pending.then(this.#settled, this.#failed);
     return new Promise(this.#wait);
+  }
+
+  pull(): T | undefined {
+    // Only with nothing in flight: an outstanding or stored `next()` result comes first.
+    if (this.#pull === undefined || this.#finished) return undefined;
+    if (this.#pending !== undefined || this.#stored !== undefined) return undefined;
+    const item = this.#pull();
+    if (item !== undefined) this.#quiet = 0;
+    return item;
   }
 
   async return(value?: unknown): Promise<IteratorResult<T | typeof TICK>> {

@@ -81,3 +81,36 @@ Deno.test("withIdleTicks: no tick while waiting for an item once ticks are no lo
   }
   assert.deepEqual(seen, ["a", "tick", "b"]);
 });
+
+Deno.test("withIdleTicks: pull takes items at hand, in order with next(), never past one in flight", async () => {
+  const { NdjsonReader } = await import("../../ndjson_reader.ts");
+  const { LineItems } = await import("../../stage_input.ts");
+  const text = (from: number, to: number) =>
+    new TextEncoder().encode(
+      Array.from({ length: to - from }, (_, i) => `{"value":${from + i}}\n`).join(""),
+    );
+  // Two chunks: lines 0-2 arrive first, 3-4 only after a pause long enough for a tick.
+  async function* chunks() {
+    yield text(0, 3);
+    await sleep(80);
+    yield text(3, 5);
+  }
+  const items = new LineItems(new NdjsonReader(chunks()), () => {});
+  const ticks = withIdleTicks(items, 20, () => true);
+  const seen: (number | string)[] = [];
+  const take = (item: unknown) =>
+    seen.push(item === TICK ? "tick" : (item as { value: number }).value);
+  assert.equal(ticks.pull(), undefined); // nothing read yet
+  take((await ticks.next()).value);
+  for (let item = ticks.pull(); item !== undefined; item = ticks.pull()) take(item);
+  // The second chunk is not read yet: the wait ticks, and the item it was waiting for comes next.
+  let next = await ticks.next();
+  assert.equal(next.value, TICK);
+  assert.equal(ticks.pull(), undefined, "an item in flight comes through next() first");
+  while (next.value === TICK) next = await ticks.next();
+  take(next.value);
+  take(ticks.pull());
+  assert.equal(ticks.pull(), undefined);
+  assert.equal((await ticks.next()).done, true);
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+});

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Item } from "../../envelope.ts";
+import type { PullSource } from "./idle_ticks.ts";
 
 /** Reads the first item of `input` and gives back a stream that still begins with it. */
 export async function peekFirst(
@@ -14,7 +15,9 @@ export async function peekFirst(
   const source: AsyncIterable<Item> = {
     [Symbol.asyncIterator]: () => {
       let pending: IteratorResult<Item> | undefined = head;
+      const pull = (iterator as Partial<PullSource<Item>>).pull?.bind(iterator);
       return {
+        pull: () => pending === undefined ? pull?.() : undefined,
         next: () => {
           if (pending === undefined) return iterator.next();
           const next = pending;

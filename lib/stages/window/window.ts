@@ -30,7 +30,7 @@ import { Outbox } from "./outbox.ts";
 import { Redeliveries } from "./redeliveries.ts";
 import { parseAggregates } from "./aggregates.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
-import { TICK, withIdleTicks } from "./idle_ticks.ts";
+import { type PullSource, TICK, withIdleTicks } from "./idle_ticks.ts";
 import { WindowOperator } from "./operator.ts";
 import { Rejects } from "./rejects.ts";
 import { restoreWindows, snapshotWindows, type StageProgress } from "./snapshot.ts";
@@ -228,107 +228,126 @@ export function window(options: WindowOptions): Stage {
     const wantsTick = () =>
       (checkpoint !== undefined && (dirty || writing !== undefined)) ||
       (writer !== undefined && writer.buffered > 0);
-    for await (const item of withIdleTicks(source, options.idleMs ?? 200, wantsTick)) {
-      if (item === TICK) {
-        await writer?.flush();
-        const ack = takeDurable();
-        if (ack) (emitted++, yield ack);
-        if (dirty && due()) await startCheckpoint();
-        continue;
-      }
-      stream.see(item);
-      if (first) {
-        first = false;
-        // A source that acknowledges (hello) redelivers what was not acked: nothing to skip.
-        if (isControl(item) && item.$edgepipe === "hello") {
-          skip = 0;
-          redeliveries.activate();
-          // The relay wrote its own hello in place of this one.
-          if (relaying) continue;
-        } else if (ackAfterFirst) {
-          ackAfterFirst = false;
+    const ticks = withIdleTicks(source, options.idleMs ?? 200, wantsTick);
+    // Items at hand are taken without a promise (`pull`); `for await` would make one per item.
+    let drained = false;
+    try {
+      for (;;) {
+        let item: Item | typeof TICK | undefined = ticks.pull();
+        if (item === undefined) {
+          const next = await ticks.next();
+          if (next.done) {
+            drained = true;
+            break;
+          }
+          item = next.value;
+        }
+        if (item === TICK) {
+          await writer?.flush();
+          const ack = takeDurable();
+          if (ack) (emitted++, yield ack);
+          if (dirty && due()) await startCheckpoint();
+          continue;
+        }
+        stream.see(item);
+        if (first) {
+          first = false;
+          // A source that acknowledges (hello) redelivers what was not acked: nothing to skip.
+          if (isControl(item) && item.$edgepipe === "hello") {
+            skip = 0;
+            redeliveries.activate();
+            // The relay wrote its own hello in place of this one.
+            if (relaying) continue;
+          } else if (ackAfterFirst) {
+            ackAfterFirst = false;
+            emitted++;
+            yield release(restoredAcks);
+          }
+        }
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        inputCount++;
+        if (isControl(item)) {
+          // The end goes on after the results that the end itself causes.
+          if (!isEnd(item)) (emitted++, yield item);
+          if (ackAfterFirst) {
+            // Behind a hello that this stage passes on: after it.
+            ackAfterFirst = false;
+            emitted++;
+            yield release(restoredAcks);
+          }
+          continue;
+        }
+        const id = typeof item.id === "string" ? item.id : undefined;
+        if (id !== undefined && redeliveries.check(item, id)) {
+          // Handled before this restart (or earlier in this run): acknowledge it again, once more.
           emitted++;
-          yield release(restoredAcks);
+          yield release([id]);
+          continue;
+        }
+        let outcome: "absorbed" | "late" | "rejected";
+        try {
+          outcome = op.process(item);
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          await rejects.reject(item, error);
+          outcome = "rejected";
+        }
+        const out = op.out;
+        if (out.length > 0) {
+          op.out = [];
+          for (let i = 0; i < out.length; i++) {
+            emitted++;
+            yield track(out[i]);
+          }
+        }
+        if (outcome === "absorbed") {
+          dirty = true;
+          if (checkpoint && id !== undefined) absorbed.push(id);
+        } else if (outcome === "late") {
+          if (late.kind === "emit") {
+            emitted++;
+            yield { ...item, late: true } as Envelope;
+          } else {
+            if (late.kind === "dead-letter") {
+              await late.sink.write(
+                deadLetterOf("window", new InputError(lateReason(op.watermark)), item),
+              );
+            } else if (lateDropped++ === 0) log(LATE_DROPPED);
+            if (id !== undefined) (emitted++, yield ackRecord([id]));
+          }
+        } else if (id !== undefined) {
+          emitted++;
+          yield ackRecord([id]);
+        }
+        if (writing !== undefined) {
+          const ack = takeDurable();
+          if (ack) (emitted++, yield ack);
+        }
+        if (relaying && outbox.full) {
+          // Memory stays bounded: stop reading until the terminal reports deliveries.
+          await writer?.flush();
+          log(
+            `edgepipe window: ${outbox.size} results wait for the terminal stage's report; ` +
+              `reading paused until it catches up`,
+          );
+          await outbox.room();
+        }
+        // Reading the clock per event costs more than a cheap aggregation: look every 64 events,
+        // and whenever something was emitted (results waiting in an outbox want a checkpoint soon).
+        if (
+          checkpoint !== undefined && (++sinceClockRead >= 64 || emitted !== emittedAtClockRead)
+        ) {
+          sinceClockRead = 0;
+          emittedAtClockRead = emitted;
+          if (due()) await startCheckpoint();
         }
       }
-      if (skip > 0) {
-        skip--;
-        continue;
-      }
-      inputCount++;
-      if (isControl(item)) {
-        // The end goes on after the results that the end itself causes.
-        if (!isEnd(item)) (emitted++, yield item);
-        if (ackAfterFirst) {
-          // Behind a hello that this stage passes on: after it.
-          ackAfterFirst = false;
-          emitted++;
-          yield release(restoredAcks);
-        }
-        continue;
-      }
-      const id = typeof item.id === "string" ? item.id : undefined;
-      if (id !== undefined && redeliveries.check(item, id)) {
-        // Handled before this restart (or earlier in this run): acknowledge it again, once more.
-        emitted++;
-        yield release([id]);
-        continue;
-      }
-      let outcome: "absorbed" | "late" | "rejected";
-      try {
-        outcome = op.process(item);
-      } catch (error) {
-        if (!(error instanceof InputError)) throw error;
-        await rejects.reject(item, error);
-        outcome = "rejected";
-      }
-      const out = op.out;
-      if (out.length > 0) {
-        op.out = [];
-        for (let i = 0; i < out.length; i++) {
-          emitted++;
-          yield track(out[i]);
-        }
-      }
-      if (outcome === "absorbed") {
-        dirty = true;
-        if (checkpoint && id !== undefined) absorbed.push(id);
-      } else if (outcome === "late") {
-        if (late.kind === "emit") {
-          emitted++;
-          yield { ...item, late: true } as Envelope;
-        } else {
-          if (late.kind === "dead-letter") {
-            await late.sink.write(
-              deadLetterOf("window", new InputError(lateReason(op.watermark)), item),
-            );
-          } else if (lateDropped++ === 0) log(LATE_DROPPED);
-          if (id !== undefined) (emitted++, yield ackRecord([id]));
-        }
-      } else if (id !== undefined) {
-        emitted++;
-        yield ackRecord([id]);
-      }
-      if (writing !== undefined) {
-        const ack = takeDurable();
-        if (ack) (emitted++, yield ack);
-      }
-      if (relaying && outbox.full) {
-        // Memory stays bounded: stop reading until the terminal reports deliveries.
-        await writer?.flush();
-        log(
-          `edgepipe window: ${outbox.size} results wait for the terminal stage's report; ` +
-            `reading paused until it catches up`,
-        );
-        await outbox.room();
-      }
-      // Reading the clock per event costs more than a cheap aggregation: look every 64 events,
-      // and whenever something was emitted (results waiting in an outbox want a checkpoint soon).
-      if (checkpoint !== undefined && (++sinceClockRead >= 64 || emitted !== emittedAtClockRead)) {
-        sinceClockRead = 0;
-        emittedAtClockRead = emitted;
-        if (due()) await startCheckpoint();
-      }
+    } finally {
+      // As `for await` does when its body throws or the consumer stops early.
+      if (!drained) await ticks.return();
     }
     if (lateDropped > 0) log(`edgepipe window: ${lateDropped} late events dropped (--late drop)`);
     if (redeliveries.count > 0) {
