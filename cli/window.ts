@@ -307,7 +307,8 @@ export const command: Command = {
     }
     let finished = false;
     try {
-      // flushWhenIdle: results must not wait in the output buffer while the input is slow.
+      // flushWhenIdle: results go out at once when the input goes quiet (the writer bounds their
+      // delay anyway), and before reading pauses.
       const input = { name: "window", onError, deadLetters, output, maxLineBytes };
       const items = stdinItems(input);
       const lineOf = items.lineOf;

@@ -12,7 +12,7 @@
 import { ackRecord, type Envelope, isControl, type Item } from "../envelope.ts";
 import type { Stage } from "./types.ts";
 import type { Rejects } from "./window/rejects.ts";
-import { TICK, withIdleTicks } from "./window/idle_ticks.ts";
+import { TICK, withIdleTicks } from "./idle_ticks.ts";
 
 /** Result of transforming one event: the event to emit, or `DROP`. */
 export const DROP: unique symbol = Symbol("edgepipe.drop");

@@ -19,7 +19,7 @@ import {
   toItem,
 } from "../ndjson_reader.ts";
 import { badLinePolicy } from "../stage_input.ts";
-import { TICK, withIdleTicks } from "./window/idle_ticks.ts";
+import { TICK, withIdleTicks } from "./idle_ticks.ts";
 import { Rejects } from "./window/rejects.ts";
 
 /** Options of {@linkcode filterLines}. */
@@ -110,8 +110,8 @@ export async function filterLines(
     }
   };
 
-  // Idle: send out pending acks, and kept lines still in the output buffer.
-  const wantsTick = () => pending.length > 0 || output.buffered > 0;
+  // Idle: send out pending acks (kept lines leave the output buffer in time by themselves).
+  const wantsTick = () => pending.length > 0;
   try {
     for await (const batch of withIdleTicks(batches(reader), options.ackIdleMs ?? 200, wantsTick)) {
       if (batch === TICK) {

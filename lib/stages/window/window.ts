@@ -33,7 +33,7 @@ import { Redeliveries } from "./redeliveries.ts";
 import { parseAggregates } from "./aggregates.ts";
 import type { WindowShape } from "./assign.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
-import { TICK, withIdleTicks } from "./idle_ticks.ts";
+import { TICK, withIdleTicks } from "../idle_ticks.ts";
 import { WindowOperator } from "./operator.ts";
 import { Rejects } from "./rejects.ts";
 import {
