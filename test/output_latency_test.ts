@@ -148,3 +148,35 @@ Deno.test("window passes results of closed windows on while a steady input is st
   };
   assert.deepEqual(first.value, { count: 10 });
 });
+
+const isAck = (item: Record<string, unknown>) => item.$edgepipe === "ack";
+
+Deno.test("filter acknowledges dropped events while a steady input is still open", async () => {
+  const dir = await Deno.makeTempDir();
+  const reference = join(dir, "ref.ndjson");
+  await Deno.writeTextFile(reference, '{"k":"a","city":"Oslo"}\n');
+  try {
+    for (
+      const [what, args] of [
+        ["filter (line loop)", ["filter", "event.value.n < 0.0"]],
+        ["filter --join", [
+          "filter",
+          "--join",
+          reference,
+          "--on",
+          "value.k",
+          "event.value.n < 0.0",
+        ]],
+      ] as const
+    ) {
+      // Every event is dropped: only ack records come out, and they must not wait for 1,000 ids.
+      const run = await steady([...args], event, isAck);
+      assertAnswered(run, what);
+      const ids = run.lines.flatMap((l) => (l as { ids: string[] }).ids);
+      assert.deepEqual(ids, Array.from({ length: run.fed }, (_, i) => `e${i}`));
+      assert.ok(run.lines.every((l) => isAck(l as Record<string, unknown>)));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
