@@ -15,7 +15,6 @@ import { LineWriter } from "../lib/ndjson.ts";
 import { filterLines } from "../lib/stages/filter_lines.ts";
 import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
 import { flushAfter } from "../lib/stage_input.ts";
-import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
 
 const help = `edgepipe filter — keep events for which a CEL expression is true
 
@@ -75,7 +74,6 @@ export const command: Command = {
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
     // One dead-letter sink for bad lines and failing events alike.
     const deadLetters = await openDeadLetters(onError);
-    // Results must not wait in the output buffer while the input is slow.
     const output = new LineWriter();
     try {
       if (stages.length === 0) {
@@ -93,8 +91,7 @@ export const command: Command = {
       const items = stdinItems({ name: "filter", onError, deadLetters, maxLineBytes });
       stages.push(filter(expression, { onError, deadLetters, lineOf: items.lineOf }));
       return await runStage(
-        (input) =>
-          stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), flushWhenIdle(input, output)),
+        (input) => stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), input),
         { name: "filter", output, onError, deadLetters },
         items,
       );

@@ -13,8 +13,6 @@ import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
-import { flushWhenIdle } from "../lib/stages/window/idle_ticks.ts";
-import { LineWriter } from "../lib/ndjson.ts";
 
 const help = `edgepipe map — rewrite events with a CEL expression
 
@@ -83,12 +81,9 @@ export const command: Command = {
       if (expression) {
         stages.push(map(expression, { set, onError, deadLetters, lineOf: items.lineOf }));
       }
-      // Results must not wait in the output buffer while the input is slow.
-      const output = new LineWriter();
       return await runStage(
-        (input) =>
-          stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), flushWhenIdle(input, output)),
-        { name: "map", output, onError, deadLetters },
+        (input) => stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), input),
+        { name: "map", onError, deadLetters },
         items,
       );
     } finally {

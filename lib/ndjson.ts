@@ -141,8 +141,17 @@ export interface ByteSink {
 const WRITTEN: Promise<void> = Promise.resolve();
 
 /**
+ * How long a buffered line may wait for more before a {@linkcode LineWriter} writes it out anyway,
+ * in milliseconds: the bound on the output delay of every stage, whatever the input rate.
+ */
+export const DEFAULT_MAX_DELAY_MS = 100;
+
+/**
  * Buffers lines and writes them in large chunks. `write` only waits when the buffer is full, so
  * backpressure from a slow reader reaches the caller; `flush` waits until every byte is written.
+ * No line waits longer than `maxDelayMs` (default 100 ms): the first line after a write arms one
+ * timer, which writes out whatever has gathered by then. So a steady stream too slow to fill the
+ * buffer still moves on, and a fast one is written in full chunks with one timer per chunk.
  *
  * Lines gather as one string and are encoded once per chunk: cheaper than encoding each line
  * into a byte buffer (a call into the runtime per line), and a line that fits costs no promise.
@@ -160,19 +169,37 @@ const WRITTEN: Promise<void> = Promise.resolve();
  * assert.equal(chunks.length, 0); // still buffered
  * await out.flush();
  * assert.deepEqual(chunks, ['{"a":1}\n{"b":"ü"}\n']);
+ * await out.writeLine('{"c":3}');
+ * await new Promise((resolve) => setTimeout(resolve, 150)); // no flush: the timer writes it
+ * assert.deepEqual(chunks, ['{"a":1}\n{"b":"ü"}\n', '{"c":3}\n']);
  * ```
  */
 export class LineWriter {
   #sink: ByteSink;
   #encoder = new TextEncoder();
   #bufferBytes: number;
+  #maxDelayMs: number;
   #text = "";
   #chain: Promise<void> = Promise.resolve();
+  /** The timer that writes out the oldest buffered line in time, while one is armed. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The timer went off while a write was still in flight: its flush waits for that write. */
+  #deferred = false;
+  /** Why a write the timer started failed; every later call reports it. */
+  #failure: unknown;
 
-  /** Writes to `sink` (default stdout) through a buffer of `bufferBytes`. */
-  constructor(sink: ByteSink = Deno.stdout, bufferBytes = 64 * 1024) {
+  /**
+   * Writes to `sink` (default stdout) through a buffer of `bufferBytes`; a line waits at most
+   * `maxDelayMs` to be written (`Infinity`: until the buffer fills or `flush` is called).
+   */
+  constructor(
+    sink: ByteSink = Deno.stdout,
+    bufferBytes = 64 * 1024,
+    maxDelayMs = DEFAULT_MAX_DELAY_MS,
+  ) {
     this.#sink = sink;
     this.#bufferBytes = bufferBytes;
+    this.#maxDelayMs = maxDelayMs;
   }
 
   /** Characters waiting in the buffer (as many bytes for ASCII, at most three times as many). */
@@ -180,11 +207,15 @@ export class LineWriter {
     return this.#text.length;
   }
 
-  /** Appends `text` and a newline; writes out when the buffer fills. */
+  /** Appends `text` and a newline; writes out when the buffer fills or the oldest line is due. */
   writeLine(text: string): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     this.#text += text + "\n";
-    if (this.#text.length < this.#bufferBytes) return WRITTEN;
-    return this.flush();
+    if (this.#text.length >= this.#bufferBytes) return this.flush();
+    if (this.#timer === undefined && !this.#deferred && this.#maxDelayMs !== Infinity) {
+      this.#timer = setTimeout(this.#due, this.#maxDelayMs);
+    }
+    return WRITTEN;
   }
 
   /** Serialises an item as one line. */
@@ -194,11 +225,34 @@ export class LineWriter {
 
   /** Writes everything buffered so far. */
   flush(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (this.#text.length === 0) return this.#chain;
     const bytes = this.#encoder.encode(this.#text);
     this.#text = "";
     return this.#writeAll(bytes);
   }
+
+  /**
+   * The oldest buffered line is due. A write still in flight (a slow reader) finishes first, so
+   * that at most one chunk is on its way besides the buffer: memory stays bounded.
+   */
+  #due = () => {
+    this.#timer = undefined;
+    this.#deferred = true;
+    const fail = (error: unknown) => {
+      this.#failure ??= error;
+    };
+    this.#chain.then(() => {
+      this.#deferred = false;
+      if (this.#text.length > 0) this.flush().catch(fail);
+    }, (error) => {
+      this.#deferred = false;
+      fail(error);
+    });
+  };
 
   #writeAll(bytes: Uint8Array): Promise<void> {
     this.#chain = this.#chain.then(async () => {

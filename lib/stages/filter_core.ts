@@ -2,7 +2,8 @@
  * The loop shared by `filter` and `map`: each event becomes zero or one event. Ids of events that
  * produce nothing (dropped, skipped, dead-lettered) are acknowledged in-band with an `ack` record
  * that is flushed when the batch is full, right before a control record, after `ackIdleMs`
- * without input, and at end of input. An ack record always comes after the events that came in
+ * without input, `ackIdleMs` after its first id even while input keeps coming, and at end of
+ * input. An ack record always comes after the events that came in
  * before the ids it carries, so acknowledgements never overtake data, and never wait forever.
  * (Letting emitted events go ahead of pending acks only delays the acks; it keeps ack records
  * few when most events are dropped one by one.) Control records pass through in order.
@@ -12,14 +13,18 @@
 import { ackRecord, type Envelope, isControl, type Item } from "../envelope.ts";
 import type { Stage } from "./types.ts";
 import type { Rejects } from "./window/rejects.ts";
-import { TICK, withIdleTicks } from "./window/idle_ticks.ts";
+import { TICK, withIdleTicks } from "./idle_ticks.ts";
+import { DueFlag } from "./due_flag.ts";
 
 /** Result of transforming one event: the event to emit, or `DROP`. */
 export const DROP: unique symbol = Symbol("edgepipe.drop");
 
 /** Tuning shared by event-by-event stages. */
 export interface AckBatching {
-  /** Flush dropped ids after this long without input (default 200 ms). */
+  /**
+   * Flush dropped ids after this long without input, and at the latest this long after the first
+   * of them while input keeps coming (default 200 ms).
+   */
   ackIdleMs?: number;
   /** Flush dropped ids once this many are pending (default 1000). */
   maxAckBatch?: number;
@@ -51,37 +56,45 @@ export function eventByEventStage(
 ): Stage {
   return async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
     let pending: string[] = [];
+    // A steady stream of dropped events is never idle: its acks must not wait for a full batch.
+    const ackDue = new DueFlag(ackIdleMs);
     const takeAcks = () => {
       const ids = pending;
       pending = [];
+      ackDue.clear();
       return ackRecord(ids);
     };
-    for await (const item of withIdleTicks(input, ackIdleMs, () => pending.length > 0)) {
-      if (item === TICK) {
-        yield takeAcks();
-        continue;
-      }
-      if (isControl(item)) {
-        if (pending.length > 0) yield takeAcks();
-        yield item;
-        continue;
-      }
-      let out: Envelope | typeof DROP;
-      try {
-        out = transform(item);
-      } catch (error) {
-        await rejects.reject(item, error);
-        out = DROP;
-      }
-      if (out === DROP) {
-        if (typeof item.id === "string") {
-          pending.push(item.id);
-          if (pending.length >= maxAckBatch) yield takeAcks();
+    try {
+      for await (const item of withIdleTicks(input, ackIdleMs, () => pending.length > 0)) {
+        if (item === TICK || ackDue.due) {
+          if (pending.length > 0) yield takeAcks();
+          if (item === TICK) continue;
         }
-        continue;
+        if (isControl(item)) {
+          if (pending.length > 0) yield takeAcks();
+          yield item;
+          continue;
+        }
+        let out: Envelope | typeof DROP;
+        try {
+          out = transform(item);
+        } catch (error) {
+          await rejects.reject(item, error);
+          out = DROP;
+        }
+        if (out === DROP) {
+          if (typeof item.id === "string") {
+            pending.push(item.id);
+            if (pending.length === 1) ackDue.arm();
+            if (pending.length >= maxAckBatch) yield takeAcks();
+          }
+          continue;
+        }
+        yield out;
       }
-      yield out;
+      if (pending.length > 0) yield takeAcks();
+    } finally {
+      ackDue.clear();
     }
-    if (pending.length > 0) yield takeAcks();
   };
 }

@@ -19,7 +19,8 @@ import {
   toItem,
 } from "../ndjson_reader.ts";
 import { badLinePolicy } from "../stage_input.ts";
-import { TICK, withIdleTicks } from "./window/idle_ticks.ts";
+import { TICK, withIdleTicks } from "./idle_ticks.ts";
+import { DueFlag } from "./due_flag.ts";
 import { Rejects } from "./window/rejects.ts";
 
 /** Options of {@linkcode filterLines}. */
@@ -63,6 +64,9 @@ export async function filterLines(
   const maxAckBatch = options.maxAckBatch ?? 1000;
   const reader = new NdjsonReader(input, { maxLineBytes: options.maxLineBytes, mode: "json" });
   let pending: string[] = [];
+  // A steady stream of dropped events is never idle: its acks must not wait for a full batch.
+  const ackIdleMs = options.ackIdleMs ?? 200;
+  const ackDue = new DueFlag(ackIdleMs);
   // Output of the current batch, written with one call: most lines need no await at all.
   const lines: string[] = [];
   const drain = async () => {
@@ -75,10 +79,12 @@ export async function filterLines(
     if (pending.length === 0) return;
     lines.push(JSON.stringify(ackRecord(pending)));
     pending = [];
+    ackDue.clear();
   };
   const drop = (id: unknown) => {
     if (typeof id !== "string") return;
     pending.push(id);
+    if (pending.length === 1) ackDue.arm();
     if (pending.length >= maxAckBatch) takeAcks();
   };
 
@@ -110,10 +116,10 @@ export async function filterLines(
     }
   };
 
-  // Idle: send out pending acks, and kept lines still in the output buffer.
-  const wantsTick = () => pending.length > 0 || output.buffered > 0;
+  // Idle: send out pending acks (kept lines leave the output buffer in time by themselves).
+  const wantsTick = () => pending.length > 0;
   try {
-    for await (const batch of withIdleTicks(batches(reader), options.ackIdleMs ?? 200, wantsTick)) {
+    for await (const batch of withIdleTicks(batches(reader), ackIdleMs, wantsTick)) {
       if (batch === TICK) {
         takeAcks();
         await drain();
@@ -129,11 +135,13 @@ export async function filterLines(
           await waiting;
         }
       }
+      if (ackDue.due) takeAcks();
       await drain();
     }
     takeAcks();
   } finally {
     // What was decided before a failure still goes out (its acks too: they are true).
+    ackDue.clear();
     await drain();
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Item } from "../../envelope.ts";
-import type { PullSource } from "./idle_ticks.ts";
+import type { PullSource } from "../idle_ticks.ts";
 
 /** Reads the first item of `input` and gives back a stream that still begins with it. */
 export async function peekFirst(

@@ -190,30 +190,3 @@ class IdleTicks<T> implements IdleTickIterator<T> {
     clearInterval(this.#timer);
   }
 }
-
-/**
- * Passes `source` through and, whenever it has been quiet for `idleMs` while `writer` holds
- * buffered output, flushes the writer: results reach the next process although the input is slow.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { flushWhenIdle } from "./idle_ticks.ts";
- * import { LineWriter } from "../../ndjson.ts";
- * const writes: number[] = [];
- * const out = new LineWriter({ write: (b) => Promise.resolve(writes.push(b.length) && b.length) });
- * async function* slow() { yield 1; await new Promise((r) => setTimeout(r, 40)); yield 2; }
- * for await (const n of flushWhenIdle(slow(), out, 5)) if (n === 1) await out.write({ n });
- * assert.equal(writes.length, 1);
- * ```
- */
-export async function* flushWhenIdle<T>(
-  source: AsyncIterable<T>,
-  writer: { buffered: number; flush(): Promise<void> },
-  idleMs = 200,
-): AsyncGenerator<T> {
-  for await (const item of withIdleTicks(source, idleMs, () => writer.buffered > 0)) {
-    if (item === TICK) await writer.flush();
-    else yield item;
-  }
-}
