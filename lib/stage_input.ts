@@ -79,7 +79,6 @@ export class LineItems implements AsyncIterableIterator<Item> {
   #index = 0;
   #line = 0;
   #item: unknown;
-  #text = "";
   #done = false;
 
   /** Items of `reader`; each bad line goes to `onBadLine` (which throws, or resolves). */
@@ -103,13 +102,6 @@ export class LineItems implements AsyncIterableIterator<Item> {
   readonly lineOfItem = (item: unknown): number | undefined =>
     item === this.#item ? this.#line : undefined;
 
-  /**
-   * The input line of `item` if it is the item handed out last, for stages that read only some
-   * fields of a line (see `NdjsonReaderOptions.parse`) and need the whole event now and then.
-   */
-  readonly textOfItem = (item: unknown): string | undefined =>
-    item === this.#item ? this.#text : undefined;
-
   /** This iterator. */
   [Symbol.asyncIterator](): this {
     return this;
@@ -128,7 +120,6 @@ export class LineItems implements AsyncIterableIterator<Item> {
     if (value instanceof BadLine) return undefined;
     this.#index = i + 1;
     this.#line = batch.numbers[i];
-    this.#text = batch.texts[i];
     this.#item = value;
     return value as Item;
   }
@@ -155,8 +146,7 @@ export class LineItems implements AsyncIterableIterator<Item> {
           continue;
         }
         this.#line = batch.numbers[i];
-        this.#text = batch.texts[i];
-        this.#item = value;
+            this.#item = value;
         return Promise.resolve({ done: false, value: value as Item });
       }
       this.#batch = undefined;

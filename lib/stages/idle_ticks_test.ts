@@ -83,8 +83,8 @@ Deno.test("withIdleTicks: no tick while waiting for an item once ticks are no lo
 });
 
 Deno.test("withIdleTicks: pull takes items at hand, in order with next(), never past one in flight", async () => {
-  const { NdjsonReader } = await import("../../ndjson_reader.ts");
-  const { LineItems } = await import("../../stage_input.ts");
+  const { NdjsonReader } = await import("../ndjson_reader.ts");
+  const { LineItems } = await import("../stage_input.ts");
   const text = (from: number, to: number) =>
     new TextEncoder().encode(
       Array.from({ length: to - from }, (_, i) => `{"value":${from + i}}\n`).join(""),
