@@ -180,3 +180,11 @@ Deno.test("filter acknowledges dropped events while a steady input is still open
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("replay from stdin passes events on while a steady input is still open", async () => {
+  const run = await steady(["replay", "-", "--no-progress"], (i) => ({ n: i }), isEvent);
+  assertAnswered(run, "replay -");
+  const values = run.lines.filter((l) => isEvent(l as Record<string, unknown>));
+  assert.deepEqual(values.slice(0, 2), [{ value: { n: 0 } }, { value: { n: 1 } }]);
+  assert.equal(values.length, run.fed);
+});
