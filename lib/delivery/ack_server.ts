@@ -6,11 +6,12 @@
  */
 import type { HelloRecord } from "../envelope.ts";
 import { describeError } from "../errors.ts";
-import { readLines } from "../ndjson.ts";
 import { AckChannelError } from "./errors.ts";
 
 /** Message ids are short; anything longer on the socket is a protocol error. */
 const MAX_ID_BYTES = 4096;
+
+const tooLong = () => new AckChannelError(`an id longer than ${MAX_ID_BYTES} bytes`);
 
 /** Options of {@linkcode AckServer.listen}. */
 export interface AckServerOptions {
@@ -240,26 +241,18 @@ export class AckServer {
   }
 
   async #serve(conn: Deno.UnixConn): Promise<void> {
-    const { onAck } = this.#options;
     try {
-      // Ids arrive in bursts; acknowledge a read's worth together, then read on.
-      let pending: Promise<void>[] = [];
-      for await (const line of readLines(conn.readable, { maxLineBytes: MAX_ID_BYTES })) {
-        if (line.text === "") continue;
-        this.#reported++;
-        // One id that cannot be acknowledged must not cost the ids after it.
-        try {
-          const result = onAck(line.text);
-          if (result) pending.push(result.catch((cause) => this.#failAck(line.text, cause)));
-        } catch (cause) {
-          this.#failAck(line.text, cause);
-        }
-        if (pending.length >= 1024) {
-          await Promise.all(pending);
-          pending = [];
-        }
+      // Ids arrive in bursts: each read is decoded once and split, and its ids are acknowledged
+      // together before the next read (no generator step or decode per id).
+      const decoder = new TextDecoder("utf-8", { fatal: true });
+      let rest = "";
+      for await (const chunk of conn.readable) {
+        const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+        rest = lines.pop()!;
+        if (rest.length > MAX_ID_BYTES) throw tooLong();
+        await this.#acknowledge(lines);
       }
-      await Promise.all(pending);
+      await this.#acknowledge([rest + decoder.decode()]);
     } catch (cause) {
       if (this.#closed && cause instanceof Deno.errors.BadResource) return;
       this.#fail(new AckChannelError(`ack channel: ${describeError(cause)}`, { cause }));
@@ -268,6 +261,26 @@ export class AckServer {
         conn.close();
       } catch { /* the reader already closed it */ }
     }
+  }
+
+  /** Hands one read's ids to `onAck`; waits for the ones that return a promise. */
+  async #acknowledge(lines: string[]): Promise<void> {
+    const { onAck } = this.#options;
+    let pending: Promise<void>[] | undefined;
+    for (let line of lines) {
+      if (line.length > MAX_ID_BYTES) throw tooLong();
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      if (line === "") continue;
+      this.#reported++;
+      // One id that cannot be acknowledged must not cost the ids after it.
+      try {
+        const result = onAck(line);
+        if (result) (pending ??= []).push(result.catch((cause) => this.#failAck(line, cause)));
+      } catch (cause) {
+        this.#failAck(line, cause);
+      }
+    }
+    if (pending) await Promise.all(pending);
   }
 
   #failAck(id: string, cause: unknown): void {
