@@ -8,6 +8,7 @@
  */
 import { EdgepipeError, InputError } from "./errors.ts";
 import { type Envelope, isControl, type Item } from "./envelope.ts";
+import { concatBytes } from "./concat_bytes.ts";
 
 export { BadLine, type LineBatch, MAX_NESTING, NdjsonReader } from "./ndjson_reader.ts";
 export type { ByteSource, NdjsonReaderOptions, ParseMode } from "./ndjson_reader.ts";
@@ -73,7 +74,7 @@ export async function* readLines(
       if (pending.length > 0) {
         if (pendingBytes + bytes.length > maxLineBytes) throw tooLong();
         pending.push(bytes);
-        bytes = concat(pending, pendingBytes + bytes.length);
+        bytes = concatBytes(pending, pendingBytes + bytes.length);
         pending = [];
         pendingBytes = 0;
       } else if (bytes.length > maxLineBytes) {
@@ -87,18 +88,8 @@ export async function* readLines(
   }
   if (pendingBytes > 0) {
     number++;
-    yield { text: decode(concat(pending, pendingBytes)), number };
+    yield { text: decode(concatBytes(pending, pendingBytes)), number };
   }
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /**

@@ -17,6 +17,11 @@
  */
 import { type Envelope, isControl, type Item } from "./envelope.ts";
 import { InputError } from "./errors.ts";
+import { concatBytes } from "./concat_bytes.ts";
+
+/** The chunks as one array; a single chunk as it is (the reader owns its pending chunks). */
+const joined = (parts: Uint8Array[], length: number): Uint8Array =>
+  parts.length === 1 ? parts[0] : concatBytes(parts, length);
 
 /** Deepest nesting of arrays and objects accepted in one line; deeper lines are bad lines. */
 export const MAX_NESTING = 1000;
@@ -133,7 +138,7 @@ export class NdjsonReader {
       start = first + 1;
     } else if (this.#pendingBytes > 0) {
       this.#hold(chunk.subarray(start, first));
-      const bytes = this.#skipping ?? concat(this.#pending, this.#pendingBytes);
+      const bytes = this.#skipping ?? joined(this.#pending, this.#pendingBytes);
       this.#pending = [];
       this.#pendingBytes = 0;
       if (this.#skipping !== undefined) {
@@ -224,7 +229,7 @@ export class NdjsonReader {
     if (bytes.length === 0) return;
     if (this.#skipping !== undefined) return;
     if (this.#pendingBytes + bytes.length > this.#maxLineBytes) {
-      const sample = concat([...this.#pending, bytes], this.#pendingBytes + bytes.length)
+      const sample = concatBytes([...this.#pending, bytes], this.#pendingBytes + bytes.length)
         .subarray(0, SAMPLE_BYTES).slice();
       this.#pending = [];
       this.#pendingBytes = 0;
@@ -250,7 +255,7 @@ export class NdjsonReader {
       this.#tooLong(this.#skipping);
       this.#skipping = undefined;
     } else if (this.#pendingBytes > 0) {
-      const bytes = concat(this.#pending, this.#pendingBytes);
+      const bytes = joined(this.#pending, this.#pendingBytes);
       this.#pending = [];
       this.#pendingBytes = 0;
       this.#lineBytes(bytes);
@@ -289,17 +294,6 @@ function chunksOf(source: ByteSource, chunkBytes: number): () => Promise<Uint8Ar
     const result = await iterator.next();
     return result.done ? null : result.value;
   };
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** UTF-8 length of `text` (lone surrogates count as the 3 bytes of U+FFFD). */

@@ -146,7 +146,7 @@ export class LineItems implements AsyncIterableIterator<Item> {
           continue;
         }
         this.#line = batch.numbers[i];
-            this.#item = value;
+        this.#item = value;
         return Promise.resolve({ done: false, value: value as Item });
       }
       this.#batch = undefined;

@@ -26,6 +26,7 @@ import {
   type MessageMetadata,
 } from "./metadata.ts";
 import { ProtoReader, ProtoWriter } from "./protobuf.ts";
+import { concatBytes } from "../../concat_bytes.ts";
 
 /** Magic number in front of the checksum of a payload frame. */
 export const MAGIC_CRC32C = 0x0e01;
@@ -166,7 +167,7 @@ export class FrameDecoder {
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.length;
       if (this.#pendingBytes < this.#need) return [];
-      data = concat(this.#pending, this.#pendingBytes);
+      data = concatBytes(this.#pending, this.#pendingBytes);
       this.#pending = [];
       this.#pendingBytes = 0;
     }
@@ -278,14 +279,4 @@ function readU16(bytes: Uint8Array, pos: number): number {
 
 function hex(n: number): string {
   return "0x" + n.toString(16).padStart(8, "0");
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
