@@ -157,3 +157,57 @@ Deno.test({
     assert.equal(await backlog(source, "copy"), 0, "every message acknowledged");
   },
 });
+
+Deno.test({
+  name: "consume paused at --max-unreported stops when its terminal disconnects without reporting",
+  ...integration,
+  async fn() {
+    const topic = `persistent://public/default/bounded-${id}-gone`;
+    await seed(topic, 500);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "consume", topic, "-s", "gone", "-e", "--max-unreported", "50"],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    // Read the hello, connect as a terminal would, read some events, then go away (as a killed
+    // terminal does) without reporting anything.
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    const hello = JSON.parse(text.slice(0, text.indexOf("\n")));
+    assert.equal(hello.$edgepipe, "hello");
+    const conn = await Deno.connect({ transport: "unix", path: hello.ack });
+    let lines = 0;
+    while (lines < 50) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      lines += value.split("\n").length - 1;
+    }
+    conn.close();
+    const drain = (async () => {
+      while (!(await reader.read()).done) { /* what consume still writes */ }
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      child.status.then((status) => status.code),
+      new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 20_000))),
+    ]);
+    clearTimeout(timer);
+    if (exited === "hung") child.kill("SIGKILL");
+    await drain;
+    const said = await stderr;
+    assert.notEqual(exited, "hung", `consume kept waiting for reports that cannot come: ${said}`);
+    assert.match(said, /terminal stage disconnected while reading waited/);
+    // Nothing was reported, so nothing was acknowledged: the subscription still holds all 500.
+    const again = await runEdgepipe(["consume", topic, "-s", "gone", "-e", "--ack", "none"], {
+      env,
+    });
+    assert.equal(again.code, 0, again.stderr);
+    const events = again.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
+      .filter((item) => item.$edgepipe === undefined);
+    assert.equal(events.length, 500);
+  },
+});

@@ -205,6 +205,33 @@ export class ConsumeSession {
     }
   }
 
+  /**
+   * Waits for room under the bound of unreported messages; false when the terminal stage that
+   * connected has gone (all its connections closed), so no report can come any more: reading stops
+   * there (no end record: downstream stages see an upstream failure) and what was not reported is
+   * redelivered after a restart. Polls the channel every 500 ms while it waits.
+   */
+  async #roomOrTerminalGone(): Promise<boolean> {
+    const unreported = this.#unreported!;
+    const server = this.#server;
+    const room = unreported.room().then(() => true);
+    while (unreported.full) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 500)));
+      const got = await Promise.race([room, tick]);
+      clearTimeout(timer);
+      if (got) return true;
+      if (server && server.everConnected && server.connections === 0) {
+        this.#options.log(
+          "the terminal stage disconnected while reading waited for its reports: stopping; " +
+            "what it did not report is redelivered",
+        );
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The messages as envelopes, until the end (with `exitAtEnd`), `limit`, or the caller stops. */
   async *envelopes(): AsyncGenerator<Envelope> {
     const o = this.#options;
@@ -213,7 +240,7 @@ export class ConsumeSession {
     let count = 0;
     while (count < limit) {
       // At the bound, wait for the terminal's reports before taking more from the broker.
-      if (this.#unreported?.full) await this.#unreported.room();
+      if (this.#unreported?.full && !(await this.#roomOrTerminalGone())) return;
       const msg = end ? await end.next() : await this.#receiver.receive();
       if (!msg) {
         this.#finished = end !== undefined;
