@@ -111,7 +111,19 @@ Deno.test({
     }
 
     const stages = [
-      ["consume", source, "-s", "windows", "-e", "--ack-timeout", "10s"],
+      // A small bound on unreported messages keeps consume close behind what the terminal
+      // delivered, so the stream lasts long enough for every kill to land in it.
+      [
+        "consume",
+        source,
+        "-s",
+        "windows",
+        "-e",
+        "--ack-timeout",
+        "10s",
+        "--max-unreported",
+        "2000",
+      ],
       ["filter", "int(event.value.n) % 10 != 3"],
       [
         "window",
@@ -138,7 +150,7 @@ Deno.test({
       if (victim !== undefined) {
         // Some progress first (results published in this run), then a random moment.
         const start = await published();
-        while (!finished && (await published()) < start + 200) {
+        while (!finished && (await published()) < start + 50) {
           await new Promise((r) => setTimeout(r, 20));
         }
         await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
