@@ -30,7 +30,7 @@ import { Outbox } from "./outbox.ts";
 import { Redeliveries } from "./redeliveries.ts";
 import { parseAggregates } from "./aggregates.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
-import { type PullSource, TICK, withIdleTicks } from "../idle_ticks.ts";
+import { TICK, withIdleTicks } from "../idle_ticks.ts";
 import { WindowOperator } from "./operator.ts";
 import { Rejects } from "./rejects.ts";
 import { restoreWindows, snapshotWindows, type StageProgress } from "./snapshot.ts";
