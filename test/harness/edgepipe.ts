@@ -55,3 +55,32 @@ export async function runEdgepipe(
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
+
+/** A started `edgepipe` process; stderr is collected so that it can never block the child. */
+export interface RunningEdgepipe {
+  child: Deno.ChildProcess;
+  /** Everything the process writes to stderr, once it closes it. */
+  stderr: Promise<string>;
+  /** The exit code. */
+  exited: Promise<number>;
+}
+
+/** Starts `edgepipe <args>` with stdout piped, for tests that read it, signal it or kill it. */
+export function startEdgepipe(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin: "piped" | "null" = "null",
+): RunningEdgepipe {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env,
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return {
+    child,
+    stderr: new Response(child.stderr).text(),
+    exited: child.status.then((status) => status.code),
+  };
+}

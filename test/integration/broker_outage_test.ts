@@ -7,6 +7,7 @@
  * Pulsar sink rides out the same outage.
  */
 import assert from "node:assert/strict";
+import { type RunningEdgepipe, startEdgepipe } from "../harness/edgepipe.ts";
 import { ensureDistribution, startBroker } from "../harness/pulsar.ts";
 import { consumedContents } from "../harness/java_client.ts";
 
@@ -14,31 +15,10 @@ const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const EVENTS = 10_000;
 const OUTAGE_MS = 45_000;
 
-interface Running {
-  child: Deno.ChildProcess;
-  stderr: Promise<string>;
-  exited: Promise<number>;
-}
-
-function start(args: string[], env: Record<string, string>, stdin: "piped" | "null"): Running {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env,
-    stdin,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  return {
-    child,
-    stderr: new Response(child.stderr).text(),
-    exited: child.status.then((s) => s.code),
-  };
-}
-
 /** `a | b` as two processes; b's stdout is discarded. */
 function pipe(a: string[], b: string[], env: Record<string, string>) {
-  const first = start(a, env, "null");
-  const second = start(b, env, "piped");
+  const first = startEdgepipe(a, env, "null");
+  const second = startEdgepipe(b, env, "piped");
   const piping = first.child.stdout.pipeTo(second.child.stdin).catch(() => {});
   void second.child.stdout.cancel();
   return { first, second, piping };
@@ -83,7 +63,7 @@ async function javaConsume(serviceUrl: string, topic: string, count: number): Pr
   return text;
 }
 
-const alive = async (r: Running) =>
+const alive = async (r: RunningEdgepipe) =>
   await Promise.race([r.exited.then(() => false), Promise.resolve(true)]);
 
 Deno.test({

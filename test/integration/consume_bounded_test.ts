@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { pulsarUrls } from "../harness/pulsar.ts";
-import { runEdgepipe } from "../harness/edgepipe.ts";
+import { runEdgepipe, startEdgepipe } from "../harness/edgepipe.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const integration = { sanitizeOps: false, sanitizeResources: false };
@@ -164,14 +164,10 @@ Deno.test({
   async fn() {
     const topic = `persistent://public/default/bounded-${id}-gone`;
     await seed(topic, 500);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "consume", topic, "-s", "gone", "-e", "--max-unreported", "50"],
+    const { child, stderr, exited: status } = startEdgepipe(
+      ["consume", topic, "-s", "gone", "-e", "--max-unreported", "50"],
       env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(child.stderr).text();
+    );
     // Read the hello, connect as a terminal would, read some events, then go away (as a killed
     // terminal does) without reporting anything.
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -192,7 +188,7 @@ Deno.test({
     })();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const exited = await Promise.race([
-      child.status.then((status) => status.code),
+      status,
       new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 20_000))),
     ]);
     clearTimeout(timer);

@@ -5,32 +5,16 @@
  * SIGINT drains; bad input, a bad topic and an unreachable broker fail with one clear line.
  */
 import assert from "node:assert/strict";
+import { startEdgepipe } from "../harness/edgepipe.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const integration = { sanitizeOps: false, sanitizeResources: false };
 const decoder = new TextDecoder();
 
-/** A running edgepipe command; stderr is collected so that it can never block the child. */
-interface Running {
-  child: Deno.ChildProcess;
-  stderr: Promise<string>;
-}
-
-function start(args: string[], env: Record<string, string>, stdin: "piped" | "null" = "null") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env,
-    stdin,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  return { child, stderr: new Response(child.stderr).text() } satisfies Running;
-}
-
 /** Runs one command to the end with `input` on stdin; returns exit code, stdout and stderr. */
 async function run(args: string[], env: Record<string, string>, input?: string | Uint8Array) {
-  const { child, stderr } = start(args, env, input === undefined ? "null" : "piped");
+  const { child, stderr } = startEdgepipe(args, env, input === undefined ? "null" : "piped");
   if (input !== undefined) {
     const writer = child.stdin.getWriter();
     const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
@@ -44,7 +28,7 @@ async function run(args: string[], env: Record<string, string>, input?: string |
 
 /** Runs `a | b | …` as separate processes; returns each exit code and stderr, and b's stdout. */
 async function pipeline(stages: string[][], env: Record<string, string>) {
-  const running = stages.map((args, i) => start(args, env, i === 0 ? "null" : "piped"));
+  const running = stages.map((args, i) => startEdgepipe(args, env, i === 0 ? "null" : "piped"));
   const pipes = running.slice(1).map((next, i) =>
     running[i].child.stdout.pipeTo(next.child.stdin).catch(() => {})
   );
@@ -237,8 +221,8 @@ Deno.test({
     );
     assert.equal(seeded.code, 0, seeded.stderr);
     // Without -e the pipeline runs until stopped; a slow terminal keeps events in flight.
-    const consume = start(["consume", source, "-s", "drain"], e);
-    const produce = start(
+    const consume = startEdgepipe(["consume", source, "-s", "drain"], e);
+    const produce = startEdgepipe(
       ["produce", target, "--max-in-flight", "10", "--batch-max-messages", "1"],
       e,
       "piped",
@@ -376,7 +360,7 @@ Deno.test({
     );
 
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const live = start([
+    const live = startEdgepipe([
       "consume",
       source,
       "-s",
@@ -633,7 +617,7 @@ Deno.test({
     const { env: e } = await env();
     const target = names()("produce-metrics");
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const producing = start(["produce", target, "--metrics", String(port)], e, "piped");
+    const producing = startEdgepipe(["produce", target, "--metrics", String(port)], e, "piped");
     const writer = producing.child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(events(5000)));
     let text = "";
