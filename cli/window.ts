@@ -6,21 +6,11 @@
  */
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
-import { type ByteSink, LineWriter } from "../lib/ndjson.ts";
 import type { WindowShape } from "../lib/stages/window/assign.ts";
-import {
-  type LatePolicy,
-  openWindowCheckpoints,
-  window,
-  type WindowCheckpointing,
-  type WindowOptions,
-} from "../lib/stages/window/window.ts";
-import { CheckpointError } from "../lib/checkpoint/store.ts";
-import { AckRelay } from "../lib/delivery/ack_relay.ts";
-import { closeStdout } from "../lib/delivery/close_stdout.ts";
+import { openWindowCheckpoints, window, type WindowOptions } from "../lib/stages/window/window.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
+import { runStateful, STATEFUL_FLAGS, statefulHelp } from "./_stateful_command.ts";
 
 const help = `edgepipe window — keyed event-time windows with aggregations and checkpoints
 
@@ -51,31 +41,9 @@ Options:
   --time PATH               event-time field (default eventTime, then publishTime)
   --out-of-orderness D      how far behind the highest time events may arrive (default 0)
   --allowed-lateness D      keep windows D longer; later events re-emit them (timing "late")
-  --late P                  events beyond that: drop (default: acknowledged and counted on
-                            stderr), dead-letter=<file> (a side output), or emit (sent on
-                            with "late": true, mixed with the results)
   --early-every N           also emit a window's result every N events (timing "early")
   --idle-key-ttl D          flush a key's count window after D of event time without events
-  --checkpoint-dir DIR      checkpoint the state there and resume from it on start
-  --checkpoint-interval D   time between checkpoints (default 1s)
-  --checkpoint-fallback     if the newest checkpoint is corrupt, restore the previous one
-                            instead of stopping. Cost: behind consume, the events absorbed
-                            between the two were acknowledged already and are missing from
-                            the restored state (their windows come out short); with replayed
-                            files (no hello) nothing is lost
-  --max-outbox N            behind the ack relay, most results waiting for the terminal's
-                            report (default 100000); when full, window stops reading
-  --ack-relay M             auto (default): with --checkpoint-dir behind an acknowledging source
-                            (consume's hello), relay acks and keep undelivered results in the
-                            checkpoint until the terminal stage reports them; off: pass the
-                            hello on (a terminal crash after a checkpoint can lose results)
-  --ack-timeout D           at exit, how long to wait for the terminal's last reports (30s)
-  --output FILE             write results to FILE instead of stdout; with --checkpoint-dir a
-                            restart truncates FILE to the checkpoint, so a replay restarted after
-                            a crash produces exactly the output of an uninterrupted run
-  --on-error P              fail (default) | skip | dead-letter=<file>, for events without key,
-                            time or with a bad value, and for unparseable lines
-  --max-line-bytes N        longest accepted input line (default 16 MiB)
+${statefulHelp("window", "beyond --allowed-lateness")}
 
 Examples:
   edgepipe window --key origin --tumbling 1h --time value.date \\
@@ -84,9 +52,6 @@ Examples:
     --checkpoint-dir /var/lib/edgepipe/sessions
   edgepipe window --key origin --tumbling 1h --late dead-letter=late.ndjson \\
     --checkpoint-dir ck --checkpoint-fallback`;
-
-/** Bytes of stdin read at once (see `run`). */
-const WINDOW_READ_BYTES = 64 * 1024;
 
 /** Longest duration a window setting may have: the range of event times (±8.64e15 ms). */
 const MAX_DURATION_MS = 8.64e15;
@@ -140,30 +105,6 @@ function shapeOf(values: Record<string, string | undefined>): WindowShape {
   }
 }
 
-function parseLate(
-  text: string,
-): { kind: "drop" | "emit" } | { kind: "dead-letter"; target: string } {
-  if (text === "emit" || text === "drop") return { kind: text };
-  const match = /^dead-letter=(.+)$/.exec(text);
-  if (match) return { kind: "dead-letter", target: match[1] };
-  throw new UsageError(`--late must be drop, emit or dead-letter=<file>, got '${text}'`);
-}
-
-/** Counts the bytes that reach a sink, for checkpointed output positions. */
-class CountingSink implements ByteSink {
-  bytes: number;
-  #inner: ByteSink;
-  constructor(inner: ByteSink, start = 0) {
-    this.#inner = inner;
-    this.bytes = start;
-  }
-  async write(bytes: Uint8Array): Promise<number> {
-    const n = await this.#inner.write(bytes);
-    this.bytes += n;
-    return n;
-  }
-}
-
 /** The `window` command. */
 export const command: Command = {
   name: "window",
@@ -182,23 +123,12 @@ export const command: Command = {
       time: { type: "string" },
       "out-of-orderness": { type: "string", default: "0" },
       "allowed-lateness": { type: "string", default: "0" },
-      late: { type: "string", default: "drop" },
       "early-every": { type: "string" },
       "idle-key-ttl": { type: "string" },
-      "checkpoint-dir": { type: "string" },
-      "checkpoint-interval": { type: "string", default: "1s" },
-      "checkpoint-fallback": { type: "boolean", default: false },
-      "max-outbox": { type: "string" },
-      "ack-relay": { type: "string", default: "auto" },
-      "ack-timeout": { type: "string", default: "30s" },
-      output: { type: "string" },
-      "on-error": { type: "string", default: "fail" },
-      "max-line-bytes": { type: "string" },
+      ...STATEFUL_FLAGS,
     }, false);
     if (positionals.length > 0) throw new UsageError(`window: unexpected '${positionals[0]}'`);
     if (values.key === undefined) throw new UsageError("window: --key <field|CEL> is required");
-    const onError = parseErrorPolicy(values["on-error"]!);
-    const latePolicy = parseLate(values.late!);
     const options: WindowOptions = {
       key: values.key,
       shape: shapeOf({ ...values, "checkpoint-fallback": undefined }),
@@ -212,18 +142,8 @@ export const command: Command = {
       idleKeyTtl: values["idle-key-ttl"] === undefined
         ? 0
         : duration(values["idle-key-ttl"], "--idle-key-ttl"),
-      onError,
+      onError: parseErrorPolicy(values["on-error"]!),
     };
-    const intervalMs = duration(values["checkpoint-interval"]!, "--checkpoint-interval");
-    const maxOutbox = values["max-outbox"] === undefined
-      ? undefined
-      : parsePositiveInt(values["max-outbox"], "--max-outbox");
-    if (intervalMs <= 0) throw new UsageError("--checkpoint-interval: must be more than 0");
-    const relayMode = values["ack-relay"]!;
-    if (relayMode !== "auto" && relayMode !== "off") {
-      throw new UsageError(`--ack-relay must be auto or off, got '${relayMode}'`);
-    }
-    const ackTimeoutMs = duration(values["ack-timeout"]!, "--ack-timeout");
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
     try {
       window(options);
@@ -232,121 +152,12 @@ export const command: Command = {
       throw err;
     }
 
-    let checkpoint: WindowCheckpointing | undefined;
-    let outputPosition = 0;
-    if (values["checkpoint-dir"] !== undefined) {
-      const opened = await openWindowCheckpoints(values["checkpoint-dir"], options, undefined, {
-        fallback: values["checkpoint-fallback"],
-      });
-      checkpoint = { store: opened.store, restored: opened.restored, intervalMs, maxOutbox };
-      outputPosition = opened.outputPosition;
-    }
-
-    let file: Deno.FsFile | undefined;
-    let sink: CountingSink;
-    if (values.output !== undefined) {
-      file = await Deno.open(values.output, { read: true, write: true, create: true });
-      const size = (await file.stat()).size;
-      if (checkpoint?.restored && size < outputPosition) {
-        file.close();
-        throw new CheckpointError(
-          `${values.output} has ${size} bytes but the checkpoint wrote ${outputPosition}: ` +
-            `it is not the output this checkpoint belongs to (restore it, or start over by ` +
-            `moving ${values["checkpoint-dir"]} away)`,
-        );
-      }
-      const start = checkpoint?.restored ? outputPosition : 0;
-      await file.truncate(start);
-      await file.seek(start, Deno.SeekMode.Start);
-      sink = new CountingSink(file, start);
-    } else {
-      sink = new CountingSink(Deno.stdout);
-    }
-    const output = new LineWriter(sink);
-    if (checkpoint) {
-      checkpoint.flushOutput = async () => {
-        await output.flush();
-        return sink.bytes;
-      };
-      if (file) checkpoint.syncOutput = () => file!.sync();
-    }
-
-    const maxLineBytes = values["max-line-bytes"] === undefined
-      ? undefined
-      : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
-    const deadLetters = await openDeadLetters(onError);
-    const lateSink = latePolicy.kind === "dead-letter"
-      ? await openDeadLetters({ kind: "dead-letter", target: latePolicy.target })
-      : undefined;
-    const late: LatePolicy = lateSink
-      ? { kind: "dead-letter", sink: lateSink }
-      : { kind: latePolicy.kind as "drop" | "emit" };
-    // Into a pipe behind consume, a checkpointed window relays acks (docs/checkpoints.md).
-    const relays: AckRelay[] = [];
-    if (checkpoint && !file && relayMode === "auto") {
-      checkpoint.relay = async (upstream, routes) => {
-        const relay = await AckRelay.open(upstream, { stage: "window", ...routes });
-        relays.push(relay);
-        return relay;
-      };
-      // After the last result: the terminal finishes (and reports its last ids) only once it
-      // reads end of input; what it reported then leaves the outbox before the last checkpoint.
-      checkpoint.drain = async () => {
-        await output.flush();
-        const closed = closeStdout();
-        const relay = relays.pop();
-        if (relay === undefined) return;
-        const wait = await relay.close(
-          closed ? ackTimeoutMs : Math.min(ackTimeoutMs, 1000),
-          closed ? Math.min(ackTimeoutMs, 5000) : 0,
-        );
-        if (wait === "timeout") {
-          console.error(
-            "edgepipe window: the terminal stage did not finish reporting within --ack-timeout; " +
-              "what it did not report is redelivered or re-emitted after a restart",
-          );
-        }
-      };
-    }
-    let finished = false;
-    try {
-      // flushWhenIdle: results go out at once when the input goes quiet (the writer bounds their
-      // delay anyway), and before reading pauses.
-      // 64 KiB reads: a batch of parsed lines lives until the window has taken all of them, and
-      // 1 MiB batches (~17k events) survived young-generation collections into the old one,
-      // doubling peak RSS (1M events: 180 MB at 1 MiB, 92 MB at 64 KiB, same CPU).
-      const input = {
-        name: "window",
-        onError,
-        deadLetters,
-        output,
-        maxLineBytes,
-        chunkBytes: WINDOW_READ_BYTES,
-      };
-      const items = stdinItems(input);
-      const lineOf = items.lineOf;
-      const stage = window({
-        ...options,
-        deadLetters,
-        lineOf,
-        late,
-        checkpoint,
-        flushWhenIdle: output,
-      });
-      const code = await runStage(stage, input, items);
-      finished = true;
-      return code;
-    } finally {
-      // On failure the source hears at once that nothing more will be reported from here.
-      if (!finished) { for (const relay of relays) await relay.close(0, 0).catch(() => {}); }
-      checkpoint?.store.close();
-      await deadLetters?.close();
-      await lateSink?.close();
-      if (file) {
-        await output.flush().catch(() => {});
-        await file.sync().catch(() => {});
-        file.close();
-      }
-    }
+    return await runStateful({
+      name: "window",
+      values,
+      duration,
+      open: (dir, restore) => openWindowCheckpoints(dir, options, undefined, restore),
+      stage: (shared) => window({ ...options, ...shared }),
+    });
   },
 };

@@ -7,29 +7,13 @@
  * @module
  */
 import type { CheckpointData } from "../../checkpoint/format.ts";
-import type { Item } from "../../envelope.ts";
 import { CheckpointFormatError } from "../../checkpoint/format.ts";
 import { newNum, newObj } from "./aggregates.ts";
-import type { Frontier } from "./redeliveries.ts";
+import { progressOf, type StageProgress } from "../keyed/progress.ts";
+import { checkConfig as checkStageConfig } from "../keyed/stateful_options.ts";
 import type { Win, WindowOperator } from "./operator.ts";
 
-/** Where the stage was when the snapshot was taken. */
-export interface StageProgress {
-  /** Input items consumed (events and control records). */
-  inputCount: number;
-  /** Output position reported by the output (bytes of a file, or items emitted). */
-  outputPosition: number;
-  /** Ids absorbed since the previous checkpoint: acknowledged once this one is durable. */
-  pendingAcks: string[];
-  /**
-   * Behind an ack relay only: results emitted but not yet reported delivered by the terminal
-   * (re-emitted on restore), and the stage's relay id (the prefix of its result ids).
-   */
-  outbox?: Item[];
-  relayId?: string;
-  /** Behind an acknowledging source: the highest position handled per topic and partition. */
-  frontier?: Frontier;
-}
+export type { StageProgress } from "../keyed/progress.ts";
 
 /** The checkpoint kind of window stages. */
 export const WINDOW_KIND = "edgepipe.window";
@@ -87,11 +71,7 @@ export function snapshotWindows(
 
 /** Throws unless `data` was written with the same `config`. */
 export function checkConfig(data: CheckpointData, config: string): void {
-  if (data.json.config !== config) {
-    throw new CheckpointFormatError(
-      `written with other window settings (${data.json.config}), now ${config}`,
-    );
-  }
+  checkStageConfig(data, config, "window");
 }
 
 /** Loads a snapshot into a fresh operator and returns the stage's progress. */
@@ -141,13 +121,5 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
     };
     op.restoreWindow(win);
   }
-  const progress: StageProgress = {
-    inputCount: json.inputCount,
-    outputPosition: json.outputPosition,
-    pendingAcks: json.pendingAcks,
-  };
-  if (json.outbox !== undefined) progress.outbox = json.outbox;
-  if (json.relayId !== undefined) progress.relayId = json.relayId;
-  if (json.frontier !== undefined) progress.frontier = json.frontier;
-  return progress;
+  return progressOf(data.json);
 }

@@ -3,63 +3,22 @@
  *
  * @module
  */
-import { CheckpointStore, type Restored, type RestoreOptions } from "../../checkpoint/store.ts";
+import type { CheckpointStore, Restored, RestoreOptions } from "../../checkpoint/store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
-import type { Envelope, HelloRecord } from "../../envelope.ts";
+import type { Envelope } from "../../envelope.ts";
+import {
+  type LatePolicy,
+  openStageCheckpoints,
+  type StatefulCheckpointing,
+} from "../keyed/stateful_options.ts";
 import type { WindowShape } from "./assign.ts";
-import { checkConfig, WINDOW_KIND } from "./snapshot.ts";
+import { WINDOW_KIND } from "./snapshot.ts";
 
-/**
- * Where events too late for any window go: `drop` (the default) acknowledges and counts them
- * (one stderr line, and the total at the end), `dead-letter` writes them to a side output, `emit`
- * sends them on with the results, marked `"late": true`.
- */
-export type LatePolicy =
-  | { kind: "drop" }
-  | { kind: "emit" }
-  | { kind: "dead-letter"; sink: DeadLetterSink };
-
-/** Checkpointing of a window stage. */
-export interface WindowCheckpointing {
-  /** Where the generations are written. */
-  store: CheckpointStore;
-  /** The checkpoint to resume from (see {@linkcode openWindowCheckpoints}). */
-  restored?: Restored;
-  /** Wall-clock time between checkpoints (default 1000 ms). */
-  intervalMs?: number;
-  /**
-   * Writes out everything emitted so far and returns its position (e.g. the byte length of an
-   * output file), recorded in the checkpoint. Without it the position is the item count.
-   */
-  flushOutput?: () => Promise<number>;
-  /** Makes the output written so far durable (fsync); runs before the checkpoint is written. */
-  syncOutput?: () => Promise<void>;
-  /**
-   * Opens the ack relay when the input starts with a source's `hello` (see
-   * {@linkcode WindowRelayFactory}). Without it the hello is passed on as by any stage.
-   */
-  relay?: WindowRelayFactory;
-  /** Behind a relay: most results that may wait for the terminal's report (default 100,000). */
-  maxOutbox?: number;
-  /**
-   * Behind a relay, after the last item: ends the output and waits until the terminal stage has
-   * reported what it delivered; a last checkpoint then drops those results from the outbox.
-   */
-  drain?: () => Promise<void>;
-}
-
-/** What a window stage needs of an ack relay (`lib/delivery/ack_relay.ts` in the command). */
-export type WindowRelayFactory = (
-  upstream: HelloRecord,
-  routes: {
-    /** Ids starting with it are the stage's own results. */
-    ownPrefix: string;
-    /** A result id came back from the terminal: that result is delivered. */
-    onDelivered: (id: string) => void;
-    /** Any other id came back and was relayed to the source. */
-    onRelayed: (id: string) => void;
-  },
-) => Promise<{ hello(): HelloRecord }>;
+export type {
+  LatePolicy,
+  StageRelayFactory as WindowRelayFactory,
+  StatefulCheckpointing as WindowCheckpointing,
+} from "../keyed/stateful_options.ts";
 
 /** Options of {@linkcode window}. */
 export interface WindowOptions {
@@ -90,7 +49,7 @@ export interface WindowOptions {
   /** Where the stage says things (late events dropped, paused reading); default stderr. */
   log?: (message: string) => void;
   /** File-backed state, restored on restart. */
-  checkpoint?: WindowCheckpointing;
+  checkpoint?: StatefulCheckpointing;
   /** How long the input may idle before a due checkpoint is written anyway (default 200 ms). */
   idleMs?: number;
   /**
@@ -126,14 +85,5 @@ export async function openWindowCheckpoints(
   warn?: (message: string) => void,
   restore: RestoreOptions = {},
 ): Promise<{ store: CheckpointStore; restored?: Restored; outputPosition: number }> {
-  const store = await CheckpointStore.open(dir, WINDOW_KIND, warn);
-  const config = windowConfig(options);
-  try {
-    const restored = await store.restore((data) => checkConfig(data, config), restore);
-    const outputPosition = (restored?.json.outputPosition as number | undefined) ?? 0;
-    return { store, restored, outputPosition };
-  } catch (error) {
-    store.close();
-    throw error;
-  }
+  return openStageCheckpoints(dir, WINDOW_KIND, windowConfig(options), warn, restore);
 }
