@@ -79,7 +79,7 @@ export function windowConfig(options: WindowOptions): string {
  * `outputPosition` is where the output stood at that checkpoint. The stage made with the store
  * closes it (releasing the lock) when its stream ends.
  */
-export async function openWindowCheckpoints(
+export function openWindowCheckpoints(
   dir: string,
   options: WindowOptions,
   warn?: (message: string) => void,
