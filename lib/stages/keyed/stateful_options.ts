@@ -76,6 +76,8 @@ export interface StatefulStageOptions {
   lineOf?: (event: Envelope) => number | undefined;
   /** Events too late for the state (default: dropped and counted). */
   late?: LatePolicy;
+  /** What makes an event late, in messages (default `beyond --allowed-lateness`). */
+  lateMeaning?: string;
   /** Where the stage says things (late events dropped, paused reading); default stderr. */
   log?: (message: string) => void;
   /** File-backed state, restored on restart. */

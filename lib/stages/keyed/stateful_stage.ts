@@ -125,6 +125,7 @@ async function* run(
   const checkpoint = options.checkpoint;
   const intervalMs = checkpoint?.intervalMs ?? 1000;
   const late = options.late ?? { kind: "drop" };
+  const lateMeaning = options.lateMeaning ?? "beyond --allowed-lateness";
   const rejects = new Rejects(
     name,
     options.onError ?? { kind: "fail" },
@@ -351,9 +352,9 @@ async function* run(
         } else {
           if (late.kind === "dead-letter") {
             await late.sink.write(
-              deadLetterOf(name, new InputError(lateReason(op.watermark)), item),
+              deadLetterOf(name, new InputError(lateReason(op.watermark, lateMeaning)), item),
             );
-          } else if (lateDropped++ === 0) log(lateDroppedLine(name));
+          } else if (lateDropped++ === 0) log(lateDroppedLine(name, lateMeaning));
           if (id !== undefined) (emitted++, yield ackRecord([id]));
         }
       } else if (id !== undefined) {
@@ -424,8 +425,8 @@ async function* run(
   }
 }
 
-function lateDroppedLine(name: string): string {
-  return `edgepipe ${name}: late events (beyond --allowed-lateness) are dropped and ` +
+function lateDroppedLine(name: string, meaning: string): string {
+  return `edgepipe ${name}: late events (${meaning}) are dropped and ` +
     "counted (--late drop, the default); keep them with --late dead-letter=<file>, or send them " +
     "on with the results with --late emit";
 }
@@ -438,6 +439,6 @@ function upstreamEnded(dir: string | undefined): string {
     `stage stopped), so this is not the end of the stream: nothing held in state was emitted, ${kept}`;
 }
 
-function lateReason(watermark: number): string {
-  return `late event: its windows closed (watermark ${watermark}, beyond --allowed-lateness)`;
+function lateReason(watermark: number, meaning: string): string {
+  return `late event: ${meaning} (watermark ${watermark})`;
 }

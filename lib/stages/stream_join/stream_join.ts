@@ -116,7 +116,12 @@ export function streamJoin(options: StreamJoinOptions): Stage {
       (progress) => snapshotJoin(op, progress, config),
       (data) => restoreJoin(op, data),
     );
-  }, { ...options, name: "join", resultIdPrefix: "j" });
+  }, {
+    ...options,
+    name: "join",
+    resultIdPrefix: "j",
+    lateMeaning: "older than the watermark",
+  });
 }
 
 /** The join's kept events and the stage's progress, as one checkpoint. */
