@@ -1,6 +1,7 @@
 /**
- * Keyed event-time windows (`@edgepipe/edgepipe/window`): tumbling, sliding and session windows
- * with aggregates, watermarks, late events and file-backed checkpoints.
+ * Keyed event-time state (`@edgepipe/edgepipe/window`): tumbling, sliding and session windows
+ * with aggregates, and stream-stream joins (interval and window, inner and left-outer), with
+ * watermarks, late events and file-backed checkpoints.
  *
  * @example Count events per key and hour
  * ```ts
@@ -30,6 +31,13 @@ export {
   type WindowRelayFactory,
 } from "../stages/window/window.ts";
 export type { WindowShape } from "../stages/window/assign.ts";
+export {
+  type JoinRule,
+  openJoinCheckpoints,
+  streamJoin,
+  type StreamJoinOptions,
+} from "../stages/stream_join/stream_join.ts";
+export type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
 export {
   CheckpointError,
   CheckpointStore,

@@ -8,7 +8,7 @@
  * @module
  */
 import { type CheckpointData, CheckpointFormatError } from "../../checkpoint/format.ts";
-import type { RestoreOptions } from "../../checkpoint/store.ts";
+import type { CheckpointStore, Restored, RestoreOptions } from "../../checkpoint/store.ts";
 import type { Envelope } from "../../envelope.ts";
 import { compileExpression } from "../../expr/cel.ts";
 import { InputError } from "../../errors.ts";
@@ -174,6 +174,6 @@ export function openJoinCheckpoints(
   options: StreamJoinOptions,
   warn?: (message: string) => void,
   restore: RestoreOptions = {},
-): ReturnType<typeof openStageCheckpoints> {
+): Promise<{ store: CheckpointStore; restored?: Restored; outputPosition: number }> {
   return openStageCheckpoints(dir, JOIN_KIND, joinConfig(options), warn, restore, "join");
 }
