@@ -25,6 +25,8 @@ and the runnable examples in examples/.
     - filter: 'event.value.delay > 15.0'
     - map: '{"origin": event.value.origin, "late": event.value.delay > 15.0}'
     - join: { file: airports.ndjson, on: value.origin=iata, as: airport }
+    - join: { left: 'event.value.kind == "dep"', right: 'event.value.kind == "arr"',
+              key: value.airport, within: { from: -5m, to: 10m }, type: left }
     - score: { model: ../models/flight-delay }
     - window: { key: value.origin, tumbling: 1h, aggregates: "count(), avg(value.delay)",
                 checkpoint: .state/window }

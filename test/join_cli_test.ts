@@ -85,6 +85,40 @@ for (const [type, tz] of [["inner", "UTC"], ["left", "Asia/Kolkata"], ["left", "
   });
 }
 
+Deno.test("run: the join stage of a pipeline file gives the same pairs as pandas", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgepipe-join-run-" });
+  const file = join(dir, "p.yaml");
+  await Deno.writeTextFile(
+    file,
+    `source:
+  replay: { files: ${MOVEMENTS} }
+stages:
+  - join:
+      left: 'event.value.kind == "dep"'
+      right: 'event.value.kind == "arr"'
+      key: value.airport
+      within: { from: -5m, to: 10m }
+      outOfOrderness: 10m
+      type: left
+      checkpoint: ck
+sink: stdout
+`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "run", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  // The delivered record: the left value's fields and "right".
+  const records = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+  const pairs = records.filter((r) => r.right !== null).map((r) => `${r.flight}>${r.right.flight}`);
+  const unmatched = records.filter((r) => r.right === null).map((r) => r.flight);
+  assert.deepEqual(pairs.sort(), expectedPairs);
+  assert.deepEqual(unmatched.sort(), expectedUnmatched);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("join: usage errors are one line and exit 2", async () => {
   for (
     const [args, message] of [

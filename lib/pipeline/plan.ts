@@ -14,6 +14,7 @@ import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
 import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
 import { window, type WindowOptions } from "../stages/window/window.ts";
+import { type StreamJoinPlan, streamJoinPlan } from "./plan_stream_join.ts";
 import { PipelineFileError } from "./load_pipeline.ts";
 import type { PipelineConfig, SinkConfig, SourceConfig, StageConfig } from "./schema.ts";
 
@@ -56,7 +57,8 @@ export type StagePlan =
     threads?: number;
     onError: ErrorPolicy;
   }
-  | { kind: "window"; options: WindowOptions; checkpointDir?: string; onError: ErrorPolicy };
+  | { kind: "window"; options: WindowOptions; checkpointDir?: string; onError: ErrorPolicy }
+  | StreamJoinPlan;
 
 /** Where events go. */
 export type SinkPlan =
@@ -195,8 +197,10 @@ function stagePlan(
     };
   }
   if ("join" in stage) {
-    const [eventPath, refPath = eventPath.split(".").at(-1)!] = stage.join.on.split("=");
-    return { kind: "join", file: path(stage.join.file), eventPath, refPath, as: stage.join.as };
+    const j = stage.join;
+    if ("left" in j) return streamJoinPlan(j, policy(j.onError), path);
+    const [eventPath, refPath = eventPath.split(".").at(-1)!] = j.on.split("=");
+    return { kind: "join", file: path(j.file), eventPath, refPath, as: j.as };
   }
   if ("score" in stage) {
     const s = stage.score;
@@ -301,6 +305,18 @@ export function describePlan(plan: Plan): string[] {
           }${err(stage.onError)}`,
         );
         break;
+      case "streamJoin": {
+        const o = stage.options;
+        const rule = o.rule.kind === "interval"
+          ? `within [${o.rule.lower}, ${o.rule.upper}] ms`
+          : `tumbling ${o.rule.size} ms`;
+        lines.push(
+          `${n}join (${o.type}) ${o.left} with ${o.right} by ${o.key}, ${rule}${
+            stage.checkpointDir ? `, checkpoints in ${stage.checkpointDir}` : ""
+          }${err(stage.onError)}`,
+        );
+        break;
+      }
       case "window": {
         const o = stage.options;
         const shape = o.shape.kind === "tumbling"

@@ -172,6 +172,19 @@ async function buildStage(
         checkpoint: { store: opened.store, restored: opened.restored, flushOutput, syncOutput },
       }));
     }
+    case "streamJoin": {
+      const { openJoinCheckpoints, streamJoin } = await import(
+        "../stages/stream_join/stream_join.ts"
+      );
+      if (plan.checkpointDir === undefined) return streamJoin({ ...plan.options, deadLetters });
+      const opened = await openJoinCheckpoints(plan.checkpointDir, plan.options, log);
+      const { stage, flushOutput, syncOutput } = barriers.forWindow();
+      return stage(streamJoin({
+        ...plan.options,
+        deadLetters,
+        checkpoint: { store: opened.store, restored: opened.restored, flushOutput, syncOutput },
+      }));
+    }
   }
 }
 

@@ -75,6 +75,28 @@ const joinStage = z.strictObject({
   as: z.string().default("ref"),
 });
 
+/** A duration that may be negative (a join interval's lower bound). */
+const signedDuration = z.union([
+  z.number().int(),
+  z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h|d)?$/, "expected a duration such as -5m, 0s, 10m"),
+]);
+
+const streamJoinStage = z.strictObject({
+  left: cel,
+  right: cel,
+  key: z.string(),
+  within: z.strictObject({ from: signedDuration, to: signedDuration }).optional(),
+  tumbling: duration.optional(),
+  type: z.enum(["inner", "left"]).default("inner"),
+  as: z.string().optional(),
+  time: z.string().optional(),
+  outOfOrderness: duration.optional(),
+  checkpoint: z.string().optional(),
+  onError: errorPolicy.optional(),
+}).refine((j) => (j.within === undefined) !== (j.tumbling === undefined), {
+  message: "give exactly one of within: { from, to } or tumbling",
+});
+
 const scoreStage = z.strictObject({
   model: z.string(),
   batchSize: z.number().int().positive().optional(),
@@ -103,7 +125,8 @@ const windowStage = z.strictObject({
 const stage = z.union([
   z.strictObject({ filter: filterStage }),
   z.strictObject({ map: mapStage }),
-  z.strictObject({ join: joinStage }),
+  // A lookup join names a reference file; a stream join names its two sides.
+  z.strictObject({ join: z.union([joinStage, streamJoinStage]) }),
   z.strictObject({ score: scoreStage }),
   z.strictObject({ window: windowStage }),
 ], { error: "expected one of: filter, map, join, score, window" });
