@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { crashAndCompare } from "./harness/crash_replay.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/joins/", import.meta.url);
@@ -155,17 +156,6 @@ async function longerInput(path: string, days: number): Promise<void> {
   await Deno.writeTextFile(path, out.join("\n") + "\n");
 }
 
-function start(args: string[], input: string): Deno.ChildProcess {
-  const quoted = [Deno.execPath(), "run", "-A", MAIN, ...args].map((a) =>
-    `'${a.replaceAll("'", "'\\''")}'`
-  ).join(" ");
-  return new Deno.Command("sh", {
-    args: ["-c", `exec ${quoted} < '${input}'`],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-}
-
 Deno.test({
   name: "join survives kill -9 during a replay with checkpoints: output identical to a clean run",
   sanitizeResources: false,
@@ -173,56 +163,22 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "edgepipe-join-crash-" });
     const input = join(dir, "input.ndjson");
     await longerInput(input, 6);
-    const args = (output: string, ck?: string) => [
-      ...JOIN,
-      "--type",
-      "left",
-      "--output",
-      output,
-      ...(ck ? ["--checkpoint-dir", ck, "--checkpoint-interval", "100ms"] : []),
-    ];
-    const clean = await start(args(join(dir, "clean.ndjson")), input).output();
-    assert.equal(clean.code, 0, new TextDecoder().decode(clean.stderr));
-    const cleanBytes = (await Deno.stat(join(dir, "clean.ndjson"))).size;
-    const killAt = [
-      0.15 + Math.random() * 0.2,
-      0.45 + Math.random() * 0.2,
-      0.75 + Math.random() * 0.15,
-    ];
-    const output = join(dir, "crashed.ndjson");
-    const ck = join(dir, "ck");
-    let kills = 0;
-    for (;;) {
-      const child = start(args(output, ck), input);
-      const status = child.output();
-      let done = false;
-      status.finally(() => done = true);
-      if (kills < killAt.length) {
-        while (!done) {
-          const size = await Deno.stat(output).then((s) => s.size, () => 0);
-          if (size >= killAt[kills] * cleanBytes) {
-            child.kill("SIGKILL");
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
-        }
-      }
-      const result = await status;
-      if (result.signal === "SIGKILL") {
-        kills++;
-        continue;
-      }
-      assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
-      break;
-    }
-    assert.equal(kills, killAt.length, "every kill landed mid-stream");
-    const [a, b] = await Promise.all([
-      Deno.readFile(join(dir, "clean.ndjson")),
-      Deno.readFile(output),
-    ]);
-    assert.ok(a.length > 0);
-    assert.equal(b.length, a.length, "output length");
-    assert.ok(a.every((byte, i) => byte === b[i]), "output bytes");
+    await crashAndCompare({
+      args: (output, ck) => [
+        "run",
+        "-A",
+        MAIN,
+        ...JOIN,
+        "--type",
+        "left",
+        "--output",
+        output,
+        ...(ck ? ["--checkpoint-dir", ck, "--checkpoint-interval", "100ms"] : []),
+      ],
+      input,
+      dir,
+      kills: 3,
+    });
     await Deno.remove(dir, { recursive: true });
   },
 });
