@@ -27,6 +27,8 @@ and the runnable examples in examples/.
     - join: { file: airports.ndjson, on: value.origin=iata, as: airport }
     - join: { left: 'event.value.kind == "dep"', right: 'event.value.kind == "arr"',
               key: value.airport, within: { from: -5m, to: 10m }, type: left }
+    - pattern: { key: value.origin, within: 2h, pattern: late !ontime late,
+                 define: { late: "event.value.delay > 30", ontime: "event.value.delay <= 0" } }
     - score: { model: ../models/flight-delay }
     - window: { key: value.origin, tumbling: 1h, aggregates: "count(), avg(value.delay)",
                 checkpoint: .state/window }

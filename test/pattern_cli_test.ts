@@ -83,6 +83,34 @@ for (const tz of ["UTC", "America/Anchorage"]) {
   });
 }
 
+Deno.test("run: a pattern stage in a pipeline file finds the same matches as pandas", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgepipe-pattern-run-" });
+  await Deno.writeTextFile(join(dir, "flights.ndjson"), await flights());
+  await Deno.writeTextFile(
+    join(dir, "p.yaml"),
+    `source:
+  replay: { files: flights.ndjson }
+stages:
+  - pattern:
+      key: value.origin
+      define: { late: 'event.value.delay > 30', ontime: 'event.value.delay <= 0' }
+      pattern: late !ontime late !ontime late
+      within: 2h
+      outOfOrderness: 10m
+      checkpoint: ck
+sink: stdout
+`,
+  );
+  const { code, stderr, lines } = await run(["run", join(dir, "p.yaml")], "", "UTC");
+  assert.equal(code, 0, stderr);
+  // The delivered record: start, end and the events by name.
+  const matches = lines.map((l) => JSON.parse(l)).map((m) =>
+    (m.events.late as { flight: string }[]).map((f) => f.flight).join(" ")
+  );
+  assert.deepEqual(matches.sort(), expected);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("pattern: usage errors are one line and exit 2", async () => {
   const cases: [string[], RegExp][] = [
     [PATTERN.filter((a) => a !== "--within" && a !== "2h"), /--within is required/],

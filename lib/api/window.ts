@@ -1,6 +1,7 @@
 /**
  * Keyed event-time state (`@edgepipe/edgepipe/window`): tumbling, sliding and session windows
- * with aggregates, and stream-stream joins (interval and window, inner and left-outer), with
+ * with aggregates, stream-stream joins (interval and window, inner and left-outer) and event
+ * patterns per key (CEP), with
  * watermarks, late events and file-backed checkpoints.
  *
  * @example Count events per key and hour
@@ -37,6 +38,7 @@ export {
   streamJoin,
   type StreamJoinOptions,
 } from "../stages/stream_join/stream_join.ts";
+export { openPatternCheckpoints, pattern, type PatternOptions } from "../stages/pattern/pattern.ts";
 export type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
 export {
   CheckpointError,

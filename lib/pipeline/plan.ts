@@ -14,7 +14,12 @@ import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
 import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
 import { window, type WindowOptions } from "../stages/window/window.ts";
-import { type StreamJoinPlan, streamJoinPlan } from "./plan_stream_join.ts";
+import {
+  type PatternPlan,
+  patternPlan,
+  type StreamJoinPlan,
+  streamJoinPlan,
+} from "./plan_keyed.ts";
 import { PipelineFileError } from "./load_pipeline.ts";
 import type { PipelineConfig, SinkConfig, SourceConfig, StageConfig } from "./schema.ts";
 
@@ -58,7 +63,8 @@ export type StagePlan =
     onError: ErrorPolicy;
   }
   | { kind: "window"; options: WindowOptions; checkpointDir?: string; onError: ErrorPolicy }
-  | StreamJoinPlan;
+  | StreamJoinPlan
+  | PatternPlan;
 
 /** Where events go. */
 export type SinkPlan =
@@ -214,6 +220,7 @@ function stagePlan(
       onError: policy(s.onError),
     };
   }
+  if ("pattern" in stage) return patternPlan(stage.pattern, policy(stage.pattern.onError), path);
   const w = stage.window;
   let shape: WindowShape;
   if (w.tumbling !== undefined) shape = { kind: "tumbling", size: ms(w.tumbling, "tumbling") };
@@ -312,6 +319,15 @@ export function describePlan(plan: Plan): string[] {
           : `tumbling ${o.rule.size} ms`;
         lines.push(
           `${n}join (${o.type}) ${o.left} with ${o.right} by ${o.key}, ${rule}${
+            stage.checkpointDir ? `, checkpoints in ${stage.checkpointDir}` : ""
+          }${err(stage.onError)}`,
+        );
+        break;
+      }
+      case "pattern": {
+        const o = stage.options;
+        lines.push(
+          `${n}pattern '${o.pattern}' by ${o.key} within ${o.within} ms${
             stage.checkpointDir ? `, checkpoints in ${stage.checkpointDir}` : ""
           }${err(stage.onError)}`,
         );

@@ -19,6 +19,8 @@ import {
 import type { Sink } from "../sinks/types.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
+import type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
+import type { CheckpointStore, Restored } from "../checkpoint/store.ts";
 import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
 import { OutputBarriers } from "./output_barrier.ts";
 import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
@@ -162,30 +164,43 @@ async function buildStage(
     }
     case "window": {
       const { openWindowCheckpoints, window } = await import("../stages/window/window.ts");
-      if (plan.checkpointDir === undefined) return window({ ...plan.options, deadLetters });
-      const opened = await openWindowCheckpoints(plan.checkpointDir, plan.options, log);
-      // Results emitted before a checkpoint must be delivered before it counts.
-      const { stage, flushOutput, syncOutput } = barriers.forWindow();
-      return stage(window({
-        ...plan.options,
-        deadLetters,
-        checkpoint: { store: opened.store, restored: opened.restored, flushOutput, syncOutput },
-      }));
+      return stateful(plan, window, openWindowCheckpoints, deadLetters, log, barriers);
+    }
+    case "pattern": {
+      const { openPatternCheckpoints, pattern } = await import("../stages/pattern/pattern.ts");
+      return stateful(plan, pattern, openPatternCheckpoints, deadLetters, log, barriers);
     }
     case "streamJoin": {
       const { openJoinCheckpoints, streamJoin } = await import(
         "../stages/stream_join/stream_join.ts"
       );
-      if (plan.checkpointDir === undefined) return streamJoin({ ...plan.options, deadLetters });
-      const opened = await openJoinCheckpoints(plan.checkpointDir, plan.options, log);
-      const { stage, flushOutput, syncOutput } = barriers.forWindow();
-      return stage(streamJoin({
-        ...plan.options,
-        deadLetters,
-        checkpoint: { store: opened.store, restored: opened.restored, flushOutput, syncOutput },
-      }));
+      return stateful(plan, streamJoin, openJoinCheckpoints, deadLetters, log, barriers);
     }
   }
+}
+
+/** A stateful stage (window, join, pattern), checkpointed when the plan names a directory. */
+async function stateful<O extends Omit<StatefulStageOptions, "name">>(
+  plan: { options: O; checkpointDir?: string },
+  make: (options: O) => Stage,
+  open: (
+    dir: string,
+    options: O,
+    warn: (message: string) => void,
+  ) => Promise<{ store: CheckpointStore; restored?: Restored }>,
+  deadLetters: DeadLetterSink | undefined,
+  log: (message: string) => void,
+  barriers: OutputBarriers,
+): Promise<Stage> {
+  if (plan.checkpointDir === undefined) return make({ ...plan.options, deadLetters });
+  const opened = await open(plan.checkpointDir, plan.options, log);
+  // Results emitted before a checkpoint must be delivered before it counts.
+  const { stage, flushOutput, syncOutput } = barriers.forWindow();
+  return stage(make({
+    ...plan.options,
+    deadLetters,
+    checkpoint: { store: opened.store, restored: opened.restored, flushOutput, syncOutput },
+  }));
 }
 
 async function openPlanSink(plan: SinkPlan, pulsar: PulsarSinkFactory): Promise<Sink> {

@@ -97,6 +97,19 @@ const streamJoinStage = z.strictObject({
   message: "give exactly one of within: { from, to } or tumbling",
 });
 
+const patternStage = z.strictObject({
+  key: z.string(),
+  define: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "expected a name"), cel),
+  pattern: z.string().min(1, "expected a pattern such as 'a !b c'"),
+  within: duration,
+  time: z.string().optional(),
+  outOfOrderness: duration.optional(),
+  contiguity: z.enum(["relaxed", "strict"]).optional(),
+  skip: z.enum(["none", "past-last"]).optional(),
+  checkpoint: z.string().optional(),
+  onError: errorPolicy.optional(),
+});
+
 const scoreStage = z.strictObject({
   model: z.string(),
   batchSize: z.number().int().positive().optional(),
@@ -129,7 +142,8 @@ const stage = z.union([
   z.strictObject({ join: z.union([joinStage, streamJoinStage]) }),
   z.strictObject({ score: scoreStage }),
   z.strictObject({ window: windowStage }),
-], { error: "expected one of: filter, map, join, score, window" });
+  z.strictObject({ pattern: patternStage }),
+], { error: "expected one of: filter, map, join, score, window, pattern" });
 
 const sinkSpec = z.string().min(1, "expected a destination such as stdout or s3://bucket/prefix/");
 

@@ -1,6 +1,7 @@
 /**
- * Planning a pipeline file's stream-join stage (`join: { left, right, key, within | tumbling }`):
- * durations parsed, the stage built once so that bad CEL fails before any source opens.
+ * Planning a pipeline file's stream-join (`join: { left, right, key, within | tumbling }`) and
+ * pattern (`pattern: { key, define, pattern, within }`) stages: durations parsed, the stage built
+ * once so that bad CEL or a bad pattern fails before any source opens.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import type { ErrorPolicy } from "../dead_letter.ts";
 import { parseDuration } from "../units.ts";
 import { streamJoin, type StreamJoinOptions } from "../stages/stream_join/stream_join.ts";
 import type { JoinRule } from "../stages/stream_join/join_operator.ts";
+import { pattern, type PatternOptions } from "../stages/pattern/pattern.ts";
 
 /** A stream-join stage, ready to build. */
 export interface StreamJoinPlan {
@@ -65,6 +67,53 @@ export function streamJoinPlan(
     kind: "streamJoin",
     options,
     checkpointDir: j.checkpoint === undefined ? undefined : path(j.checkpoint),
+    onError,
+  };
+}
+
+/** A pattern stage, ready to build. */
+export interface PatternPlan {
+  kind: "pattern";
+  options: PatternOptions;
+  checkpointDir?: string;
+  onError: ErrorPolicy;
+}
+
+/** The pattern settings of a pipeline file, as the schema checked them. */
+export interface PatternConfig {
+  key: string;
+  define: Record<string, string>;
+  pattern: string;
+  within: number | string;
+  time?: string;
+  outOfOrderness?: number | string;
+  contiguity?: "relaxed" | "strict";
+  skip?: "none" | "past-last";
+  checkpoint?: string;
+}
+
+/** Plans a pattern stage. */
+export function patternPlan(
+  p: PatternConfig,
+  onError: ErrorPolicy,
+  path: (p: string) => string,
+): PatternPlan {
+  const options: PatternOptions = {
+    key: p.key,
+    define: p.define,
+    pattern: p.pattern,
+    within: ms(p.within, "within"),
+    time: p.time,
+    outOfOrderness: p.outOfOrderness === undefined ? 0 : ms(p.outOfOrderness, "outOfOrderness"),
+    contiguity: p.contiguity,
+    skip: p.skip,
+    onError,
+  };
+  pattern(options);
+  return {
+    kind: "pattern",
+    options,
+    checkpointDir: p.checkpoint === undefined ? undefined : path(p.checkpoint),
     onError,
   };
 }
