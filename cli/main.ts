@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   window: { summary: "Keyed event-time windows, checkpoints", load: () => import("./window.ts") },
   join: { summary: "Join two streams by key and event time", load: () => import("./join.ts") },
   pattern: { summary: "Find event patterns per key (CEP)", load: () => import("./pattern.ts") },
+  process: { summary: "Run a keyed function in TypeScript", load: () => import("./process.ts") },
   route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
   sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
   run: { summary: "Run a pipeline file in one process", load: () => import("./run.ts") },

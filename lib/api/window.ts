@@ -1,7 +1,7 @@
 /**
  * Keyed event-time state (`@edgepipe/edgepipe/window`): tumbling, sliding and session windows
  * with aggregates, stream-stream joins (interval and window, inner and left-outer) and event
- * patterns per key (CEP), with
+ * patterns per key (CEP) and keyed functions in TypeScript (`processStage`), with
  * watermarks, late events and file-backed checkpoints.
  *
  * @example Count events per key and hour
@@ -39,6 +39,19 @@ export {
   type StreamJoinOptions,
 } from "../stages/stream_join/stream_join.ts";
 export { openPatternCheckpoints, pattern, type PatternOptions } from "../stages/pattern/pattern.ts";
+export {
+  KeyedFunctionError,
+  type ModulePermissions,
+  openProcessCheckpoints,
+  type ProcessOptions,
+  processStage,
+} from "../stages/process/keyed_function.ts";
+export type {
+  KeyedContext,
+  KeyedEvent,
+  KeyedFunction,
+  KeyTimers,
+} from "../stages/process/types.ts";
 export type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
 export {
   CheckpointError,

@@ -54,6 +54,10 @@ export interface StatefulOperator {
   snapshot(progress: StageProgress): CheckpointData;
   /** Loads a checkpoint written by `snapshot`; returns the stage's progress. */
   restore(data: CheckpointData): StageProgress;
+  /** While the input is quiet: fires what is due by the wall clock (into `out`). */
+  tick?(): void;
+  /** Whether `tick` has anything to do (processing-time timers). */
+  wantsTick?(): boolean;
 }
 
 /** The part of an operator that holds the state, without checkpoint encoding. */
@@ -266,7 +270,7 @@ async function* run(
   const writer = options.flushWhenIdle;
   const wantsTick = () =>
     (checkpoint !== undefined && (dirty || writing !== undefined)) ||
-    (writer !== undefined && writer.buffered > 0);
+    (writer !== undefined && writer.buffered > 0) || op.wantsTick?.() === true;
   const ticks = withIdleTicks(source, options.idleMs ?? 200, wantsTick);
   // Items at hand are taken without a promise (`pull`); `for await` would make one per item.
   let drained = false;
@@ -282,6 +286,13 @@ async function* run(
         item = next.value;
       }
       if (item === TICK) {
+        if (op.tick) {
+          op.tick();
+          const fired = op.out;
+          op.out = [];
+          for (const out of fired) (emitted++, yield track(out));
+          if (fired.length > 0) dirty = true;
+        }
         await writer?.flush();
         const ack = takeDurable();
         if (ack) (emitted++, yield ack);
