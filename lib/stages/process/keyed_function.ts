@@ -25,9 +25,13 @@ export const PROCESS_KIND = "edgepipe.process";
 
 /** What the user module may do beyond reading itself (Deno's permission names). */
 export interface ModulePermissions {
+  /** Paths it may read (the module file itself always). */
   read?: string[];
+  /** Paths it may write. */
   write?: string[];
+  /** Hosts (`host:port`) it may reach. */
   net?: string[];
+  /** Environment variables it may read. */
   env?: string[];
 }
 

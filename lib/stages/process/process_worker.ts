@@ -61,17 +61,17 @@ class Runtime {
     });
     const ev = timers(this.eventTimers);
     const proc = timers(this.procTimers);
-    const runtime = this;
+    const states = this.states;
     return {
       key,
       time,
       watermark: this.watermark,
       get state() {
-        return runtime.states.get(key);
+        return states.get(key);
       },
       set state(value) {
-        if (value === undefined) runtime.states.delete(key);
-        else runtime.states.set(key, value);
+        if (value === undefined) states.delete(key);
+        else states.set(key, value);
       },
       timers: {
         setEventTime: ev.set,

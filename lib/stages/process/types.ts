@@ -52,10 +52,15 @@ export interface KeyedContext<S> {
 
 /** An event as the function sees it: the envelope (value, key, eventTime, properties…). */
 export interface KeyedEvent {
+  /** The payload. */
   value: unknown;
+  /** The message key, when there is one. */
   key?: string;
+  /** Event time, epoch ms. */
   eventTime?: number;
+  /** Message properties. */
   properties?: Record<string, string>;
+  /** Every other envelope field (topic, partition, score, …). */
   [field: string]: unknown;
 }
 
