@@ -70,6 +70,23 @@ for (const tz of ["UTC", "Pacific/Auckland"]) {
   });
 }
 
+Deno.test("run: a process stage in a pipeline file gives the pandas reports", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgepipe-process-run-" });
+  await Deno.writeTextFile(join(dir, "flights.ndjson"), await sortedFlights());
+  await Deno.writeTextFile(
+    join(dir, "p.yaml"),
+    `source:\n  replay: { files: flights.ndjson }\nstages:\n  - process: { module: ${QUIET_HOUR}, key: value.origin, checkpoint: ck }\nsink: stdout?payload=envelope\n`,
+  );
+  const { code, stderr, results } = await run(["run", join(dir, "p.yaml")], "");
+  assert.equal(code, 0, stderr);
+  const got = results.map((r) => JSON.stringify({ key: r.key, eventTime: r.eventTime, ...r.value }))
+    .sort();
+  const expected = (await Deno.readTextFile(EXPECTED)).trim().split("\n")
+    .map((l) => JSON.stringify(JSON.parse(l))).sort();
+  assert.deepEqual(got, expected);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("process: the module may read nothing but itself unless --allow-read says so", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edgepipe-process-" });
   const secret = await moduleFile(dir, "secret.txt", "s3cr3t");

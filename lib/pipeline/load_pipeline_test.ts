@@ -45,7 +45,7 @@ Deno.test("problems name the file, line, column, path and what is wrong", () => 
   const cases: [string, string][] = [
     [
       "source: { stdin: {} }\nsink: stdout\nstages:\n  - filtr: x\n",
-      "p.yaml:4:5: stages[0]: expected one of: filter, map, join, score, window, pattern",
+      "p.yaml:4:5: stages[0]: expected one of: filter, map, join, score, window, pattern, process",
     ],
     [
       "source:\n  replay: { files: a.ndjson, tme: date }\nsink: stdout\n",

@@ -17,6 +17,8 @@ import { window, type WindowOptions } from "../stages/window/window.ts";
 import {
   type PatternPlan,
   patternPlan,
+  type ProcessPlan,
+  processPlan,
   type StreamJoinPlan,
   streamJoinPlan,
 } from "./plan_keyed.ts";
@@ -64,7 +66,8 @@ export type StagePlan =
   }
   | { kind: "window"; options: WindowOptions; checkpointDir?: string; onError: ErrorPolicy }
   | StreamJoinPlan
-  | PatternPlan;
+  | PatternPlan
+  | ProcessPlan;
 
 /** Where events go. */
 export type SinkPlan =
@@ -221,6 +224,7 @@ function stagePlan(
     };
   }
   if ("pattern" in stage) return patternPlan(stage.pattern, policy(stage.pattern.onError), path);
+  if ("process" in stage) return processPlan(stage.process, policy(stage.process.onError), path);
   const w = stage.window;
   let shape: WindowShape;
   if (w.tumbling !== undefined) shape = { kind: "tumbling", size: ms(w.tumbling, "tumbling") };
@@ -324,6 +328,13 @@ export function describePlan(plan: Plan): string[] {
         );
         break;
       }
+      case "process":
+        lines.push(
+          `${n}process ${stage.options.module} by ${stage.options.key}${
+            stage.checkpointDir ? `, checkpoints in ${stage.checkpointDir}` : ""
+          }${err(stage.onError)}`,
+        );
+        break;
       case "pattern": {
         const o = stage.options;
         lines.push(

@@ -10,6 +10,7 @@ import { parseDuration } from "../units.ts";
 import { streamJoin, type StreamJoinOptions } from "../stages/stream_join/stream_join.ts";
 import type { JoinRule } from "../stages/stream_join/join_operator.ts";
 import { pattern, type PatternOptions } from "../stages/pattern/pattern.ts";
+import type { ProcessOptions } from "../stages/process/keyed_function.ts";
 
 /** A stream-join stage, ready to build. */
 export interface StreamJoinPlan {
@@ -113,6 +114,53 @@ export function patternPlan(
   return {
     kind: "pattern",
     options,
+    checkpointDir: p.checkpoint === undefined ? undefined : path(p.checkpoint),
+    onError,
+  };
+}
+
+/** A keyed-function stage, ready to build. */
+export interface ProcessPlan {
+  kind: "process";
+  options: ProcessOptions;
+  checkpointDir?: string;
+  onError: ErrorPolicy;
+}
+
+/** The keyed-function settings of a pipeline file, as the schema checked them. */
+export interface ProcessConfig {
+  module: string;
+  key: string;
+  time?: string;
+  outOfOrderness?: number | string;
+  allowRead?: string[];
+  allowWrite?: string[];
+  allowNet?: string[];
+  allowEnv?: string[];
+  checkpoint?: string;
+}
+
+/** Plans a keyed-function stage; the module path resolves against the file's directory. */
+export function processPlan(
+  p: ProcessConfig,
+  onError: ErrorPolicy,
+  path: (p: string) => string,
+): ProcessPlan {
+  return {
+    kind: "process",
+    options: {
+      module: path(p.module),
+      key: p.key,
+      time: p.time,
+      outOfOrderness: p.outOfOrderness === undefined ? 0 : ms(p.outOfOrderness, "outOfOrderness"),
+      permissions: {
+        read: p.allowRead?.map(path),
+        write: p.allowWrite?.map(path),
+        net: p.allowNet,
+        env: p.allowEnv,
+      },
+      onError,
+    },
     checkpointDir: p.checkpoint === undefined ? undefined : path(p.checkpoint),
     onError,
   };

@@ -170,6 +170,12 @@ async function buildStage(
       const { openPatternCheckpoints, pattern } = await import("../stages/pattern/pattern.ts");
       return stateful(plan, pattern, openPatternCheckpoints, deadLetters, log, barriers);
     }
+    case "process": {
+      const { openProcessCheckpoints, processStage } = await import(
+        "../stages/process/keyed_function.ts"
+      );
+      return stateful(plan, processStage, openProcessCheckpoints, deadLetters, log, barriers);
+    }
     case "streamJoin": {
       const { openJoinCheckpoints, streamJoin } = await import(
         "../stages/stream_join/stream_join.ts"

@@ -110,6 +110,19 @@ const patternStage = z.strictObject({
   onError: errorPolicy.optional(),
 });
 
+const processStage = z.strictObject({
+  module: z.string(),
+  key: z.string(),
+  time: z.string().optional(),
+  outOfOrderness: duration.optional(),
+  allowRead: z.array(z.string()).optional(),
+  allowWrite: z.array(z.string()).optional(),
+  allowNet: z.array(z.string()).optional(),
+  allowEnv: z.array(z.string()).optional(),
+  checkpoint: z.string().optional(),
+  onError: errorPolicy.optional(),
+});
+
 const scoreStage = z.strictObject({
   model: z.string(),
   batchSize: z.number().int().positive().optional(),
@@ -143,7 +156,8 @@ const stage = z.union([
   z.strictObject({ score: scoreStage }),
   z.strictObject({ window: windowStage }),
   z.strictObject({ pattern: patternStage }),
-], { error: "expected one of: filter, map, join, score, window, pattern" });
+  z.strictObject({ process: processStage }),
+], { error: "expected one of: filter, map, join, score, window, pattern, process" });
 
 const sinkSpec = z.string().min(1, "expected a destination such as stdout or s3://bucket/prefix/");
 
