@@ -21,6 +21,8 @@ export interface MiddleStageKillOptions {
   values: unknown[];
   /** More flags for seeding, e.g. `["--time-field", "t"]`. */
   seedFlags?: string[];
+  /** More flags for the terminal produce, e.g. `["--payload", "envelope"]`. */
+  produceFlags?: string[];
   /** The identity of every output record that must arrive (e.g. the kept events' `n`). */
   expected: number[];
   /** The identity of an output record, from its payload; throws when the record is wrong. */
@@ -79,7 +81,15 @@ export async function middleStageKill(
       ["consume", source, "-s", SUBSCRIPTION, "-e", "--ack-timeout", "10s"],
       options.stage,
       // Unbatched sends with a small window: the flow lasts long enough to be cut many times.
-      ["produce", target, "--max-in-flight", "50", "--batch-max-messages", "1"],
+      [
+        "produce",
+        target,
+        "--max-in-flight",
+        "50",
+        "--batch-max-messages",
+        "1",
+        ...(options.produceFlags ?? []),
+      ],
     ],
     env,
     victim: options.victim ?? 1,
