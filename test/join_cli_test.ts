@@ -162,7 +162,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "edgepipe-join-crash-" });
     const input = join(dir, "input.ndjson");
-    await longerInput(input, 6);
+    await longerInput(input, 12);
     await crashAndCompare({
       args: (output, ck) => [
         "run",

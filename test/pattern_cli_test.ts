@@ -144,7 +144,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "edgepipe-pattern-crash-" });
     const input = join(dir, "input.ndjson");
-    await Deno.writeTextFile(input, await flights(8));
+    await Deno.writeTextFile(input, await flights(30));
     await crashAndCompare({
       args: (output, ck) => [
         "run",

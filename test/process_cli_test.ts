@@ -157,7 +157,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "edgepipe-process-crash-" });
     const input = join(dir, "input.ndjson");
     // Without ids: ack records would land where checkpoint timing puts them.
-    const text = (await sortedFlights(8)).trim().split("\n").map((l) => {
+    const text = (await sortedFlights(40)).trim().split("\n").map((l) => {
       const { eventTime, value } = JSON.parse(l);
       return JSON.stringify({ eventTime, value });
     });

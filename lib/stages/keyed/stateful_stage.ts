@@ -56,8 +56,13 @@ export interface StatefulOperator {
   restore(data: CheckpointData): StageProgress;
   /** While the input is quiet: fires what is due by the wall clock (into `out`). */
   tick?(): void;
-  /** Whether `tick` has anything to do (processing-time timers). */
+  /** Whether `tick` has anything to do (processing-time timers, events not yet handled). */
   wantsTick?(): boolean;
+  /**
+   * Handles every event taken so far (an operator may batch them), its results into `out`: called
+   * before each checkpoint, so that the results of the state it holds are written before it.
+   */
+  flush?(): void;
 }
 
 /** The part of an operator that holds the state, without checkpoint encoding. */
@@ -264,6 +269,20 @@ async function* run(
     checkpoint !== undefined && writing === undefined &&
     performance.now() - lastCheckpoint >= intervalMs;
 
+  /** The operator's results so far, emitted. */
+  function* takeOut(): Generator<Item> {
+    const out = op.out;
+    if (out.length === 0) return;
+    op.out = [];
+    for (const item of out) (emitted++, yield track(item));
+  }
+  /** Before a checkpoint: the operator handles what it batched, and its results go out first. */
+  function* flushOp(): Generator<Item> {
+    if (op.flush === undefined) return;
+    op.flush();
+    yield* takeOut();
+  }
+
   let first = true;
   let sinceClockRead = 0;
   let emittedAtClockRead = 0;
@@ -288,15 +307,16 @@ async function* run(
       if (item === TICK) {
         if (op.tick) {
           op.tick();
-          const fired = op.out;
-          op.out = [];
-          for (const out of fired) (emitted++, yield track(out));
-          if (fired.length > 0) dirty = true;
+          if (op.out.length > 0) dirty = true;
+          yield* takeOut();
         }
         await writer?.flush();
         const ack = takeDurable();
         if (ack) (emitted++, yield ack);
-        if (dirty && due()) await startCheckpoint();
+        if (dirty && due()) {
+          yield* flushOp();
+          await startCheckpoint();
+        }
         continue;
       }
       stream.see(item);
@@ -390,7 +410,10 @@ async function* run(
       if (checkpoint !== undefined && (++sinceClockRead >= 64 || emitted !== emittedAtClockRead)) {
         sinceClockRead = 0;
         emittedAtClockRead = emitted;
-        if (due()) await startCheckpoint();
+        if (due()) {
+          yield* flushOp();
+          await startCheckpoint();
+        }
       }
     }
   } finally {
@@ -407,6 +430,7 @@ async function* run(
   if (!stream.ended) {
     // The process feeding this stage died: nothing is final. Keep the state, fire nothing.
     if (checkpoint) {
+      yield* flushOp();
       const ack = await checkpointNow();
       if (ack) yield ack;
       if (relaying && checkpoint.drain) {

@@ -51,6 +51,9 @@ export interface ProcessOptions extends Omit<StatefulStageOptions, "name"> {
   callTimeoutMs?: number;
 }
 
+/** Events sent to the Worker in one call: the call's cost is paid once per batch. */
+const BATCH = 256;
+
 /** The user module failed: it threw, or it could not be loaded. */
 export class KeyedFunctionError extends EdgepipeError {}
 
@@ -170,6 +173,8 @@ class KeyedFunctionOperator implements StatefulOperator {
   readonly #config: string;
   /** Without checkpoints: ids per key, acknowledged once the key holds nothing. */
   readonly #pending: Map<string, string[]> | undefined;
+  /** Events taken but not yet sent to the Worker (one call per batch). */
+  #batch: { event: Envelope; key: string; time: number }[] = [];
 
   constructor(caller: ChannelCaller, o: ProcessOptions, config: string, trackIds: boolean) {
     this.#caller = caller;
@@ -216,20 +221,33 @@ class KeyedFunctionOperator implements StatefulOperator {
       this.#maxTime = time;
       this.watermark = Math.max(this.watermark, time - this.#ooo);
     }
-    this.#take(this.#call({ op: "event", event, key, time }));
+    this.#batch.push({ event, key, time });
+    if (this.#batch.length >= BATCH) this.flush();
     return "absorbed";
   }
 
-  /** Fires the processing-time timers that are due. */
+  /** Sends the batched events to the Worker; their results land in `out`. */
+  flush(): void {
+    if (this.#batch.length === 0) return;
+    const items = this.#batch;
+    this.#batch = [];
+    this.#take(this.#call({ op: "batch", items }));
+  }
+
+  /** Handles the batch, then fires the processing-time timers that are due. */
   tick(): void {
-    this.#take(this.#call({ op: "tick", now: Date.now() }));
+    this.flush();
+    if (this.#nextProc !== null && Date.now() >= this.#nextProc) {
+      this.#take(this.#call({ op: "tick", now: Date.now() }));
+    }
   }
 
   wantsTick(): boolean {
-    return this.#nextProc !== null;
+    return this.#nextProc !== null || this.#batch.length > 0;
   }
 
   flushAll(): void {
+    this.flush();
     this.#take(this.#call({ op: "end" }));
     if (this.#pending !== undefined) {
       const ids = [...this.#pending.values()].flat();
@@ -239,6 +257,7 @@ class KeyedFunctionOperator implements StatefulOperator {
   }
 
   snapshot(progress: ReturnType<typeof progressOf>): CheckpointData {
+    this.flush();
     const state = (this.#caller.call({ op: "snapshot" }) as { ok: unknown }).ok;
     return { json: { kind: PROCESS_KIND, config: this.#config, ...progress, state }, columns: [] };
   }

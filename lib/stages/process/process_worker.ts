@@ -4,8 +4,8 @@
  * channel (`sync_channel.ts`). It runs with only the permissions the command line gave.
  *
  * Requests and answers:
- * - `{op:"event", event, key, time}` → `{out, empty}`: moves the watermark (firing the
- *   event-time timers it passes), then runs onEvent.
+ * - `{op:"batch", items: [{event, key, time}…]}` → `{out, empty, nextProc}`: per event, moves
+ *   the watermark (firing the event-time timers it passes), then runs onEvent.
  * - `{op:"tick", now}` → `{out, empty}`: fires due processing-time timers.
  * - `{op:"end"}` → `{out, empty}`: the watermark goes to the end of time; every event-time timer fires.
  * - `{op:"snapshot"}` → the state, `{op:"restore", state}` → null.
@@ -90,12 +90,20 @@ class Runtime {
     }
   }
 
-  /** Fires the timers of `map` due at or before `until`, in time order (then key order). */
+  /**
+   * Fires the timers of `map` due at or before `until`, in time order, ties in key order (never
+   * in Map order, which depends on when keys came and went).
+   */
   fire(map: Map<string, Set<number>>, until: number): void {
     for (;;) {
       let best: [string, number] | undefined;
       for (const [key, set] of map) {
-        for (const t of set) if (t <= until && (best === undefined || t < best[1])) best = [key, t];
+        for (const t of set) {
+          if (t > until) continue;
+          if (best === undefined || t < best[1] || (t === best[1] && key < best[0])) {
+            best = [key, t];
+          }
+        }
       }
       if (best === undefined) return;
       const [key, t] = best;
@@ -125,21 +133,11 @@ class Runtime {
 
   handle(request: Record<string, unknown>): unknown {
     switch (request.op) {
-      case "event": {
-        const key = request.key as string;
-        const time = request.time as number;
-        // The watermark moves first: timers due at or before it fire before this event.
-        if (time > this.maxTime) {
-          this.maxTime = time;
-          const wm = time - this.ooo;
-          if (wm > this.watermark) {
-            this.watermark = wm;
-            this.fire(this.eventTimers, wm);
-          }
+      case "batch":
+        for (const item of request.items as { event: unknown; key: string; time: number }[]) {
+          this.event(item.event, item.key, item.time);
         }
-        this.call(() => this.fn.onEvent(request.event as never, this.context(key, time)));
         return this.answer();
-      }
       case "tick":
         this.fire(this.procTimers, request.now as number);
         return this.answer();
@@ -155,6 +153,19 @@ class Runtime {
       default:
         throw new TypeError(`unknown request ${String(request.op)}`);
     }
+  }
+
+  event(event: unknown, key: string, time: number): void {
+    // The watermark moves first: timers due at or before it fire before this event.
+    if (time > this.maxTime) {
+      this.maxTime = time;
+      const wm = time - this.ooo;
+      if (wm > this.watermark) {
+        this.watermark = wm;
+        this.fire(this.eventTimers, wm);
+      }
+    }
+    this.call(() => this.fn.onEvent(event as never, this.context(key, time)));
   }
 
   snapshot(): Snapshot {
