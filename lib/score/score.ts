@@ -17,8 +17,15 @@ import { describeError } from "../errors.ts";
 import { FeatureError, ModelError } from "./errors.ts";
 import { type LoadedModel, loadModel } from "./load_model.ts";
 import { compileAttacher } from "./attach_scores.ts";
-import { compileEncoder, describeEvent } from "./encode_features.ts";
+import {
+  type CompiledEncoder,
+  compileEncoder,
+  describeEvent,
+  newInputBuffer,
+} from "./encode_features.ts";
 import { type BatchResult, OnnxWorker } from "./onnx_worker.ts";
+import { specInputs } from "./model_spec.ts";
+import type { RunInput } from "./worker_protocol.ts";
 
 /** Options of {@linkcode score}. */
 export interface ScoreOptions {
@@ -34,6 +41,11 @@ export interface ScoreOptions {
   as?: string;
   /** onnxruntime intra-op threads. Default 1. */
   threads?: number;
+  /**
+   * onnxruntime sessions, each in its own Worker; batches go to them in turn and come out in
+   * input order. Default 1.
+   */
+  workers?: number;
   /** What to do with an event that cannot be scored. Default fail. */
   onError?: ErrorPolicy;
   /** Where dead letters go when `onError` is `dead-letter`. */
@@ -47,13 +59,14 @@ export interface ScoreOptions {
 }
 
 /**
- * A model input buffer and where its one-hot 1s are: rows are encoded sparsely into a buffer whose
- * one-hot columns are zero, and only the recorded 1s are reset before the buffer is used again.
+ * A batch's model input buffers (one per input) and where their one-hot 1s are: rows are encoded
+ * sparsely into buffers whose one-hot columns are zero, and only the recorded 1s are reset before
+ * the buffers are used again.
  */
 interface InputSlot {
-  buffer: Float32Array;
-  marks: Int32Array;
-  markCount: number;
+  buffers: RunInput[];
+  marks: Int32Array[];
+  markCounts: number[];
 }
 
 /**
@@ -152,30 +165,47 @@ export async function* scoreBatches(
   if (policy.kind === "dead-letter" && options.deadLetters === undefined) {
     throw new ModelError("onError dead-letter needs a deadLetters sink");
   }
-  const { columns, encodeSparse, marksPerRow } = compileEncoder(model.spec);
+  const inputs = specInputs(model.spec);
+  const encoders: CompiledEncoder[] = inputs.map((i) => compileEncoder(i, i.type));
   const attach = compileAttacher(model.spec.outputs, as);
-  const worker = await OnnxWorker.start({
+  const workerCount = options.workers ?? 1;
+  const settings = {
     modelPath: model.modelPath,
-    inputName: model.spec.input.name,
+    inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
     outputNames: model.spec.outputs.map((o) => o.name),
     batchSize,
-    columns,
     threads: options.threads ?? 1,
-  });
+  };
+  const started = await Promise.allSettled(
+    Array.from({ length: workerCount }, () => OnnxWorker.start(settings)),
+  );
+  const workers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed !== undefined) {
+    for (const w of workers) w.close();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  let nextWorker = 0;
 
   const freeSlots: InputSlot[] = [];
   const takeSlot = (): InputSlot => {
     const slot = freeSlots.pop();
     if (slot === undefined) {
       return {
-        buffer: new Float32Array(batchSize * columns),
-        marks: new Int32Array(batchSize * marksPerRow),
-        markCount: 0,
+        buffers: inputs.map((input, k) =>
+          newInputBuffer(input.type, batchSize * encoders[k].columns)
+        ),
+        marks: encoders.map((e) => new Int32Array(batchSize * e.marksPerRow)),
+        markCounts: encoders.map(() => 0),
       };
     }
-    const { buffer, marks, markCount } = slot;
-    for (let i = 0; i < markCount; i++) buffer[marks[i]] = 0;
-    slot.markCount = 0;
+    for (let k = 0; k < encoders.length; k++) {
+      const buffer = slot.buffers[k];
+      const marks = slot.marks[k];
+      const markCount = slot.markCounts[k];
+      for (let i = 0; i < markCount; i++) (buffer as Float32Array)[marks[i]] = 0;
+      slot.markCounts[k] = 0;
+    }
     return slot;
   };
   const newBatch = (): Batch => ({ entries: [], rows: [], rowCount: 0, slot: takeSlot() });
@@ -195,7 +225,8 @@ export async function* scoreBatches(
     if (open.entries.length === 0) return;
     const batch = open;
     if (batch.rowCount > 0) {
-      batch.result = worker.run(batch.slot.buffer);
+      batch.result = workers[nextWorker].run(batch.slot.buffers);
+      nextWorker = (nextWorker + 1) % workers.length;
       // Rejections are read in order by the emitting loop; keep them from being "unhandled".
       batch.result.catch(() => {});
     } else {
@@ -225,12 +256,27 @@ export async function* scoreBatches(
     const batch = open;
     const slot = batch.slot;
     const row = batch.rowCount;
+    let k = 0;
     try {
-      slot.markCount = encodeSparse(event, slot.buffer, row * columns, slot.marks, slot.markCount);
+      for (; k < encoders.length; k++) {
+        const { encodeSparse, columns } = encoders[k];
+        slot.markCounts[k] = encodeSparse(
+          event,
+          slot.buffers[k],
+          row * columns,
+          slot.marks[k],
+          slot.markCounts[k],
+        );
+      }
     } catch (failure) {
       if (!(failure instanceof FeatureError)) throw failure;
-      // 1s it set before failing are not recorded: clear its row.
-      slot.buffer.fill(0, row * columns, (row + 1) * columns);
+      // 1s it set before failing are not recorded: clear its row in every input written.
+      for (let j = 0; j <= k && j < encoders.length; j++) {
+        const columns = encoders[j].columns;
+        const buffer = slot.buffers[j];
+        if (Array.isArray(buffer)) buffer.fill("", row * columns, (row + 1) * columns);
+        else buffer.fill(0, row * columns, (row + 1) * columns);
+      }
       return reject(event, failure);
     }
     batch.entries.push(event);
@@ -309,9 +355,9 @@ export async function* scoreBatches(
       if (batch.result === undefined) {
         for (let i = 0; i < entries.length; i++) out[i] = entries[i];
       } else {
-        const { input: buffer, outputs } = await batch.result;
-        // The worker hands the buffer back (transferred both ways): same contents, same marks.
-        batch.slot.buffer = buffer;
+        const { inputs: buffers, outputs } = await batch.result;
+        // The worker hands the buffers back (transferred both ways): same contents, same marks.
+        batch.slot.buffers = buffers;
         freeSlots.push(batch.slot);
         attach(entries, batch.rows, entries.length, outputs, out);
       }
@@ -325,6 +371,6 @@ export async function* scoreBatches(
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
     wakePump?.();
-    worker.close();
+    for (const w of workers) w.close();
   }
 }
