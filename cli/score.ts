@@ -30,6 +30,9 @@ Options:
                        deliver it under that name beside the value's fields (docs/envelope.md).
                        Not one of the envelope's own fields (value, id, key, eventTime, …)
   --threads N          onnxruntime intra-op threads (default 1)
+  --workers N          N onnxruntime sessions in N worker threads, batches handed out in turn,
+                       output in input order (default 1). Helps when the model's run costs more
+                       than encoding a batch and a core is free (bench/score_results.md)
   --on-error P         fail (default) | skip | dead-letter=<file>: events that cannot be scored
                        (missing feature, wrong type, NaN, unknown category) and bad lines. Skipped
                        and dead-lettered events are acknowledged in-band with an ack record.
@@ -42,7 +45,13 @@ Examples:
   edgepipe consume persistent://public/default/flights -s scorer \\
     | edgepipe score --model models/flight-delay --on-error dead-letter=bad.ndjson \\
     | edgepipe filter 'event.score.delayed > 0.5'
-  edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored`;
+  edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored
+  edgepipe score --model models/flight-delay --workers 2 --batch 512 < flights.ndjson
+  edgepipe consume images -s cam --payload base64 | edgepipe score --model my-image-model
+  edgepipe replay readings.ndjson \
+    | edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temperature,
+        collect(value.pressure, 24) as pressure' \
+    | edgepipe score --model models/temperature-anomaly`;
 
 /** The `score` command. */
 export const command: Command = {
@@ -57,6 +66,7 @@ export const command: Command = {
       "max-in-flight": { type: "string", default: "4" },
       as: { type: "string", default: "score" },
       threads: { type: "string", default: "1" },
+      workers: { type: "string", default: "1" },
       "on-error": { type: "string", default: "fail" },
       "max-line-bytes": { type: "string" },
     });
@@ -70,6 +80,8 @@ export const command: Command = {
     const maxDelayMs = parseDuration(values["max-delay"]!, "--max-delay");
     const maxInFlight = parsePositiveInt(values["max-in-flight"]!, "--max-in-flight");
     const threads = parsePositiveInt(values.threads!, "--threads");
+    const workers = parsePositiveInt(values.workers!, "--workers");
+    if (workers > 64) throw new UsageError("score: --workers is at most 64");
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
@@ -87,6 +99,7 @@ export const command: Command = {
         maxInFlight,
         as: values.as,
         threads,
+        workers,
         onError,
         deadLetters,
         lineOf: items.lineOfItem,
