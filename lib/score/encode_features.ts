@@ -513,6 +513,7 @@ function describe(raw: unknown): string {
   if (typeof raw === "string") {
     return `string ${JSON.stringify(raw.length > 40 ? raw.slice(0, 40) + "…" : raw)}`;
   }
+  if (raw === null) return "null";
   if (Array.isArray(raw)) return "an array";
   if (typeof raw === "object") return "an object";
   return `${typeof raw} ${String(raw)}`;
