@@ -46,8 +46,10 @@ export interface LoadedModel {
 
 /** One input of a loaded model. */
 export interface LoadedInput {
+  /** The input's name in the graph. */
   name: string;
-  type: InputSpec["type"];
+  /** Its element type. */
+  type: "float32" | "float64" | "int64" | "int32" | "bool" | "string";
   /** Dimensions of one event's part (without the batch). */
   shape: number[];
   /** Values per event: the product of `shape`. */
