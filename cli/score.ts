@@ -33,6 +33,15 @@ Options:
   --workers N          N onnxruntime sessions in N worker threads, batches handed out in turn,
                        output in input order (default 1). Helps when the model's run costs more
                        than encoding a batch and a core is free (bench/score_results.md)
+  --watch              reload <dir> when its model.onnx / spec.json change (write each to a
+                       temporary name and rename it into place, or repoint a symlink): the new
+                       pair is checked and started beside the old one and takes over between two
+                       batches; nothing is lost or scored twice. A pair that fails a check is
+                       refused with one line on stderr and the old model keeps scoring. Each
+                       score record then names its model: score.model = sha256:<16 hex digits>
+                       of model.onnx (also printed by 'edgepipe models check')
+  --watch-interval T   how often --watch looks (default 1s); a change is loaded once it has
+                       stayed the same for one more look
   --on-error P         fail (default) | skip | dead-letter=<file>: events that cannot be scored
                        (missing feature, wrong type, NaN, unknown category) and bad lines. Skipped
                        and dead-lettered events are acknowledged in-band with an ack record.
@@ -47,6 +56,9 @@ Examples:
     | edgepipe filter 'event.score.delayed > 0.5'
   edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored
   edgepipe score --model models/flight-delay --workers 2 --batch 512 < flights.ndjson
+  edgepipe consume sensors -s scorer | edgepipe score --model /srv/models/current --watch \
+    | edgepipe produce scored
+  # elsewhere, to swap: cp new/model.onnx /srv/models/current/.new && mv /srv/models/current/.new /srv/models/current/model.onnx
   edgepipe consume images -s cam --payload base64 | edgepipe score --model my-image-model
   edgepipe replay readings.ndjson \
     | edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temperature,
@@ -67,6 +79,8 @@ export const command: Command = {
       as: { type: "string", default: "score" },
       threads: { type: "string", default: "1" },
       workers: { type: "string", default: "1" },
+      watch: { type: "boolean", default: false },
+      "watch-interval": { type: "string", default: "1s" },
       "on-error": { type: "string", default: "fail" },
       "max-line-bytes": { type: "string" },
     });
@@ -85,6 +99,8 @@ export const command: Command = {
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
+    const watchIntervalMs = parseDuration(values["watch-interval"]!, "--watch-interval");
+    if (watchIntervalMs <= 0) throw new UsageError("score: --watch-interval must be above 0");
     const model = await loadModel(values.model);
 
     const deadLetters = await openDeadLetters(onError);
@@ -100,6 +116,15 @@ export const command: Command = {
         as: values.as,
         threads,
         workers,
+        watch: values.watch
+          ? {
+            intervalMs: watchIntervalMs,
+            onSwap: (next) =>
+              console.error(
+                `edgepipe score: now serving ${next.version} (${next.spec.name} ${next.spec.version}) from ${next.dir}`,
+              ),
+          }
+          : undefined,
         onError,
         deadLetters,
         lineOf: items.lineOfItem,

@@ -16,16 +16,10 @@ import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_let
 import { describeError } from "../errors.ts";
 import { FeatureError, ModelError } from "./errors.ts";
 import { type LoadedModel, loadModel } from "./load_model.ts";
-import { compileAttacher } from "./attach_scores.ts";
-import {
-  type CompiledEncoder,
-  compileEncoder,
-  describeEvent,
-  newInputBuffer,
-} from "./encode_features.ts";
-import { type BatchResult, OnnxWorker } from "./onnx_worker.ts";
-import { specInputs } from "./model_spec.ts";
-import type { RunInput } from "./worker_protocol.ts";
+import { describeEvent } from "./encode_features.ts";
+import type { BatchResult } from "./onnx_worker.ts";
+import { type EngineSettings, type InputSlot, ScoringEngine } from "./engine.ts";
+import { ModelWatcher } from "./model_watch.ts";
 
 /** Options of {@linkcode score}. */
 export interface ScoreOptions {
@@ -46,6 +40,18 @@ export interface ScoreOptions {
    * input order. Default 1.
    */
   workers?: number;
+  /**
+   * Reload the model directory when its files change (`score --watch`): the new model is checked
+   * and started beside the old one, then takes over between two batches; a model that fails is
+   * refused with one line and the old one keeps scoring. Each score record then names the model
+   * version (`model`: the hash of model.onnx).
+   */
+  watch?: {
+    /** Milliseconds between looks at the directory. Default 1000. */
+    intervalMs?: number;
+    /** Told when a new model takes over. */
+    onSwap?: (model: LoadedModel) => void;
+  };
   /** What to do with an event that cannot be scored. Default fail. */
   onError?: ErrorPolicy;
   /** Where dead letters go when `onError` is `dead-letter`. */
@@ -56,17 +62,6 @@ export interface ScoreOptions {
   warn?: (message: string) => void;
   /** Stage name in errors and dead letters. Default `score`. */
   stageName?: string;
-}
-
-/**
- * A batch's model input buffers (one per input) and where their one-hot 1s are: rows are encoded
- * sparsely into buffers whose one-hot columns are zero, and only the recorded 1s are reset before
- * the buffers are used again.
- */
-interface InputSlot {
-  buffers: RunInput[];
-  marks: Int32Array[];
-  markCounts: number[];
 }
 
 /**
@@ -81,6 +76,8 @@ interface Batch {
   /** For each entry: its row in the model input, or -1 for items that pass through. */
   rows: number[];
   rowCount: number;
+  /** The model that encodes and scores it. */
+  engine: ScoringEngine;
   slot: InputSlot;
   result?: Promise<BatchResult>;
   error?: unknown;
@@ -165,50 +162,45 @@ export async function* scoreBatches(
   if (policy.kind === "dead-letter" && options.deadLetters === undefined) {
     throw new ModelError("onError dead-letter needs a deadLetters sink");
   }
-  const inputs = specInputs(model.spec);
-  const encoders: CompiledEncoder[] = inputs.map((i) => compileEncoder(i, i.type));
-  const attach = compileAttacher(model.spec.outputs, as);
-  const workerCount = options.workers ?? 1;
-  const settings = {
-    modelPath: model.modelPath,
-    inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
-    outputNames: model.spec.outputs.map((o) => o.name),
+  const settings: EngineSettings = {
     batchSize,
+    as,
     threads: options.threads ?? 1,
+    workers: options.workers ?? 1,
+    versioned: options.watch !== undefined,
   };
-  const started = await Promise.allSettled(
-    Array.from({ length: workerCount }, () => OnnxWorker.start(settings)),
-  );
-  const workers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed !== undefined) {
-    for (const w of workers) w.close();
-    throw (failed as PromiseRejectedResult).reason;
+  let engine = await ScoringEngine.start(model, settings);
+  let watcher: ModelWatcher | undefined;
+  if (options.watch !== undefined) {
+    try {
+      watcher = await ModelWatcher.start({
+        dir: model.dir,
+        intervalMs: options.watch.intervalMs ?? 1000,
+        settings,
+        warn,
+      });
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
   }
-  let nextWorker = 0;
-
-  const freeSlots: InputSlot[] = [];
-  const takeSlot = (): InputSlot => {
-    const slot = freeSlots.pop();
-    if (slot === undefined) {
-      return {
-        buffers: inputs.map((input, k) =>
-          newInputBuffer(input.type, batchSize * encoders[k].columns)
-        ),
-        marks: encoders.map((e) => new Int32Array(batchSize * e.marksPerRow)),
-        markCounts: encoders.map(() => 0),
-      };
-    }
-    for (let k = 0; k < encoders.length; k++) {
-      const buffer = slot.buffers[k];
-      const marks = slot.marks[k];
-      const markCount = slot.markCounts[k];
-      for (let i = 0; i < markCount; i++) (buffer as Float32Array)[marks[i]] = 0;
-      slot.markCounts[k] = 0;
-    }
-    return slot;
+  const newBatch = (): Batch => ({
+    entries: [],
+    rows: [],
+    rowCount: 0,
+    engine,
+    slot: engine.takeSlot(),
+  });
+  /** Between batches (the open one empty): the watched directory's new model, when ready. */
+  const maybeSwap = () => {
+    const next = watcher?.take();
+    if (next === undefined) return;
+    open.engine.returnSlot(open.slot);
+    engine.retire();
+    engine = next;
+    open = newBatch();
+    options.watch!.onSwap?.(next.model);
   };
-  const newBatch = (): Batch => ({ entries: [], rows: [], rowCount: 0, slot: takeSlot() });
 
   // The queue of sealed batches between the pump and the emitting loop below.
   const sealed: Batch[] = [];
@@ -225,15 +217,15 @@ export async function* scoreBatches(
     if (open.entries.length === 0) return;
     const batch = open;
     if (batch.rowCount > 0) {
-      batch.result = workers[nextWorker].run(batch.slot.buffers);
-      nextWorker = (nextWorker + 1) % workers.length;
+      batch.result = batch.engine.run(batch.slot);
       // Rejections are read in order by the emitting loop; keep them from being "unhandled".
       batch.result.catch(() => {});
     } else {
-      freeSlots.push(batch.slot);
+      batch.engine.returnSlot(batch.slot);
     }
     sealed.push(batch);
     open = newBatch();
+    maybeSwap();
     wakeConsumer?.();
   };
   const pass = (entry: Item) => {
@@ -252,8 +244,10 @@ export async function* scoreBatches(
       return undefined;
     }
     position++;
+    if (open.entries.length === 0) maybeSwap();
     const event = item as Envelope;
     const batch = open;
+    const encoders = batch.engine.encoders;
     const slot = batch.slot;
     const row = batch.rowCount;
     let k = 0;
@@ -332,7 +326,7 @@ export async function* scoreBatches(
       seal();
     } catch (err) {
       seal();
-      sealed.push({ entries: [], rows: [], rowCount: 0, slot: takeSlot(), error: err });
+      sealed.push({ ...newBatch(), error: err });
     } finally {
       inputDone = true;
       wakeConsumer?.();
@@ -358,8 +352,8 @@ export async function* scoreBatches(
         const { inputs: buffers, outputs } = await batch.result;
         // The worker hands the buffers back (transferred both ways): same contents, same marks.
         batch.slot.buffers = buffers;
-        freeSlots.push(batch.slot);
-        attach(entries, batch.rows, entries.length, outputs, out);
+        batch.engine.attach(entries, batch.rows, entries.length, outputs, out);
+        batch.engine.release(batch.slot);
       }
       sealed.shift();
       wakePump?.();
@@ -371,6 +365,8 @@ export async function* scoreBatches(
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
     wakePump?.();
-    for (const w of workers) w.close();
+    watcher?.close();
+    engine.close();
+    for (const batch of sealed) batch.engine.close();
   }
 }
