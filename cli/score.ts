@@ -9,6 +9,7 @@ import { LineWriter } from "../lib/ndjson.ts";
 import { loadModel } from "../lib/score/load_model.ts";
 import { scoreBatches } from "../lib/score/score.ts";
 import { checkScoreField } from "../lib/score/attach_scores.ts";
+import { OnnxWorker } from "../lib/score/onnx_worker.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, stdinItems } from "./_stage_runner.ts";
 
@@ -101,7 +102,16 @@ export const command: Command = {
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
     const watchIntervalMs = parseDuration(values["watch-interval"]!, "--watch-interval");
     if (watchIntervalMs <= 0) throw new UsageError("score: --watch-interval must be above 0");
-    const model = await loadModel(values.model);
+    // The Workers start now: onnxruntime's import, most of the start-up, runs while the model is
+    // read and checked and the first input is parsed (issue 13).
+    OnnxWorker.prewarm(workers);
+    let model;
+    try {
+      model = await loadModel(values.model);
+    } catch (err) {
+      OnnxWorker.dropPrewarmed();
+      throw err;
+    }
 
     const deadLetters = await openDeadLetters(onError);
     const items = stdinItems({ name: "score", onError, deadLetters, maxLineBytes });

@@ -38,7 +38,10 @@ export class ScoringEngine {
   readonly model: LoadedModel;
   readonly encoders: CompiledEncoder[];
   readonly attach: ScoreAttacher;
-  #workers: OnnxWorker[];
+  /** Settles when every session is ready; rejects with why one could not start. */
+  readonly ready: Promise<void>;
+  #workers: OnnxWorker[] = [];
+  #starting: Promise<OnnxWorker[]>;
   #next = 0;
   #free: InputSlot[] = [];
   #batchSize: number;
@@ -47,9 +50,8 @@ export class ScoringEngine {
   #retired = false;
   #closed = false;
 
-  private constructor(model: LoadedModel, workers: OnnxWorker[], settings: EngineSettings) {
+  private constructor(model: LoadedModel, settings: EngineSettings) {
     this.model = model;
-    this.#workers = workers;
     this.#batchSize = settings.batchSize;
     this.encoders = specInputs(model.spec).map((i) => compileEncoder(i, i.type));
     this.attach = compileAttacher(
@@ -57,32 +59,32 @@ export class ScoringEngine {
       settings.as,
       settings.versioned ? { model: model.version } : undefined,
     );
+    this.#starting = startWorkers(model, settings);
+    this.ready = this.#starting.then((workers) => {
+      this.#workers = workers;
+      if (this.#closed) { for (const w of workers) w.close(); }
+    });
+    this.ready.catch(() => {}); // awaited by whoever needs it
   }
 
-  /** Starts the sessions (each loads the model and runs one warm-up batch): the model's check. */
+  /**
+   * The engine at once, its sessions starting (each loads the model and runs one warm-up batch):
+   * batches can be encoded meanwhile, and {@linkcode ScoringEngine.run} waits for them.
+   */
+  static begin(model: LoadedModel, settings: EngineSettings): ScoringEngine {
+    return new ScoringEngine(model, settings);
+  }
+
+  /** The engine once its sessions are ready: the model's full check. */
   static async start(model: LoadedModel, settings: EngineSettings): Promise<ScoringEngine> {
-    const session = {
-      modelPath: model.modelPath,
-      inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
-      outputNames: model.spec.outputs.map((o) => o.name),
-      batchSize: settings.batchSize,
-      threads: settings.threads,
-    };
-    const started = await Promise.allSettled(
-      Array.from({ length: settings.workers }, () => OnnxWorker.start(session)),
-    );
-    const workers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-    const failed = started.find((s) => s.status === "rejected");
-    if (failed !== undefined) {
-      for (const w of workers) w.close();
-      throw (failed as PromiseRejectedResult).reason;
-    }
+    const engine = new ScoringEngine(model, settings);
     try {
-      return new ScoringEngine(model, workers, settings);
+      await engine.ready;
     } catch (err) {
-      for (const w of workers) w.close();
+      engine.close();
       throw err;
     }
+    return engine;
   }
 
   /** A zeroed set of input buffers, reused when one is free. */
@@ -113,12 +115,15 @@ export class ScoringEngine {
     this.#free.push(slot);
   }
 
-  /** Sends a batch to the next session in turn. */
+  /** Sends a batch to the next session in turn (once they are ready). */
   run(slot: InputSlot): Promise<BatchResult> {
     this.#inFlight++;
-    const worker = this.#workers[this.#next];
-    this.#next = (this.#next + 1) % this.#workers.length;
-    return worker.run(slot.buffers);
+    const send = (workers: OnnxWorker[]) => {
+      const worker = workers[this.#next];
+      this.#next = (this.#next + 1) % workers.length;
+      return worker.run(slot.buffers);
+    };
+    return this.#workers.length > 0 ? send(this.#workers) : this.#starting.then(send);
   }
 
   /** A sent batch is out: its buffers (handed back by the worker) go back to the pool. */
@@ -140,4 +145,24 @@ export class ScoringEngine {
     this.#closed = true;
     for (const w of this.#workers) w.close();
   }
+}
+
+async function startWorkers(model: LoadedModel, settings: EngineSettings): Promise<OnnxWorker[]> {
+  const session = {
+    modelPath: model.modelPath,
+    inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
+    outputNames: model.spec.outputs.map((o) => o.name),
+    batchSize: settings.batchSize,
+    threads: settings.threads,
+  };
+  const started = await Promise.allSettled(
+    Array.from({ length: settings.workers }, () => OnnxWorker.start(session)),
+  );
+  const workers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed !== undefined) {
+    for (const w of workers) w.close();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return workers;
 }

@@ -12,6 +12,13 @@ import type {
   WorkerRequest,
 } from "./worker_protocol.ts";
 
+/** Workers started ahead by {@linkcode OnnxWorker.prewarm}. */
+const prewarmed: Worker[] = [];
+
+function newWorker(): Worker {
+  return new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
+}
+
 /** Results of one batch, and the input buffers handed back for reuse. */
 export interface BatchResult {
   inputs: RunInput[];
@@ -48,9 +55,23 @@ export class OnnxWorker {
     this.#worker = worker;
   }
 
+  /**
+   * Starts `count` Workers now, so that their onnxruntime import runs while the caller loads and
+   * checks the model; the next {@linkcode OnnxWorker.start} calls take them. Workers not taken
+   * are ended by {@linkcode OnnxWorker.dropPrewarmed}.
+   */
+  static prewarm(count: number): void {
+    for (let i = 0; i < count; i++) prewarmed.push(newWorker());
+  }
+
+  /** Ends the Workers {@linkcode OnnxWorker.prewarm} started that nobody took. */
+  static dropPrewarmed(): void {
+    for (const w of prewarmed.splice(0)) w.terminate();
+  }
+
   /** Starts the Worker and creates the session; rejects with a {@linkcode ModelError}. */
   static start(settings: SessionSettings): Promise<OnnxWorker> {
-    const worker = new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
+    const worker = prewarmed.shift() ?? newWorker();
     const handle = new OnnxWorker(worker);
     return new Promise((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<WorkerReply>) => {

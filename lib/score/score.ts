@@ -169,7 +169,11 @@ export async function* scoreBatches(
     workers: options.workers ?? 1,
     versioned: options.watch !== undefined,
   };
-  let engine = await ScoringEngine.start(model, settings);
+  // The sessions start while the input is read and encoded: a failure to start ends the stage
+  // as soon as it is known, with nothing written.
+  let engine: ScoringEngine = ScoringEngine.begin(model, settings);
+  const first: ScoringEngine = engine;
+  let startFailure: unknown;
   let watcher: ModelWatcher | undefined;
   if (options.watch !== undefined) {
     try {
@@ -333,9 +337,14 @@ export async function* scoreBatches(
     }
   };
 
+  first.ready.catch((err) => {
+    startFailure = err ?? new ModelError("the scoring sessions did not start");
+    wakeConsumer?.();
+  });
   const pumping = pump();
   try {
     while (true) {
+      if (startFailure !== undefined) throw startFailure;
       if (sealed.length === 0) {
         if (inputDone) break;
         await new Promise<void>((resolve) => wakeConsumer = resolve);
@@ -361,6 +370,7 @@ export async function* scoreBatches(
       yield out;
     }
     await pumping;
+    await first.ready; // even with no event to score, a model that cannot run is an error
   } finally {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);

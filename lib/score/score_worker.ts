@@ -16,7 +16,11 @@ import type {
   WorkerRequest,
 } from "./worker_protocol.ts";
 
-// Loaded on request, so that a missing permission becomes a clear reply rather than a stack.
+// The import starts as soon as the Worker exists — it is most of score's start-up, and overlaps
+// the main thread's own start, model checks and first input — and is awaited on the "load"
+// request, so that a missing permission becomes a clear reply rather than a stack.
+const importing: Promise<typeof Ort> = import("onnxruntime-node");
+importing.catch(() => {}); // reported by load()
 let ort: typeof Ort;
 let session: Ort.InferenceSession | undefined;
 let settings: SessionSettings | undefined;
@@ -27,7 +31,7 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
 
 async function load(next: SessionSettings): Promise<void> {
   try {
-    ort = await import("onnxruntime-node");
+    ort = await importing;
   } catch (cause) {
     const hint = cause instanceof Deno.errors.NotCapable
       ? " (onnxruntime is a native addon: run with --allow-read --allow-ffi --allow-env)"
