@@ -6,8 +6,6 @@
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { LineWriter } from "../lib/ndjson.ts";
-import { loadModel } from "../lib/score/load_model.ts";
-import { scoreBatches } from "../lib/score/score.ts";
 import { checkScoreField } from "../lib/score/attach_scores.ts";
 import { OnnxWorker } from "../lib/score/onnx_worker.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
@@ -104,9 +102,16 @@ export const command: Command = {
     if (watchIntervalMs <= 0) throw new UsageError("score: --watch-interval must be above 0");
     // The Workers start now: onnxruntime's import, most of the start-up, runs while the model is
     // read and checked and the first input is parsed (issue 13).
+    // The modules behind the stage (zod, the encoders…) load after that, beside it.
     OnnxWorker.prewarm(workers);
     let model;
+    let scoreBatches;
     try {
+      const [{ loadModel }, stage] = await Promise.all([
+        import("../lib/score/load_model.ts"),
+        import("../lib/score/score.ts"),
+      ]);
+      scoreBatches = stage.scoreBatches;
       model = await loadModel(values.model);
     } catch (err) {
       OnnxWorker.dropPrewarmed();

@@ -9,7 +9,15 @@ import type { Envelope } from "../envelope.ts";
 import { FeatureError } from "./errors.ts";
 import type { FeatureSpec, InputSpec } from "./model_spec.ts";
 import { specColumnCount } from "./model_spec.ts";
-import { base64Bytes, decodeImage, writeImage } from "./image_input.ts";
+// Decoding images (pngjs, jpeg-js and node:zlib) costs ~100 ms to import: only specs with image
+// features load it, through loadImageSupport().
+type ImageModule = typeof import("./image_input.ts");
+let images: ImageModule | undefined;
+
+/** Loads the image decoders; `loadModel` calls it for specs with image features. */
+export async function loadImageSupport(): Promise<void> {
+  images ??= await import("./image_input.ts");
+}
 
 /** Names an event in errors: its 1-based input line when known, and its id when it has one. */
 export interface EventRef {
@@ -246,6 +254,11 @@ type ArrayWriter = (v: unknown, out: InputBuffer, o: number) => void;
 /** The writer of a tensor or image feature's columns; undefined for the other kinds. */
 function arrayWriter(f: FeatureSpec, type: ElementType): ArrayWriter | undefined {
   if (f.kind === "image") {
+    const codec = images;
+    if (codec === undefined) {
+      throw new TypeError(`image feature '${f.name}': call loadImageSupport() before compiling`);
+    }
+    const { base64Bytes, decodeImage, writeImage } = codec;
     return (v, out, o) => {
       let bytes: Uint8Array;
       if (typeof v === "string") bytes = base64Bytes(v);

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { ModelError } from "./errors.ts";
-import { compileEncoder, type RowEncoder } from "./encode_features.ts";
+import { compileEncoder, loadImageSupport, type RowEncoder } from "./encode_features.ts";
 import {
   type InputSpec,
   type ModelSpec,
@@ -78,6 +78,9 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const problems = specMismatches(spec, info);
   if (problems.length > 0) {
     throw new ModelError(`${dir}: spec.json does not match model.onnx: ${problems.join("; ")}`);
+  }
+  if (specInputs(spec).some((i) => i.features.some((f) => f.kind === "image"))) {
+    await loadImageSupport();
   }
   const inputs = specInputs(spec).map((i): LoadedInput => {
     const columns = specColumnCount(i);
