@@ -93,7 +93,7 @@ async function rawSessionRun(model: LoadedModel, input: Envelope[]): Promise<Mea
   // The first 64 batches of the same events, prepared once and cycled: all of them would hold
   // 600 MB of flight tensors and make the rows after this one pay for the garbage.
   const batches = tensors(model, input.slice(0, 64 * BATCH), BATCH);
-  const feeds = (t: ort.Tensor) => ({ [model.spec.input.name]: t });
+  const feeds = (t: ort.Tensor) => ({ [model.inputs[0].name]: t });
   const names = model.spec.outputs.map((o) => o.name);
   await session.run(feeds(batches[0]), names); // warm-up
   const runs = Math.ceil(input.length / BATCH);
@@ -111,7 +111,7 @@ async function rawWithEncoding(model: LoadedModel, input: Envelope[]): Promise<M
   const data = new Float32Array(BATCH * columns);
   const marks = new Int32Array(BATCH * marksPerRow);
   const tensor = new ort.Tensor("float32", data, [BATCH, columns]);
-  const feeds = { [model.spec.input.name]: tensor };
+  const feeds = { [model.inputs[0].name]: tensor };
   const names = model.spec.outputs.map((o) => o.name);
   await session.run(feeds, names); // warm-up
   const result = await measured(input.length, async () => {
@@ -182,10 +182,9 @@ async function workerStart(model: LoadedModel): Promise<number> {
   const t0 = performance.now();
   const worker = await OnnxWorker.start({
     modelPath: model.modelPath,
-    inputName: model.spec.input.name,
+    inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
     outputNames: model.spec.outputs.map((o) => o.name),
     batchSize: BATCH,
-    columns: model.columns,
     threads: 1,
   });
   const ms = performance.now() - t0;
@@ -249,21 +248,20 @@ async function stalls(model: LoadedModel, input: Envelope[]) {
   const batches = tensors(model, input.slice(0, rows * 20), rows);
   const names = model.spec.outputs.map((o) => o.name);
   const session = await ort.InferenceSession.create(model.modelPath, sessionOptions());
-  await session.run({ [model.spec.input.name]: batches[0] }, names);
+  await session.run({ [model.inputs[0].name]: batches[0] }, names);
   const inline = await worstStall(async () => {
-    for (const b of batches) await session.run({ [model.spec.input.name]: b }, names);
+    for (const b of batches) await session.run({ [model.inputs[0].name]: b }, names);
   });
   await session.release();
   const worker = await OnnxWorker.start({
     modelPath: model.modelPath,
-    inputName: model.spec.input.name,
+    inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
     outputNames: names,
     batchSize: rows,
-    columns: model.columns,
     threads: 1,
   });
   const inWorker = await worstStall(async () => {
-    for (const b of batches) await worker.run((b.data as Float32Array).slice());
+    for (const b of batches) await worker.run([(b.data as Float32Array).slice()]);
   });
   worker.close();
   return { rows, inline, inWorker };

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import { ModelError } from "../lib/score/errors.ts";
 import { loadModel, parseSpec } from "../lib/score/load_model.ts";
-import { specColumnCount } from "../lib/score/model_spec.ts";
+import { type FeatureSpec, specColumnCount, specInputs } from "../lib/score/model_spec.ts";
+import { newInputBuffer } from "../lib/score/encode_features.ts";
 import {
   type OnnxModelInfo,
   readOnnxModelInfo,
@@ -82,26 +83,42 @@ async function inspect(target: string, asJson: boolean): Promise<number> {
   }
   console.log(describeModel(modelPath, bytes.length, info));
   if (spec !== undefined) {
-    console.log(
-      `\nspec ${spec.name} ${spec.version}: ${spec.features.length} features → ${
-        specColumnCount(spec)
-      } columns of '${spec.input.name}'`,
-    );
-    for (const f of spec.features) {
-      const how = f.kind === "numeric"
-        ? `numeric${f.scale ? `, ${f.scale.kind} scaling` : ""}${
-          f.default !== undefined ? `, default ${f.default}` : ""
-        }`
-        : `categorical, ${f.encoding} over ${f.vocabulary.length} values, unknown → ${f.unknown}`;
+    console.log(`\nspec ${spec.name} ${spec.version}:`);
+    for (const input of specInputs(spec)) {
       console.log(
-        `  ${f.name.padEnd(24)} ${
-          (f.path + (f.transform ? ` (${f.transform})` : "")).padEnd(36)
-        } ${how}`,
+        `${input.features.length} features → ${
+          specColumnCount(input)
+        } columns of '${input.name}' (${input.type}${input.shape ? ` [${input.shape}]` : ""})`,
       );
+      for (const f of input.features) {
+        const transform = "transform" in f && f.transform ? ` (${f.transform})` : "";
+        console.log(
+          `  ${f.name.padEnd(24)} ${(f.path + transform).padEnd(36)} ${describeFeature(f)}`,
+        );
+      }
     }
     console.log(`  outputs: ${spec.outputs.map((o) => `${o.name} as ${o.kind}`).join(", ")}`);
   }
   return EXIT.ok;
+}
+
+function describeFeature(f: FeatureSpec): string {
+  switch (f.kind) {
+    case "numeric":
+      return `numeric${f.scale ? `, ${f.scale.kind} scaling` : ""}${
+        f.default !== undefined ? `, default ${f.default}` : ""
+      }`;
+    case "categorical":
+      return `categorical, ${f.encoding} over ${f.vocabulary.length} values, unknown → ${f.unknown}`;
+    case "tensor":
+      return `tensor of ${f.length}, pad ${f.pad}, truncate ${f.truncate}${
+        f.scale ? `, ${f.scale.kind} scaling` : ""
+      }`;
+    case "image":
+      return `image ${f.width}×${f.height}×${f.channels} ${f.layout}`;
+    case "text":
+      return `text${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ""}`;
+  }
 }
 
 function describeModel(path: string, size: number, info: OnnxModelInfo): string {
@@ -130,13 +147,14 @@ async function check(dir: string): Promise<number> {
   try {
     worker = await OnnxWorker.start({
       modelPath: model.modelPath,
-      inputName: model.spec.input.name,
+      inputs: model.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
       outputNames: model.spec.outputs.map((o) => o.name),
       batchSize: 2,
-      columns: model.columns,
       threads: 1,
     });
-    const { outputs } = await worker.run(new Float32Array(2 * model.columns));
+    const { outputs } = await worker.run(
+      model.inputs.map((i) => newInputBuffer(i.type, 2 * i.columns)),
+    );
     for (const [i, out] of model.spec.outputs.entries()) {
       const got = outputs[i];
       if (got.dims[0] !== 2) {
@@ -150,9 +168,11 @@ async function check(dir: string): Promise<number> {
   }
   const { spec } = model;
   console.log(
-    `ok: ${dir}: ${spec.name} ${spec.version}, ${spec.features.length} features → ${model.columns} columns of '${spec.input.name}', outputs ${
-      spec.outputs.map((o) => o.name).join(", ")
-    }`,
+    `ok: ${dir}: ${spec.name} ${spec.version}, ${
+      specInputs(spec).map((i) =>
+        `${i.features.length} features → ${specColumnCount(i)} columns of '${i.name}'`
+      ).join(", ")
+    }, outputs ${spec.outputs.map((o) => o.name).join(", ")} (${model.version})`,
   );
   return EXIT.ok;
 }

@@ -6,9 +6,8 @@
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { LineWriter } from "../lib/ndjson.ts";
-import { loadModel } from "../lib/score/load_model.ts";
-import { scoreBatches } from "../lib/score/score.ts";
 import { checkScoreField } from "../lib/score/attach_scores.ts";
+import { OnnxWorker } from "../lib/score/onnx_worker.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { openDeadLetters, stdinItems } from "./_stage_runner.ts";
 
@@ -30,6 +29,18 @@ Options:
                        deliver it under that name beside the value's fields (docs/envelope.md).
                        Not one of the envelope's own fields (value, id, key, eventTime, …)
   --threads N          onnxruntime intra-op threads (default 1)
+  --workers N          N onnxruntime sessions in N worker threads, batches handed out in turn,
+                       output in input order (default 1). Helps when the model's run costs more
+                       than encoding a batch and a core is free (bench/score_results.md)
+  --watch              reload <dir> when its model.onnx / spec.json change (write each to a
+                       temporary name and rename it into place, or repoint a symlink): the new
+                       pair is checked and started beside the old one and takes over between two
+                       batches; nothing is lost or scored twice. A pair that fails a check is
+                       refused with one line on stderr and the old model keeps scoring. Each
+                       score record then names its model: score.model = sha256:<16 hex digits>
+                       of model.onnx (also printed by 'edgepipe models check')
+  --watch-interval T   how often --watch looks (default 1s); a change is loaded once it has
+                       stayed the same for one more look
   --on-error P         fail (default) | skip | dead-letter=<file>: events that cannot be scored
                        (missing feature, wrong type, NaN, unknown category) and bad lines. Skipped
                        and dead-lettered events are acknowledged in-band with an ack record.
@@ -42,7 +53,16 @@ Examples:
   edgepipe consume persistent://public/default/flights -s scorer \\
     | edgepipe score --model models/flight-delay --on-error dead-letter=bad.ndjson \\
     | edgepipe filter 'event.score.delayed > 0.5'
-  edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored`;
+  edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored
+  edgepipe score --model models/flight-delay --workers 2 --batch 512 < flights.ndjson
+  edgepipe consume sensors -s scorer | edgepipe score --model /srv/models/current --watch \
+    | edgepipe produce scored
+  # elsewhere, to swap: cp new/model.onnx /srv/models/current/.new && mv /srv/models/current/.new /srv/models/current/model.onnx
+  edgepipe consume images -s cam --payload base64 | edgepipe score --model my-image-model
+  edgepipe replay readings.ndjson \
+    | edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temperature,
+        collect(value.pressure, 24) as pressure' \
+    | edgepipe score --model models/temperature-anomaly`;
 
 /** The `score` command. */
 export const command: Command = {
@@ -57,6 +77,9 @@ export const command: Command = {
       "max-in-flight": { type: "string", default: "4" },
       as: { type: "string", default: "score" },
       threads: { type: "string", default: "1" },
+      workers: { type: "string", default: "1" },
+      watch: { type: "boolean", default: false },
+      "watch-interval": { type: "string", default: "1s" },
       "on-error": { type: "string", default: "fail" },
       "max-line-bytes": { type: "string" },
     });
@@ -70,10 +93,30 @@ export const command: Command = {
     const maxDelayMs = parseDuration(values["max-delay"]!, "--max-delay");
     const maxInFlight = parsePositiveInt(values["max-in-flight"]!, "--max-in-flight");
     const threads = parsePositiveInt(values.threads!, "--threads");
+    const workers = parsePositiveInt(values.workers!, "--workers");
+    if (workers > 64) throw new UsageError("score: --workers is at most 64");
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
-    const model = await loadModel(values.model);
+    const watchIntervalMs = parseDuration(values["watch-interval"]!, "--watch-interval");
+    if (watchIntervalMs <= 0) throw new UsageError("score: --watch-interval must be above 0");
+    // The Workers start now: onnxruntime's import, most of the start-up, runs while the model is
+    // read and checked and the first input is parsed (issue 13).
+    // The modules behind the stage (zod, the encoders…) load after that, beside it.
+    OnnxWorker.prewarm(workers);
+    let model;
+    let scoreBatches;
+    try {
+      const [{ loadModel }, stage] = await Promise.all([
+        import("../lib/score/load_model.ts"),
+        import("../lib/score/score.ts"),
+      ]);
+      scoreBatches = stage.scoreBatches;
+      model = await loadModel(values.model);
+    } catch (err) {
+      OnnxWorker.dropPrewarmed();
+      throw err;
+    }
 
     const deadLetters = await openDeadLetters(onError);
     const items = stdinItems({ name: "score", onError, deadLetters, maxLineBytes });
@@ -87,6 +130,16 @@ export const command: Command = {
         maxInFlight,
         as: values.as,
         threads,
+        workers,
+        watch: values.watch
+          ? {
+            intervalMs: watchIntervalMs,
+            onSwap: (next) =>
+              console.error(
+                `edgepipe score: now serving ${next.version} (${next.spec.name} ${next.spec.version}) from ${next.dir}`,
+              ),
+          }
+          : undefined,
         onError,
         deadLetters,
         lineOf: items.lineOfItem,

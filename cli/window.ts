@@ -23,7 +23,8 @@ Shapes (one of):
   --count N                per-key windows of N events (arrival order)
 
 Aggregations (--agg, default 'count()'): count(), count(x), sum(x), avg(x), min(x), max(x),
-pNN(x) (exact quantile, e.g. p95), distinct(x), first(x), last(x), each optionally 'as name'.
+pNN(x) (exact quantile, e.g. p95), distinct(x), first(x), last(x), collect(x, N) (array of the
+last N values in event-time order, for a model's tensor feature), each optionally 'as name'.
 x is a dotted path (value.delay; a path not found on the envelope is looked up under value) or a
 CEL expression. Default result names: count, avg_value_delay, p95_value_delay, …
 
@@ -51,7 +52,9 @@ Examples:
   edgepipe window --key value.user --session 30m --agg 'count(), sum(value.amount)' \\
     --checkpoint-dir /var/lib/edgepipe/sessions
   edgepipe window --key origin --tumbling 1h --late dead-letter=late.ndjson \\
-    --checkpoint-dir ck --checkpoint-fallback`;
+    --checkpoint-dir ck --checkpoint-fallback
+  edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temps' \
+    | edgepipe score --model models/temperature-anomaly`;
 
 /** Longest duration a window setting may have: the range of event times (±8.64e15 ms). */
 const MAX_DURATION_MS = 8.64e15;

@@ -25,7 +25,8 @@ export type ScoreAttacher = (
 ) => void;
 
 /**
- * Compiles the attacher for a spec's outputs, putting them under `as`.
+ * Compiles the attacher for a spec's outputs, putting them under `as`, with the string fields of
+ * `constants` (the model version under `--watch`) after them.
  *
  * @example
  * ```ts
@@ -46,7 +47,11 @@ export type ScoreAttacher = (
  * assert.equal(JSON.stringify(out[0]), '{"id":"a","value":1,"score":{"no":0.25,"yes":0.75}}');
  * ```
  */
-export function compileAttacher(specs: readonly OutputSpec[], as: string): ScoreAttacher {
+export function compileAttacher(
+  specs: readonly OutputSpec[],
+  as: string,
+  constants?: Readonly<Record<string, string>>,
+): ScoreAttacher {
   checkScoreField(as);
   if (specs.length === 0) throw new ModelError(`the spec names no outputs to put under '${as}'`);
   const prelude: string[] = [];
@@ -77,6 +82,15 @@ export function compileAttacher(specs: readonly OutputSpec[], as: string): Score
       fields.push(`${key(spec.as)}: d${i}[row * w${i}]`);
     }
   });
+  const names = specs.flatMap((spec) => spec.kind === "probabilities" ? spec.classes : [spec.as]);
+  for (const [name, value] of Object.entries(constants ?? {})) {
+    if (names.includes(name)) {
+      throw new ModelError(
+        `an output is named '${name}', which the score record uses for ${value}`,
+      );
+    }
+    fields.push(`${key(name)}: ${JSON.stringify(value)}`);
+  }
   const body = [
     '"use strict";',
     "return function attachScores(entries, rows, count, outputs, out) {",

@@ -7,8 +7,17 @@
  */
 import type { Envelope } from "../envelope.ts";
 import { FeatureError } from "./errors.ts";
-import type { FeatureSpec, ModelSpec } from "./model_spec.ts";
+import type { FeatureSpec, InputSpec } from "./model_spec.ts";
 import { specColumnCount } from "./model_spec.ts";
+// Decoding images (pngjs, jpeg-js and node:zlib) costs ~100 ms to import: only specs with image
+// features load it, through loadImageSupport().
+type ImageModule = typeof import("./image_input.ts");
+let images: ImageModule | undefined;
+
+/** Loads the image decoders; `loadModel` calls it for specs with image features. */
+export async function loadImageSupport(): Promise<void> {
+  images ??= await import("./image_input.ts");
+}
 
 /** Names an event in errors: its 1-based input line when known, and its id when it has one. */
 export interface EventRef {
@@ -25,7 +34,7 @@ export interface EventRef {
  */
 export type RowEncoder = (
   event: Envelope,
-  out: Float32Array,
+  out: InputBuffer,
   offset: number,
   ref?: EventRef,
 ) => void;
@@ -39,11 +48,38 @@ export type RowEncoder = (
  */
 export type SparseRowEncoder = (
   event: Envelope,
-  out: Float32Array,
+  out: InputBuffer,
   offset: number,
   marks: Int32Array,
   markCount: number,
 ) => number;
+
+/**
+ * Where an input's rows are written: float32 → Float32Array; float64 and int64 → Float64Array
+ * (int64 becomes a BigInt64Array in the worker); int32 → Int32Array; bool → Uint8Array (0/1);
+ * string → an array of strings.
+ */
+export type InputBuffer = Float32Array | Float64Array | Int32Array | Uint8Array | string[];
+
+/** The element type of an input (`float32`, `int64`, `bool`, `string`, …). */
+export type ElementType = InputSpec["type"];
+
+/** A new buffer for `length` values of an input of `type`. */
+export function newInputBuffer(type: ElementType, length: number): InputBuffer {
+  switch (type) {
+    case "float32":
+      return new Float32Array(length);
+    case "float64":
+    case "int64":
+      return new Float64Array(length);
+    case "int32":
+      return new Int32Array(length);
+    case "bool":
+      return new Uint8Array(length);
+    case "string":
+      return new Array<string>(length).fill("");
+  }
+}
 
 /** A compiled spec: see {@linkcode compileEncoder}. */
 export interface CompiledEncoder {
@@ -72,6 +108,7 @@ const NOT_NUMBER = 2;
 const NOT_FINITE = 3;
 const NOT_CATEGORY = 4;
 const UNKNOWN = 5;
+const NOT_INTEGER = 6;
 
 const MS_PER_DAY = 86_400_000;
 const MS_PER_HOUR = 3_600_000;
@@ -118,9 +155,13 @@ export function utcWeekday(ms: number): number {
  * assert.equal(row.join(","), "2,0,1");
  * ```
  */
-export function compileEncoder(spec: Pick<ModelSpec, "features">): CompiledEncoder {
-  const features = spec.features;
-  const columns = specColumnCount(spec);
+export function compileEncoder(
+  spec: { features?: readonly FeatureSpec[] },
+  type: ElementType = "float32",
+): CompiledEncoder {
+  const features = spec.features ?? [];
+  const columns = specColumnCount({ features });
+  if (type === "string") return compileTextEncoder(features, columns);
   const indexes = features.map((f) =>
     f.kind === "categorical" ? new Map(f.vocabulary.map((word, i) => [word, i])) : undefined
   );
@@ -135,21 +176,23 @@ export function compileEncoder(spec: Pick<ModelSpec, "features">): CompiledEncod
     }
     return table;
   });
+  const writers = features.map((f) => arrayWriter(f, type));
 
   const fail = (at: number, code: number, raw: unknown): never => {
     throw new FieldProblem(features[at], problemText(features[at], code, raw));
   };
-  const full = generate(features, false);
-  const sparse = generate(features, true);
-  const rowFull = full(fail, utcHour, utcWeekday, otherIndex, indexes, tables) as SparseRowEncoder;
-  const rowSparse = sparse(
-    fail,
-    utcHour,
-    utcWeekday,
-    otherIndex,
-    indexes,
-    tables,
-  ) as SparseRowEncoder;
+  const make = (sparse: boolean) =>
+    generate(features, sparse, type)(
+      fail,
+      utcHour,
+      utcWeekday,
+      otherIndex,
+      indexes,
+      tables,
+      writers,
+    ) as SparseRowEncoder;
+  const rowFull = make(false);
+  const rowSparse = make(true);
   const noMarks = new Int32Array(0);
 
   const encode: RowEncoder = (event, out, offset, ref) => {
@@ -171,6 +214,118 @@ export function compileEncoder(spec: Pick<ModelSpec, "features">): CompiledEncod
   return { encode, encodeSparse, columns, marksPerRow };
 }
 
+/** The encoder of a string input: each `text` feature's value as a string. */
+function compileTextEncoder(features: readonly FeatureSpec[], columns: number): CompiledEncoder {
+  const encode: RowEncoder = (event, out, offset, ref) => {
+    try {
+      features.forEach((f, i) => {
+        const raw = readPath(event, f.path);
+        let text = raw === undefined || raw === null ? undefined : categoryText(raw);
+        if (raw === undefined || raw === null) {
+          if (f.kind === "text" && f.default !== undefined) text = f.default;
+          else throw new FieldProblem(f, "missing (no default)");
+        }
+        if (text === undefined) {
+          throw new FieldProblem(f, `expected a string, got ${describe(raw)}`);
+        }
+        (out as string[])[offset + i] = text;
+      });
+    } catch (err) {
+      throw featureError(err, ref);
+    }
+  };
+  const encodeSparse: SparseRowEncoder = (event, out, offset, _marks, markCount) => {
+    encode(event, out, offset);
+    return markCount;
+  };
+  return { encode, encodeSparse, columns, marksPerRow: 0 };
+}
+
+function readPath(event: unknown, path: string): unknown {
+  let v = event;
+  for (const part of path.split(".")) {
+    v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined;
+  }
+  return v;
+}
+
+type ArrayWriter = (v: unknown, out: InputBuffer, o: number) => void;
+
+/** The writer of a tensor or image feature's columns; undefined for the other kinds. */
+function arrayWriter(f: FeatureSpec, type: ElementType): ArrayWriter | undefined {
+  if (f.kind === "image") {
+    const codec = images;
+    if (codec === undefined) {
+      throw new TypeError(`image feature '${f.name}': call loadImageSupport() before compiling`);
+    }
+    const { base64Bytes, decodeImage, writeImage } = codec;
+    return (v, out, o) => {
+      let bytes: Uint8Array;
+      if (typeof v === "string") bytes = base64Bytes(v);
+      else if (v instanceof Uint8Array) bytes = v;
+      else if (v === undefined || v === null) throw new FieldProblem(f, "missing (no default)");
+      else throw new FieldProblem(f, `expected base64 image bytes, got ${describe(v)}`);
+      let img;
+      try {
+        img = decodeImage(bytes);
+      } catch (err) {
+        throw new FieldProblem(f, (err as Error).message);
+      }
+      writeImage(img, f, out as Float32Array, o);
+    };
+  }
+  if (f.kind !== "tensor") return undefined;
+  const { length, pad, padValue, truncate } = f;
+  const shift = f.scale === undefined
+    ? 0
+    : f.scale.kind === "standard"
+    ? f.scale.mean
+    : f.scale.min;
+  const divide = f.scale === undefined
+    ? 1
+    : f.scale.kind === "standard"
+    ? f.scale.std
+    : f.scale.max - f.scale.min;
+  const integer = type === "int64" || type === "int32";
+  const bool = type === "bool";
+  return (v, out, o) => {
+    if (v === undefined || v === null) throw new FieldProblem(f, "missing (no default)");
+    if (!Array.isArray(v)) throw new FieldProblem(f, `expected an array, got ${describe(v)}`);
+    const n = v.length;
+    let from = 0;
+    let taken = n;
+    if (n > length) {
+      if (truncate === "error") {
+        throw new FieldProblem(f, `${n} values, more than its ${length} (truncate: error)`);
+      }
+      from = truncate === "last" ? n - length : 0;
+      taken = length;
+    } else if (n < length && pad === "error") {
+      throw new FieldProblem(f, `${n} values, fewer than its ${length} (pad: error)`);
+    }
+    const at = n < length && pad === "start" ? o + length - n : o;
+    for (let k = 0; k < taken; k++) {
+      let x = v[from + k];
+      if (bool && typeof x === "boolean") x = x ? 1 : 0;
+      if (typeof x !== "number" || x - x !== 0) {
+        throw new FieldProblem(
+          f,
+          `value ${from + k}: expected a finite number, got ${describe(x)}`,
+        );
+      }
+      if (integer && !Number.isInteger(x)) {
+        throw new FieldProblem(f, `value ${from + k}: ${x} is not an integer`);
+      }
+      out[at + k] = (x - shift) / divide;
+    }
+    if (taken < length) {
+      const start = pad === "start" ? o : o + taken;
+      const end = pad === "start" ? o + length - n : o + length;
+      for (let k = start; k < end; k++) out[k] = (padValue - shift) / divide;
+    }
+  };
+}
+
 function featureError(err: unknown, ref: EventRef | undefined): unknown {
   if (!(err instanceof FieldProblem)) return err;
   const what = `feature '${err.feature.name}' (${err.feature.path}): ${err.problem}`;
@@ -187,6 +342,7 @@ type Factory = (
   other: (index: Map<string, number>, raw: unknown) => number,
   indexes: (Map<string, number> | undefined)[],
   tables: (Int32Array | undefined)[],
+  writers: (ArrayWriter | undefined)[],
 ) => unknown;
 
 /**
@@ -194,13 +350,18 @@ type Factory = (
  * source through JSON.stringify, and every number is checked finite first, so the spec can only
  * choose among the shapes below, never add code.
  */
-function generate(features: FeatureSpec[], sparse: boolean): Factory {
+function generate(
+  features: readonly FeatureSpec[],
+  sparse: boolean,
+  type: ElementType,
+): Factory {
+  const integer = type === "int64" || type === "int32";
   const lines: string[] = ["let v, k;"];
   const prelude: string[] = [];
   const readVars = new Map<string, string>();
   let column = 0;
   features.forEach((f, i) => {
-    const t = f.transform;
+    const t = f.kind === "numeric" || f.kind === "categorical" ? f.transform : undefined;
     // The raw path value, read once per path.
     let raw = readVars.get(f.path);
     if (raw === undefined) {
@@ -216,6 +377,13 @@ function generate(features: FeatureSpec[], sparse: boolean): Factory {
     }
     lines.push(`// feature ${i}`);
     lines.push(`v = ${raw};`);
+    if (f.kind === "tensor" || f.kind === "image") {
+      prelude.push(`const w${i} = writers[${i}];`);
+      lines.push(`w${i}(v, out, o + ${column});`);
+      column += f.kind === "tensor" ? f.length : f.width * f.height * f.channels;
+      return;
+    }
+    if (f.kind === "text") throw new TypeError(`text feature '${f.name}' needs a string input`);
     if (f.kind === "numeric") {
       const shift = f.scale === undefined
         ? 0
@@ -238,10 +406,14 @@ function generate(features: FeatureSpec[], sparse: boolean): Factory {
           `if (v - v !== 0) fail(${i}, ${NOT_FINITE}, v); }`,
         );
       } else {
+        if (type === "bool") lines.push(`else if (typeof v === "boolean") v = v ? 1 : 0;`);
         lines.push(
           `else if (typeof v !== "number") fail(${i}, ${NOT_NUMBER}, v);`,
           `else if (v - v !== 0) fail(${i}, ${NOT_FINITE}, v);`,
         );
+      }
+      if (integer && f.scale === undefined) {
+        lines.push(`if (!Number.isInteger(v)) fail(${i}, ${NOT_INTEGER}, v);`);
       }
       const value = f.scale === undefined ? "v" : `(v - ${num(shift)}) / ${num(divide)}`;
       lines.push(`out[o + ${column}] = ${value};`);
@@ -298,6 +470,7 @@ function generate(features: FeatureSpec[], sparse: boolean): Factory {
     "other",
     "indexes",
     "tables",
+    "writers",
     body,
   ) as Factory;
 }
@@ -319,17 +492,22 @@ function problemText(feature: FeatureSpec, code: number, raw: unknown): string {
     case MISSING:
       return "missing (no default)";
     case NOT_TIMESTAMP:
-      return `${feature.transform} needs a timestamp in epoch milliseconds, got ${describe(raw)}`;
+      return `${
+        "transform" in feature ? feature.transform : ""
+      } needs a timestamp in epoch milliseconds, got ${describe(raw)}`;
     case NOT_NUMBER:
       return `expected a number, got ${describe(raw)}`;
     case NOT_FINITE:
       return `${raw} is not a finite number`;
     case NOT_CATEGORY:
       return `expected a string or number, got ${describe(raw)}`;
+    case NOT_INTEGER:
+      return `${raw} is not an integer (the input holds integers)`;
     default: {
       const vocabulary = feature.kind === "categorical" ? feature.vocabulary.length : 0;
-      const word = feature.transform === undefined ? categoryText(raw) : String(
-        feature.transform === "hourOfDay" ? utcHour(raw as number) : utcWeekday(raw as number),
+      const transform = feature.kind === "categorical" ? feature.transform : undefined;
+      const word = transform === undefined ? categoryText(raw) : String(
+        transform === "hourOfDay" ? utcHour(raw as number) : utcWeekday(raw as number),
       );
       return `unknown category ${JSON.stringify(word)} (not in its ${vocabulary}-entry vocabulary)`;
     }
@@ -348,6 +526,7 @@ function describe(raw: unknown): string {
   if (typeof raw === "string") {
     return `string ${JSON.stringify(raw.length > 40 ? raw.slice(0, 40) + "…" : raw)}`;
   }
+  if (raw === null) return "null";
   if (Array.isArray(raw)) return "an array";
   if (typeof raw === "object") return "an object";
   return `${typeof raw} ${String(raw)}`;

@@ -6,8 +6,14 @@
  */
 import { join } from "node:path";
 import { ModelError } from "./errors.ts";
-import { compileEncoder, type RowEncoder } from "./encode_features.ts";
-import { type ModelSpec, modelSpecSchema } from "./model_spec.ts";
+import { compileEncoder, loadImageSupport, type RowEncoder } from "./encode_features.ts";
+import {
+  type InputSpec,
+  type ModelSpec,
+  modelSpecSchema,
+  specColumnCount,
+  specInputs,
+} from "./model_spec.ts";
 import { type OnnxModelInfo, readOnnxModelInfo } from "./onnx_model_info.ts";
 
 /** A model ready to score: its validated spec, its ONNX signature and a compiled encoder. */
@@ -24,14 +30,30 @@ export interface LoadedModel {
   spec: ModelSpec;
   /** What the ONNX file says about itself. */
   info: OnnxModelInfo;
-  /** Width of one input row. */
+  /** Width of one row of the first input. */
   columns: number;
+  /** Every input the spec feeds: name, element type, per-event shape and row width. */
+  inputs: LoadedInput[];
+  /** `sha256:` and the first 16 hex digits of the SHA-256 of model.onnx: the model's version. */
+  version: string;
   /**
    * Encodes one event into a row of features.
    *
    * @internal
    */
   encode: RowEncoder;
+}
+
+/** One input of a loaded model. */
+export interface LoadedInput {
+  /** The input's name in the graph. */
+  name: string;
+  /** Its element type. */
+  type: "float32" | "float64" | "int64" | "int32" | "bool" | "string";
+  /** Dimensions of one event's part (without the batch). */
+  shape: number[];
+  /** Values per event: the product of `shape`. */
+  columns: number;
 }
 
 /**
@@ -51,13 +73,27 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const specPath = join(dir, "spec.json");
   const modelPath = join(dir, "model.onnx");
   const spec = parseSpec(await readText(specPath), specPath);
-  const info = readOnnxModelInfo(await readBytes(modelPath), modelPath);
-  const { encode, columns } = compileEncoder(spec);
-  const problems = specMismatches(spec, info, columns);
+  const bytes = await readBytes(modelPath);
+  const info = readOnnxModelInfo(bytes, modelPath);
+  const problems = specMismatches(spec, info);
   if (problems.length > 0) {
     throw new ModelError(`${dir}: spec.json does not match model.onnx: ${problems.join("; ")}`);
   }
-  return { dir, modelPath, spec, info, columns, encode };
+  if (specInputs(spec).some((i) => i.features.some((f) => f.kind === "image"))) {
+    await loadImageSupport();
+  }
+  const inputs = specInputs(spec).map((i): LoadedInput => {
+    const columns = specColumnCount(i);
+    return { name: i.name, type: i.type, shape: i.shape ?? [columns], columns };
+  });
+  const first = specInputs(spec)[0];
+  const { encode } = compileEncoder(first, first.type);
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  const version = "sha256:" +
+    Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  return { dir, modelPath, spec, info, columns: inputs[0].columns, inputs, version, encode };
 }
 
 /** Validates `spec.json` text; errors list each offending field by its path. */
@@ -79,33 +115,56 @@ export function parseSpec(text: string, source = "spec.json"): ModelSpec {
 }
 
 /** Every way the spec and the model disagree, as short sentences (empty when they fit). */
-export function specMismatches(spec: ModelSpec, info: OnnxModelInfo, columns: number): string[] {
+export function specMismatches(spec: ModelSpec, info: OnnxModelInfo): string[] {
   const problems: string[] = [];
   const inputNames = info.inputs.map((i) => i.name);
-  if (info.inputs.length !== 1) {
-    problems.push(
-      `edgepipe feeds one input tensor, the model has ${info.inputs.length} (${
-        inputNames.join(", ")
-      })`,
-    );
-  }
-  const input = info.inputs.find((i) => i.name === spec.input.name);
-  if (input === undefined) {
-    problems.push(
-      `input '${spec.input.name}' is not in the model (it has: ${inputNames.join(", ")})`,
-    );
-  } else {
-    if (input.type !== spec.input.type) {
-      problems.push(`input '${input.name}' is ${input.type}, the spec says ${spec.input.type}`);
+  const fed = new Set<string>();
+  for (const want of specInputs(spec)) {
+    fed.add(want.name);
+    problems.push(...featureTypeProblems(want));
+    const input = info.inputs.find((i) => i.name === want.name);
+    if (input === undefined) {
+      problems.push(`input '${want.name}' is not in the model (it has: ${inputNames.join(", ")})`);
+      continue;
     }
-    const width = input.shape?.[1];
-    if (input.shape !== undefined && input.shape.length !== 2) {
+    if (input.type !== want.type) {
+      problems.push(`input '${input.name}' is ${input.type}, the spec says ${want.type}`);
+    }
+    const columns = specColumnCount(want);
+    const shape = want.shape ?? [columns];
+    const product = shape.reduce((a, b) => a * b, 1);
+    if (product !== columns) {
       problems.push(
-        `input '${input.name}' has rank ${input.shape.length}, expected [batch, columns]`,
+        `input '${want.name}': the spec's shape [${shape}] holds ${product} values, its features make ${columns}`,
       );
-    } else if (typeof width === "number" && width !== columns) {
+    }
+    if (input.shape === undefined) continue;
+    const declared = `[${input.shape.join(", ")}]`;
+    if (input.shape.length !== shape.length + 1) {
       problems.push(
-        `input '${input.name}' takes ${width} columns, the spec's features make ${columns}`,
+        `input '${input.name}' is ${declared} (rank ${input.shape.length}), the spec feeds [batch, ${shape}] (rank ${
+          shape.length + 1
+        })`,
+      );
+      continue;
+    }
+    shape.forEach((d, k) => {
+      const dim = input.shape![k + 1];
+      if (typeof dim !== "number" || dim === d) return;
+      problems.push(
+        shape.length === 1
+          ? `input '${input.name}' takes ${dim} columns, the spec's features make ${d}`
+          : `input '${input.name}' is ${declared}: dimension ${
+            k + 1
+          } is ${dim}, the spec says ${d}`,
+      );
+    });
+  }
+  for (const name of inputNames) {
+    if (!fed.has(name)) {
+      const i = info.inputs.find((x) => x.name === name)!;
+      problems.push(
+        `model input '${name}' (${i.type} [${i.shape?.join(", ") ?? "?"}]) is not fed by the spec`,
       );
     }
   }
@@ -132,6 +191,29 @@ export function specMismatches(spec: ModelSpec, info: OnnxModelInfo, columns: nu
       problems.push(
         `output '${out.name}' has ${width} columns, the spec names ${out.classes.length} classes`,
       );
+    }
+  }
+  return problems;
+}
+
+/** Features that an input of its element type cannot hold. */
+function featureTypeProblems(input: InputSpec): string[] {
+  const problems: string[] = [];
+  const integer = input.type === "int64" || input.type === "int32";
+  for (const f of input.features) {
+    const where = `input '${input.name}' (${input.type}): feature '${f.name}'`;
+    if ((f.kind === "text") !== (input.type === "string")) {
+      problems.push(
+        f.kind === "text"
+          ? `${where} is text; text features need a string input`
+          : `${where} is ${f.kind}; a string input takes text features only`,
+      );
+    } else if (f.kind === "image" && (integer || input.type === "bool")) {
+      problems.push(`${where} is an image; images need a float input`);
+    } else if (
+      (f.kind === "numeric" || f.kind === "tensor") && f.scale && (integer || input.type === "bool")
+    ) {
+      problems.push(`${where} is scaled; a scaled value needs a float input`);
     }
   }
   return problems;

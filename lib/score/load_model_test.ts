@@ -34,7 +34,7 @@ async function failsWith(dir: string, pattern: RegExp) {
 Deno.test("loads the shipped models", async () => {
   const model = await loadModel(flightDir);
   assert.equal(model.columns, 488);
-  assert.equal(model.spec.features.length, 5);
+  assert.equal(model.spec.features?.length, 5);
   const quake = await loadModel(
     new URL("../../models/earthquake-magnitude", import.meta.url).pathname,
   );

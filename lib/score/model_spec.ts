@@ -70,35 +70,133 @@ const outputSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
+const tensorFeatureSchema = z.strictObject({
+  name: z.string().min(1),
+  path: z.string().min(1),
+  kind: z.literal("tensor"),
+  /** Values taken from the array (the feature's columns). */
+  length: z.number().int().positive().max(1 << 20),
+  /** A shorter array: `error`, or pad at the `start` (latest values last) or the `end`. */
+  pad: z.enum(["error", "start", "end"]).default("error"),
+  padValue: z.number().refine(Number.isFinite, "padValue must be finite").default(0),
+  /** A longer array: `error`, or keep its `first` or its `last` `length` values. */
+  truncate: z.enum(["error", "first", "last"]).default("error"),
+  scale: scaleSchema.optional(),
+});
+
+const imageFeatureSchema = z.strictObject({
+  name: z.string().min(1),
+  path: z.string().min(1),
+  kind: z.literal("image"),
+  /** Size the image is resized to (bilinear, pixel centres aligned). */
+  width: z.number().int().positive().max(4096),
+  height: z.number().int().positive().max(4096),
+  /** 1: grey (ITU-R BT.601 luma), 3: RGB. */
+  channels: z.union([z.literal(1), z.literal(3)]),
+  /** `NCHW`: one plane per channel; `NHWC`: channels interleaved. */
+  layout: z.enum(["NCHW", "NHWC"]).default("NCHW"),
+  /** Channel order for 3 channels. */
+  order: z.enum(["RGB", "BGR"]).default("RGB"),
+  /** Pixels 0-255 are multiplied by this first (1/255 gives 0-1). */
+  pixelScale: z.number().positive().default(1 / 255),
+  /** Then (x − mean[c]) / std[c], one entry per channel. */
+  mean: z.array(z.number()).optional(),
+  std: z.array(z.number().positive()).optional(),
+}).refine(
+  (f) =>
+    (f.mean?.length ?? f.channels) === f.channels && (f.std?.length ?? f.channels) === f.channels,
+  "mean and std need one entry per channel",
+);
+
+const textFeatureSchema = z.strictObject({
+  name: z.string().min(1),
+  path: z.string().min(1),
+  kind: z.literal("text"),
+  /** Used when the field is missing or null; numbers and booleans are taken by their spelling. */
+  default: z.string().optional(),
+});
+
+const featureSchema = z.discriminatedUnion("kind", [
+  numericFeatureSchema,
+  categoricalFeatureSchema,
+  tensorFeatureSchema,
+  imageFeatureSchema,
+  textFeatureSchema,
+]);
+
+const featureListSchema = z.array(featureSchema)
+  .min(1)
+  .refine(
+    (fs) => new Set(fs.map((f) => f.name)).size === fs.length,
+    "feature names must be unique",
+  )
+  .refine(
+    (fs) =>
+      fs.every((f) =>
+        f.kind !== "categorical" || f.default === undefined || f.vocabulary.includes(f.default)
+      ),
+    "a categorical default must be one of its vocabulary entries",
+  );
+
+/** Element types an input can have. */
+export const INPUT_TYPES = ["float32", "float64", "int64", "int32", "bool", "string"] as const;
+
+const inputSchema = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(INPUT_TYPES).default("float32"),
+  /** Dimensions of one event's part of the tensor (without the batch); default `[columns]`. */
+  shape: z.array(z.number().int().positive()).min(1).optional(),
+  features: featureListSchema,
+});
+
 /** Schema of `spec.json`. */
 export const modelSpecSchema = z.strictObject({
   name: z.string().min(1),
   version: z.string().min(1),
   description: z.string().optional(),
+  /** The single float32 `[batch, columns]` input of the original form, with `features`. */
   input: z.strictObject({
     name: z.string().min(1),
     type: z.literal("float32").default("float32"),
-  }),
-  features: z.array(z.discriminatedUnion("kind", [numericFeatureSchema, categoricalFeatureSchema]))
-    .min(1)
-    .refine(
-      (fs) => new Set(fs.map((f) => f.name)).size === fs.length,
-      "feature names must be unique",
-    )
-    .refine(
-      (fs) =>
-        fs.every((f) =>
-          f.kind !== "categorical" || f.default === undefined || f.vocabulary.includes(f.default)
-        ),
-      "a categorical default must be one of its vocabulary entries",
-    ),
+  }).optional(),
+  features: featureListSchema.optional(),
+  /** Several named inputs, each with its own features (instead of `input` + `features`). */
+  inputs: z.array(inputSchema).min(1).refine(
+    (is) => new Set(is.map((i) => i.name)).size === is.length,
+    "input names must be unique",
+  ).optional(),
   outputs: z.array(outputSchema).min(1),
-});
+}).refine(
+  (s) => (s.inputs === undefined) === (s.input !== undefined && s.features !== undefined),
+  "give either 'inputs' or both 'input' and 'features'",
+);
 
 /** A validated model spec. */
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
 /** One feature of a spec. */
-export type FeatureSpec = ModelSpec["features"][number];
+export type FeatureSpec = z.infer<typeof featureSchema>;
+/** One model input: its name, element type, per-event shape and features. */
+export type InputSpec = z.infer<typeof inputSchema>;
+
+/**
+ * The spec's inputs, the original single-input form included.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelSpecSchema, specInputs } from "./model_spec.ts";
+ * const spec = modelSpecSchema.parse({
+ *   name: "m", version: "1", input: { name: "x" },
+ *   features: [{ name: "a", path: "value.a", kind: "numeric" }],
+ *   outputs: [{ name: "y", kind: "value" }],
+ * });
+ * assert.equal(specInputs(spec)[0].name, "x");
+ * ```
+ */
+export function specInputs(spec: ModelSpec): InputSpec[] {
+  if (spec.inputs !== undefined) return spec.inputs;
+  return [{ name: spec.input!.name, type: "float32", features: spec.features! }];
+}
 /** One output of a spec. */
 export type OutputSpec = ModelSpec["outputs"][number];
 
@@ -120,10 +218,22 @@ export type OutputSpec = ModelSpec["outputs"][number];
  * assert.equal(n, 3);
  * ```
  */
-export function specColumnCount(spec: Pick<ModelSpec, "features">): number {
+export function specColumnCount(spec: { features: readonly FeatureSpec[] }): number {
   let columns = 0;
-  for (const f of spec.features) {
-    columns += f.kind === "categorical" && f.encoding === "one-hot" ? f.vocabulary.length : 1;
-  }
+  for (const f of spec.features) columns += featureColumns(f);
   return columns;
+}
+
+/** Columns one feature fills. */
+export function featureColumns(f: FeatureSpec): number {
+  switch (f.kind) {
+    case "categorical":
+      return f.encoding === "one-hot" ? f.vocabulary.length : 1;
+    case "tensor":
+      return f.length;
+    case "image":
+      return f.width * f.height * f.channels;
+    default:
+      return 1;
+  }
 }

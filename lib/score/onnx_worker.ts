@@ -6,14 +6,22 @@
 import { ModelError } from "./errors.ts";
 import type {
   OutputTensor,
+  RunInput,
   SessionSettings,
   WorkerReply,
   WorkerRequest,
 } from "./worker_protocol.ts";
 
-/** Results of one batch, and the input buffer handed back for reuse. */
+/** Workers started ahead by {@linkcode OnnxWorker.prewarm}. */
+const prewarmed: Worker[] = [];
+
+function newWorker(): Worker {
+  return new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
+}
+
+/** Results of one batch, and the input buffers handed back for reuse. */
 export interface BatchResult {
-  input: Float32Array;
+  inputs: RunInput[];
   outputs: OutputTensor[];
 }
 
@@ -27,13 +35,12 @@ export interface BatchResult {
  * import { OnnxWorker } from "./onnx_worker.ts";
  * const worker = await OnnxWorker.start({
  *   modelPath: new URL("../../models/flight-delay/model.onnx", import.meta.url).pathname,
- *   inputName: "features",
+ *   inputs: [{ name: "features", type: "float32", shape: [488] }],
  *   outputNames: ["probabilities"],
  *   batchSize: 256,
- *   columns: 488,
  *   threads: 1,
  * });
- * const { outputs } = await worker.run(new Float32Array(256 * 488));
+ * const { outputs } = await worker.run([new Float32Array(256 * 488)]);
  * assert.equal(outputs[0].dims[0], 256);
  * worker.close();
  * ```
@@ -48,9 +55,23 @@ export class OnnxWorker {
     this.#worker = worker;
   }
 
+  /**
+   * Starts `count` Workers now, so that their onnxruntime import runs while the caller loads and
+   * checks the model; the next {@linkcode OnnxWorker.start} calls take them. Workers not taken
+   * are ended by {@linkcode OnnxWorker.dropPrewarmed}.
+   */
+  static prewarm(count: number): void {
+    for (let i = 0; i < count; i++) prewarmed.push(newWorker());
+  }
+
+  /** Ends the Workers {@linkcode OnnxWorker.prewarm} started that nobody took. */
+  static dropPrewarmed(): void {
+    for (const w of prewarmed.splice(0)) w.terminate();
+  }
+
   /** Starts the Worker and creates the session; rejects with a {@linkcode ModelError}. */
   static start(settings: SessionSettings): Promise<OnnxWorker> {
-    const worker = new Worker(new URL("./score_worker.ts", import.meta.url), { type: "module" });
+    const worker = prewarmed.shift() ?? newWorker();
     const handle = new OnnxWorker(worker);
     return new Promise((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<WorkerReply>) => {
@@ -73,16 +94,20 @@ export class OnnxWorker {
     });
   }
 
-  /** Scores one batch of `batchSize × columns` values; the buffer is transferred to the worker. */
-  run(input: Float32Array): Promise<BatchResult> {
+  /**
+   * Scores one batch: one buffer per input, `batchSize × product(shape)` values each; typed
+   * arrays are transferred to the worker and come back in the result.
+   */
+  run(inputs: RunInput[]): Promise<BatchResult> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
+    const transfer: Transferable[] = [];
+    for (const input of inputs) {
+      if (!Array.isArray(input)) transfer.push(input.buffer as ArrayBuffer);
+    }
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage(
-        { type: "run", id, input } satisfies WorkerRequest,
-        [input.buffer as ArrayBuffer],
-      );
+      this.#worker.postMessage({ type: "run", id, inputs } satisfies WorkerRequest, transfer);
     });
   }
 
@@ -99,7 +124,7 @@ export class OnnxWorker {
       this.#pending.delete(result.id);
       if (result.error !== undefined) {
         pending?.reject(new ModelError(`onnxruntime failed on a batch: ${result.error}`));
-      } else pending?.resolve({ input: result.input, outputs: result.outputs });
+      } else pending?.resolve({ inputs: result.inputs, outputs: result.outputs });
     }
   }
 

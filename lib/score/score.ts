@@ -16,9 +16,10 @@ import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../dead_let
 import { describeError } from "../errors.ts";
 import { FeatureError, ModelError } from "./errors.ts";
 import { type LoadedModel, loadModel } from "./load_model.ts";
-import { compileAttacher } from "./attach_scores.ts";
-import { compileEncoder, describeEvent } from "./encode_features.ts";
-import { type BatchResult, OnnxWorker } from "./onnx_worker.ts";
+import { describeEvent } from "./encode_features.ts";
+import type { BatchResult } from "./onnx_worker.ts";
+import { type EngineSettings, type InputSlot, ScoringEngine } from "./engine.ts";
+import { ModelWatcher } from "./model_watch.ts";
 
 /** Options of {@linkcode score}. */
 export interface ScoreOptions {
@@ -34,6 +35,23 @@ export interface ScoreOptions {
   as?: string;
   /** onnxruntime intra-op threads. Default 1. */
   threads?: number;
+  /**
+   * onnxruntime sessions, each in its own Worker; batches go to them in turn and come out in
+   * input order. Default 1.
+   */
+  workers?: number;
+  /**
+   * Reload the model directory when its files change (`score --watch`): the new model is checked
+   * and started beside the old one, then takes over between two batches; a model that fails is
+   * refused with one line and the old one keeps scoring. Each score record then names the model
+   * version (`model`: the hash of model.onnx).
+   */
+  watch?: {
+    /** Milliseconds between looks at the directory. Default 1000. */
+    intervalMs?: number;
+    /** Told when a new model takes over. */
+    onSwap?: (model: LoadedModel) => void;
+  };
   /** What to do with an event that cannot be scored. Default fail. */
   onError?: ErrorPolicy;
   /** Where dead letters go when `onError` is `dead-letter`. */
@@ -44,16 +62,6 @@ export interface ScoreOptions {
   warn?: (message: string) => void;
   /** Stage name in errors and dead letters. Default `score`. */
   stageName?: string;
-}
-
-/**
- * A model input buffer and where its one-hot 1s are: rows are encoded sparsely into a buffer whose
- * one-hot columns are zero, and only the recorded 1s are reset before the buffer is used again.
- */
-interface InputSlot {
-  buffer: Float32Array;
-  marks: Int32Array;
-  markCount: number;
 }
 
 /**
@@ -68,6 +76,8 @@ interface Batch {
   /** For each entry: its row in the model input, or -1 for items that pass through. */
   rows: number[];
   rowCount: number;
+  /** The model that encodes and scores it. */
+  engine: ScoringEngine;
   slot: InputSlot;
   result?: Promise<BatchResult>;
   error?: unknown;
@@ -152,33 +162,49 @@ export async function* scoreBatches(
   if (policy.kind === "dead-letter" && options.deadLetters === undefined) {
     throw new ModelError("onError dead-letter needs a deadLetters sink");
   }
-  const { columns, encodeSparse, marksPerRow } = compileEncoder(model.spec);
-  const attach = compileAttacher(model.spec.outputs, as);
-  const worker = await OnnxWorker.start({
-    modelPath: model.modelPath,
-    inputName: model.spec.input.name,
-    outputNames: model.spec.outputs.map((o) => o.name),
+  const settings: EngineSettings = {
     batchSize,
-    columns,
+    as,
     threads: options.threads ?? 1,
-  });
-
-  const freeSlots: InputSlot[] = [];
-  const takeSlot = (): InputSlot => {
-    const slot = freeSlots.pop();
-    if (slot === undefined) {
-      return {
-        buffer: new Float32Array(batchSize * columns),
-        marks: new Int32Array(batchSize * marksPerRow),
-        markCount: 0,
-      };
-    }
-    const { buffer, marks, markCount } = slot;
-    for (let i = 0; i < markCount; i++) buffer[marks[i]] = 0;
-    slot.markCount = 0;
-    return slot;
+    workers: options.workers ?? 1,
+    versioned: options.watch !== undefined,
   };
-  const newBatch = (): Batch => ({ entries: [], rows: [], rowCount: 0, slot: takeSlot() });
+  // The sessions start while the input is read and encoded: a failure to start ends the stage
+  // as soon as it is known, with nothing written.
+  let engine: ScoringEngine = ScoringEngine.begin(model, settings);
+  const first: ScoringEngine = engine;
+  let startFailure: unknown;
+  let watcher: ModelWatcher | undefined;
+  if (options.watch !== undefined) {
+    try {
+      watcher = await ModelWatcher.start({
+        dir: model.dir,
+        intervalMs: options.watch.intervalMs ?? 1000,
+        settings,
+        warn,
+      });
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
+  }
+  const newBatch = (): Batch => ({
+    entries: [],
+    rows: [],
+    rowCount: 0,
+    engine,
+    slot: engine.takeSlot(),
+  });
+  /** Between batches (the open one empty): the watched directory's new model, when ready. */
+  const maybeSwap = () => {
+    const next = watcher?.take();
+    if (next === undefined) return;
+    open.engine.returnSlot(open.slot);
+    engine.retire();
+    engine = next;
+    open = newBatch();
+    options.watch!.onSwap?.(next.model);
+  };
 
   // The queue of sealed batches between the pump and the emitting loop below.
   const sealed: Batch[] = [];
@@ -195,14 +221,15 @@ export async function* scoreBatches(
     if (open.entries.length === 0) return;
     const batch = open;
     if (batch.rowCount > 0) {
-      batch.result = worker.run(batch.slot.buffer);
+      batch.result = batch.engine.run(batch.slot);
       // Rejections are read in order by the emitting loop; keep them from being "unhandled".
       batch.result.catch(() => {});
     } else {
-      freeSlots.push(batch.slot);
+      batch.engine.returnSlot(batch.slot);
     }
     sealed.push(batch);
     open = newBatch();
+    maybeSwap();
     wakeConsumer?.();
   };
   const pass = (entry: Item) => {
@@ -221,16 +248,33 @@ export async function* scoreBatches(
       return undefined;
     }
     position++;
+    if (open.entries.length === 0) maybeSwap();
     const event = item as Envelope;
     const batch = open;
+    const encoders = batch.engine.encoders;
     const slot = batch.slot;
     const row = batch.rowCount;
+    let k = 0;
     try {
-      slot.markCount = encodeSparse(event, slot.buffer, row * columns, slot.marks, slot.markCount);
+      for (; k < encoders.length; k++) {
+        const { encodeSparse, columns } = encoders[k];
+        slot.markCounts[k] = encodeSparse(
+          event,
+          slot.buffers[k],
+          row * columns,
+          slot.marks[k],
+          slot.markCounts[k],
+        );
+      }
     } catch (failure) {
       if (!(failure instanceof FeatureError)) throw failure;
-      // 1s it set before failing are not recorded: clear its row.
-      slot.buffer.fill(0, row * columns, (row + 1) * columns);
+      // 1s it set before failing are not recorded: clear its row in every input written.
+      for (let j = 0; j <= k && j < encoders.length; j++) {
+        const columns = encoders[j].columns;
+        const buffer = slot.buffers[j];
+        if (Array.isArray(buffer)) buffer.fill("", row * columns, (row + 1) * columns);
+        else buffer.fill(0, row * columns, (row + 1) * columns);
+      }
       return reject(event, failure);
     }
     batch.entries.push(event);
@@ -286,16 +330,21 @@ export async function* scoreBatches(
       seal();
     } catch (err) {
       seal();
-      sealed.push({ entries: [], rows: [], rowCount: 0, slot: takeSlot(), error: err });
+      sealed.push({ ...newBatch(), error: err });
     } finally {
       inputDone = true;
       wakeConsumer?.();
     }
   };
 
+  first.ready.catch((err) => {
+    startFailure = err ?? new ModelError("the scoring sessions did not start");
+    wakeConsumer?.();
+  });
   const pumping = pump();
   try {
     while (true) {
+      if (startFailure !== undefined) throw startFailure;
       if (sealed.length === 0) {
         if (inputDone) break;
         await new Promise<void>((resolve) => wakeConsumer = resolve);
@@ -309,11 +358,11 @@ export async function* scoreBatches(
       if (batch.result === undefined) {
         for (let i = 0; i < entries.length; i++) out[i] = entries[i];
       } else {
-        const { input: buffer, outputs } = await batch.result;
-        // The worker hands the buffer back (transferred both ways): same contents, same marks.
-        batch.slot.buffer = buffer;
-        freeSlots.push(batch.slot);
-        attach(entries, batch.rows, entries.length, outputs, out);
+        const { inputs: buffers, outputs } = await batch.result;
+        // The worker hands the buffers back (transferred both ways): same contents, same marks.
+        batch.slot.buffers = buffers;
+        batch.engine.attach(entries, batch.rows, entries.length, outputs, out);
+        batch.engine.release(batch.slot);
       }
       sealed.shift();
       wakePump?.();
@@ -321,10 +370,13 @@ export async function* scoreBatches(
       yield out;
     }
     await pumping;
+    await first.ready; // even with no event to score, a model that cannot run is an error
   } finally {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
     wakePump?.();
-    worker.close();
+    watcher?.close();
+    engine.close();
+    for (const batch of sealed) batch.engine.close();
   }
 }

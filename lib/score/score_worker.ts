@@ -1,7 +1,7 @@
 /**
  * The Worker that owns the onnxruntime session, so that `session.run` never blocks the stage's
  * event loop (acks, heartbeats, signals). Runs one batch at a time, in arrival order, always at
- * the same `[batchSize, columns]` shape so onnxruntime's arena and memory pattern are reused.
+ * the same `[batchSize, …shape]` shapes so onnxruntime's arena and memory pattern are reused.
  *
  * @module
  */
@@ -9,13 +9,18 @@
 import type * as Ort from "onnxruntime-node";
 import type {
   OutputTensor,
+  RunInput,
   RunResult,
   SessionSettings,
   WorkerReply,
   WorkerRequest,
 } from "./worker_protocol.ts";
 
-// Loaded on request, so that a missing permission becomes a clear reply rather than a stack.
+// The import starts as soon as the Worker exists — it is most of score's start-up, and overlaps
+// the main thread's own start, model checks and first input — and is awaited on the "load"
+// request, so that a missing permission becomes a clear reply rather than a stack.
+const importing: Promise<typeof Ort> = import("onnxruntime-node");
+importing.catch(() => {}); // reported by load()
 let ort: typeof Ort;
 let session: Ort.InferenceSession | undefined;
 let settings: SessionSettings | undefined;
@@ -26,7 +31,7 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
 
 async function load(next: SessionSettings): Promise<void> {
   try {
-    ort = await import("onnxruntime-node");
+    ort = await importing;
   } catch (cause) {
     const hint = cause instanceof Deno.errors.NotCapable
       ? " (onnxruntime is a native addon: run with --allow-read --allow-ffi --allow-env)"
@@ -48,13 +53,42 @@ async function load(next: SessionSettings): Promise<void> {
     throw new Error(`onnxruntime cannot load ${next.modelPath}: ${(cause as Error).message}`);
   }
   // One warm-up run at the fixed shape allocates the arena before the first real batch.
-  await run(new Float32Array(next.batchSize * next.columns));
+  await run(next.inputs.map((i) => emptyInput(i.type, next.batchSize * size(i.shape))));
 }
 
-async function run(input: Float32Array): Promise<OutputTensor[]> {
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function emptyInput(type: string, length: number): RunInput {
+  if (type === "string") return new Array<string>(length).fill("");
+  if (type === "int32") return new Int32Array(length);
+  if (type === "bool") return new Uint8Array(length);
+  if (type === "float32") return new Float32Array(length);
+  return new Float64Array(length);
+}
+
+async function run(inputs: RunInput[]): Promise<OutputTensor[]> {
   const s = settings!;
-  const tensor = new ort.Tensor("float32", input, [s.batchSize, s.columns]);
-  const results = await session!.run({ [s.inputName]: tensor }, s.outputNames);
+  const feeds: Record<string, Ort.Tensor> = {};
+  s.inputs.forEach((spec, k) => {
+    const dims = [s.batchSize, ...spec.shape];
+    const data = inputs[k];
+    if (spec.type === "int64") {
+      feeds[spec.name] = new ort.Tensor(
+        "int64",
+        BigInt64Array.from(data as Float64Array, BigInt),
+        dims,
+      );
+    } else if (spec.type === "string") {
+      feeds[spec.name] = new ort.Tensor("string", data as string[], dims);
+    } else if (spec.type === "bool") {
+      feeds[spec.name] = new ort.Tensor("bool", data as Uint8Array, dims);
+    } else {
+      feeds[spec.name] = new ort.Tensor(spec.type as "float32", data as Float32Array, dims);
+    }
+  });
+  const results = await session!.run(feeds, s.outputNames);
   return s.outputNames.map((name) => {
     const out = results[name];
     const data = out.data as OutputTensor["data"];
@@ -63,7 +97,7 @@ async function run(input: Float32Array): Promise<OutputTensor[]> {
 }
 
 /** Runs not yet started, in arrival order. */
-const queue: { id: number; input: Float32Array }[] = [];
+const queue: { id: number; inputs: RunInput[] }[] = [];
 let draining = false;
 /** Results held back at most this many... */
 const MAX_HELD = 4;
@@ -83,15 +117,17 @@ async function drain(): Promise<void> {
   let transfer: Transferable[] = [];
   let heldSince = 0;
   while (queue.length > 0) {
-    const { id, input } = queue.shift()!;
+    const { id, inputs } = queue.shift()!;
     const started = performance.now();
     try {
-      const outputs = await run(input);
-      transfer.push(input.buffer as ArrayBuffer);
+      const outputs = await run(inputs);
+      for (const input of inputs) {
+        if (!Array.isArray(input)) transfer.push(input.buffer as ArrayBuffer);
+      }
       for (const o of outputs) {
         if (!Array.isArray(o.data)) transfer.push(o.data.buffer as ArrayBuffer);
       }
-      results.push({ id, input, outputs });
+      results.push({ id, inputs, outputs });
     } catch (err) {
       results.push({ id, error: (err as Error).message ?? String(err) });
     }

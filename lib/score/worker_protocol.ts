@@ -4,14 +4,29 @@
  * @module
  */
 
+/** One input tensor of every run. */
+export interface InputSettings {
+  name: string;
+  /** Element type: `float32`, `float64`, `int64`, `int32`, `bool`, `string`. */
+  type: string;
+  /** One event's dimensions (the batch dimension goes before them). */
+  shape: number[];
+}
+
+/**
+ * The buffers of one run, one per input, `batchSize × product(shape)` values each: Float32Array,
+ * Float64Array (float64, and int64 which the worker converts), Int32Array, Uint8Array (bool) or
+ * an array of strings.
+ */
+export type RunInput = Float32Array | Float64Array | Int32Array | Uint8Array | string[];
+
 /** Session settings, chosen so that runs reuse one memory arena. */
 export interface SessionSettings {
   modelPath: string;
-  inputName: string;
+  inputs: InputSettings[];
   outputNames: string[];
   /** Rows of every run: batches are padded to this fixed shape. */
   batchSize: number;
-  columns: number;
   /** onnxruntime intra-op threads. */
   threads: number;
 }
@@ -19,7 +34,7 @@ export interface SessionSettings {
 /** Main thread → worker. */
 export type WorkerRequest =
   | { type: "load"; settings: SessionSettings }
-  | { type: "run"; id: number; input: Float32Array }
+  | { type: "run"; id: number; inputs: RunInput[] }
   | { type: "close" };
 
 /** One output tensor, its data copied out of onnxruntime. */
@@ -32,7 +47,7 @@ export interface OutputTensor {
 
 /** The outcome of one run: its outputs and the input buffer handed back, or why it failed. */
 export type RunResult =
-  | { id: number; input: Float32Array; outputs: OutputTensor[]; error?: undefined }
+  | { id: number; inputs: RunInput[]; outputs: OutputTensor[]; error?: undefined }
   | { id: number; error: string };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Window aggregations: `count()`, `count(x)`, `sum(x)`, `avg(x)`, `min(x)`, `max(x)`, `pNN(x)`
  * (exact quantiles, linear interpolation between ranks as numpy's default), `distinct(x)` (count
- * of distinct values), `first(x)` and `last(x)` (by event time; ties keep arrival order). `x` is
+ * of distinct values), `first(x)` and `last(x)` (by event time; ties keep arrival order), `collect(x, N)` (the array
+ * of the last N values by event time, ties in arrival order: a sequence for a tensor feature). `x` is
  * a dotted path or a CEL expression. Missing or null values are ignored, as SQL does; a value of
  * the wrong type is an error for that event.
  *
@@ -28,7 +29,8 @@ export type AggregateKind =
   | "quantile"
   | "distinct"
   | "first"
-  | "last";
+  | "last"
+  | "collect";
 
 /** One parsed aggregation. */
 export interface Aggregate {
@@ -40,6 +42,8 @@ export interface Aggregate {
   read?: FieldReader;
   /** For quantiles: 0 < q < 1. */
   q?: number;
+  /** For `collect`: the most values kept. */
+  limit?: number;
   /** Takes numbers only. */
   numeric: boolean;
   /** Index of its first numeric slot. */
@@ -59,7 +63,11 @@ const SLOTS: Record<AggregateKind, [number, number]> = {
   distinct: [0, 1],
   first: [1, 1],
   last: [1, 1],
+  collect: [0, 1],
 };
+
+/** The largest N of `collect(x, N)`: a window's values are held in memory until it fires. */
+export const MAX_COLLECT = 1 << 16;
 
 const NUMERIC: ReadonlySet<AggregateKind> = new Set(["sum", "avg", "min", "max", "quantile"]);
 
@@ -123,7 +131,19 @@ export function parseAggregates(text: string): AggregateSpec {
       throw new UsageError(`--agg: cannot read '${part}' (expected e.g. avg(value.delay))`);
     }
     const [, fn, rawArg, alias] = match;
-    const arg = rawArg.trim();
+    let arg = rawArg.trim();
+    let limit: number | undefined;
+    if (fn === "collect") {
+      const parts = splitTopLevel(arg);
+      const n = parts.length === 2 ? parts[1] : "";
+      if (!/^[1-9][0-9]*$/.test(n) || Number(n) > MAX_COLLECT) {
+        throw new UsageError(
+          `--agg: collect needs a field and a count from 1 to ${MAX_COLLECT}: collect(value.x, 64), got '${part}'`,
+        );
+      }
+      arg = parts[0];
+      limit = Number(n);
+    }
     let kind: AggregateKind;
     let q: number | undefined;
     const quantile = /^p(\d{1,2}(?:\.\d+)?)$/.exec(fn);
@@ -134,7 +154,7 @@ export function parseAggregates(text: string): AggregateSpec {
     } else if (fn in SLOTS && fn !== "quantile") kind = fn as AggregateKind;
     else {
       throw new UsageError(
-        `--agg: unknown function '${fn}' (count, sum, avg, min, max, pNN, distinct, first, last)`,
+        `--agg: unknown function '${fn}' (count, sum, avg, min, max, pNN, distinct, first, last, collect)`,
       );
     }
     if (arg === "" && kind !== "count") throw new UsageError(`--agg: ${fn}() needs an argument`);
@@ -159,6 +179,7 @@ export function parseAggregates(text: string): AggregateSpec {
       arg: arg === "" ? undefined : arg,
       read,
       q,
+      limit,
       numeric: NUMERIC.has(kind),
       slot: numSlots,
       objSlot: objSlots,
@@ -204,6 +225,7 @@ export function newObj(spec: AggregateSpec): unknown[] | undefined {
     if (agg.read === undefined) continue;
     if (agg.kind === "quantile") obj[agg.objSlot] = [];
     else if (agg.kind === "distinct") obj[agg.objSlot] = new Set<unknown>();
+    else if (agg.kind === "collect") obj[agg.objSlot] = [];
     else if (agg.kind === "first" || agg.kind === "last") obj[agg.objSlot] = null;
   }
   return obj;
@@ -281,8 +303,31 @@ export function addValues(spec: AggregateSpec, slots: Slots, values: unknown[], 
           obj[agg.objSlot] = value;
         }
         break;
+      case "collect":
+        collectAdd(obj[agg.objSlot] as unknown[], t, value, agg.limit!);
+        break;
     }
   }
+}
+
+/**
+ * Adds `value` at time `t` to a `collect` list: flat `[t0, v0, t1, v1, …]` in event-time order
+ * (a tie goes after the values already there), at most `limit` pairs (the earliest go first).
+ * The same steps as the generated code in `compiled_aggregates.ts`.
+ */
+export function collectAdd(list: unknown[], t: number, value: unknown, limit: number): void {
+  let j = list.length;
+  while (j > 0 && (list[j - 2] as number) > t) j -= 2;
+  if (j === list.length) list.push(t, value);
+  else list.splice(j, 0, t, value);
+  if (list.length > 2 * limit) list.splice(0, 2);
+}
+
+/** The values of a `collect` list, in order. */
+export function collectValues(list: readonly unknown[]): unknown[] {
+  const out = new Array<unknown>(list.length >> 1);
+  for (let i = 1, k = 0; i < list.length; i += 2) out[k++] = list[i];
+  return out;
 }
 
 /** Merges `from` into `into` (session windows that grow together). */
@@ -326,6 +371,14 @@ export function mergeSlots(spec: AggregateSpec, into: Slots, from: Slots): void 
           into.obj![o] = from.obj![o];
         }
         break;
+      case "collect": {
+        const list = into.obj![o] as unknown[];
+        const other = from.obj![o] as unknown[];
+        for (let i = 0; i < other.length; i += 2) {
+          collectAdd(list, other[i] as number, other[i + 1], agg.limit!);
+        }
+        break;
+      }
     }
   }
 }
@@ -377,6 +430,9 @@ export function results(spec: AggregateSpec, slots: Slots, count: number) {
       case "first":
       case "last":
         out[agg.name] = slots.obj![agg.objSlot] ?? null;
+        break;
+      case "collect":
+        out[agg.name] = collectValues(slots.obj![agg.objSlot] as unknown[]);
         break;
     }
   }

@@ -96,6 +96,13 @@ function generate(spec: AggregateSpec, value: (r: number, i: number) => string):
       case "last":
         add += `if (t >= num[${s}]) { num[${s}] = t; obj[${o}] = ${v}; }\n`;
         break;
+      case "collect":
+        // As collectAdd in aggregates.ts.
+        add += `{ const l = obj[${o}]; let j = l.length;\n` +
+          `while (j > 0 && l[j - 2] > t) j -= 2;\n` +
+          `if (j === l.length) l.push(t, ${v}); else l.splice(j, 0, t, ${v});\n` +
+          `if (l.length > ${2 * agg.limit!}) l.splice(0, 2); }\n`;
+        break;
     }
     add += "}\n";
   });

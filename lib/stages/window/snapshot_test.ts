@@ -9,7 +9,7 @@ import { WindowOperator } from "./operator.ts";
 import { restoreWindows, snapshotWindows, WINDOW_KIND } from "./snapshot.ts";
 
 const AGG = "count(), sum(value.x), avg(value.x), min(value.x), max(value.x), p90(value.x), " +
-  "distinct(value.x), first(value.x), last(value.x), count(value.x)";
+  "distinct(value.x), first(value.x), last(value.x), count(value.x), collect(value.x, 3)";
 
 const make = (shape: WindowShape) =>
   new WindowOperator({

@@ -1,0 +1,107 @@
+/**
+ * The sequence and image models through whole pipes, as a user runs them: `replay | window
+ * --count 24 | score` for temperature-anomaly, PNG events through `score` for digits, each held
+ * to scikit-learn's outputs in its fixture (written by the training scripts). The Pulsar path of
+ * the digits model (raw PNG bytes produced by the Java client) is in
+ * `test/integration/score_images_pulsar_test.ts`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runEdgepipe } from "./harness/edgepipe.ts";
+import { startShellPipe } from "./harness/shell_pipe.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const models = join(root, "models");
+
+const parseLines = (text: string) =>
+  text.trim().split("\n").filter((l) => l).map((l) => JSON.parse(l));
+const fixture = async (model: string) =>
+  parseLines(await Deno.readTextFile(join(models, model, "fixture.ndjson")));
+
+const COLLECT = "collect(value.temperature, 24) as temperature, " +
+  "collect(value.pressure, 24) as pressure";
+
+for (const tz of ["UTC", "Asia/Kolkata"]) {
+  Deno.test(`replay | window --count 24 | score: temperature anomalies equal scikit-learn's (TZ=${tz})`, async () => {
+    const expected = await fixture("temperature-anomaly");
+    const byStart = new Map(expected.map((l) => [l.event.window.start, l]));
+    const pipe = await startShellPipe([
+      ["replay", join(models, "temperature-anomaly/heldout.ndjson")],
+      ["window", "--key", "key", "--count", "24", "--agg", COLLECT],
+      ["score", "--model", join(models, "temperature-anomaly"), "--batch", "16"],
+    ], { env: { TZ: tz } });
+    const { codes, stderr, stdout } = await pipe.done;
+    assert.deepEqual(codes, [0, 0, 0], stderr.join("\n"));
+    const windows = parseLines(stdout).filter((r) => r.$edgepipe === undefined);
+    assert.equal(windows.length, expected.length);
+    let worst = 0;
+    const flagged: number[] = [];
+    for (const w of windows) {
+      const want = byStart.get(w.window.start);
+      assert.ok(want, `window at ${w.window.start} is in the fixture`);
+      assert.deepEqual(w.value.temperature, want.event.value.temperature);
+      assert.equal(w.score.label, want.expected.label);
+      worst = Math.max(worst, Math.abs(w.score.anomaly - want.expected.anomaly));
+      if (w.score.label === -1) flagged.push(w.window.start);
+    }
+    console.log(`temperature-anomaly: max |Δ| vs scikit-learn ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-5, `max gap ${worst}`);
+    // The fixture has anomalies: the parity covers both labels.
+    assert.ok(flagged.length >= 1 && flagged.length < windows.length, `${flagged.length} flagged`);
+  });
+}
+
+Deno.test("score: digits from PNG images (8×8 grey, 16×16 RGB) equal scikit-learn's", async () => {
+  const lines = await fixture("digits");
+  const input = lines.map((l) => JSON.stringify(l.event)).join("\n") + "\n";
+  const { code, stdout, stderr } = await runEdgepipe(
+    ["score", "--model", "models/digits", "--batch", "64"],
+    { stdin: input, cwd: root },
+  );
+  assert.equal(code, 0, stderr);
+  const out = parseLines(stdout);
+  assert.equal(out.length, lines.length);
+  let worst = 0;
+  for (const [i, event] of out.entries()) {
+    assert.equal(event.id, lines[i].event.id);
+    assert.equal(event.score.digit, lines[i].expected.digit);
+    for (let d = 0; d < 10; d++) {
+      worst = Math.max(worst, Math.abs(event.score[String(d)] - lines[i].expected[String(d)]));
+    }
+  }
+  console.log(`digits: max |Δ| vs scikit-learn ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-5, `max gap ${worst}`);
+});
+
+Deno.test("score: an event whose image is not an image is rejected by name, the rest scored", async () => {
+  const [good] = await fixture("digits");
+  const bad = { id: "not-a-png", value: { png: btoa("hello, world") } };
+  const input = [good.event, bad, good.event].map((e) => JSON.stringify(e)).join("\n") + "\n";
+  const { code, stdout, stderr } = await runEdgepipe(
+    ["score", "--model", "models/digits", "--on-error", "skip"],
+    { stdin: input, cwd: root },
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stderr,
+    /event 'not-a-png': feature 'image' \(value\.png\): neither PNG nor JPEG/,
+  );
+  const out = parseLines(stdout);
+  assert.deepEqual(out.map((e) => e.id ?? e.$edgepipe), [good.event.id, "ack", good.event.id]);
+});
+
+Deno.test("score --workers 2 keeps input order and gives the same scores as one worker", async () => {
+  const lines = await fixture("digits");
+  const input = lines.map((l) => JSON.stringify(l.event)).join("\n") + "\n";
+  const run = (workers: string) =>
+    runEdgepipe(["score", "--model", "models/digits", "--batch", "8", "--workers", workers], {
+      stdin: input,
+      cwd: root,
+    });
+  const [one, two] = await Promise.all([run("1"), run("2")]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(two.code, 0, two.stderr);
+  const ids = parseLines(two.stdout).map((e) => e.id);
+  assert.deepEqual(ids, lines.map((l) => l.event.id));
+  assert.equal(two.stdout, one.stdout);
+});
