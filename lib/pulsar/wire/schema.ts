@@ -24,9 +24,13 @@ import { SCHEMA_TYPE, type SchemaType, SERVER_ERROR, type ServerError } from "./
 
 /** A topic schema (`SchemaInfo` of the Java client). */
 export interface Schema {
+  /** The schema's name (the Java client registers the topic's local name). */
   name: string;
+  /** The definition: Avro JSON for AVRO and JSON, a descriptor set for PROTOBUF_NATIVE, … */
   schemaData: Uint8Array;
+  /** The schema's type. */
   type: SchemaType;
+  /** Properties (`__alwaysAllowNull`, a KEY_VALUE's halves, …). */
   properties?: Record<string, string>;
 }
 
