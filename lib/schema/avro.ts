@@ -57,13 +57,26 @@ function binaryFields(type: avro.Type, value: unknown): unknown {
 function misfit(type: avro.Type, value: unknown): string | undefined {
   const problems: string[] = [];
   type.isValid(value, {
+    noUndeclaredFields: true,
     errorHook: (path: string[], got: unknown, expected: avro.Type) => {
       const where = path.length > 0 ? path.join(".") : "the value";
+      const extra = undeclared(expected, got);
+      if (extra.length > 0) {
+        problems.push(`${where}: ${extra.join(", ")} not in the schema`);
+        return;
+      }
       const what = got === undefined ? "missing" : `${JSON.stringify(got) ?? String(got)}`;
       problems.push(`${where}: ${what}, expected ${describe(expected)}`);
     },
   });
   return problems.length > 0 ? problems.slice(0, 3).join("; ") : undefined;
+}
+
+/** Fields of a record value its record type does not declare. */
+function undeclared(type: avro.Type, value: unknown): string[] {
+  if (type.typeName !== "record" || value === null || typeof value !== "object") return [];
+  const declared = new Set((type as avro.types.RecordType).fields.map((f) => f.name));
+  return Object.keys(value).filter((k) => !declared.has(k));
 }
 
 function describe(type: avro.Type): string {

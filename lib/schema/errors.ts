@@ -20,3 +20,20 @@ export class SchemaValueError extends SchemaError {}
  * name the message, a type edgepipe does not decode.
  */
 export class SchemaDefinitionError extends SchemaError {}
+
+/**
+ * The broker's reason for refusing a schema on one line: whitespace collapsed, the repeated
+ * `caused by` chain left out, at most `max` characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { oneLineReason } from "./errors.ts";
+ * assert.equal(oneLineReason("Unable to read:\n{\n  \"a\" }  caused by X: again"),
+ *   'Unable to read: { "a" }');
+ * ```
+ */
+export function oneLineReason(message: string, max = 600): string {
+  const line = message.split(" caused by ")[0].replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}

@@ -57,13 +57,48 @@ function typeOf(root: protobuf.Root, message: string, what: string): protobuf.Ty
   }
 }
 
+/**
+ * A copy of `value` with enum names as their numbers, which `verify` wants; a field the message
+ * does not have or an enum name it does not know is a {@linkcode SchemaValueError}.
+ */
+function normalized(type: protobuf.Type, value: unknown, path: string): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new SchemaValueError(
+      `${path || type.name} needs an object, got ${JSON.stringify(value)}`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key];
+    const where = path ? `${path}.${key}` : key;
+    if (!field) throw new SchemaValueError(`${where} is not a field of ${type.fullName.slice(1)}`);
+    field.resolve();
+    const one = (item: unknown, at: string): unknown => {
+      if (field.resolvedType instanceof protobuf.Enum && typeof item === "string") {
+        const n = field.resolvedType.values[item];
+        if (n === undefined) {
+          throw new SchemaValueError(`${at}: '${item}' is not a value of ${field.type}`);
+        }
+        return n;
+      }
+      if (field.resolvedType instanceof protobuf.Type && item !== null) {
+        return normalized(field.resolvedType, item, at);
+      }
+      return item;
+    };
+    out[key] = field.repeated && Array.isArray(v)
+      ? v.map((item, i) => one(item, `${where}[${i}]`))
+      : one(v, where);
+  }
+  return out;
+}
+
 function codecOf(type: protobuf.Type): AvroCodec {
   const check = (value: unknown) => {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new SchemaValueError(`${type.name} needs an object, got ${JSON.stringify(value)}`);
-    }
-    const why = type.verify(value as Record<string, unknown>);
+    const plain = normalized(type, value, "") as Record<string, unknown>;
+    const why = type.verify(plain);
     if (why) throw new SchemaValueError(`value does not fit ${type.name}: ${why}`);
+    return plain;
   };
   return {
     decode(bytes) {
@@ -77,10 +112,9 @@ function codecOf(type: protobuf.Type): AvroCodec {
       }
     },
     encode(value) {
-      check(value);
-      return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+      return type.encode(type.fromObject(check(value))).finish();
     },
-    check,
+    check: (value) => void check(value),
   };
 }
 

@@ -4,8 +4,11 @@
 // lines rendered by Jackson; and consumes with a given schema, printing each value as JSON.
 //
 //   java SchemaInterop produce <serviceUrl> <topicPrefix> <expected.ndjson>
-//   java SchemaInterop consume <serviceUrl> <topic> avro|json|string <count> <out.ndjson>
+//   java SchemaInterop consume <serviceUrl> <out.ndjson> (<topic> <kind> <count>)...
+//        kind: avro | json | string | protobuf-native
 //   java SchemaInterop flights <serviceUrl> <topic> <flights.ndjson>
+//   java SchemaInterop files <base>   (writes <base>.avsc: Reading's Avro schema, <base>.pb: a
+//                                      FileDescriptorSet holding google.protobuf.Field)
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -92,6 +95,42 @@ public class SchemaInterop {
     return Base64.getEncoder().encodeToString(b);
   }
 
+  /** google.protobuf.Field's file and the files it imports, as protoc --include_imports. */
+  static byte[] descriptorSet() {
+    com.google.protobuf.DescriptorProtos.FileDescriptorSet.Builder set =
+        com.google.protobuf.DescriptorProtos.FileDescriptorSet.newBuilder();
+    Set<String> seen = new HashSet<>();
+    Deque<com.google.protobuf.Descriptors.FileDescriptor> todo = new ArrayDeque<>();
+    todo.push(com.google.protobuf.Field.getDescriptor().getFile());
+    List<com.google.protobuf.DescriptorProtos.FileDescriptorProto> files = new ArrayList<>();
+    while (!todo.isEmpty()) {
+      com.google.protobuf.Descriptors.FileDescriptor f = todo.pop();
+      if (!seen.add(f.getName())) continue;
+      files.add(0, f.toProto());
+      for (com.google.protobuf.Descriptors.FileDescriptor d : f.getDependencies()) todo.push(d);
+    }
+    files.forEach(set::addFile);
+    return set.build().toByteArray();
+  }
+
+  static Map<String, Object> render(com.google.protobuf.Field f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", f.getName());
+    m.put("number", f.getNumber());
+    m.put("kind", f.getKind().name());
+    m.put("packed", f.getPacked());
+    m.put("json_name", f.getJsonName());
+    m.put("option_name", f.getOptionsCount() > 0 ? f.getOptions(0).getName() : null);
+    return m;
+  }
+
+  /** The schemas edgepipe's producer is given in the other direction: Java's own. */
+  static void files(String base) throws Exception {
+    Files.write(Paths.get(base + ".avsc"), Schema.AVRO(Reading.class).getSchemaInfo()
+        .getSchema());
+    Files.write(Paths.get(base + ".pb"), descriptorSet());
+  }
+
   static void produce(String url, String prefix, String expected) throws Exception {
     out = new PrintWriter(Files.newBufferedWriter(Paths.get(expected), StandardCharsets.UTF_8));
     try (PulsarClient client = PulsarClient.builder().serviceUrl(url).build()) {
@@ -109,16 +148,7 @@ public class SchemaInterop {
                 .setName("o" + i)).build());
       }
       List<Object> pbRendered = new ArrayList<>();
-      for (com.google.protobuf.Field f : fields) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", f.getName());
-        m.put("number", f.getNumber());
-        m.put("kind", f.getKind().name());
-        m.put("packed", f.getPacked());
-        m.put("json_name", f.getJsonName());
-        m.put("option_name", f.getOptions(0).getName());
-        pbRendered.add(m);
-      }
+      for (com.google.protobuf.Field f : fields) pbRendered.add(render(f));
       send(client, prefix + "-protobuf-native", "PROTOBUF_NATIVE",
           Schema.PROTOBUF_NATIVE(com.google.protobuf.Field.class), fields, pbRendered);
 
@@ -208,12 +238,23 @@ public class SchemaInterop {
     return out;
   }
 
-  static void consume(String url, String topic, String kind, int count, String file)
-      throws Exception {
+  /** Reads each (topic, kind, count) of `cases` in turn with one client. */
+  static void consume(String url, String file, String[] cases) throws Exception {
     try (PulsarClient client = PulsarClient.builder().serviceUrl(url).build();
         PrintWriter w = new PrintWriter(Files.newBufferedWriter(Paths.get(file)))) {
+      for (int i = 0; i + 2 < cases.length; i += 3) {
+        consumeOne(client, w, cases[i], cases[i + 1], Integer.parseInt(cases[i + 2]));
+      }
+    }
+  }
+
+  static void consumeOne(PulsarClient client, PrintWriter w, String topic, String kind, int count)
+      throws Exception {
+    {
       Schema<?> schema = kind.equals("avro") ? Schema.AVRO(Reading.class)
-          : kind.equals("json") ? Schema.JSON(Reading.class) : Schema.STRING;
+          : kind.equals("json") ? Schema.JSON(Reading.class)
+          : kind.equals("protobuf-native") ? Schema.PROTOBUF_NATIVE(com.google.protobuf.Field.class)
+          : Schema.STRING;
       try (Consumer<?> consumer = client.newConsumer(schema).topic(topic)
           .subscriptionName("java-check").subscriptionInitialPosition(
               SubscriptionInitialPosition.Earliest).subscribe()) {
@@ -221,7 +262,11 @@ public class SchemaInterop {
           Message<?> msg = consumer.receive(30, TimeUnit.SECONDS);
           if (msg == null) throw new IllegalStateException("only " + i + " messages");
           ObjectNode line = JSON.createObjectNode();
-          line.set("value", JSON.valueToTree(msg.getValue()));
+          line.put("topic", topic);
+          Object value = msg.getValue();
+          if (value instanceof com.google.protobuf.Field f) value = render(f);
+          line.set("value", JSON.valueToTree(value));
+          line.put("key", msg.getKey());
           line.put("version", msg.getSchemaVersion() == null ? -1
               : java.nio.ByteBuffer.wrap(msg.getSchemaVersion()).getLong());
           w.println(JSON.writeValueAsString(line));
@@ -250,8 +295,9 @@ public class SchemaInterop {
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "produce" -> produce(args[1], args[2], args[3]);
-      case "consume" -> consume(args[1], args[2], args[3], Integer.parseInt(args[4]), args[5]);
+      case "consume" -> consume(args[1], args[2], Arrays.copyOfRange(args, 3, args.length));
       case "flights" -> flights(args[1], args[2], args[3]);
+      case "files" -> files(args[1]);
       default -> throw new IllegalArgumentException(args[0]);
     }
   }
