@@ -55,3 +55,11 @@ export { PrefixTemplate } from "../sinks/object_naming.ts";
 export { type Encoding, ENCODINGS } from "../sinks/encode.ts";
 export { openFileSink } from "../sinks/file.ts";
 export { type BatchingOptions, BatchingSink, type ObjectStore } from "../sinks/batching_sink.ts";
+export {
+  loadProducerSchema,
+  parseProducerSchema,
+  type ProducerSchema,
+  type ProducerSchemaSpec,
+} from "../schema/producer_schema.ts";
+export type { SchemaCodec } from "../schema/codec.ts";
+export { SchemaDefinitionError, SchemaError, SchemaValueError } from "../schema/errors.ts";

@@ -13,6 +13,7 @@ import type { Envelope } from "../../lib/envelope.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 import { javaProgram } from "../harness/java_client.ts";
+import { startShellPipe } from "../harness/shell_pipe.ts";
 
 const integration = { sanitizeOps: false, sanitizeResources: false };
 const java = javaProgram(
@@ -254,5 +255,34 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "flights a Java producer wrote with Schema.AVRO score exactly as on the JSON path",
+  ...integration,
+  async fn() {
+    const { serviceUrl } = await pulsarUrls();
+    const flights =
+      new URL("../../examples/data/flights-2001-03-12-morning.ndjson", import.meta.url)
+        .pathname;
+    const topic = `persistent://public/default/avro-flights-${crypto.randomUUID()}`;
+    await java(["flights", serviceUrl, topic, flights]);
+    const env = { PULSAR_SERVICE_URL: serviceUrl };
+    const model = ["score", "--model", "models/flight-delay"];
+    const avro = await (await startShellPipe([["consume", topic, "-e"], model], { env })).done;
+    const json = await (await startShellPipe([["replay", flights], model], { env })).done;
+    assert.deepEqual(avro.codes, [0, 0], avro.stderr.join("\n"));
+    assert.deepEqual(json.codes, [0, 0], json.stderr.join("\n"));
+    const events = (out: string) =>
+      out.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.$edgepipe === undefined);
+    const fromAvro = events(avro.stdout);
+    const fromJson = events(json.stdout);
+    assert.equal(fromJson.length, 3417);
+    assert.equal(fromAvro.length, fromJson.length, "every flight scored");
+    assert.ok(fromAvro.every((e) => e.schema?.type === "AVRO"), "decoded with the Avro schema");
+    assert.deepEqual(fromAvro.map((e) => e.value), fromJson.map((e) => e.value));
+    assert.deepEqual(fromAvro.map((e) => e.score), fromJson.map((e) => e.score));
+    assert.ok(fromAvro.every((e) => typeof e.score?.delayed === "number"), "real scores");
   },
 });
