@@ -32,7 +32,7 @@ import {
 } from "../lib/sinks/pulsar.ts";
 import { type Compression, PulsarClient } from "../lib/pulsar/mod.ts";
 import { parsePayloadShape, type PayloadShape } from "../lib/delivered_record.ts";
-import { loadProducerSchema, parseProducerSchema } from "../lib/schema/producer_schema.ts";
+import { parseProducerSchema } from "../lib/schema/producer_schema_spec.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 
 const HELP = `edgepipe produce — write stdin to a Pulsar topic (a terminal stage)
@@ -201,7 +201,13 @@ async function run(args: string[]): Promise<number> {
   let stopMetrics: (() => Promise<void>) | undefined;
   let stats: StatsLine | undefined;
   try {
-    const schema = schemaSpec && await loadProducerSchema(schemaSpec, topic, client);
+    // The schema libraries load only when a schema is asked for.
+    const schema = schemaSpec &&
+      await (await import("../lib/schema/producer_schema.ts")).loadProducerSchema(
+        schemaSpec,
+        topic,
+        client,
+      );
     sink = await PulsarSink.open(client, {
       topic,
       ...(schema ? { schema } : {}),

@@ -14,11 +14,16 @@
  * @module
  */
 import type { PulsarClient, Schema } from "../pulsar/mod.ts";
-import { UsageError } from "../errors.ts";
 import { avroCodec, jsonCodec } from "./avro.ts";
 import { compileSchema, type SchemaCodec } from "./codec.ts";
 import { SchemaDefinitionError } from "./errors.ts";
 import { protobufNativeSchema } from "./protobuf_native.ts";
+import type { ProducerSchemaSpec } from "./producer_schema_spec.ts";
+
+export { parseProducerSchema, type ProducerSchemaSpec } from "./producer_schema_spec.ts";
+
+const utf8 = new TextEncoder();
+const JAVA_AVRO_PROPERTIES = { __alwaysAllowNull: "true", __jsr310ConversionEnabled: "false" };
 
 /** A schema for a producer and the codec of its payloads. */
 export interface ProducerSchema {
@@ -26,47 +31,6 @@ export interface ProducerSchema {
   schema: Schema;
   /** Encodes each payload. */
   codec: SchemaCodec;
-}
-
-/** A parsed `--schema` value (files not read yet). */
-export type ProducerSchemaSpec =
-  | { kind: "avro" | "json"; file: string }
-  | { kind: "protobuf-native"; file: string; message: string }
-  | { kind: "string" | "auto" };
-
-const utf8 = new TextEncoder();
-const JAVA_AVRO_PROPERTIES = { __alwaysAllowNull: "true", __jsr310ConversionEnabled: "false" };
-
-/**
- * Parses `--schema`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseProducerSchema } from "./producer_schema.ts";
- * assert.deepEqual(parseProducerSchema("avro:reading.avsc"), { kind: "avro", file: "reading.avsc" });
- * assert.deepEqual(parseProducerSchema("protobuf-native:set.pb:acme.Reading"),
- *   { kind: "protobuf-native", file: "set.pb", message: "acme.Reading" });
- * assert.throws(() => parseProducerSchema("xml:a"), /--schema must be/);
- * ```
- */
-export function parseProducerSchema(text: string, flag = "--schema"): ProducerSchemaSpec {
-  if (text === "string" || text === "auto") return { kind: text };
-  const colon = text.indexOf(":");
-  const kind = text.slice(0, colon);
-  const rest = text.slice(colon + 1);
-  if ((kind === "avro" || kind === "json") && rest !== "") return { kind, file: rest };
-  if (kind === "protobuf-native") {
-    const last = rest.lastIndexOf(":");
-    if (last > 0 && last < rest.length - 1) {
-      return { kind, file: rest.slice(0, last), message: rest.slice(last + 1) };
-    }
-    throw new UsageError(`${flag} protobuf-native needs <descriptor set file>:<message name>`);
-  }
-  throw new UsageError(
-    `${flag} must be avro:<file.avsc>, json:<file>, protobuf-native:<descriptor set>:<message>, ` +
-      `string or auto, got '${text}'`,
-  );
 }
 
 async function read<T>(file: string, reader: (f: string) => Promise<T>): Promise<T> {

@@ -117,6 +117,8 @@ export class TopicSchemas {
         { cause },
       );
     }
+    // The codecs (Avro, protobuf libraries) load with the first message that has a schema.
+    const { compileSchema } = await import("./codec.ts");
     return {
       codec: compileSchema(schema, topic),
       label: {

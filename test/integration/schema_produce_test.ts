@@ -67,7 +67,7 @@ const topicOf = (name: string) =>
   `persistent://public/default/schema-produce-${name}-${crypto.randomUUID()}`;
 
 Deno.test({
-  name: "produce --schema avro|json|string|protobuf-native: the Java client reads the values",
+  name: "produce --schema avro|json|string|protobuf-native and run's schema sink: Java reads them",
   ...integration,
   async fn() {
     const base = await javaFiles();
@@ -125,7 +125,22 @@ Deno.test({
       const run = await produce(topics[i], ["--schema", c.schema], lines);
       assert.equal(run.code, 0, `${c.kind}: ${run.stderr}`);
     }
-    const read = await javaConsumes(cases.map((c, i) => [topics[i], c.kind, c.values.length]));
+    // edgepipe run: the Avro topic read with its schema, written again with it to another topic.
+    const piped = topicOf("run");
+    const pipeline = `${await Deno.makeTempDir()}/avro.yaml`;
+    await Deno.writeTextFile(
+      pipeline,
+      `source:\n  consume: { topic: '${topics[0]}', subscription: run, exitAtEnd: true, ` +
+        `schema: auto }\nsink: { to: 'topic:${piped}', schema: 'avro:${base}.avsc' }\n`,
+    );
+    const { serviceUrl } = await pulsarUrls();
+    const ran = await runEdgepipe(["run", pipeline], { env: { PULSAR_SERVICE_URL: serviceUrl } });
+    assert.equal(ran.code, 0, ran.stderr);
+    const read = await javaConsumes([
+      ...cases.map((c, i): [string, string, number] => [topics[i], c.kind, c.values.length]),
+      [piped, "avro", readings.length],
+    ]);
+    assert.deepEqual(read.filter((m) => m.topic === piped).map((m) => m.value), readings, "run");
     for (const [i, c] of cases.entries()) {
       const lines = c.values.map((_, n) => ({ key: `k${n}` }));
       const got = read.filter((m) => m.topic === topics[i]);
