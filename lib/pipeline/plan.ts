@@ -35,7 +35,8 @@ export type SourcePlan =
     serviceUrl: string;
     initialPosition: "earliest" | "latest";
     exitAtEnd: boolean;
-    schema: "auto" | "none";
+    /** Default auto. */
+    schema?: "auto" | "none";
   }
   | { kind: "stdin" };
 
