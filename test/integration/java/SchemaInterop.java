@@ -7,6 +7,7 @@
 //   java SchemaInterop consume <serviceUrl> <out.ndjson> (<topic> <kind> <count>)...
 //        kind: avro | json | string | protobuf-native
 //   java SchemaInterop flights <serviceUrl> <topic> <flights.ndjson>
+//   java SchemaInterop bench <serviceUrl> <avroTopic> <jsonTopic> <n>
 //   java SchemaInterop files <base>   (writes <base>.avsc: Reading's Avro schema, <base>.pb: a
 //                                      FileDescriptorSet holding google.protobuf.Field)
 
@@ -292,12 +293,30 @@ public class SchemaInterop {
     }
   }
 
+  /** The benchmark's input: n Readings with Schema.AVRO, and the same as schemaless JSON. */
+  static void bench(String url, String avroTopic, String jsonTopic, int n) throws Exception {
+    try (PulsarClient client = PulsarClient.builder().serviceUrl(url).build();
+        Producer<Reading> avro = client.newProducer(Schema.AVRO(Reading.class)).topic(avroTopic)
+            .blockIfQueueFull(true).create();
+        Producer<byte[]> json = client.newProducer().topic(jsonTopic).blockIfQueueFull(true)
+            .create()) {
+      for (int i = 0; i < n; i++) {
+        Reading r = new Reading(i);
+        avro.sendAsync(r);
+        json.sendAsync(JSON.writeValueAsBytes(r));
+      }
+      avro.flush();
+      json.flush();
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "produce" -> produce(args[1], args[2], args[3]);
       case "consume" -> consume(args[1], args[2], Arrays.copyOfRange(args, 3, args.length));
       case "flights" -> flights(args[1], args[2], args[3]);
       case "files" -> files(args[1]);
+      case "bench" -> bench(args[1], args[2], args[3], Integer.parseInt(args[4]));
       default -> throw new IllegalArgumentException(args[0]);
     }
   }
