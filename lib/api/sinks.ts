@@ -58,8 +58,7 @@ export { type BatchingOptions, BatchingSink, type ObjectStore } from "../sinks/b
 export {
   loadProducerSchema,
   parseProducerSchema,
-  type ProducerSchema,
   type ProducerSchemaSpec,
-} from "../schema/producer_schema.ts";
-export type { SchemaCodec } from "../schema/codec.ts";
+} from "../schema/producer_schema_spec.ts";
+export type { ProducerSchema, SchemaCodec } from "../schema/types.ts";
 export { SchemaDefinitionError, SchemaError, SchemaValueError } from "../schema/errors.ts";

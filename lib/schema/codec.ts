@@ -9,27 +9,14 @@
  * @module
  */
 import type { Schema, SchemaType } from "../pulsar/wire/mod.ts";
+import type { SchemaCodec } from "./types.ts";
 import { type AvroCodec, avroCodec, jsonCodec } from "./avro.ts";
 import { SchemaDefinitionError, SchemaValueError } from "./errors.ts";
 import { primitiveCodec } from "./primitives.ts";
 import { protobufNativeCodec } from "./protobuf_native.ts";
 import { javaSchemaName, wireSchemaType } from "./schema_types.ts";
 
-/** Decodes a topic schema's payloads (and encodes values for producers). */
-export interface SchemaCodec {
-  /** The schema's type. */
-  readonly type: SchemaType;
-  /**
-   * The value of a payload; `key` is the message key's bytes (for a SEPARATED KEY_VALUE).
-   * Throws {@linkcode SchemaValueError} for bytes the schema cannot read.
-   */
-  decode(payload: Uint8Array, key?: Uint8Array): unknown;
-  /**
-   * The payload of a value (and for a SEPARATED KEY_VALUE the key bytes); throws
-   * {@linkcode SchemaValueError} for a value that does not fit, before anything is written.
-   */
-  encode(value: unknown): { payload: Uint8Array; key?: Uint8Array };
-}
+export type { SchemaCodec } from "./types.ts";
 
 const utf8 = new TextDecoder();
 

@@ -15,23 +15,17 @@
  */
 import type { PulsarClient, Schema } from "../pulsar/mod.ts";
 import { avroCodec, jsonCodec } from "./avro.ts";
-import { compileSchema, type SchemaCodec } from "./codec.ts";
+import { compileSchema } from "./codec.ts";
+import type { ProducerSchema } from "./types.ts";
 import { SchemaDefinitionError } from "./errors.ts";
 import { protobufNativeSchema } from "./protobuf_native.ts";
 import type { ProducerSchemaSpec } from "./producer_schema_spec.ts";
 
 export { parseProducerSchema, type ProducerSchemaSpec } from "./producer_schema_spec.ts";
+export type { ProducerSchema } from "./types.ts";
 
 const utf8 = new TextEncoder();
 const JAVA_AVRO_PROPERTIES = { __alwaysAllowNull: "true", __jsr310ConversionEnabled: "false" };
-
-/** A schema for a producer and the codec of its payloads. */
-export interface ProducerSchema {
-  /** What the producer sends the broker. */
-  schema: Schema;
-  /** Encodes each payload. */
-  codec: SchemaCodec;
-}
 
 async function read<T>(file: string, reader: (f: string) => Promise<T>): Promise<T> {
   try {

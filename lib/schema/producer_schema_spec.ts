@@ -5,6 +5,8 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import type { PulsarClient } from "../pulsar/mod.ts";
+import type { ProducerSchema } from "./types.ts";
 
 /** A parsed `--schema` value (files not read yet). */
 export type ProducerSchemaSpec =
@@ -42,4 +44,18 @@ export function parseProducerSchema(text: string, flag = "--schema"): ProducerSc
     `${flag} must be avro:<file.avsc>, json:<file>, protobuf-native:<descriptor set>:<message>, ` +
       `string or auto, got '${text}'`,
   );
+}
+
+/**
+ * Reads the files of a spec (or, for `auto`, the topic's latest schema from the broker) and
+ * compiles it; a schema that cannot be used is a `SchemaDefinitionError`. The schema libraries
+ * load with the first call.
+ */
+export async function loadProducerSchema(
+  spec: ProducerSchemaSpec,
+  topic: string,
+  client?: PulsarClient,
+): Promise<ProducerSchema> {
+  const { loadProducerSchema } = await import("./producer_schema.ts");
+  return await loadProducerSchema(spec, topic, client);
 }

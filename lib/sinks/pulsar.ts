@@ -20,7 +20,7 @@ import type { Sink } from "./types.ts";
 import { parseEventTime } from "../time/event_time.ts";
 import { BrokerWaitNotice } from "./broker_wait.ts";
 import { oneLineReason, SchemaDefinitionError, SchemaError } from "../schema/errors.ts";
-import type { ProducerSchema } from "../schema/producer_schema.ts";
+import type { ProducerSchema } from "../schema/types.ts";
 
 /** How the payload (see {@linkcode PayloadShape}) becomes the message bytes. */
 export type PayloadEncoding = "auto" | "json" | "base64";
