@@ -35,6 +35,8 @@ import { parseStartPosition } from "../lib/sources/consume/open_receiver.ts";
 import { DEFAULT_MAX_UNREPORTED } from "../lib/sources/consume/unreported.ts";
 import { PulsarAdmin, PulsarClient, type SubscriptionType } from "../lib/pulsar/mod.ts";
 import { parseBytes, parseDuration, parsePositiveInt } from "../lib/units.ts";
+import { schemaVersionNumber } from "../lib/schema/schema_types.ts";
+import type { SchemaLookup } from "../lib/schema/topic_schemas.ts";
 import { type Command, EXIT, parseFlags } from "./_command.ts";
 
 const HELP = `edgepipe consume — read Pulsar topics to stdout (a source stage)
@@ -95,7 +97,8 @@ Errors and observing:
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
   --admin-url <url>     with --metrics or --stats: poll the subscription's backlog every 5 s
                         from the broker's admin API (env PULSAR_ADMIN_URL), with the same
-                        --token, and for https the same --tls-ca/--tls-cert/--tls-key
+                        --token, and for https the same --tls-ca/--tls-cert/--tls-key; also
+                        where --schema auto looks a schema up when the binary protocol cannot
 
 ${CONNECTION_HELP}
 
@@ -284,6 +287,21 @@ async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
   };
 }
 
+/** With an admin URL, schemas the binary protocol cannot fetch come from the REST API. */
+function schemaFallback(
+  values: ReturnType<typeof parseConsumeArgs>["values"],
+): { schemaFallback?: SchemaLookup } {
+  const adminUrl = values["admin-url"] ?? Deno.env.get("PULSAR_ADMIN_URL");
+  if (adminUrl === undefined || values.schema === "none") return {};
+  let admin: Promise<PulsarAdmin> | undefined;
+  return {
+    schemaFallback: async (topic, version) => {
+      admin ??= adminOptions(adminUrl, values).then((o) => new PulsarAdmin(o));
+      return await (await admin).getSchema(topic, schemaVersionNumber(version));
+    },
+  };
+}
+
 async function run(args: string[]): Promise<number> {
   const parsed = parseConsumeArgs(args);
   const { session: o, format, ackTimeoutMs } = parsed;
@@ -309,6 +327,7 @@ async function run(args: string[]): Promise<number> {
     }
     const opened = session = await ConsumeSession.open(client, {
       ...o,
+      ...schemaFallback(parsed.values),
       deadLetters,
       keepMessages: format !== undefined || o.ack === "on-write",
       log,

@@ -37,6 +37,36 @@ export type SchemaLookup = (topic: string, version: Uint8Array) => Promise<Versi
 
 const MAX_CACHED = 1024;
 
+/**
+ * A lookup over the binary protocol that falls back to `fallback` (the admin REST API) when the
+ * binary request fails for another reason than the broker's answer (a timeout, a proxy that does
+ * not pass GET_SCHEMA): a broker that says it has no such version is believed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimeoutError } from "../pulsar/mod.ts";
+ * import { withFallback } from "./topic_schemas.ts";
+ * const schema = { name: "t", type: "String" as const, schemaData: new Uint8Array() };
+ * const lookup = withFallback(
+ *   () => Promise.reject(new TimeoutError("GET_SCHEMA: no answer")),
+ *   (_topic, version) => Promise.resolve({ schema, version }),
+ * );
+ * assert.equal((await lookup("t", new Uint8Array(8))).schema, schema);
+ * ```
+ */
+export function withFallback(binary: SchemaLookup, fallback?: SchemaLookup): SchemaLookup {
+  if (!fallback) return binary;
+  return async (topic, version) => {
+    try {
+      return await binary(topic, version);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== undefined) throw error; // the broker's answer
+      return await fallback(topic, version);
+    }
+  };
+}
+
 function hex(bytes: Uint8Array): string {
   let text = "";
   for (const b of bytes) text += b.toString(16).padStart(2, "0");

@@ -21,7 +21,7 @@ import {
   PayloadError,
 } from "../message_envelope.ts";
 import { SchemaError } from "../../schema/errors.ts";
-import { TopicSchemas } from "../../schema/topic_schemas.ts";
+import { type SchemaLookup, TopicSchemas, withFallback } from "../../schema/topic_schemas.ts";
 import { type ConsumeReceiver, openReceiver, type ReceiverOptions } from "./open_receiver.ts";
 import { Unreported } from "./unreported.ts";
 
@@ -53,6 +53,8 @@ export interface ConsumeSessionOptions extends ReceiverOptions {
    * (looked up from the broker, cached); `none`: payloads as `payload` says, schema or not.
    */
   schema?: "auto" | "none";
+  /** Where schemas come from when GET_SCHEMA fails without the broker's answer (admin REST). */
+  schemaFallback?: SchemaLookup;
   /** For payloads that cannot be decoded (default fail). */
   policy?: ErrorPolicy;
   /** Where `dead-letter=` sends them (opened and closed by the caller). */
@@ -137,9 +139,9 @@ export class ConsumeSession {
     options: ConsumeSessionOptions,
   ): Promise<ConsumeSession> {
     const receiver = await openReceiver(client, options);
-    const schemas = options.schema === "none"
-      ? undefined
-      : new TopicSchemas((topic, version) => client.getSchema(topic, version));
+    const schemas = options.schema === "none" ? undefined : new TopicSchemas(
+      withFallback((topic, version) => client.getSchema(topic, version), options.schemaFallback),
+    );
     if (options.ack !== "downstream") {
       return new ConsumeSession(receiver, options, undefined, undefined, schemas);
     }
