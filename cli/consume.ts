@@ -35,6 +35,8 @@ import { parseStartPosition } from "../lib/sources/consume/open_receiver.ts";
 import { DEFAULT_MAX_UNREPORTED } from "../lib/sources/consume/unreported.ts";
 import { PulsarAdmin, PulsarClient, type SubscriptionType } from "../lib/pulsar/mod.ts";
 import { parseBytes, parseDuration, parsePositiveInt } from "../lib/units.ts";
+import { schemaVersionNumber } from "../lib/schema/schema_types.ts";
+import type { SchemaLookup } from "../lib/schema/topic_schemas.ts";
 import { type Command, EXIT, parseFlags } from "./_command.ts";
 
 const HELP = `edgepipe consume — read Pulsar topics to stdout (a source stage)
@@ -64,6 +66,11 @@ Subscription:
 
 Output:
   --payload <p>         json (default: parsed when it is JSON, else a string) | string | base64
+  --schema <mode>       auto (default): a message written with a schema (AVRO, JSON,
+                        PROTOBUF_NATIVE, KEY_VALUE, STRING, INT8-64, FLOAT, DOUBLE, BOOLEAN,
+                        BYTES, DATE/TIME/TIMESTAMP, INSTANT, LOCAL_*) is decoded with its
+                        writer's schema version, looked up from the broker; the envelope's
+                        "schema" says which | none: raw payloads as --payload says (as before)
   -f <format>           kcat-style line format instead of envelopes; tokens: %t topic,
                         %p partition, %i (or %o) message id, %k key, %s payload, %S payload
                         bytes, %T publish time, %E event time, %h properties (k=v,…),
@@ -81,14 +88,17 @@ Output:
 
 Errors and observing:
   --on-error <policy>   for payloads that cannot be decoded (not UTF-8, corrupt compression,
-                        end-to-end encrypted, chunks that cannot be reassembled; a dead letter
+                        end-to-end encrypted, chunks that cannot be reassembled, a schema
+                        version the broker does not have, bytes that do not fit their schema;
+                        a dead letter
                         keeps the bytes as received): fail (default) | skip (ack, say it)
                         | dead-letter=<file> | dead-letter=topic:<topic>
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
   --admin-url <url>     with --metrics or --stats: poll the subscription's backlog every 5 s
                         from the broker's admin API (env PULSAR_ADMIN_URL), with the same
-                        --token, and for https the same --tls-ca/--tls-cert/--tls-key
+                        --token, and for https the same --tls-ca/--tls-cert/--tls-key; also
+                        where --schema auto looks a schema up when the binary protocol cannot
 
 ${CONNECTION_HELP}
 
@@ -96,6 +106,8 @@ Examples:
   edgepipe consume flights -s scorer | edgepipe score --model models/flight-delay \\
     | edgepipe produce scored
   edgepipe consume flights -o earliest -e -f '%k %s\\n' | head
+  edgepipe consume avro-readings -s edge --schema auto | edgepipe filter 'event.value.temp > 30'
+  edgepipe consume avro-readings -s raw --schema none --payload base64
   edgepipe consume --pattern 'persistent://public/default/sensor-.*' -s edge --ack on-write
   edgepipe consume clicks -s hourly --max-unreported 1000000 \\
     | edgepipe window --key value.page --tumbling 1h --agg 'count()' | edgepipe produce counts
@@ -138,6 +150,7 @@ function parseConsumeFlags(args: string[]) {
     exit: { type: "boolean", short: "e", default: false },
     count: { type: "string", short: "c" },
     payload: { type: "string", default: "json" },
+    schema: { type: "string", default: "auto" },
     format: { type: "string", short: "f" },
     ack: { type: "string" },
     "ack-timeout": { type: "string", default: "30s" },
@@ -167,6 +180,10 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
   const payload = values.payload as PayloadDecoding;
   if (!["json", "string", "base64"].includes(payload)) {
     throw new UsageError(`--payload must be json, string or base64, got '${payload}'`);
+  }
+  const schema = values.schema as "auto" | "none";
+  if (schema !== "auto" && schema !== "none") {
+    throw new UsageError(`--schema must be auto or none, got '${schema}'`);
   }
   const format = values.format === undefined ? undefined : compileFormat(values.format);
   // A terminal stage can only exist at the other end of a pipe: to a terminal or a file, acks
@@ -201,6 +218,7 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
       exitAtEnd: values.exit,
       limit: values.count === undefined ? Infinity : parsePositiveInt(values.count, "--count"),
       payload,
+      schema,
       policy: parseErrorPolicy(values["on-error"]!),
       maxUnreported: {
         messages: unreported("max-unreported", parsePositiveInt, DEFAULT_MAX_UNREPORTED.messages),
@@ -269,6 +287,21 @@ async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
   };
 }
 
+/** With an admin URL, schemas the binary protocol cannot fetch come from the REST API. */
+function schemaFallback(
+  values: ReturnType<typeof parseConsumeArgs>["values"],
+): { schemaFallback?: SchemaLookup } {
+  const adminUrl = values["admin-url"] ?? Deno.env.get("PULSAR_ADMIN_URL");
+  if (adminUrl === undefined || values.schema === "none") return {};
+  let admin: Promise<PulsarAdmin> | undefined;
+  return {
+    schemaFallback: async (topic, version) => {
+      admin ??= adminOptions(adminUrl, values).then((o) => new PulsarAdmin(o));
+      return await (await admin).getSchema(topic, schemaVersionNumber(version));
+    },
+  };
+}
+
 async function run(args: string[]): Promise<number> {
   const parsed = parseConsumeArgs(args);
   const { session: o, format, ackTimeoutMs } = parsed;
@@ -294,6 +327,7 @@ async function run(args: string[]): Promise<number> {
     }
     const opened = session = await ConsumeSession.open(client, {
       ...o,
+      ...schemaFallback(parsed.values),
       deadLetters,
       keepMessages: format !== undefined || o.ack === "on-write",
       log,

@@ -32,6 +32,7 @@ import {
 } from "../lib/sinks/pulsar.ts";
 import { type Compression, PulsarClient } from "../lib/pulsar/mod.ts";
 import { parsePayloadShape, type PayloadShape } from "../lib/delivered_record.ts";
+import { parseProducerSchema } from "../lib/schema/producer_schema_spec.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 
 const HELP = `edgepipe produce — write stdin to a Pulsar topic (a terminal stage)
@@ -58,6 +59,13 @@ Input:
                         (the older --payload auto|json|base64 still work: they mean
                         --payload value --encoding <enc>, the value alone, as they used to)
   --max-line-bytes <N>  longest accepted input line (default ${DEFAULT_MAX_LINE_BYTES})
+  --schema <s>          encode each payload with a Pulsar schema, registered (or checked) with
+                        the broker when the producer is created (incompatible: one line with
+                        the broker's reason, exit 1); a payload that does not fit follows
+                        --on-error, never half-encoded (docs/schemas.md):
+                        avro:<file.avsc> | json:<file> (an Avro record definition)
+                        | protobuf-native:<descriptor set>:<message> | string
+                        | auto (the topic's latest schema)
 
 Message fields:
   --key <k>             one key for every message (default: the envelope's key)
@@ -94,6 +102,8 @@ Examples:
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce scored
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce risk --payload field:score
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
+  edgepipe replay readings.ndjson | edgepipe produce readings --schema avro:reading.avsc \
+    --on-error dead-letter=rejected.ndjson
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
@@ -134,6 +144,7 @@ async function run(args: string[]): Promise<number> {
     "producer-name": { type: "string" },
     "send-timeout": { type: "string", default: "none" },
     chunking: { type: "boolean", default: false },
+    schema: { type: "string" },
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
@@ -182,6 +193,7 @@ async function run(args: string[]): Promise<number> {
     ? undefined
     : parseDuration(values["batch-delay"], "--batch-delay");
 
+  const schemaSpec = values.schema === undefined ? undefined : parseProducerSchema(values.schema);
   const client = new PulsarClient(options);
   const shutdown = new Shutdown("produce");
   let sink: PulsarSink | undefined;
@@ -189,8 +201,16 @@ async function run(args: string[]): Promise<number> {
   let stopMetrics: (() => Promise<void>) | undefined;
   let stats: StatsLine | undefined;
   try {
+    // The schema libraries load only when a schema is asked for.
+    const schema = schemaSpec &&
+      await (await import("../lib/schema/producer_schema.ts")).loadProducerSchema(
+        schemaSpec,
+        topic,
+        client,
+      );
     sink = await PulsarSink.open(client, {
       topic,
+      ...(schema ? { schema } : {}),
       payload,
       encoding,
       ...(values.key !== undefined ? { key: values.key } : {}),

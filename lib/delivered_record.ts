@@ -7,7 +7,7 @@
  * By default (`--payload record`) the payload is one flat JSON object: the fields of the event's
  * `value` followed by every field a stage added (`score` or the `score --as` name, a join's
  * `ref`, a late event's `late`; for a window result its `key`, `window`, the aggregates and
- * `timing`). Transport fields (`id`, `topic`, `partition`, `publishTime`, `redeliveryCount`)
+ * `timing`). Transport fields (`id`, `topic`, `partition`, `publishTime`, `redeliveryCount`, `schema`)
  * describe where the event came from and are not delivered; `key`, `eventTime` and `properties`
  * are message metadata.
  *
@@ -33,6 +33,7 @@ export const TRANSPORT_FIELDS: ReadonlySet<string> = new Set([
   "partition",
   "publishTime",
   "redeliveryCount",
+  "schema",
 ]);
 
 /** Fields delivered as message metadata (Pulsar key, event time, properties), not in the payload. */

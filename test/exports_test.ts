@@ -16,7 +16,15 @@ const ALLOWED: Record<string, string[]> = {
   "./window": ["zod", "@marcbachmann/cel-js"],
   "./score": ["zod"],
   "./sources": ["zod", "hyparquet", "hyparquet-compressors"],
-  "./sinks": ["zod", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "hyparquet-writer"],
+  // The schema libraries: a Pulsar sink with a schema (loaded only when one is used).
+  "./sinks": [
+    "zod",
+    "@aws-sdk/client-s3",
+    "@aws-sdk/lib-storage",
+    "hyparquet-writer",
+    "avsc",
+    "protobufjs",
+  ],
   "./pulsar": [],
 };
 

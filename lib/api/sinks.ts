@@ -55,3 +55,10 @@ export { PrefixTemplate } from "../sinks/object_naming.ts";
 export { type Encoding, ENCODINGS } from "../sinks/encode.ts";
 export { openFileSink } from "../sinks/file.ts";
 export { type BatchingOptions, BatchingSink, type ObjectStore } from "../sinks/batching_sink.ts";
+export {
+  loadProducerSchema,
+  parseProducerSchema,
+  type ProducerSchemaSpec,
+} from "../schema/producer_schema_spec.ts";
+export type { ProducerSchema, SchemaCodec } from "../schema/types.ts";
+export { SchemaDefinitionError, SchemaError, SchemaValueError } from "../schema/errors.ts";

@@ -28,6 +28,7 @@ export async function openConsumeSource(
       start: { kind: plan.initialPosition },
       ack: "downstream",
       exitAtEnd: plan.exitAtEnd,
+      schema: plan.schema ?? "auto",
       source: "run",
       policy: handling.policy,
       deadLetters: handling.deadLetters,

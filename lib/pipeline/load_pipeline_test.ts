@@ -38,7 +38,7 @@ Deno.test("a full pipeline file validates, with defaults filled in", () => {
     join: { file: "airports.ndjson", on: "value.origin=iata", as: "ref" },
   });
   assert.equal(config.onError, "dead-letter=bad.ndjson");
-  assert.ok(typeof config.sink === "object" && config.sink.route.fanOut === false);
+  assert.ok(typeof config.sink === "object" && "route" in config.sink && !config.sink.route.fanOut);
 });
 
 Deno.test("problems name the file, line, column, path and what is wrong", () => {
@@ -64,9 +64,46 @@ Deno.test("problems name the file, line, column, path and what is wrong", () => 
       "p.yaml:3:10: onError: expected fail, skip or dead-letter=<file|s3://…|file:dir|topic>",
     ],
     ["sink: stdout\n", "p.yaml:1:1: source: expected one of: replay, consume, stdin"],
-    ["source: { stdin: {} }\n", "p.yaml:1:1: sink: expected a destination string or { route: … }"],
+    [
+      "source: { stdin: {} }\n",
+      "p.yaml:1:1: sink: expected a destination string, { to: …, schema: … } or { route: … }",
+    ],
   ];
   for (const [text, message] of cases) assert.equal(problem(text), message);
+});
+
+Deno.test("a consume source's own problems are named, not 'unknown field consume'", () => {
+  // Before, the stdin branch's default made every consume problem an unknown field.
+  assert.equal(
+    problem(
+      "source:\n  consume: { topic: a, subscription: s, initialPosition: sideways }\nsink: stdout\n",
+    ),
+    "p.yaml:2:58: source.consume.initialPosition: " +
+      'Invalid option: expected one of "earliest"|"latest"',
+  );
+});
+
+Deno.test("schema: consume auto|none, a topic sink's producer schema, precise errors", () => {
+  const config = parsePipeline(
+    "source:\n  consume: { topic: a, subscription: s }\n" +
+      "sink: { to: 'topic:out', schema: 'avro:reading.avsc' }\n",
+    "p.yaml",
+  );
+  assert.ok("consume" in config.source && config.source.consume.schema === "auto");
+  assert.deepEqual(config.sink, { to: "topic:out", schema: "avro:reading.avsc" });
+  assert.equal(
+    problem("source:\n  consume: { topic: a, subscription: s, schema: avro }\nsink: stdout\n"),
+    "p.yaml:2:49: source.consume.schema: expected auto or none",
+  );
+  assert.equal(
+    problem("source: { stdin: {} }\nsink: { to: 'topic:out', schema: 'xml:a' }\n"),
+    "p.yaml:2:34: sink.schema: expected avro:<file.avsc>, json:<file>, " +
+      "protobuf-native:<descriptor set>:<message>, string or auto",
+  );
+  assert.match(
+    problem("source: { stdin: {} }\nsink: { to: 'topic:out', schema: 'avro:a', extra: 1 }\n"),
+    /sink: unknown field 'extra'/,
+  );
 });
 
 Deno.test("invalid YAML is reported with its position", () => {

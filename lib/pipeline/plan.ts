@@ -9,7 +9,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../units.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
-import { describeError } from "../errors.ts";
+import { describeError, UsageError } from "../errors.ts";
+import { parseProducerSchema } from "../schema/producer_schema_spec.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
 import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
@@ -42,6 +43,8 @@ export type SourcePlan =
     serviceUrl: string;
     initialPosition: "earliest" | "latest";
     exitAtEnd: boolean;
+    /** Default auto. */
+    schema?: "auto" | "none";
   }
   | { kind: "stdin" };
 
@@ -171,6 +174,7 @@ function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePl
       serviceUrl: c.serviceUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
       initialPosition: c.initialPosition,
       exitAtEnd: c.exitAtEnd,
+      schema: c.schema,
     };
   }
   return { kind: "stdin" };
@@ -262,6 +266,15 @@ function destination(text: string, path: (p: string) => string): { spec: SinkSpe
 
 function sinkPlan(sink: SinkConfig, path: (p: string) => string): SinkPlan {
   if (typeof sink === "string") return { kind: "single", ...destination(sink, path) };
+  if ("to" in sink) {
+    const single = destination(sink.to, path);
+    if (single.spec.kind !== "pulsar") {
+      throw new UsageError(`schema: only a Pulsar topic takes a schema, not ${sink.to}`);
+    }
+    const schema = parseProducerSchema(sink.schema, "schema:");
+    if ("file" in schema) schema.file = path(schema.file);
+    return { kind: "single", spec: { ...single.spec, schema }, text: single.text };
+  }
   const route = sink.route;
   return {
     kind: "route",

@@ -36,3 +36,19 @@ Deno.test("sendTimeout: a duration; 0 and absent mean the sends wait for the bro
   assert.match(describePlan(plan(`${sink}sendTimeout: 1s\n`)).join("\n"), /send timeout 1000 ms/);
   assert.throws(() => plan(`${sink}sendTimeout: soon\n`), PipelineFileError);
 });
+
+Deno.test("a sink's schema: its file taken from the pipeline's directory; only for topics", () => {
+  const resolved = plan(
+    "source: { stdin: {} }\nsink: { to: 'topic:out', schema: 'avro:schemas/r.avsc' }\n",
+  );
+  assert.deepEqual(resolved.sink, {
+    kind: "single",
+    spec: { kind: "pulsar", topic: "out", schema: { kind: "avro", file: "/tmp/schemas/r.avsc" } },
+    text: "topic:out",
+  });
+  assert.match(describePlan(resolved).join("\n"), /sink {5}out \[schema avro\]/);
+  assert.throws(
+    () => plan("source: { stdin: {} }\nsink: { to: stdout, schema: string }\n"),
+    /sink: schema: only a Pulsar topic takes a schema, not stdout/,
+  );
+});

@@ -43,9 +43,10 @@ export async function runPipeline(
   const log = options.log ?? ((message: string) => console.error(`edgepipe run: ${message}`));
   const closers: (() => Promise<unknown>)[] = [];
   // Pulsar destinations connect where the plan says (a consume source's broker), and wait for it.
-  const pulsar: PulsarSinkFactory = (topic, payload) =>
+  const pulsar: PulsarSinkFactory = (topic, payload, schema) =>
     openPulsarTopic(topic, {
       ...(payload ? { payload } : {}),
+      ...(schema ? { schema } : {}),
       ...(plan.pulsar.serviceUrl ? { serviceUrl: plan.pulsar.serviceUrl } : {}),
       sendTimeoutMs: plan.pulsar.sendTimeoutMs,
       log,

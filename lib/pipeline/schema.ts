@@ -48,12 +48,14 @@ const consumeSource = z.strictObject({
   initialPosition: z.enum(["earliest", "latest"]).default("earliest"),
   /** Stop once the topic has no more messages (for batch runs and tests). */
   exitAtEnd: flag.default(false),
+  /** auto: decode each message with its writer's schema; none: raw payloads. */
+  schema: z.enum(["auto", "none"], { error: "expected auto or none" }).default("auto"),
 });
 
 const source = z.union([
   z.strictObject({ replay: replaySource }),
   z.strictObject({ consume: consumeSource }),
-  z.strictObject({ stdin: z.strictObject({}).default({}) }),
+  z.strictObject({ stdin: z.strictObject({}) }),
 ], { error: "expected one of: replay, consume, stdin" });
 
 const cel = z.string().min(1, "expected a CEL expression");
@@ -161,8 +163,16 @@ const stage = z.union([
 
 const sinkSpec = z.string().min(1, "expected a destination such as stdout or s3://bucket/prefix/");
 
+const producerSchema = z.string().regex(
+  /^(avro:.+|json:.+|protobuf-native:.+:[^:]+|string|auto)$/,
+  "expected avro:<file.avsc>, json:<file>, protobuf-native:<descriptor set>:<message>, " +
+    "string or auto",
+);
+
 const sink = z.union([
   sinkSpec,
+  /** A Pulsar topic written with a schema (as `produce --schema`). */
+  z.strictObject({ to: sinkSpec, schema: producerSchema }),
   z.strictObject({
     route: z.strictObject({
       rules: z.array(z.strictObject({ when: cel, to: sinkSpec })).min(1),
@@ -170,7 +180,7 @@ const sink = z.union([
       fanOut: flag.default(false),
     }),
   }),
-], { error: "expected a destination string or { route: … }" });
+], { error: "expected a destination string, { to: …, schema: … } or { route: … }" });
 
 /** The schema of a pipeline file. */
 export const pipelineSchema = z.strictObject({

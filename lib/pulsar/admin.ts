@@ -7,6 +7,8 @@
 import type { TokenSupplier } from "./auth.ts";
 import { BrokerError, ConnectionError } from "./errors.ts";
 import { parseTopic } from "./topic_name.ts";
+import type { VersionedSchema } from "./schema_registry.ts";
+import type { SchemaType } from "./wire/mod.ts";
 
 /** Options of {@linkcode PulsarAdmin}. */
 export interface AdminOptions {
@@ -126,6 +128,23 @@ export class PulsarAdmin {
     };
   }
 
+  /**
+   * `topic`'s schema of `version` (the latest without one) from the REST API: the fallback of the
+   * binary protocol's GET_SCHEMA ({@linkcode PulsarClient.getSchema}), in the same shape.
+   */
+  async getSchema(topic: string, version?: number): Promise<VersionedSchema> {
+    const t = parseTopic(topic);
+    const path = `/admin/v2/schemas/${enc(t.tenant)}/${enc(t.namespace)}/${enc(t.local)}/schema` +
+      (version === undefined ? "" : `/${version}`);
+    const body = await this.#call("GET", path) as {
+      version?: number;
+      type?: string;
+      data?: string;
+      properties?: Record<string, string>;
+    };
+    return schemaFromRest(body, `${t.tenant}/${t.namespace}/${t.local}`);
+  }
+
   /** True when `tenant/namespace` exists. */
   async namespaceExists(namespace: string): Promise<boolean> {
     const [tenant, ns] = namespace.split("/");
@@ -197,6 +216,61 @@ export class AdminError extends BrokerError {
     );
   }
 }
+
+/** The REST API's schema (`type` by its Java name, `data` as text) as the binary protocol has it. */
+function schemaFromRest(
+  body: { version?: number; type?: string; data?: string; properties?: Record<string, string> },
+  name: string,
+): VersionedSchema {
+  const type = REST_TYPES[body.type ?? ""];
+  if (!type) throw new BrokerError("IncompatibleSchema", `unknown schema type ${body.type}`);
+  const utf8 = new TextEncoder();
+  let schemaData = utf8.encode(body.data ?? "");
+  if (type === "KeyValue") {
+    // {"key": <definition>, "value": <definition>} → [int32 len][key][int32 len][value]
+    const kv = JSON.parse(body.data || "{}") as { key?: unknown; value?: unknown };
+    const half = (v: unknown) =>
+      utf8.encode(v === undefined || v === "" ? "" : typeof v === "string" ? v : JSON.stringify(v));
+    const [k, v] = [half(kv.key), half(kv.value)];
+    schemaData = new Uint8Array(8 + k.length + v.length);
+    const view = new DataView(schemaData.buffer);
+    view.setInt32(0, k.length);
+    schemaData.set(k, 4);
+    view.setInt32(4 + k.length, v.length);
+    schemaData.set(v, 8 + k.length);
+  }
+  const version = new Uint8Array(8);
+  new DataView(version.buffer).setBigUint64(0, BigInt(body.version ?? 0));
+  return {
+    schema: { name, type, schemaData, ...(body.properties ? { properties: body.properties } : {}) },
+    version,
+  };
+}
+
+const REST_TYPES: Record<string, SchemaType> = {
+  NONE: "None",
+  BYTES: "None",
+  STRING: "String",
+  JSON: "Json",
+  PROTOBUF: "Protobuf",
+  AVRO: "Avro",
+  BOOLEAN: "Bool",
+  INT8: "Int8",
+  INT16: "Int16",
+  INT32: "Int32",
+  INT64: "Int64",
+  FLOAT: "Float",
+  DOUBLE: "Double",
+  DATE: "Date",
+  TIME: "Time",
+  TIMESTAMP: "Timestamp",
+  KEY_VALUE: "KeyValue",
+  INSTANT: "Instant",
+  LOCAL_DATE: "LocalDate",
+  LOCAL_TIME: "LocalTime",
+  LOCAL_DATE_TIME: "LocalDateTime",
+  PROTOBUF_NATIVE: "ProtobufNative",
+};
 
 function topicPath(topic: string): string {
   const t = parseTopic(topic);

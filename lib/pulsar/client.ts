@@ -24,6 +24,8 @@ import { Producer, type ProducerOptions } from "./producer.ts";
 import { Reader, type ReaderOptions } from "./reader.ts";
 import { parseTopic, partitionTopic } from "./topic_name.ts";
 import { parseServiceUrl } from "./connection.ts";
+import { getOrCreateSchema, getSchema, type VersionedSchema } from "./schema_registry.ts";
+import type { Schema } from "./wire/mod.ts";
 
 /** Options of {@linkcode PulsarClient}. */
 export interface ClientOptions {
@@ -118,6 +120,24 @@ export class PulsarClient {
     const full = parseTopic(topic).full;
     const n = await this.#ctx.lookup.partitions(full);
     return n > 0 ? Array.from({ length: n }, (_, i) => partitionTopic(full, i)) : [full];
+  }
+
+  /**
+   * `topic`'s schema of `version` (8 bytes, as messages carry it), or the latest without one;
+   * a version the broker does not have is a `BrokerError`.
+   */
+  getSchema(topic: string, version?: Uint8Array): Promise<VersionedSchema> {
+    this.#checkOpen();
+    return getSchema(this.#ctx.lookup, parseTopic(topic).full, version);
+  }
+
+  /**
+   * Registers `schema` on `topic` (or finds its version there) and returns the version; an
+   * incompatible one is a `BrokerError` of code `IncompatibleSchema`.
+   */
+  getOrCreateSchema(topic: string, schema: Schema): Promise<Uint8Array> {
+    this.#checkOpen();
+    return getOrCreateSchema(this.#ctx.lookup, parseTopic(topic).full, schema);
   }
 
   /** Creates a producer; a partitioned topic gets one per partition behind a router. */

@@ -436,6 +436,10 @@ function responseError(command: AnyCommand, what: string): BrokerError | undefin
   ) {
     return BrokerError.from(command.error ?? "UnknownError", command.message, what);
   }
+  // The schema commands name their failure differently.
+  if (command.errorCode !== undefined) {
+    return BrokerError.from(command.errorCode, command.errorMessage, what);
+  }
   return undefined;
 }
 

@@ -217,6 +217,8 @@ export class MessageIntake {
       producerName: metadata.producerName,
       sequenceId: Number(single?.sequenceId ?? metadata.sequenceId),
       ...(decodeError ? { decodeError } : {}),
+      ...(metadata.schemaVersion?.length ? { schemaVersion: metadata.schemaVersion } : {}),
+      ...(source.partitionKeyB64Encoded ? { keyIsBase64: true } : {}),
     });
   }
 }

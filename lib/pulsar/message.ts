@@ -45,6 +45,16 @@ export class Message {
    * application's error policy says; never read such a payload as data.
    */
   readonly decodeError?: MessageDecodeError;
+  /**
+   * The version of the topic schema the producer wrote the payload with (8 bytes, big-endian
+   * version number), when it had one.
+   */
+  readonly schemaVersion?: Uint8Array;
+  /**
+   * True when `key` is the base64 text of binary key bytes (a KeyValue schema with SEPARATED
+   * encoding sends the key that way).
+   */
+  readonly keyIsBase64: boolean;
 
   /** A message as consumers build it (tests build their own). */
   constructor(
@@ -64,6 +74,8 @@ export class Message {
       producerName?: string;
       sequenceId?: number;
       decodeError?: MessageDecodeError;
+      schemaVersion?: Uint8Array;
+      keyIsBase64?: boolean;
     },
   ) {
     this.key = fields.key;
@@ -75,6 +87,8 @@ export class Message {
     this.producerName = fields.producerName ?? "";
     this.sequenceId = fields.sequenceId ?? -1;
     if (fields.decodeError) this.decodeError = fields.decodeError;
+    if (fields.schemaVersion) this.schemaVersion = fields.schemaVersion;
+    this.keyIsBase64 = fields.keyIsBase64 === true;
   }
 
   /** The payload as UTF-8 text; throws `decodeError` when there is one. */

@@ -57,6 +57,7 @@ export type {
 } from "./consumer_options.ts";
 export { Reader, type ReaderOptions, type ReaderStartPosition } from "./reader.ts";
 export { Message } from "./message.ts";
+export type { VersionedSchema } from "./schema_registry.ts";
 export { MessageDecodeError, type MessageDecodeErrorKind } from "./message_decode_error.ts";
 export { DeadLetterError } from "./consumer_errors.ts";
 export { MessageId } from "./message_id.ts";
@@ -75,7 +76,7 @@ export {
   type ServerErrorName,
   TimeoutError,
 } from "./errors.ts";
-export { ProtocolError } from "./wire/mod.ts";
+export { ProtocolError, type Schema, type SchemaType } from "./wire/mod.ts";
 export {
   type AdminOptions,
   PulsarAdmin,

@@ -12,6 +12,7 @@ import {
   type Frame,
   type MessageMetadata,
   packBatch,
+  type Schema,
   type SingleMessageMetadata,
 } from "./wire/mod.ts";
 import { setImmediate } from "node:timers";
@@ -76,6 +77,12 @@ export interface ProducerOptions {
    * meanwhile (see `sendTimeoutMs`).
    */
   onConnectionChange?: (change: ConnectionChange) => void;
+  /**
+   * The schema the payloads are written with: the broker registers it (or checks it against the
+   * topic's) when the producer is created, refusing an incompatible one with an
+   * `IncompatibleSchema` {@linkcode BrokerError}; each message then carries its version.
+   */
+  schema?: Schema;
 }
 
 /** A producer's connection lost or regained (see `ProducerOptions.onConnectionChange`). */
@@ -157,12 +164,14 @@ export class Producer {
         | "onConnectionChange"
         | "chunking"
         | "chunkMaxMessageSize"
+        | "schema"
       >
     >
     & ProducerOptions;
   readonly #producerId: number;
   readonly #partition: number;
   #name: string | undefined;
+  #schemaVersion: Uint8Array | undefined;
   #epoch = 0;
   #conn?: Connection;
   #ready = false;
@@ -413,6 +422,7 @@ export class Producer {
       sequenceId: first.sequenceId,
       publishTime: Date.now(),
     };
+    if (this.#schemaVersion) metadata.schemaVersion = this.#schemaVersion;
     if (batched) {
       body = packBatch(messages.map((m) => ({ metadata: m.single, payload: m.payload })));
       metadata.numMessagesInBatch = messages.length;
@@ -583,6 +593,7 @@ export class Producer {
         userProvidedProducerName: this.#options.producerName !== undefined,
         ...(this.#options.properties ? { metadata: this.#options.properties } : {}),
         ...(this.#options.accessMode ? { producerAccessMode: this.#options.accessMode } : {}),
+        ...(this.#options.schema ? { schema: this.#options.schema } : {}),
       } as Command);
       answer = frame.command as unknown as Record<string, unknown>;
     } catch (error) {
@@ -594,6 +605,8 @@ export class Producer {
       return;
     }
     this.#name = String(answer.producerName ?? this.#name);
+    const version = answer.schemaVersion as Uint8Array | undefined;
+    if (version?.length) this.#schemaVersion = version;
     const brokerLast = Number(answer.lastSequenceId ?? -1);
     if (first) {
       this.#nextSequenceId = this.#options.initialSequenceId ?? brokerLast + 1;

@@ -22,16 +22,21 @@ import type { BatchingOptions } from "./batching_sink.ts";
 import { parseEncoding } from "./encode.ts";
 import { PrefixTemplate } from "./object_naming.ts";
 import type { Sink } from "./types.ts";
+import type { ProducerSchemaSpec } from "../schema/producer_schema_spec.ts";
 
 /** A parsed destination; `payload` is what it receives (default the flat record). */
 export type SinkSpec =
   | { kind: "stdout"; payload?: PayloadShape }
   | { kind: "s3"; bucket: string; batching: BatchingOptions; payload?: PayloadShape }
   | { kind: "file"; dir: string; batching: BatchingOptions; payload?: PayloadShape }
-  | { kind: "pulsar"; topic: string; payload?: PayloadShape };
+  | { kind: "pulsar"; topic: string; payload?: PayloadShape; schema?: ProducerSchemaSpec };
 
 /** Loads the Pulsar sink only when a topic is named, so other sinks start fast. */
-export type PulsarSinkFactory = (topic: string, payload?: PayloadShape) => Promise<Sink>;
+export type PulsarSinkFactory = (
+  topic: string,
+  payload?: PayloadShape,
+  schema?: ProducerSchemaSpec,
+) => Promise<Sink>;
 
 /**
  * Parses a destination spec.
@@ -154,6 +159,8 @@ export interface PulsarTopicOptions {
   log?: (message: string) => void;
   /** What each message holds (default `record`, `docs/envelope.md`). */
   payload?: PayloadShape;
+  /** Encode each payload with this schema, registered at producer creation. */
+  schema?: ProducerSchemaSpec;
 }
 
 /**
@@ -173,8 +180,15 @@ export async function openPulsarTopic(
   );
   let sink: Sink;
   try {
+    const schema = options.schema &&
+      await (await import("../schema/producer_schema.ts")).loadProducerSchema(
+        options.schema,
+        topic,
+        client,
+      );
     sink = await PulsarSink.open(client, {
       topic,
+      ...(schema ? { schema } : {}),
       ...(options.payload ? { payload: options.payload } : {}),
       ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
@@ -225,8 +239,11 @@ export async function openSink(
     }
     case "pulsar":
       return await (pulsar
-        ? pulsar(spec.topic, spec.payload)
-        : openPulsarTopic(spec.topic, spec.payload ? { payload: spec.payload } : {}));
+        ? pulsar(spec.topic, spec.payload, spec.schema)
+        : openPulsarTopic(spec.topic, {
+          ...(spec.payload ? { payload: spec.payload } : {}),
+          ...(spec.schema ? { schema: spec.schema } : {}),
+        }));
   }
 }
 
@@ -241,7 +258,7 @@ function describeLocation(spec: SinkSpec): string {
     case "stdout":
       return "stdout";
     case "pulsar":
-      return spec.topic;
+      return spec.schema ? `${spec.topic} [schema ${spec.schema.kind}]` : spec.topic;
     case "s3":
       return `s3://${spec.bucket}/${spec.batching.prefix.source} (${spec.batching.encoding})`;
     case "file":

@@ -15,9 +15,12 @@ import type {
   ProducerMessage,
   PulsarClient,
 } from "../pulsar/mod.ts";
+import { BrokerError } from "../pulsar/mod.ts";
 import type { Sink } from "./types.ts";
 import { parseEventTime } from "../time/event_time.ts";
 import { BrokerWaitNotice } from "./broker_wait.ts";
+import { oneLineReason, SchemaDefinitionError, SchemaError } from "../schema/errors.ts";
+import type { ProducerSchema } from "../schema/types.ts";
 
 /** How the payload (see {@linkcode PayloadShape}) becomes the message bytes. */
 export type PayloadEncoding = "auto" | "json" | "base64";
@@ -66,6 +69,11 @@ export interface PulsarSinkOptions {
   log?: (message: string) => void;
   /** Send messages over the broker's size limit as chunks (batching off). */
   chunking?: boolean;
+  /**
+   * The schema the producer registers (or checks) at creation; each payload is encoded with it,
+   * and one that does not fit is an {@linkcode EncodeError} (nothing half-encoded is sent).
+   */
+  schema?: ProducerSchema;
 }
 
 const utf8 = new TextEncoder();
@@ -115,6 +123,7 @@ export class PulsarSink implements Sink {
       ...(options.batchDelayMs !== undefined ? { batchingMaxDelayMs: options.batchDelayMs } : {}),
       ...(options.producerName ? { producerName: options.producerName } : {}),
       ...(options.chunking ? { chunking: true, batching: false } : {}),
+      ...(options.schema ? { schema: options.schema.schema } : {}),
       hashingScheme: options.routing === "murmur3" ? "Murmur3_32Hash" : "JavaStringHash",
       sendTimeoutMs: options.sendTimeoutMs ?? 0,
     };
@@ -130,16 +139,18 @@ export class PulsarSink implements Sink {
           }
         } catch (error) {
           await Promise.allSettled(producers.map((p) => p.close()));
-          throw error;
+          throw schemaRefusal(error, options.topic);
         }
         return new PulsarSink(producers, options, outage);
       }
     }
-    return new PulsarSink(
-      [await client.createProducer({ ...base, topic: options.topic })],
-      options,
-      outage,
-    );
+    let producer: MessageProducer;
+    try {
+      producer = await client.createProducer({ ...base, topic: options.topic });
+    } catch (error) {
+      throw schemaRefusal(error, options.topic);
+    }
+    return new PulsarSink([producer], options, outage);
   }
 
   send(event: Envelope): Promise<void> {
@@ -214,7 +225,11 @@ export function toProducerMessage(
     if (cause instanceof RecordShapeError) throw new EncodeError(cause.message, { cause });
     throw cause;
   }
-  const message: ProducerMessage = { payload: encodePayload(record.payload, options.encoding) };
+  const message: ProducerMessage = {
+    payload: options.schema
+      ? encodeWithSchema(record.payload, options.schema)
+      : encodePayload(record.payload, options.encoding),
+  };
   const key = options.key ??
     (options.keyField !== undefined ? getPath(event.value, options.keyField) : record.key);
   if (key !== undefined && key !== null && key !== "") message.key = String(key);
@@ -225,6 +240,31 @@ export function toProducerMessage(
   const properties = { ...(record.properties ?? {}), ...(options.properties ?? {}) };
   if (Object.keys(properties).length > 0) message.properties = properties;
   return message;
+}
+
+/** A broker's refusal of the producer's schema as one line; any other error as it is. */
+function schemaRefusal(error: unknown, topic: string): unknown {
+  if (!(error instanceof BrokerError) || error.code !== "IncompatibleSchema") return error;
+  // No cause: it would print the broker's multi-line text again after the one line.
+  return new SchemaDefinitionError(
+    `the broker refused the schema for ${topic}: ${oneLineReason(error.message)}`,
+  );
+}
+
+/** The bytes of a payload in the producer's schema; {@linkcode EncodeError} when it does not fit. */
+function encodeWithSchema(value: unknown, schema: ProducerSchema): Uint8Array {
+  if (value === undefined) throw new EncodeError("event has no payload to produce");
+  let encoded;
+  try {
+    encoded = schema.codec.encode(value);
+  } catch (cause) {
+    if (cause instanceof SchemaError) throw new EncodeError(cause.message, { cause });
+    throw cause;
+  }
+  if (encoded.key !== undefined) {
+    throw new EncodeError("producing with a SEPARATED KEY_VALUE schema is not supported");
+  }
+  return encoded.payload;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Envelope } from "../envelope.ts";
 import { EdgepipeError } from "../errors.ts";
 import type { Message } from "../pulsar/message.ts";
 import { MessageId } from "../pulsar/message_id.ts";
+import type { SchemaDecoded } from "../schema/topic_schemas.ts";
 
 /** How payload bytes become the envelope's `value`. */
 export type PayloadDecoding = "json" | "string" | "base64";
@@ -59,6 +60,11 @@ export function decodePayload(bytes: Uint8Array, decoding: PayloadDecoding): unk
 export function splitPartition(topic: string): { topic: string; partition: number } {
   const match = /^(.*)-partition-(\d+)$/.exec(topic);
   return match ? { topic: match[1], partition: Number(match[2]) } : { topic, partition: -1 };
+}
+
+/** The topic of a message without its partition suffix (cached per topic name). */
+export function baseTopic(topic: string): string {
+  return partitionOf(topic).topic;
 }
 
 /** splitPartition per topic name, computed once: a consumer sees a handful of topics. */
@@ -187,9 +193,13 @@ function hasKeys(record: Record<string, string>): boolean {
  * assert.equal(env.partition, 1);
  * ```
  */
-export function messageEnvelope(msg: Message, decoding: PayloadDecoding): Envelope {
+export function messageEnvelope(
+  msg: Message,
+  decoding: PayloadDecoding,
+  decoded?: SchemaDecoded,
+): Envelope {
   const { topic, partition } = partitionOf(msg.topic);
-  const value = decodePayload(msg.payload, decoding);
+  const value = decoded ? decoded.value : decodePayload(msg.payload, decoding);
   // Field order as in docs/envelope.md; absent fields are left out rather than null.
   const envelope = { topic } as Envelope;
   if (partition >= 0) envelope.partition = partition;
@@ -199,6 +209,7 @@ export function messageEnvelope(msg: Message, decoding: PayloadDecoding): Envelo
   if (msg.eventTime > 0) envelope.eventTime = msg.eventTime;
   if (hasKeys(msg.properties)) envelope.properties = msg.properties;
   envelope.redeliveryCount = msg.redeliveryCount;
+  if (decoded) envelope.schema = decoded.schema;
   envelope.value = value;
   return envelope;
 }

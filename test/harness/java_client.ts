@@ -93,3 +93,30 @@ export async function javaConsume(
     producerName: m[5],
   }));
 }
+
+/**
+ * A small Java program (one source file) compiled once per test file against the distribution's
+ * jars; the function runs its `main` with `args` and returns what it printed, throwing with its
+ * output when it fails.
+ */
+export function javaProgram(
+  source: string,
+  mainClass: string,
+): (args: string[]) => Promise<string> {
+  let classpath: Promise<string> | undefined;
+  const compile = async () => {
+    const jars = `${await ensureDistribution()}/lib/*`;
+    const classes = await Deno.makeTempDir({ prefix: `${mainClass}-` });
+    const javac = await run("javac", ["-nowarn", "-cp", jars, "-d", classes, source]);
+    if (!javac.ok) throw new Error(`javac ${source} failed:\n${javac.output}`);
+    return `${classes}:${jars}`;
+  };
+  return async (args) => {
+    const cp = await (classpath ??= compile());
+    const result = await run("java", ["-Xmx256m", "-cp", cp, mainClass, ...args]);
+    if (!result.ok) {
+      throw new Error(`${mainClass} ${args[0]} failed:\n${result.output.slice(-3000)}`);
+    }
+    return result.output;
+  };
+}

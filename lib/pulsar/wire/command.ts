@@ -23,6 +23,8 @@ import { PRODUCER_SPECS } from "./producer.ts";
 import { type ProtoReader, type ProtoWriter, WIRE } from "./protobuf.ts";
 import type * as R from "./response.ts";
 import { RESPONSE_SPECS } from "./response.ts";
+import type * as S from "./schema.ts";
+import { SCHEMA_SPECS } from "./schema.ts";
 
 /** The newest protocol version this codec speaks (Pulsar 4.0 brokers speak 21). */
 export const PROTOCOL_VERSION = 21;
@@ -66,6 +68,8 @@ export const COMMAND_TYPES = {
   AUTH_CHALLENGE: 36,
   AUTH_RESPONSE: 37,
   ACK_RESPONSE: 38,
+  GET_OR_CREATE_SCHEMA: 39,
+  GET_OR_CREATE_SCHEMA_RESPONSE: 40,
   TOPIC_MIGRATED: 68,
 } as const;
 
@@ -83,8 +87,10 @@ export type Command =
   | L.LookupResponseCommand
   | L.GetTopicsOfNamespaceCommand
   | L.GetTopicsOfNamespaceResponseCommand
-  | L.GetSchemaCommand
-  | L.GetSchemaResponseCommand
+  | S.GetSchemaCommand
+  | S.GetSchemaResponseCommand
+  | S.GetOrCreateSchemaCommand
+  | S.GetOrCreateSchemaResponseCommand
   | P.ProducerCommand
   | P.ProducerSuccessCommand
   | P.SendCommand
@@ -119,6 +125,7 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 const SPECS: Record<string, MessageSpec> = {
   ...CONNECT_SPECS,
   ...LOOKUP_SPECS,
+  ...SCHEMA_SPECS,
   ...PRODUCER_SPECS,
   ...CONSUMER_SPECS,
   ...RESPONSE_SPECS,

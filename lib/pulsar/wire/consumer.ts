@@ -52,7 +52,7 @@
  */
 import { defineEnum, defineMessage, type MessageSpec } from "./codec.ts";
 import { SERVER_ERROR, type ServerError } from "./enums.ts";
-import { SCHEMA, type Schema } from "./lookup.ts";
+import { SCHEMA, type Schema } from "./schema.ts";
 import { MESSAGE_ID_DATA, type MessageIdData } from "./message_id.ts";
 import type { Long } from "./protobuf.ts";
 

@@ -45,7 +45,7 @@ export type CompressionType = keyof typeof compressionTypes;
 /** Codec of {@linkcode CompressionType}. */
 export const COMPRESSION_TYPE: EnumSpec<CompressionType> = defineEnum(compressionTypes);
 
-const schemaTypes = {
+const schemaTypes: Record<SchemaType, number> = {
   None: 0,
   String: 1,
   Json: 2,
@@ -68,8 +68,30 @@ const schemaTypes = {
   LocalDateTime: 19,
   ProtobufNative: 20,
   AutoConsume: 21,
-} as const;
+};
 /** A topic schema's type (`Schema.Type`). */
-export type SchemaType = keyof typeof schemaTypes;
+export type SchemaType =
+  | "None"
+  | "String"
+  | "Json"
+  | "Protobuf"
+  | "Avro"
+  | "Bool"
+  | "Int8"
+  | "Int16"
+  | "Int32"
+  | "Int64"
+  | "Float"
+  | "Double"
+  | "Date"
+  | "Time"
+  | "Timestamp"
+  | "KeyValue"
+  | "Instant"
+  | "LocalDate"
+  | "LocalTime"
+  | "LocalDateTime"
+  | "ProtobufNative"
+  | "AutoConsume";
 /** Codec of {@linkcode SchemaType}. */
 export const SCHEMA_TYPE: EnumSpec<SchemaType> = defineEnum(schemaTypes);

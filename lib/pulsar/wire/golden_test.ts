@@ -135,6 +135,35 @@ const SIMPLE: Record<string, Command> = {
     },
     schemaVersion: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1]),
   },
+  get_or_create_schema: {
+    type: "GET_OR_CREATE_SCHEMA",
+    requestId: 19,
+    topic: TOPIC,
+    schema: {
+      name: "payments",
+      schemaData: utf8('{"type":"record","name":"P"}'),
+      type: "Avro",
+      properties: { __alwaysAllowNull: "true" },
+    },
+  },
+  get_or_create_schema_response: {
+    type: "GET_OR_CREATE_SCHEMA_RESPONSE",
+    requestId: 19,
+    schemaVersion: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 2]),
+  },
+  get_or_create_schema_response_refused: {
+    type: "GET_OR_CREATE_SCHEMA_RESPONSE",
+    requestId: 20,
+    errorCode: "IncompatibleSchema",
+    errorMessage: "Incompatible schema: field amount removed",
+  },
+  producer_schema: {
+    type: "PRODUCER",
+    topic: TOPIC,
+    producerId: 2,
+    requestId: 4,
+    schema: { name: "payments", schemaData: utf8('"string"'), type: "String" },
+  },
   producer: {
     type: "PRODUCER",
     topic: TOPIC,

@@ -1,6 +1,6 @@
 /**
  * Discovery commands: which broker owns a topic, how many partitions it has, which topics a
- * namespace holds, and a topic's schema.
+ * namespace holds (a topic's schema: `schema.ts`).
  *
  * Wire grammar (PulsarApi.proto):
  * ```
@@ -24,25 +24,12 @@
  *     optional string topics_hash = 5; }
  * GET_TOPICS_OF_NAMESPACE_RESPONSE(33)  { required uint64 request_id = 1; repeated string topics = 2;
  *     optional bool filtered = 3; optional string topics_hash = 4; optional bool changed = 5; }
- * GET_SCHEMA(34)  { required uint64 request_id = 1; required string topic = 2; optional bytes schema_version = 3; }
- * GET_SCHEMA_RESPONSE(35)  { required uint64 request_id = 1; optional ServerError error_code = 2;
- *     optional string error_message = 3; optional Schema schema = 4; optional bytes schema_version = 5; }
- * Schema { required string name = 1; required bytes schema_data = 3; required Type type = 4;
- *     repeated KeyValue properties = 5; }
  * ```
  *
  * @module
  */
 import { defineEnum, defineMessage, type MessageSpec } from "./codec.ts";
-import { SCHEMA_TYPE, type SchemaType, SERVER_ERROR, type ServerError } from "./enums.ts";
-
-/** A topic schema. */
-export interface Schema {
-  name: string;
-  schemaData: Uint8Array;
-  type: SchemaType;
-  properties?: Record<string, string>;
-}
+import { SERVER_ERROR, type ServerError } from "./enums.ts";
 
 /** Asks how many partitions a topic has. */
 export interface PartitionedMetadataCommand {
@@ -111,32 +98,6 @@ export interface GetTopicsOfNamespaceResponseCommand {
   changed?: boolean;
 }
 
-/** Asks for a topic's schema (the latest, or a given version). */
-export interface GetSchemaCommand {
-  type: "GET_SCHEMA";
-  requestId: number;
-  topic: string;
-  schemaVersion?: Uint8Array;
-}
-
-/** A topic's schema, or the reason there is none. */
-export interface GetSchemaResponseCommand {
-  type: "GET_SCHEMA_RESPONSE";
-  requestId: number;
-  errorCode?: ServerError;
-  errorMessage?: string;
-  schema?: Schema;
-  schemaVersion?: Uint8Array;
-}
-
-/** Codec spec of {@linkcode Schema}. */
-export const SCHEMA: MessageSpec = defineMessage("Schema", [
-  { no: 1, name: "name", kind: "string", required: true },
-  { no: 3, name: "schemaData", kind: "bytes", required: true },
-  { no: 4, name: "type", kind: SCHEMA_TYPE, required: true },
-  { no: 5, name: "properties", kind: "keyValues" },
-]);
-
 /** Codec specs of the discovery commands, by command type. */
 export const LOOKUP_SPECS: Record<string, MessageSpec> = {
   PARTITIONED_METADATA: defineMessage("CommandPartitionedTopicMetadata", [
@@ -187,17 +148,5 @@ export const LOOKUP_SPECS: Record<string, MessageSpec> = {
     { no: 3, name: "filtered", kind: "bool" },
     { no: 4, name: "topicsHash", kind: "string" },
     { no: 5, name: "changed", kind: "bool" },
-  ]),
-  GET_SCHEMA: defineMessage("CommandGetSchema", [
-    { no: 1, name: "requestId", kind: "uint64", required: true },
-    { no: 2, name: "topic", kind: "string", required: true },
-    { no: 3, name: "schemaVersion", kind: "bytes" },
-  ]),
-  GET_SCHEMA_RESPONSE: defineMessage("CommandGetSchemaResponse", [
-    { no: 1, name: "requestId", kind: "uint64", required: true },
-    { no: 2, name: "errorCode", kind: SERVER_ERROR },
-    { no: 3, name: "errorMessage", kind: "string" },
-    { no: 4, name: "schema", kind: SCHEMA },
-    { no: 5, name: "schemaVersion", kind: "bytes" },
   ]),
 };

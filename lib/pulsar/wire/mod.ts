@@ -55,6 +55,7 @@ export { decodeMessage, encodeMessage, type MessageSpec } from "./codec.ts";
 export type { CompressionType, SchemaType, ServerError } from "./enums.ts";
 export type * from "./connect.ts";
 export type * from "./lookup.ts";
+export type * from "./schema.ts";
 export type * from "./producer.ts";
 export type * from "./consumer.ts";
 export type * from "./response.ts";

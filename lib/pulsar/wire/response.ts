@@ -15,7 +15,7 @@
  */
 import { defineEnum, defineMessage, type MessageSpec } from "./codec.ts";
 import { SERVER_ERROR, type ServerError } from "./enums.ts";
-import { SCHEMA, type Schema } from "./lookup.ts";
+import { SCHEMA, type Schema } from "./schema.ts";
 
 /** A request succeeded. */
 export interface SuccessCommand {

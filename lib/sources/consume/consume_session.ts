@@ -14,7 +14,14 @@ import type { Envelope, HelloRecord } from "../../envelope.ts";
 import { describeError } from "../../errors.ts";
 import type { Message, PulsarClient } from "../../pulsar/mod.ts";
 import { EndOfTopic } from "../end_of_topic.ts";
-import { messageEnvelope, type PayloadDecoding, PayloadError } from "../message_envelope.ts";
+import {
+  baseTopic,
+  messageEnvelope,
+  type PayloadDecoding,
+  PayloadError,
+} from "../message_envelope.ts";
+import { SchemaError } from "../../schema/errors.ts";
+import { type SchemaLookup, TopicSchemas, withFallback } from "../../schema/topic_schemas.ts";
 import { type ConsumeReceiver, openReceiver, type ReceiverOptions } from "./open_receiver.ts";
 import { Unreported } from "./unreported.ts";
 
@@ -41,6 +48,13 @@ export interface ConsumeSessionOptions extends ReceiverOptions {
   limit?: number;
   /** How payloads become `value` (default json). */
   payload?: PayloadDecoding;
+  /**
+   * `auto` (default): a message written with a schema version is decoded with that schema
+   * (looked up from the broker, cached); `none`: payloads as `payload` says, schema or not.
+   */
+  schema?: "auto" | "none";
+  /** Where schemas come from when GET_SCHEMA fails without the broker's answer (admin REST). */
+  schemaFallback?: SchemaLookup;
   /** For payloads that cannot be decoded (default fail). */
   policy?: ErrorPolicy;
   /** Where `dead-letter=` sends them (opened and closed by the caller). */
@@ -99,6 +113,7 @@ export class ConsumeSession {
   readonly #server: AckServer | undefined;
   readonly #unreported: Unreported | undefined;
   readonly #messages = new WeakMap<Envelope, Message>();
+  readonly #schemas: TopicSchemas | undefined;
   #finished = false;
   #acked = 0;
   #written = 0;
@@ -109,7 +124,9 @@ export class ConsumeSession {
     options: ConsumeSessionOptions,
     server: AckServer | undefined,
     unreported: Unreported | undefined,
+    schemas: TopicSchemas | undefined,
   ) {
+    this.#schemas = schemas;
     this.#receiver = receiver;
     this.#options = options;
     this.#server = server;
@@ -122,8 +139,11 @@ export class ConsumeSession {
     options: ConsumeSessionOptions,
   ): Promise<ConsumeSession> {
     const receiver = await openReceiver(client, options);
+    const schemas = options.schema === "none" ? undefined : new TopicSchemas(
+      withFallback((topic, version) => client.getSchema(topic, version), options.schemaFallback),
+    );
     if (options.ack !== "downstream") {
-      return new ConsumeSession(receiver, options, undefined, undefined);
+      return new ConsumeSession(receiver, options, undefined, undefined, schemas);
     }
     const unreported = new Unreported({
       maxMessages: options.maxUnreported?.messages,
@@ -147,7 +167,7 @@ export class ConsumeSession {
       await receiver.close().catch(() => {});
       throw error;
     }
-    opened.session = new ConsumeSession(receiver, options, server, unreported);
+    opened.session = new ConsumeSession(receiver, options, server, unreported, schemas);
     return opened.session;
   }
 
@@ -264,8 +284,13 @@ export class ConsumeSession {
       // A message the client could not decode (decompress, decrypt, reassemble) carries why.
       const decodeError = (msg as { decodeError?: Error }).decodeError;
       if (decodeError) throw new PayloadError(decodeError.message, { cause: decodeError });
-      return messageEnvelope(msg, o.payload ?? "json");
-    } catch (err) {
+      let decoded = this.#schemas?.decode(msg, baseTopic(msg.topic));
+      if (decoded instanceof Promise) decoded = await decoded;
+      return messageEnvelope(msg, o.payload ?? "json", decoded);
+    } catch (caught) {
+      const err = caught instanceof SchemaError
+        ? new PayloadError(caught.message, { cause: caught })
+        : caught;
       if (!(err instanceof PayloadError)) throw err;
       o.observer?.undecodable?.();
       const located = new PayloadError(

@@ -178,6 +178,23 @@ public class GoldenFrames {
         .setType(Schema.Type.Json).addProperty().setKey("owner").setValue("edge");
     simple("get_schema_response", schemaResponse);
 
+    BaseCommand getOrCreate = base(BaseCommand.Type.GET_OR_CREATE_SCHEMA);
+    getOrCreate.setGetOrCreateSchema().setRequestId(19).setTopic(TOPIC).setSchema()
+        .setName("payments").setSchemaData(utf8("{\"type\":\"record\",\"name\":\"P\"}"))
+        .setType(Schema.Type.Avro).addProperty().setKey("__alwaysAllowNull").setValue("true");
+    simple("get_or_create_schema", getOrCreate);
+
+    BaseCommand created = base(BaseCommand.Type.GET_OR_CREATE_SCHEMA_RESPONSE);
+    created.setGetOrCreateSchemaResponse().setRequestId(19)
+        .setSchemaVersion(new byte[] {0, 0, 0, 0, 0, 0, 0, 2});
+    simple("get_or_create_schema_response", created);
+
+    BaseCommand refused = base(BaseCommand.Type.GET_OR_CREATE_SCHEMA_RESPONSE);
+    refused.setGetOrCreateSchemaResponse().setRequestId(20)
+        .setErrorCode(ServerError.IncompatibleSchema)
+        .setErrorMessage("Incompatible schema: field amount removed");
+    simple("get_or_create_schema_response_refused", refused);
+
     // --- producer family
     BaseCommand producer = base(BaseCommand.Type.PRODUCER);
     producer.setProducer().setTopic(TOPIC).setProducerId(1).setRequestId(3)
@@ -185,6 +202,11 @@ public class GoldenFrames {
         .setProducerAccessMode(ProducerAccessMode.Exclusive);
     producer.getProducer().addMetadata().setKey("app").setValue("edgepipe");
     simple("producer", producer);
+
+    BaseCommand producerSchema = base(BaseCommand.Type.PRODUCER);
+    producerSchema.setProducer().setTopic(TOPIC).setProducerId(2).setRequestId(4).setSchema()
+        .setName("payments").setSchemaData(utf8("\"string\"")).setType(Schema.Type.String);
+    simple("producer_schema", producerSchema);
 
     BaseCommand producerSuccess = base(BaseCommand.Type.PRODUCER_SUCCESS);
     producerSuccess.setProducerSuccess().setRequestId(3).setProducerName("standalone-0-1")
