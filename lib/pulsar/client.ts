@@ -235,6 +235,7 @@ export class PulsarClient {
         receiverQueueSize: options.receiverQueueSize ?? 1000,
         ...(options.readerName ? { consumerName: options.readerName } : {}),
         ...(options.readCompacted ? { readCompacted: true } : {}),
+        ...(options.decryptor ? { decryptor: options.decryptor } : {}),
         durable: false,
         startMessageId,
         ...(typeof start === "object" && "publishTime" in start

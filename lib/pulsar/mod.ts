@@ -82,3 +82,18 @@ export {
   type SubscriptionBacklog,
   type TopicStats,
 } from "./admin.ts";
+export {
+  DATA_KEY_ROTATION_MS,
+  DecryptionError,
+  MessageDecryptor,
+  MessageEncryptor,
+  type RecipientKey,
+} from "./crypto/message_crypto.ts";
+export {
+  type CryptoKey,
+  KeyFileError,
+  parsePrivateKey,
+  parsePublicKey,
+  readPrivateKey,
+  readPublicKey,
+} from "./crypto/keys.ts";
