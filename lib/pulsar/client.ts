@@ -23,11 +23,14 @@ import {
 import { Producer, type ProducerOptions } from "./producer.ts";
 import { Reader, type ReaderOptions } from "./reader.ts";
 import { parseTopic, partitionTopic } from "./topic_name.ts";
-import { parseServiceUrl } from "./connection.ts";
+import { parseServiceUrls } from "./service_url.ts";
 
 /** Options of {@linkcode PulsarClient}. */
 export interface ClientOptions {
-  /** `pulsar://host:6650` or `pulsar+ssl://host:6651` (a broker or a proxy). */
+  /**
+   * `pulsar://host:6650` or `pulsar+ssl://host:6651` (a broker or a proxy), or several hosts
+   * (`pulsar://h1:6650,h2:6650`) that lookups and reconnects try in turn.
+   */
   serviceUrl: string;
   /** Credentials; or use `token`. With neither, a `tls.cert` means TLS authentication. */
   auth?: AuthProvider;
@@ -76,7 +79,7 @@ export class PulsarClient {
 
   /** A client of the broker at `options.serviceUrl`; connects on first use. */
   constructor(readonly options: ClientOptions) {
-    const url = parseServiceUrl(options.serviceUrl);
+    const url = parseServiceUrls(options.serviceUrl);
     // A client certificate without other credentials is meant as TLS authentication.
     const auth = options.auth ??
       (options.token !== undefined
