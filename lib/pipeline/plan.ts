@@ -34,6 +34,8 @@ export type SourcePlan =
     serviceUrl: string;
     initialPosition: "earliest" | "latest";
     exitAtEnd: boolean;
+    /** Private key files that decrypt its messages (`encryption.decryptKeys`). */
+    decryptKeys?: string[];
   }
   | { kind: "stdin" };
 
@@ -77,6 +79,8 @@ export interface PulsarPlan {
   serviceUrl?: string;
   /** `sendTimeout` in ms: give up on a message the broker has not acknowledged (0: never). */
   sendTimeoutMs: number;
+  /** Public keys every Pulsar destination encrypts for (`encryption.encryptKeys`). */
+  encryptKeys?: { name: string; file: string }[];
 }
 
 /** A resolved pipeline. */
@@ -108,7 +112,7 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
   );
   return {
     name: config.name ?? file,
-    source: at("source", () => sourcePlan(config.source, path)),
+    source: at("source", () => sourcePlan(config.source, path, config.encryption)),
     stages,
     sink: at("sink", () => sinkPlan(config.sink, path)),
     onError,
@@ -123,6 +127,14 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
       sendTimeoutMs: config.sendTimeout === undefined
         ? 0
         : at("sendTimeout", () => ms(config.sendTimeout!, "sendTimeout")),
+      ...(config.encryption?.encryptKeys
+        ? {
+          encryptKeys: Object.entries(config.encryption.encryptKeys).map(([name, file]) => ({
+            name,
+            file: path(file),
+          })),
+        }
+        : {}),
     },
   };
 }
@@ -143,7 +155,11 @@ function fileSpec(text: string, path: (p: string) => string): string {
   return `file:${path(rest)}${rest.endsWith("/") ? "/" : ""}`;
 }
 
-function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePlan {
+function sourcePlan(
+  source: SourceConfig,
+  path: (p: string) => string,
+  encryption: PipelineConfig["encryption"],
+): SourcePlan {
   if ("replay" in source) {
     const r = source.replay;
     const files = (Array.isArray(r.files) ? r.files : [r.files]).map((f) =>
@@ -160,6 +176,9 @@ function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePl
       serviceUrl: c.serviceUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
       initialPosition: c.initialPosition,
       exitAtEnd: c.exitAtEnd,
+      ...(encryption?.decryptKeys
+        ? { decryptKeys: [encryption.decryptKeys].flat().map(path) }
+        : {}),
     };
   }
   return { kind: "stdin" };
@@ -340,8 +359,15 @@ export function describePlan(plan: Plan): string[] {
     lines.push(
       `  pulsar   sinks to ${plan.pulsar.serviceUrl ?? "PULSAR_SERVICE_URL"}; ${
         timeout > 0 ? `send timeout ${timeout} ms` : "sends wait for the broker (no send timeout)"
+      }${
+        plan.pulsar.encryptKeys
+          ? `; encrypted for ${plan.pulsar.encryptKeys.map((k) => k.name).join(", ")}`
+          : ""
       }`,
     );
+  }
+  if (plan.source.kind === "consume" && plan.source.decryptKeys) {
+    lines.push(`  decrypt  with ${plan.source.decryptKeys.length} private key file(s)`);
   }
   return lines;
 }

@@ -22,6 +22,7 @@ import type { BatchingOptions } from "./batching_sink.ts";
 import { parseEncoding } from "./encode.ts";
 import { PrefixTemplate } from "./object_naming.ts";
 import type { Sink } from "./types.ts";
+import type { MessageEncryptor } from "../pulsar/mod.ts";
 
 /** A parsed destination; `payload` is what it receives (default the flat record). */
 export type SinkSpec =
@@ -154,6 +155,8 @@ export interface PulsarTopicOptions {
   log?: (message: string) => void;
   /** What each message holds (default `record`, `docs/envelope.md`). */
   payload?: PayloadShape;
+  /** End-to-end encryption of every message (`encryption.encryptKeys` of a pipeline). */
+  encryption?: MessageEncryptor;
 }
 
 /**
@@ -178,6 +181,7 @@ export async function openPulsarTopic(
       ...(options.payload ? { payload: options.payload } : {}),
       ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.encryption ? { encryption: options.encryption } : {}),
     });
   } catch (err) {
     await client.close().catch(() => {});
