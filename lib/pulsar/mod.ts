@@ -85,9 +85,11 @@ export {
 export {
   DATA_KEY_ROTATION_MS,
   DecryptionError,
+  type EncryptionFields,
   MessageDecryptor,
   MessageEncryptor,
   type RecipientKey,
+  type SealedDataKey,
 } from "./crypto/message_crypto.ts";
 export {
   type CryptoKey,

@@ -15,7 +15,6 @@ import {
   publicEncrypt,
   randomBytes,
 } from "node:crypto";
-import type { EncryptionKeys, MessageMetadata } from "../wire/mod.ts";
 import { eciesOpen, eciesSeal } from "./ecies.ts";
 import type { CryptoKey } from "./keys.ts";
 
@@ -46,6 +45,24 @@ function aesName(dataKey: Uint8Array): "aes-128-gcm" | "aes-192-gcm" | "aes-256-
   if (dataKey.length === 24) return "aes-192-gcm";
   if (dataKey.length === 32) return "aes-256-gcm";
   throw new Error(`data key of ${dataKey.length} bytes is not an AES key`);
+}
+
+/** A data key sealed for one key name, as `encryption_keys` carries it. */
+export interface SealedDataKey {
+  /** The key name. */
+  key: string;
+  /** The data key, sealed with RSA-OAEP or ECIES. */
+  value: Uint8Array;
+  /** Key metadata (the Java `EncryptionKeyInfo` metadata). */
+  metadata?: Record<string, string>;
+}
+
+/** The message metadata fields encryption reads and sets (part of the wire's MessageMetadata). */
+export interface EncryptionFields {
+  /** `encryption_keys`: the data key, once per key name. */
+  encryptionKeys?: SealedDataKey[];
+  /** `encryption_param`: the AES-GCM IV. */
+  encryptionParam?: Uint8Array;
 }
 
 /** A recipient of encrypted messages: the key name the consumer looks its private key up by. */
@@ -81,7 +98,7 @@ export class MessageEncryptor {
   readonly #now: () => number;
   readonly #rotateMs: number;
   #dataKey!: Uint8Array;
-  #sealedKeys!: EncryptionKeys[];
+  #sealedKeys!: SealedDataKey[];
   #createdAt = 0;
 
   /** `now` and `rotateMs` (default 4 h) decide when a new data key is made. */
@@ -107,7 +124,7 @@ export class MessageEncryptor {
   }
 
   /** Encrypts `body` and sets `encryptionKeys` and `encryptionParam` on `metadata`. */
-  seal(metadata: MessageMetadata, body: Uint8Array): Uint8Array {
+  seal(metadata: EncryptionFields, body: Uint8Array): Uint8Array {
     if (this.#now() - this.#createdAt >= this.#rotateMs) this.#rotate();
     const iv = new Uint8Array(randomBytes(IV_BYTES));
     const cipher = createCipheriv("aes-256-gcm", this.#dataKey, iv);
@@ -140,7 +157,7 @@ export class MessageDecryptor {
   }
 
   /** The plaintext of `payload`; throws {@linkcode DecryptionError} saying why not. */
-  open(metadata: MessageMetadata, payload: Uint8Array): Uint8Array {
+  open(metadata: EncryptionFields, payload: Uint8Array): Uint8Array {
     const iv = metadata.encryptionParam;
     if (!iv || iv.length === 0) throw new DecryptionError("no encryption_param (IV)");
     const reasons: string[] = [];
@@ -158,7 +175,7 @@ export class MessageDecryptor {
     );
   }
 
-  #dataKey(sealed: EncryptionKeys, reasons: string[]): Uint8Array | undefined {
+  #dataKey(sealed: SealedDataKey, reasons: string[]): Uint8Array | undefined {
     const id = `${sealed.key}:${Buffer.from(sealed.value).toString("base64")}`;
     const cached = this.#cache.get(id);
     if (cached) return cached;
