@@ -24,6 +24,7 @@ import {
   CONNECTION_FLAGS,
   CONNECTION_HELP,
 } from "../lib/sources/pulsar_connect.ts";
+import { DECRYPT_HELP, decryptorFromFiles } from "../lib/sources/encryption_flags.ts";
 import { pollBacklog } from "../lib/sources/consume/backlog_poll.ts";
 import {
   type AckMode,
@@ -100,9 +101,13 @@ Errors and observing:
                         --token, and for https the same --tls-ca/--tls-cert/--tls-key; also
                         where --schema auto looks a schema up when the binary protocol cannot
 
+${DECRYPT_HELP}
+
 ${CONNECTION_HELP}
 
 Examples:
+  edgepipe consume payments -s audit --decrypt-key keys/payments.pem \\
+    --on-error dead-letter=undecryptable.ndjson
   edgepipe consume flights -s scorer | edgepipe score --model models/flight-delay \\
     | edgepipe produce scored
   edgepipe consume flights -o earliest -e -f '%k %s\\n' | head
@@ -157,6 +162,7 @@ function parseConsumeFlags(args: string[]) {
     "max-unreported": { type: "string" },
     "max-unreported-bytes": { type: "string" },
     "on-error": { type: "string", default: "fail" },
+    "decrypt-key": { type: "string", multiple: true },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
     "admin-url": { type: "string" },
@@ -304,7 +310,9 @@ function schemaFallback(
 
 async function run(args: string[]): Promise<number> {
   const parsed = parseConsumeArgs(args);
-  const { session: o, format, ackTimeoutMs } = parsed;
+  const { format, ackTimeoutMs } = parsed;
+  const decryptor = await decryptorFromFiles(parsed.values["decrypt-key"] ?? []);
+  const o = { ...parsed.session, ...(decryptor ? { decryptor } : {}) };
   const options = await clientOptions(
     parsed.values,
     undefined,

@@ -22,6 +22,11 @@ import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts"
 import { StatsLine } from "../lib/observe/stats_line.ts";
 import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP } from "../lib/sources/pulsar_connect.ts";
 import {
+  ENCRYPT_HELP,
+  encryptorFromFiles,
+  parseEncryptKeySpecs,
+} from "../lib/sources/encryption_flags.ts";
+import {
   EncodeError,
   isTopicTarget,
   type PayloadEncoding,
@@ -94,10 +99,14 @@ Errors and observing:
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
 
+${ENCRYPT_HELP}
+
 ${CONNECTION_HELP}
 
 Examples:
   edgepipe consume in -s copy | edgepipe produce out --compression zstd
+  edgepipe replay payments.ndjson | edgepipe produce payments \\
+    --encrypt-key audit=keys/audit.pub.pem --encrypt-key backup=keys/backup.pub.pem
   edgepipe replay flights.parquet --key origin | edgepipe produce flights
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce scored
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce risk --payload field:score
@@ -137,6 +146,7 @@ async function run(args: string[]): Promise<number> {
     "time-field": { type: "string" },
     property: { type: "string", multiple: true },
     compression: { type: "string", default: "none" },
+    "encrypt-key": { type: "string", multiple: true },
     "batch-max-messages": { type: "string" },
     "batch-delay": { type: "string" },
     routing: { type: "string", default: "java-hash" },
@@ -176,6 +186,7 @@ async function run(args: string[]): Promise<number> {
   const sendTimeoutMs = values["send-timeout"] === "none"
     ? 0
     : parseDuration(values["send-timeout"]!, "--send-timeout");
+  const encryption = await encryptorFromFiles(parseEncryptKeySpecs(values["encrypt-key"] ?? []));
   const options = await clientOptions(
     values,
     undefined,
@@ -218,6 +229,7 @@ async function run(args: string[]): Promise<number> {
       ...(values["time-field"] !== undefined ? { timeField: values["time-field"] } : {}),
       properties,
       compression: compression.toUpperCase() as Compression,
+      ...(encryption ? { encryption } : {}),
       ...(batchMaxMessages !== undefined ? { batchMaxMessages } : {}),
       ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
       routing,

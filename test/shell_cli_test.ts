@@ -32,8 +32,21 @@ Deno.test("usage mistakes are one line and exit 2, before any connection is trie
     ],
     [
       ["consume", "t", "--service-url", "http://x"],
-      /service URL must look like pulsar:\/\/host:6650/,
+      /'http:\/\/x' is not a pulsar:\/\/ or pulsar\+ssl:\/\/ URL/,
     ],
+    [
+      ["consume", "t", "--service-url", "pulsar://h1:6650,,h2:6650"],
+      /service URL 'pulsar:\/\/h1:6650,,h2:6650': empty host at position 2/,
+    ],
+    [
+      ["produce", "t", "--service-url", "pulsar+ssl://h1:66x,h2"],
+      /'h1:66x' is not host\[:port\]/,
+    ],
+    [
+      ["produce", "t", "--encrypt-key", "keys/a.pem"],
+      /--encrypt-key: expected <key name>=<public key file>, got 'keys\/a.pem'/,
+    ],
+    [["consume", "t", "--decrypt-key", "/no/such.pem"], /--decrypt-key \/no\/such.pem: /],
     [["produce"], /produce: name exactly one topic/],
     [["produce", "t", "--compression", "brotli"], /--compression must be one of none, lz4/],
     [["produce", "t", "--routing", "random"], /--routing must be one of java-hash, murmur3/],

@@ -11,6 +11,7 @@ import { endRecord, type Item } from "../envelope.ts";
 import { PulsarClient } from "../pulsar/mod.ts";
 import { ConsumeSession } from "../sources/consume/consume_session.ts";
 import { clientOptions } from "../sources/pulsar_connect.ts";
+import { decryptorFromFiles } from "../sources/encryption_flags.ts";
 import type { SourcePlan } from "./plan.ts";
 import type { PipelineSource, RejectHandling } from "./sources.ts";
 
@@ -19,6 +20,7 @@ export async function openConsumeSource(
   plan: Extract<SourcePlan, { kind: "consume" }>,
   handling: RejectHandling,
 ): Promise<PipelineSource> {
+  const decryptor = await decryptorFromFiles(plan.decryptKeys ?? [], "encryption.decryptKeys");
   const client = new PulsarClient(await clientOptions({ "service-url": plan.serviceUrl }));
   let session: ConsumeSession;
   try {
@@ -26,6 +28,7 @@ export async function openConsumeSource(
       topics: plan.topics,
       subscription: plan.subscription,
       start: { kind: plan.initialPosition },
+      ...(decryptor ? { decryptor } : {}),
       ack: "downstream",
       exitAtEnd: plan.exitAtEnd,
       schema: plan.schema ?? "auto",

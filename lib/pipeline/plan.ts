@@ -45,6 +45,8 @@ export type SourcePlan =
     exitAtEnd: boolean;
     /** Default auto. */
     schema?: "auto" | "none";
+    /** Private key files that decrypt its messages (`encryption.decryptKeys`). */
+    decryptKeys?: string[];
   }
   | { kind: "stdin" };
 
@@ -91,6 +93,8 @@ export interface PulsarPlan {
   serviceUrl?: string;
   /** `sendTimeout` in ms: give up on a message the broker has not acknowledged (0: never). */
   sendTimeoutMs: number;
+  /** Public keys every Pulsar destination encrypts for (`encryption.encryptKeys`). */
+  encryptKeys?: { name: string; file: string }[];
 }
 
 /** A resolved pipeline. */
@@ -122,7 +126,7 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
   );
   return {
     name: config.name ?? file,
-    source: at("source", () => sourcePlan(config.source, path)),
+    source: at("source", () => sourcePlan(config.source, path, config.encryption)),
     stages,
     sink: at("sink", () => sinkPlan(config.sink, path)),
     onError,
@@ -137,6 +141,14 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
       sendTimeoutMs: config.sendTimeout === undefined
         ? 0
         : at("sendTimeout", () => ms(config.sendTimeout!, "sendTimeout")),
+      ...(config.encryption?.encryptKeys
+        ? {
+          encryptKeys: Object.entries(config.encryption.encryptKeys).map(([name, file]) => ({
+            name,
+            file: path(file),
+          })),
+        }
+        : {}),
     },
   };
 }
@@ -157,7 +169,11 @@ function fileSpec(text: string, path: (p: string) => string): string {
   return `file:${path(rest)}${rest.endsWith("/") ? "/" : ""}`;
 }
 
-function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePlan {
+function sourcePlan(
+  source: SourceConfig,
+  path: (p: string) => string,
+  encryption: PipelineConfig["encryption"],
+): SourcePlan {
   if ("replay" in source) {
     const r = source.replay;
     const files = (Array.isArray(r.files) ? r.files : [r.files]).map((f) =>
@@ -175,6 +191,9 @@ function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePl
       initialPosition: c.initialPosition,
       exitAtEnd: c.exitAtEnd,
       schema: c.schema,
+      ...(encryption?.decryptKeys
+        ? { decryptKeys: [encryption.decryptKeys].flat().map(path) }
+        : {}),
     };
   }
   return { kind: "stdin" };
@@ -396,8 +415,15 @@ export function describePlan(plan: Plan): string[] {
     lines.push(
       `  pulsar   sinks to ${plan.pulsar.serviceUrl ?? "PULSAR_SERVICE_URL"}; ${
         timeout > 0 ? `send timeout ${timeout} ms` : "sends wait for the broker (no send timeout)"
+      }${
+        plan.pulsar.encryptKeys
+          ? `; encrypted for ${plan.pulsar.encryptKeys.map((k) => k.name).join(", ")}`
+          : ""
       }`,
     );
+  }
+  if (plan.source.kind === "consume" && plan.source.decryptKeys) {
+    lines.push(`  decrypt  with ${plan.source.decryptKeys.length} private key file(s)`);
   }
   return lines;
 }

@@ -17,6 +17,7 @@ import {
   type SinkSpec,
 } from "../sinks/open_sink.ts";
 import type { Sink } from "../sinks/types.ts";
+import { encryptorFromFiles } from "../sources/encryption_flags.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
 import type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
@@ -42,11 +43,16 @@ export async function runPipeline(
 ): Promise<DeliveryReport> {
   const log = options.log ?? ((message: string) => console.error(`edgepipe run: ${message}`));
   const closers: (() => Promise<unknown>)[] = [];
+  const encryption = await encryptorFromFiles(
+    plan.pulsar.encryptKeys ?? [],
+    "encryption.encryptKeys",
+  );
   // Pulsar destinations connect where the plan says (a consume source's broker), and wait for it.
   const pulsar: PulsarSinkFactory = (topic, payload, schema) =>
     openPulsarTopic(topic, {
       ...(payload ? { payload } : {}),
       ...(schema ? { schema } : {}),
+      ...(encryption ? { encryption } : {}),
       ...(plan.pulsar.serviceUrl ? { serviceUrl: plan.pulsar.serviceUrl } : {}),
       sendTimeoutMs: plan.pulsar.sendTimeoutMs,
       log,

@@ -14,6 +14,7 @@
  * @module
  */
 import { z } from "zod";
+import { parseServiceUrls } from "../pulsar/service_url.ts";
 
 const duration = z.union([
   z.number().int().nonnegative(),
@@ -41,10 +42,19 @@ const replaySource = z.strictObject({
   count: z.number().int().positive().optional(),
 });
 
+/** One host or several (`pulsar://h1:6650,h2:6650`), checked as the client parses it. */
+const serviceUrl = z.string().superRefine((text, ctx) => {
+  try {
+    parseServiceUrls(text);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
 const consumeSource = z.strictObject({
   topic: z.union([z.string(), z.array(z.string()).min(1)]),
   subscription: z.string().min(1),
-  serviceUrl: z.string().optional(),
+  serviceUrl: serviceUrl.optional(),
   initialPosition: z.enum(["earliest", "latest"]).default("earliest"),
   /** Stop once the topic has no more messages (for batch runs and tests). */
   exitAtEnd: flag.default(false),
@@ -182,6 +192,22 @@ const sink = z.union([
   }),
 ], { error: "expected a destination string, { to: …, schema: … } or { route: … }" });
 
+const keyFile = z.string().min(1, "expected a PEM key file");
+
+/** End-to-end encryption: what `consume --decrypt-key` and `produce --encrypt-key` say. */
+const encryption = z.strictObject({
+  /** Private key file(s) that decrypt the consume source's messages. */
+  decryptKeys: z.union([keyFile, z.array(keyFile).min(1)]).optional(),
+  /** Key name → public key file: every Pulsar destination encrypts for each. */
+  encryptKeys: z.record(
+    z.string().regex(/^[^\s=]+$/, "expected a key name without spaces or '='"),
+    keyFile,
+  ).refine((keys) => Object.keys(keys).length > 0, "expected at least one key name: file")
+    .optional(),
+}).refine((e) => e.decryptKeys !== undefined || e.encryptKeys !== undefined, {
+  message: "expected decryptKeys, encryptKeys or both",
+});
+
 /** The schema of a pipeline file. */
 export const pipelineSchema = z.strictObject({
   name: z.string().optional(),
@@ -197,6 +223,16 @@ export const pipelineSchema = z.strictObject({
    * Default none (0 too): while the broker is away, sends wait for it.
    */
   sendTimeout: duration.optional(),
+  /** End-to-end encryption of Pulsar messages read and written. */
+  encryption: encryption.optional(),
+}).superRefine((config, ctx) => {
+  if (config.encryption?.decryptKeys !== undefined && !("consume" in config.source)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["encryption", "decryptKeys"],
+      message: "decrypts Pulsar messages: it needs a consume source",
+    });
+  }
 });
 
 /** A validated pipeline file. */

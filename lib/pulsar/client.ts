@@ -23,13 +23,16 @@ import {
 import { Producer, type ProducerOptions } from "./producer.ts";
 import { Reader, type ReaderOptions } from "./reader.ts";
 import { parseTopic, partitionTopic } from "./topic_name.ts";
-import { parseServiceUrl } from "./connection.ts";
 import { getOrCreateSchema, getSchema, type VersionedSchema } from "./schema_registry.ts";
 import type { Schema } from "./wire/mod.ts";
+import { parseServiceUrls } from "./service_url.ts";
 
 /** Options of {@linkcode PulsarClient}. */
 export interface ClientOptions {
-  /** `pulsar://host:6650` or `pulsar+ssl://host:6651` (a broker or a proxy). */
+  /**
+   * `pulsar://host:6650` or `pulsar+ssl://host:6651` (a broker or a proxy), or several hosts
+   * (`pulsar://h1:6650,h2:6650`) that lookups and reconnects try in turn.
+   */
   serviceUrl: string;
   /** Credentials; or use `token`. With neither, a `tls.cert` means TLS authentication. */
   auth?: AuthProvider;
@@ -78,7 +81,7 @@ export class PulsarClient {
 
   /** A client of the broker at `options.serviceUrl`; connects on first use. */
   constructor(readonly options: ClientOptions) {
-    const url = parseServiceUrl(options.serviceUrl);
+    const url = parseServiceUrls(options.serviceUrl);
     // A client certificate without other credentials is meant as TLS authentication.
     const auth = options.auth ??
       (options.token !== undefined
@@ -255,6 +258,7 @@ export class PulsarClient {
         receiverQueueSize: options.receiverQueueSize ?? 1000,
         ...(options.readerName ? { consumerName: options.readerName } : {}),
         ...(options.readCompacted ? { readCompacted: true } : {}),
+        ...(options.decryptor ? { decryptor: options.decryptor } : {}),
         durable: false,
         startMessageId,
         ...(typeof start === "object" && "publishTime" in start

@@ -1,6 +1,6 @@
 /**
  * The intake of a consumer: how one MESSAGE entry becomes the messages handed to the user. It
- * decodes the payload (decompression, the encryption check), unpacks batches (leaving out what is
+ * decodes the payload (decryption, decompression), unpacks batches (leaving out what is
  * already acknowledged), reassembles chunked messages, and turns what cannot be decoded into a
  * message carrying a `decodeError`. It reaches its consumer only through {@linkcode IntakeSeam}.
  *
@@ -14,6 +14,7 @@ import {
 } from "./wire/mod.ts";
 import type { AckTracker } from "./consumer_acks.ts";
 import { type AssembledChunks, type Chunk, ChunkAssembler } from "./chunk_assembler.ts";
+import type { MessageDecryptor } from "./crypto/message_crypto.ts";
 import { decodeEntryPayload } from "./message_decode.ts";
 import { MessageDecodeError } from "./message_decode_error.ts";
 import { Message } from "./message.ts";
@@ -37,6 +38,8 @@ export interface IntakeSeam {
 export interface IntakeOptions {
   maxPendingChunkedMessages?: number;
   expireIncompleteChunkedMessageMs?: number;
+  /** Decrypts end-to-end encrypted payloads; without it they arrive with a `decodeError`. */
+  decryptor?: MessageDecryptor;
 }
 
 /**
@@ -69,12 +72,14 @@ export class MessageIntake {
   readonly #acks: AckTracker;
   readonly #chunks: ChunkAssembler;
   readonly #expireMs: number;
+  readonly #decryptor?: MessageDecryptor;
   #chunkTimer?: ReturnType<typeof setInterval>;
 
   constructor(seam: IntakeSeam, acks: AckTracker, options: IntakeOptions = {}) {
     this.#seam = seam;
     this.#acks = acks;
     this.#expireMs = options.expireIncompleteChunkedMessageMs ?? 60_000;
+    if (options.decryptor) this.#decryptor = options.decryptor;
     this.#chunks = new ChunkAssembler({
       ...(options.maxPendingChunkedMessages !== undefined
         ? { maxPending: options.maxPendingChunkedMessages }
@@ -92,7 +97,7 @@ export class MessageIntake {
     if (Number(metadata.numChunksFromMsg ?? 0) > 1) {
       return this.#onChunk({ id: entryId.entry(), metadata, payload: raw, redeliveryCount });
     }
-    const decoded = decodeEntryPayload(metadata, raw, what);
+    const decoded = decodeEntryPayload(metadata, raw, what, this.#decryptor);
     if (decoded.error) {
       return this.#pushEntry(entryId, raw, metadata, redeliveryCount, decoded.error);
     }
@@ -165,7 +170,7 @@ export class MessageIntake {
     const what = `${id.toHuman()} (chunked, ${whole.ids.length} entries)`;
     const decoded = whole.error
       ? undefined
-      : decodeEntryPayload(whole.metadata, whole.payload, what);
+      : decodeEntryPayload(whole.metadata, whole.payload, what, this.#decryptor);
     if (this.#seam.skip(id, Number(whole.metadata.publishTime))) {
       if (!late) this.#seam.grantPermits(1);
       return;

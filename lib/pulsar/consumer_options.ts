@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MessageDecryptor } from "./crypto/message_crypto.ts";
 import type { Message } from "./message.ts";
 import type { MessageId } from "./message_id.ts";
 
@@ -65,6 +66,11 @@ export interface ConsumerOptions {
   expireIncompleteChunkedMessageMs?: number;
   /** How often a pattern subscription looks for new topics. Default 60 000 ms. */
   patternRefreshMs?: number;
+  /**
+   * Decrypts end-to-end encrypted messages (the Java client's format). Without it, or when no
+   * key opens a message, the message arrives with a `decodeError` of kind "encrypted".
+   */
+  decryptor?: MessageDecryptor;
 }
 
 /** Internal options of readers (non-durable subscriptions at a chosen position). */

@@ -111,6 +111,9 @@ export function messageAfter(
   }
   const reference = after ?? position.startMessageId;
   if (!reference) return pastMarkDelete();
+  // A whole-entry id (a batch that could not be decoded, handed on as one message) covers every
+  // message of its entry.
+  if (reference.batchIndex < 0) return MessageId.compare(last.entry(), reference.entry()) > 0;
   return MessageId.compare(last, reference) > 0;
 }
 

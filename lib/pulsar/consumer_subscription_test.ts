@@ -64,6 +64,9 @@ Deno.test("more is available when the last message lies past what was read or ac
   assert.equal(messageAfter({ last: new MessageId(-1n, -1n) }, undefined, {}), false, "empty");
   assert.equal(messageAfter({ last }, new MessageId(5n, 9n, -1, 2, 4), {}), true);
   assert.equal(messageAfter({ last }, new MessageId(5n, 9n, -1, 3, 4), {}), false, "read it all");
+  // A batch that could not be decoded (encrypted, corrupt) is handed on as its whole entry.
+  assert.equal(messageAfter({ last }, new MessageId(5n, 9n), {}), false, "whole entry read");
+  assert.equal(messageAfter({ last }, new MessageId(5n, 8n), {}), true);
   const markDelete = new MessageId(5n, 9n);
   assert.equal(messageAfter({ last, markDelete }, undefined, {}), false, "acknowledged entry");
   assert.equal(messageAfter({ last, markDelete: new MessageId(5n, 8n) }, undefined, {}), true);

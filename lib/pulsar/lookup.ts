@@ -7,6 +7,7 @@
 import type { Connection } from "./connection.ts";
 import type { ConnectionPool } from "./connection_pool.ts";
 import { BrokerError, ConnectionError } from "./errors.ts";
+import { parseServiceUrls } from "./service_url.ts";
 import type { Command } from "./wire/mod.ts";
 
 type Answer = Record<string, unknown>;
@@ -38,11 +39,45 @@ const MAX_REDIRECTS = 20;
  * ```
  */
 export class LookupService {
+  readonly #hosts: string[];
+  #current = 0;
+
+  /** Lookups through `serviceUrl` (one host, or several separated by commas). */
   constructor(
     readonly pool: ConnectionPool,
     readonly serviceUrl: string,
     readonly useTls: boolean,
-  ) {}
+  ) {
+    this.#hosts = parseServiceUrls(serviceUrl).urls;
+  }
+
+  /**
+   * A connection to the service URL: the host that answered last, else each other host in turn
+   * (the Java client's order); fails when none can be reached, naming every host's error.
+   */
+  async serviceConnection(): Promise<Connection> {
+    const errors: string[] = [];
+    let last: unknown;
+    for (let tried = 0; tried < this.#hosts.length; tried++) {
+      const index = (this.#current + tried) % this.#hosts.length;
+      try {
+        const conn = await this.pool.get(this.#hosts[index]);
+        this.#current = index;
+        return conn;
+      } catch (error) {
+        last = error;
+        errors.push(`${this.#hosts[index]}: ${(error as Error).message}`);
+      }
+    }
+    if (this.#hosts.length === 1) throw last;
+    const error = new ConnectionError(
+      `no host of ${this.serviceUrl} answered (${errors.join("; ")})`,
+      {
+        cause: last,
+      },
+    );
+    throw error;
+  }
 
   /** The connection to the broker that serves `topic`. */
   async connectionFor(topic: string): Promise<Connection> {
@@ -52,7 +87,7 @@ export class LookupService {
 
   /** Follows LOOKUP redirects until a broker says it owns `topic`. */
   async lookup(topic: string): Promise<BrokerAddress> {
-    let conn = await this.pool.get(this.serviceUrl);
+    let conn = await this.serviceConnection();
     let authoritative = false;
     for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
       const frame = await conn.request({ type: "LOOKUP", topic, authoritative } as Command);
@@ -73,7 +108,7 @@ export class LookupService {
 
   /** Number of partitions of `topic`; 0 for a non-partitioned topic. */
   async partitions(topic: string): Promise<number> {
-    const conn = await this.pool.get(this.serviceUrl);
+    const conn = await this.serviceConnection();
     const frame = await conn.request({ type: "PARTITIONED_METADATA", topic } as Command);
     return Number((frame.command as unknown as Answer).partitions ?? 0);
   }
@@ -83,7 +118,7 @@ export class LookupService {
     namespace: string,
     mode: "PERSISTENT" | "NON_PERSISTENT" | "ALL" = "PERSISTENT",
   ): Promise<string[]> {
-    const conn = await this.pool.get(this.serviceUrl);
+    const conn = await this.serviceConnection();
     const frame = await conn.request(
       { type: "GET_TOPICS_OF_NAMESPACE", namespace, mode } as Command,
     );

@@ -39,10 +39,10 @@ export class Message {
   /** The producer's sequence id of the message. */
   readonly sequenceId: number;
   /**
-   * Set when the payload could not be decoded (corrupt compression, end-to-end encryption, a
-   * chunked message that could not be reassembled): `payload` then holds the bytes as received,
-   * and `text()` / `json()` throw this error. Acknowledge, dead-letter or stop as the
-   * application's error policy says; never read such a payload as data.
+   * Set when the payload could not be decoded (corrupt compression, end-to-end encryption that no
+   * given key opens, a chunked message that could not be reassembled): `payload` then holds the
+   * bytes as received, and `text()` / `json()` throw this error. Acknowledge, dead-letter or stop
+   * as the application's error policy says; never read such a payload as data.
    */
   readonly decodeError?: MessageDecodeError;
   /**

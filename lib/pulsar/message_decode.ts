@@ -5,6 +5,7 @@
  * @module
  */
 import { decompress } from "./compression.ts";
+import type { MessageDecryptor } from "./crypto/message_crypto.ts";
 import { MessageDecodeError } from "./message_decode_error.ts";
 import type { MessageMetadata } from "./wire/mod.ts";
 
@@ -15,7 +16,9 @@ export type DecodedPayload = { payload: Uint8Array; error?: undefined } | {
 };
 
 /**
- * Decodes the (whole, reassembled) payload of an entry. `what` names the message in errors.
+ * Decodes the (whole, reassembled) payload of an entry: decrypts it with `decryptor` when it is
+ * end-to-end encrypted (decryption comes before decompression, as producers compress first), then
+ * decompresses it. `what` names the message in errors.
  *
  * @example
  * ```ts
@@ -32,17 +35,28 @@ export function decodeEntryPayload(
   metadata: MessageMetadata,
   payload: Uint8Array,
   what: string,
+  decryptor?: MessageDecryptor,
 ): DecodedPayload {
   if (metadata.encryptionKeys && metadata.encryptionKeys.length > 0) {
     const keys = metadata.encryptionKeys.map((k) => k.key).join(", ");
-    return {
-      error: new MessageDecodeError(
-        "encrypted",
-        `message ${what} is end-to-end encrypted (key ${keys}` +
-          `${metadata.encryptionAlgo ? `, ${metadata.encryptionAlgo}` : ""}); ` +
-          "edgepipe does not decrypt messages",
-      ),
-    };
+    const sealed = `message ${what} is end-to-end encrypted (key ${keys}` +
+      `${metadata.encryptionAlgo ? `, ${metadata.encryptionAlgo}` : ""})`;
+    if (!decryptor) {
+      return {
+        error: new MessageDecodeError("encrypted", `${sealed}; no --decrypt-key was given`),
+      };
+    }
+    try {
+      payload = decryptor.open(metadata, payload);
+    } catch (cause) {
+      return {
+        error: new MessageDecodeError(
+          "encrypted",
+          `${sealed} and cannot be decrypted: ${(cause as Error).message}`,
+          { cause },
+        ),
+      };
+    }
   }
   if (!metadata.compression || metadata.compression === "NONE") return { payload };
   try {

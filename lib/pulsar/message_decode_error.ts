@@ -26,7 +26,7 @@ export class MessageDecodeError extends EdgepipeError {
   /** An error of `kind` with a message naming the message; `options.cause` the underlying one. */
   constructor(
     /** `decompress`: corrupt or unsupported compression; `encrypted`: end-to-end encrypted
-     * (not decrypted by edgepipe); `chunk`: a chunked message that could not be reassembled. */
+     * and no given key opens it (or none was given); `chunk`: a chunked message that could not be reassembled. */
     readonly kind: MessageDecodeErrorKind,
     message: string,
     options: ErrorOptions = {},

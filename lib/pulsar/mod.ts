@@ -83,3 +83,20 @@ export {
   type SubscriptionBacklog,
   type TopicStats,
 } from "./admin.ts";
+export {
+  DATA_KEY_ROTATION_MS,
+  DecryptionError,
+  type EncryptionFields,
+  MessageDecryptor,
+  MessageEncryptor,
+  type RecipientKey,
+  type SealedDataKey,
+} from "./crypto/message_crypto.ts";
+export {
+  type CryptoKey,
+  KeyFileError,
+  parsePrivateKey,
+  parsePublicKey,
+  readPrivateKey,
+  readPublicKey,
+} from "./crypto/keys.ts";

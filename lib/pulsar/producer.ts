@@ -17,6 +17,7 @@ import {
 } from "./wire/mod.ts";
 import { setImmediate } from "node:timers";
 import { compress } from "./compression.ts";
+import type { MessageEncryptor } from "./crypto/message_crypto.ts";
 import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import {
@@ -56,6 +57,11 @@ export interface ProducerOptions {
   batchingMaxDelayMs?: number;
   /** Payload compression. Default "NONE". */
   compression?: Compression;
+  /**
+   * End-to-end encryption for the public keys it holds (the Java client's format): each entry's
+   * payload is encrypted after compression (a batch as a whole).
+   */
+  encryption?: MessageEncryptor;
   /** Producer properties shown in topic stats. */
   properties?: Record<string, string>;
   /**
@@ -165,6 +171,7 @@ export class Producer {
         | "chunking"
         | "chunkMaxMessageSize"
         | "schema"
+        | "encryption"
       >
     >
     & ProducerOptions;
@@ -440,6 +447,7 @@ export class Producer {
       metadata.uncompressedSize = body.length;
       body = compress(this.#options.compression, body);
     }
+    if (this.#options.encryption) body = this.#options.encryption.seal(metadata, body);
     const send: Record<string, unknown> = {
       type: "SEND",
       producerId: this.#producerId,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Consumer } from "./consumer.ts";
+import type { MessageDecryptor } from "./crypto/message_crypto.ts";
 import type { MultiTopicConsumer } from "./multi_topic_consumer.ts";
 import { ConsumerClosedError } from "./errors.ts";
 import type { Message } from "./message.ts";
@@ -30,6 +31,8 @@ export interface ReaderOptions {
   readerName?: string;
   /** Reads the compacted view of the topic (latest message per key). */
   readCompacted?: boolean;
+  /** Decrypts end-to-end encrypted messages (see `ConsumerOptions.decryptor`). */
+  decryptor?: MessageDecryptor;
 }
 
 /**

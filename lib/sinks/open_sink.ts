@@ -23,6 +23,7 @@ import { parseEncoding } from "./encode.ts";
 import { PrefixTemplate } from "./object_naming.ts";
 import type { Sink } from "./types.ts";
 import type { ProducerSchemaSpec } from "../schema/producer_schema_spec.ts";
+import type { MessageEncryptor } from "../pulsar/mod.ts";
 
 /** A parsed destination; `payload` is what it receives (default the flat record). */
 export type SinkSpec =
@@ -161,6 +162,8 @@ export interface PulsarTopicOptions {
   payload?: PayloadShape;
   /** Encode each payload with this schema, registered at producer creation. */
   schema?: ProducerSchemaSpec;
+  /** End-to-end encryption of every message (`encryption.encryptKeys` of a pipeline). */
+  encryption?: MessageEncryptor;
 }
 
 /**
@@ -192,6 +195,7 @@ export async function openPulsarTopic(
       ...(options.payload ? { payload: options.payload } : {}),
       ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.encryption ? { encryption: options.encryption } : {}),
     });
   } catch (err) {
     await client.close().catch(() => {});

@@ -11,6 +11,7 @@ import type { DeadLetter, DeadLetterSink } from "../dead_letter.ts";
 import type {
   Compression,
   CreateProducerOptions,
+  MessageEncryptor,
   MessageProducer,
   ProducerMessage,
   PulsarClient,
@@ -52,6 +53,8 @@ export interface PulsarSinkOptions {
   properties?: Record<string, string>;
   /** Payload compression (default none). */
   compression?: Compression;
+  /** End-to-end encryption (`--encrypt-key`): applied after compression. */
+  encryption?: MessageEncryptor;
   /** Most messages in one batch. */
   batchMaxMessages?: number;
   /** Longest a message waits for its batch, ms. */
@@ -117,6 +120,7 @@ export class PulsarSink implements Sink {
   static async open(client: PulsarClient, options: PulsarSinkOptions): Promise<PulsarSink> {
     const base: Omit<CreateProducerOptions, "topic"> = {
       ...(options.compression ? { compression: options.compression } : {}),
+      ...(options.encryption ? { encryption: options.encryption } : {}),
       ...(options.batchMaxMessages !== undefined
         ? { batchingMaxMessages: options.batchMaxMessages, batching: options.batchMaxMessages > 1 }
         : {}),

@@ -70,6 +70,7 @@ export class EndOfTopic {
 function reached(id: MessageId, last: MessageId): boolean {
   const order = MessageId.compare(id.entry(), last.entry());
   if (order !== 0) return order > 0;
-  if (last.batchIndex >= 0) return id.batchIndex >= last.batchIndex;
+  // A whole-entry id (an undecodable batch handed on as one message) covers the entry.
+  if (last.batchIndex >= 0) return id.batchIndex < 0 || id.batchIndex >= last.batchIndex;
   return id.batchIndex < 0 || (id.batchSize > 0 && id.batchIndex === id.batchSize - 1);
 }

@@ -9,6 +9,7 @@ import type { AdminOptions } from "../pulsar/admin.ts";
 import type { ClientOptions } from "../pulsar/mod.ts";
 import { tokenFromSpec, tokenSupplierFromSpec } from "../pulsar/mod.ts";
 import { InputError, UsageError } from "../errors.ts";
+import { parseServiceUrls } from "../pulsar/service_url.ts";
 
 /** The `parseArgs` options every Pulsar command accepts. */
 export const CONNECTION_FLAGS = {
@@ -22,7 +23,8 @@ export const CONNECTION_FLAGS = {
 
 /** Help text for {@linkcode CONNECTION_FLAGS}. */
 export const CONNECTION_HELP = `Connection (flags override the environment):
-  --service-url <url>   pulsar://host:6650 or pulsar+ssl://host:6651
+  --service-url <url>   pulsar://host:6650 or pulsar+ssl://host:6651; several hosts
+                        (pulsar://h1:6650,h2:6650) are tried in turn
                         (env PULSAR_SERVICE_URL, default pulsar://127.0.0.1:6650)
   --token <t>           token authentication: the token, or file:<path> (env PULSAR_AUTH_TOKEN)
   --tls-ca <file>       PEM CA bundle for pulsar+ssl (env PULSAR_TLS_CA)
@@ -62,10 +64,10 @@ export async function clientOptions(
 ): Promise<ClientOptions> {
   const settings = connectionSettings(flags, env);
   const serviceUrl = settings.serviceUrl;
-  if (!/^pulsar(\+ssl)?:\/\/[^/]+/.test(serviceUrl)) {
-    throw new UsageError(
-      `service URL must look like pulsar://host:6650 or pulsar+ssl://host:6651, got '${serviceUrl}'`,
-    );
+  try {
+    parseServiceUrls(serviceUrl);
+  } catch (cause) {
+    throw new UsageError((cause as Error).message, { cause });
   }
   const options: ClientOptions = { serviceUrl };
   if (settings.token) options.auth = tokenFromSpec(settings.token);

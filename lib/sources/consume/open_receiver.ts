@@ -9,6 +9,7 @@ import { UsageError } from "../../errors.ts";
 import {
   type AckTarget,
   type MessageConsumer,
+  type MessageDecryptor,
   MessageId,
   type PulsarClient,
   type SubscriptionType,
@@ -72,6 +73,8 @@ export interface ReceiverOptions {
   type?: SubscriptionType;
   /** Where reading starts (default earliest). */
   start?: StartPosition;
+  /** Decrypts end-to-end encrypted messages (`--decrypt-key`). */
+  decryptor?: MessageDecryptor;
 }
 
 /** Subscribes (or opens a reader) and moves to the start position. */
@@ -88,6 +91,7 @@ export async function openReceiver(
         : start.kind === "time"
         ? { publishTime: start.ms }
         : "earliest",
+      ...(o.decryptor ? { decryptor: o.decryptor } : {}),
     });
     if (start.kind === "id") await reader.seek(start.id);
     return {
@@ -100,6 +104,7 @@ export async function openReceiver(
     subscription: o.subscription,
     subscriptionType: o.type ?? "Exclusive",
     initialPosition: start.kind === "latest" ? "latest" : "earliest",
+    ...(o.decryptor ? { decryptor: o.decryptor } : {}),
   } as const;
   if (o.pattern === undefined) {
     // One consumer per partition, merged here: -e can then ask each one whether more is there.

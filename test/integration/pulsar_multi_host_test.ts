@@ -1,0 +1,102 @@
+/**
+ * Multi-host service URLs against the real broker: the first host is down (a port nobody listens
+ * on, as a stopped broker's is), edgepipe connects through the second; produce and consume work,
+ * as a library and as commands. With every host down, the error names each one.
+ */
+import assert from "node:assert/strict";
+import { pulsarUrls } from "../harness/pulsar.ts";
+import { runEdgepipe } from "../harness/edgepipe.ts";
+import { PulsarClient } from "../../lib/pulsar/mod.ts";
+import { ConnectionPool } from "../../lib/pulsar/connection_pool.ts";
+import { LookupService } from "../../lib/pulsar/lookup.ts";
+
+const integration = { sanitizeOps: false, sanitizeResources: false };
+
+/** A local port that was just free and is closed again: connecting to it is refused. */
+function deadPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function urls() {
+  const { serviceUrl } = await pulsarUrls();
+  const live = serviceUrl.replace(/^pulsar:\/\//, "").replace(/\/$/, "");
+  return { live, dead: `127.0.0.1:${deadPort()}`, other: `127.0.0.1:${deadPort()}` };
+}
+
+Deno.test({
+  name: "first host down: the client connects through the second; produce and consume work",
+  ...integration,
+  async fn() {
+    const { live, dead } = await urls();
+    const topic = `persistent://public/default/multihost-${crypto.randomUUID()}`;
+    const client = new PulsarClient({ serviceUrl: `pulsar://${dead},${live}` });
+    try {
+      const consumer = await client.subscribe({
+        topic,
+        subscription: "s",
+        initialPosition: "earliest",
+      });
+      const producer = await client.createProducer({ topic });
+      for (let i = 0; i < 10; i++) await producer.send({ payload: `m${i}`, key: `k${i}` });
+      for (let i = 0; i < 10; i++) {
+        const msg = await consumer.receive(10_000);
+        assert.equal(msg.text(), `m${i}`);
+        assert.equal(msg.key, `k${i}`);
+        consumer.ack(msg);
+      }
+      const hosts = (await client.pool.connections()).map((c) => c.url);
+      assert.ok(!hosts.some((u) => u.includes(dead)), `no connection to the dead host: ${hosts}`);
+    } finally {
+      await client.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "commands take a multi-host --service-url (first host down)",
+  ...integration,
+  async fn() {
+    const { live, dead } = await urls();
+    const topic = `persistent://public/default/multihost-cli-${crypto.randomUUID()}`;
+    const serviceUrl = `pulsar://${dead},${live}`;
+    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ n: i }));
+    const produced = await runEdgepipe(
+      ["produce", topic, "--input", "json", "--service-url", serviceUrl],
+      { stdin: lines.join("\n") + "\n" },
+    );
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await runEdgepipe(
+      ["consume", topic, "-s", "c", "-e", "--ack", "on-write", "--service-url", serviceUrl],
+    );
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.deepEqual(
+      consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value),
+      lines.map((l) => JSON.parse(l)),
+    );
+  },
+});
+
+Deno.test({
+  name: "every host down: one error naming each host",
+  ...integration,
+  async fn() {
+    const { dead, other } = await urls();
+    const pool = new ConnectionPool({ connectTimeoutMs: 3_000 });
+    const lookup = new LookupService(pool, `pulsar://${dead},${other}`, false);
+    try {
+      await assert.rejects(
+        lookup.serviceConnection(),
+        (err: Error) => {
+          assert.match(err.message, new RegExp(`no host of pulsar://${dead},${other} answered`));
+          assert.match(err.message, new RegExp(`pulsar://${dead}: .*; pulsar://${other}: `));
+          return true;
+        },
+      );
+    } finally {
+      await pool.close();
+    }
+  },
+});
