@@ -95,6 +95,7 @@ Examples:
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce risk --payload field:score
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
+  edgepipe replay in.ndjson | edgepipe produce out --client-conf /etc/pulsar/client.conf
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
     --chunking
