@@ -15,6 +15,9 @@ import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_si
 import type { WindowShape } from "../stages/window/assign.ts";
 import { window, type WindowOptions } from "../stages/window/window.ts";
 import { PipelineFileError } from "./load_pipeline.ts";
+import type { ConnectionFlagValues } from "../sources/pulsar_connect.ts";
+import type { S3Connection } from "../sinks/s3.ts";
+import { describeAuth, pulsarConnectionFlags, s3ConnectionOf } from "./connection_plan.ts";
 import type { PipelineConfig, SinkConfig, SourceConfig, StageConfig } from "./schema.ts";
 
 /** Where events come from. */
@@ -77,6 +80,8 @@ export interface PulsarPlan {
   serviceUrl?: string;
   /** `sendTimeout` in ms: give up on a message the broker has not acknowledged (0: never). */
   sendTimeoutMs: number;
+  /** How every Pulsar part connects and authenticates (the file's `pulsar:` block). */
+  connection: ConnectionFlagValues;
 }
 
 /** A resolved pipeline. */
@@ -88,6 +93,8 @@ export interface Plan {
   onError: ErrorPolicy;
   maxInFlight: number;
   pulsar: PulsarPlan;
+  /** Profile, endpoint and region of S3 sinks (the file's `s3:` block). */
+  s3: S3Connection;
 }
 
 /** Resolves `config` read from `file` (relative paths are taken from the file's directory). */
@@ -103,12 +110,13 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
   };
   const path = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
   const onError = at("onError", () => policyFor(config.onError, path));
+  const consumeUrl = "consume" in config.source ? config.source.consume.serviceUrl : undefined;
   const stages = config.stages.map((stage, i) =>
     at(`stages[${i}].${Object.keys(stage)[0]}`, () => stagePlan(stage, onError, path))
   );
   return {
     name: config.name ?? file,
-    source: at("source", () => sourcePlan(config.source, path)),
+    source: at("source", () => sourcePlan(config.source, path, config.pulsar?.serviceUrl)),
     stages,
     sink: at("sink", () => sinkPlan(config.sink, path)),
     onError,
@@ -117,13 +125,15 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
     // stalls, and that many live events cost the garbage collector).
     maxInFlight: config.maxInFlight ?? 1000,
     pulsar: {
-      ...("consume" in config.source && config.source.consume.serviceUrl !== undefined
-        ? { serviceUrl: config.source.consume.serviceUrl }
+      ...(consumeUrl ?? config.pulsar?.serviceUrl
+        ? { serviceUrl: consumeUrl ?? config.pulsar?.serviceUrl }
         : {}),
       sendTimeoutMs: config.sendTimeout === undefined
         ? 0
         : at("sendTimeout", () => ms(config.sendTimeout!, "sendTimeout")),
+      connection: pulsarConnectionFlags(config.pulsar, consumeUrl, path),
     },
+    s3: s3ConnectionOf(config.s3),
   };
 }
 
@@ -143,7 +153,11 @@ function fileSpec(text: string, path: (p: string) => string): string {
   return `file:${path(rest)}${rest.endsWith("/") ? "/" : ""}`;
 }
 
-function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePlan {
+function sourcePlan(
+  source: SourceConfig,
+  path: (p: string) => string,
+  pulsarUrl: string | undefined,
+): SourcePlan {
   if ("replay" in source) {
     const r = source.replay;
     const files = (Array.isArray(r.files) ? r.files : [r.files]).map((f) =>
@@ -157,7 +171,8 @@ function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePl
       kind: "consume",
       topics: Array.isArray(c.topic) ? c.topic : [c.topic],
       subscription: c.subscription,
-      serviceUrl: c.serviceUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
+      serviceUrl: c.serviceUrl ?? pulsarUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ??
+        "pulsar://127.0.0.1:6650",
       initialPosition: c.initialPosition,
       exitAtEnd: c.exitAtEnd,
     };
@@ -337,10 +352,11 @@ export function describePlan(plan: Plan): string[] {
   );
   if (pulsarDestinations(plan)) {
     const timeout = plan.pulsar.sendTimeoutMs;
+    const auth = describeAuth(plan.pulsar.connection);
     lines.push(
       `  pulsar   sinks to ${plan.pulsar.serviceUrl ?? "PULSAR_SERVICE_URL"}; ${
         timeout > 0 ? `send timeout ${timeout} ms` : "sends wait for the broker (no send timeout)"
-      }`,
+      }${auth ? `; ${auth}` : ""}`,
     );
   }
   return lines;

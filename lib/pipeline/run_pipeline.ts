@@ -22,6 +22,7 @@ import type { Stage } from "../stages/types.ts";
 import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
 import { OutputBarriers } from "./output_barrier.ts";
 import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
+import type { S3Connection } from "../sinks/s3.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface RunPipelineOptions {
@@ -45,6 +46,7 @@ export async function runPipeline(
     openPulsarTopic(topic, {
       ...(payload ? { payload } : {}),
       ...(plan.pulsar.serviceUrl ? { serviceUrl: plan.pulsar.serviceUrl } : {}),
+      connection: plan.pulsar.connection,
       sendTimeoutMs: plan.pulsar.sendTimeoutMs,
       log,
     });
@@ -72,7 +74,7 @@ export async function runPipeline(
       const stage = await buildStage(stagePlan, deadLettersFor, log, barriers);
       stream = stage(stream);
     }
-    const opened = await openPlanSink(plan.sink, pulsar);
+    const opened = await openPlanSink(plan.sink, pulsar, plan.s3);
     closers.push(() => opened.close());
     const { items, sink } = barriers.atSink(stream, opened);
     report = await deliverAll(items, sink, {
@@ -118,7 +120,7 @@ function openSource(
       });
     case "consume":
       return import("./consume_source.ts").then(({ openConsumeSource }) =>
-        openConsumeSource(source, handling)
+        openConsumeSource(source, handling, plan.pulsar.connection)
       );
   }
 }
@@ -175,13 +177,17 @@ async function buildStage(
   }
 }
 
-async function openPlanSink(plan: SinkPlan, pulsar: PulsarSinkFactory): Promise<Sink> {
-  if (plan.kind === "single") return await openSink(plan.spec, pulsar);
+async function openPlanSink(
+  plan: SinkPlan,
+  pulsar: PulsarSinkFactory,
+  s3: S3Connection,
+): Promise<Sink> {
+  if (plan.kind === "single") return await openSink(plan.spec, pulsar, s3);
   const opened = new Map<string, Promise<Sink>>();
   const open = (text: string, spec: SinkSpec) => {
     let sink = opened.get(text);
     if (!sink) {
-      sink = openSink(spec, pulsar);
+      sink = openSink(spec, pulsar, s3);
       opened.set(text, sink);
     }
     return sink;

@@ -56,9 +56,10 @@ Deno.test({
       params(credentialsFile),
     ];
     try {
+      const produced = topic("produce");
+      const lines = Array.from({ length: 50 }, (_, i) => `reading-${i}`);
       await t.step("edgepipe produces, the Java client reads every value", async () => {
-        const name = topic("produce");
-        const lines = Array.from({ length: 50 }, (_, i) => `reading-${i}`);
+        const name = produced;
         const sent = await runEdgepipe(
           ["produce", name, "--input", "lines", ...oauthFlags(main.credentialsFile)],
           { stdin: lines.join("\n") + "\n" },
@@ -67,6 +68,43 @@ Deno.test({
         const output = await pulsarClient(java(main.credentialsFile), [
           "consume",
           name,
+          "-s",
+          "java",
+          "-p",
+          "Earliest",
+          "-n",
+          "50",
+        ]);
+        assert.deepEqual(consumedContents(output), lines);
+      });
+
+      await t.step("a run pipeline file with OAuth2 auth: consume → Pulsar sink", async () => {
+        const out = topic("run-out");
+        const file = `${dir}/pipeline.yaml`;
+        await Deno.writeTextFile(
+          file,
+          [
+            "source:",
+            `  consume: { topic: '${produced}', subscription: run, exitAtEnd: true }`,
+            `sink: '${out}'`,
+            "pulsar:",
+            `  serviceUrl: '${broker.serviceUrl}'`,
+            "  auth:",
+            "    oauth2:",
+            `      issuerUrl: '${hydra.issuerUrl}'`,
+            `      privateKey: 'file://${main.credentialsFile}'`,
+            `      audience: '${hydra.audience}'`,
+            "",
+          ].join("\n"),
+        );
+        // The environment points elsewhere and has no credentials: the file's block is used.
+        const ran = await runEdgepipe(["run", file], {
+          env: { PULSAR_SERVICE_URL: "pulsar://127.0.0.1:1" },
+        });
+        assert.equal(ran.code, 0, ran.stderr);
+        const output = await pulsarClient(java(main.credentialsFile), [
+          "consume",
+          out,
           "-s",
           "java",
           "-p",
