@@ -20,6 +20,7 @@ import { compileFormat } from "../lib/sources/format_string.ts";
 import type { PayloadDecoding } from "../lib/sources/message_envelope.ts";
 import {
   adminOptions,
+  adminUrlOf,
   clientOptions,
   CONNECTION_FLAGS,
   CONNECTION_HELP,
@@ -97,9 +98,10 @@ Errors and observing:
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
   --admin-url <url>     with --metrics or --stats: poll the subscription's backlog every 5 s
-                        from the broker's admin API (env PULSAR_ADMIN_URL), with the same
-                        --token, and for https the same --tls-ca/--tls-cert/--tls-key; also
-                        where --schema auto looks a schema up when the binary protocol cannot
+                        from the broker's admin API (env PULSAR_ADMIN_URL, or webServiceUrl of
+                        --client-conf), with the same --token or OAuth2 token, and for https
+                        the same --tls-ca/--tls-cert/--tls-key; also where --schema auto looks
+                        a schema up when the binary protocol cannot
 
 ${DECRYPT_HELP}
 
@@ -116,6 +118,9 @@ Examples:
   edgepipe consume --pattern 'persistent://public/default/sensor-.*' -s edge --ack on-write
   edgepipe consume clicks -s hourly --max-unreported 1000000 \\
     | edgepipe window --key value.page --tumbling 1h --agg 'count()' | edgepipe produce counts
+  edgepipe consume flights -s edge --client-conf /etc/pulsar/client.conf   # reuse pulsar-client's
+  edgepipe consume flights -s edge --auth-plugin oauth2 \
+    --auth-params '{"issuerUrl":"https://auth.example","privateKey":"file:///etc/creds.json","audience":"urn:pulsar"}'
 
 Exit codes: 0 done (end of topic, count reached, or the reader of stdout went away); 1 broker
 unreachable, authentication refused, unknown topic, undecodable payload; 2 usage error;
@@ -251,7 +256,7 @@ async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
     "Messages written and not yet acknowledged (the pipeline's lag behind this source)",
     () => written.value - acked.value,
   );
-  const adminUrl = values["admin-url"] ?? Deno.env.get("PULSAR_ADMIN_URL");
+  const adminUrl = await adminUrlOf(values);
   const watchBacklog = adminUrl !== undefined && o.subscription !== undefined &&
     o.pattern === undefined && (values.stats || parsed.metricsPort !== undefined);
   const backlog = watchBacklog

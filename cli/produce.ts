@@ -114,6 +114,7 @@ Examples:
   edgepipe replay readings.ndjson | edgepipe produce readings --schema avro:reading.avsc \
     --on-error dead-letter=rejected.ndjson
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
+  edgepipe replay in.ndjson | edgepipe produce out --client-conf /etc/pulsar/client.conf
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
     --chunking

@@ -7,7 +7,7 @@
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
-import { UsageError } from "../lib/errors.ts";
+import { InputError, UsageError } from "../lib/errors.ts";
 import type { BatchingOptions } from "../lib/sinks/batching_sink.ts";
 import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
 import { parseEncoding } from "../lib/sinks/encode.ts";
@@ -43,11 +43,18 @@ Batching options (s3, file):
   --writer-id ID      names this writer in object names (default: random per process)
   --concurrency N     objects uploaded at once (default 2)
 
-S3 options (defaults from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / S3_ENDPOINT, AWS_REGION,
-AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN):
+S3 options (defaults from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / S3_ENDPOINT, AWS_REGION;
+credentials from the AWS default chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+AWS_SESSION_TOKEN, the shared config and credentials files (~/.aws, AWS_PROFILE), web identity
+(AWS_WEB_IDENTITY_TOKEN_FILE), container and instance metadata):
   --bucket NAME       the bucket (required; checked at start)
   --endpoint URL      an S3-compatible server, e.g. http://127.0.0.1:9000
   --region R          region (default us-east-1)
+  --profile NAME      a profile of the shared config/credentials files (env AWS_PROFILE);
+                      keys in the environment are then not used
+  --access-key-id ID, --secret-access-key K
+                      static keys (warned about: a flag's value is visible in the process
+                      list); file:<path> reads either from a file
   --virtual-host      virtual-hosted addressing (default: path-style with --endpoint)
   --max-attempts N    tries per object, with exponential backoff (default 6)
   --part-size SIZE    objects above this go up as multipart uploads (default 8MiB)
@@ -93,6 +100,7 @@ const S3_FLAGS = {
   region: { type: "string" },
   "access-key-id": { type: "string" },
   "secret-access-key": { type: "string" },
+  profile: { type: "string" },
   "virtual-host": { type: "boolean", default: false },
   "max-attempts": { type: "string", default: "6" },
   "part-size": { type: "string", default: "8MiB" },
@@ -117,6 +125,28 @@ function batchingOptions(values: Values): BatchingOptions {
   };
 }
 
+/**
+ * A secret given as a flag: `file:<path>` is read from the file; a literal value works but is
+ * warned about, since every user of the machine can read a process's arguments.
+ */
+async function secretFlag(value: string | undefined, flag: string): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  if (value.startsWith("file:")) {
+    const path = value.slice("file:".length).replace(/^\/\/(?=\/)/, "");
+    try {
+      return (await Deno.readTextFile(path)).trim();
+    } catch (cause) {
+      const reason = cause instanceof Deno.errors.NotFound ? "no such file" : (cause as Error).name;
+      throw new InputError(`${flag}: cannot read ${path}: ${reason}`);
+    }
+  }
+  console.error(
+    `edgepipe sink: warning: ${flag} is visible in the process list; prefer ${flag} file:<path>, ` +
+      "the environment or a --profile",
+  );
+  return value;
+}
+
 async function openTarget(kind: string, args: string[]): Promise<
   { sink: Sink; values: Values; inFlight: number }
 > {
@@ -133,8 +163,9 @@ async function openTarget(kind: string, args: string[]): Promise<
     const connection = s3ConnectionFromEnv({
       endpoint: values.endpoint,
       region: values.region,
-      accessKeyId: values["access-key-id"],
-      secretAccessKey: values["secret-access-key"],
+      accessKeyId: await secretFlag(values["access-key-id"], "--access-key-id"),
+      secretAccessKey: await secretFlag(values["secret-access-key"], "--secret-access-key"),
+      ...(values.profile ? { profile: values.profile } : {}),
       forcePathStyle: values["virtual-host"] ? false : undefined,
     });
     const sink = await openS3Sink({

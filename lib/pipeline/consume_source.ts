@@ -10,18 +10,22 @@
 import { endRecord, type Item } from "../envelope.ts";
 import { PulsarClient } from "../pulsar/mod.ts";
 import { ConsumeSession } from "../sources/consume/consume_session.ts";
-import { clientOptions } from "../sources/pulsar_connect.ts";
 import { decryptorFromFiles } from "../sources/encryption_flags.ts";
+import { clientOptions, type ConnectionFlagValues } from "../sources/pulsar_connect.ts";
 import type { SourcePlan } from "./plan.ts";
 import type { PipelineSource, RejectHandling } from "./sources.ts";
 
-/** Connects, subscribes and listens for acknowledgements. */
+/**
+ * Connects (with `connection`, the pipeline file's `pulsar:` block as flags), subscribes and
+ * listens for acknowledgements.
+ */
 export async function openConsumeSource(
   plan: Extract<SourcePlan, { kind: "consume" }>,
   handling: RejectHandling,
+  connection: ConnectionFlagValues = { "service-url": plan.serviceUrl },
 ): Promise<PipelineSource> {
   const decryptor = await decryptorFromFiles(plan.decryptKeys ?? [], "encryption.decryptKeys");
-  const client = new PulsarClient(await clientOptions({ "service-url": plan.serviceUrl }));
+  const client = new PulsarClient(await clientOptions(connection));
   let session: ConsumeSession;
   try {
     session = await ConsumeSession.open(client, {

@@ -24,6 +24,9 @@ import {
   streamJoinPlan,
 } from "./plan_keyed.ts";
 import { PipelineFileError } from "./load_pipeline.ts";
+import type { ConnectionFlagValues } from "../sources/pulsar_connect.ts";
+import type { S3Connection } from "../sinks/s3.ts";
+import { describeAuth, pulsarConnectionFlags, s3ConnectionOf } from "./connection_plan.ts";
 import type { PipelineConfig, SinkConfig, SourceConfig, StageConfig } from "./schema.ts";
 
 /** Where events come from. */
@@ -95,6 +98,8 @@ export interface PulsarPlan {
   sendTimeoutMs: number;
   /** Public keys every Pulsar destination encrypts for (`encryption.encryptKeys`). */
   encryptKeys?: { name: string; file: string }[];
+  /** How every Pulsar part connects and authenticates (the file's `pulsar:` block). */
+  connection: ConnectionFlagValues;
 }
 
 /** A resolved pipeline. */
@@ -106,6 +111,8 @@ export interface Plan {
   onError: ErrorPolicy;
   maxInFlight: number;
   pulsar: PulsarPlan;
+  /** Profile, endpoint and region of S3 sinks (the file's `s3:` block). */
+  s3: S3Connection;
 }
 
 /** Resolves `config` read from `file` (relative paths are taken from the file's directory). */
@@ -121,12 +128,14 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
   };
   const path = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
   const onError = at("onError", () => policyFor(config.onError, path));
+  const consumeUrl = "consume" in config.source ? config.source.consume.serviceUrl : undefined;
   const stages = config.stages.map((stage, i) =>
     at(`stages[${i}].${Object.keys(stage)[0]}`, () => stagePlan(stage, onError, path))
   );
   return {
     name: config.name ?? file,
     source: at("source", () => sourcePlan(config.source, path, config.encryption)),
+    source: at("source", () => sourcePlan(config.source, path, config.pulsar?.serviceUrl)),
     stages,
     sink: at("sink", () => sinkPlan(config.sink, path)),
     onError,
@@ -135,8 +144,8 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
     // stalls, and that many live events cost the garbage collector).
     maxInFlight: config.maxInFlight ?? 1000,
     pulsar: {
-      ...("consume" in config.source && config.source.consume.serviceUrl !== undefined
-        ? { serviceUrl: config.source.consume.serviceUrl }
+      ...(consumeUrl ?? config.pulsar?.serviceUrl
+        ? { serviceUrl: consumeUrl ?? config.pulsar?.serviceUrl }
         : {}),
       sendTimeoutMs: config.sendTimeout === undefined
         ? 0
@@ -149,7 +158,9 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
           })),
         }
         : {}),
+      connection: pulsarConnectionFlags(config.pulsar, consumeUrl, path),
     },
+    s3: s3ConnectionOf(config.s3),
   };
 }
 
@@ -173,6 +184,7 @@ function sourcePlan(
   source: SourceConfig,
   path: (p: string) => string,
   encryption: PipelineConfig["encryption"],
+  pulsarUrl: string | undefined,
 ): SourcePlan {
   if ("replay" in source) {
     const r = source.replay;
@@ -187,7 +199,8 @@ function sourcePlan(
       kind: "consume",
       topics: Array.isArray(c.topic) ? c.topic : [c.topic],
       subscription: c.subscription,
-      serviceUrl: c.serviceUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
+      serviceUrl: c.serviceUrl ?? pulsarUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ??
+        "pulsar://127.0.0.1:6650",
       initialPosition: c.initialPosition,
       exitAtEnd: c.exitAtEnd,
       schema: c.schema,
@@ -412,6 +425,7 @@ export function describePlan(plan: Plan): string[] {
   );
   if (pulsarDestinations(plan)) {
     const timeout = plan.pulsar.sendTimeoutMs;
+    const auth = describeAuth(plan.pulsar.connection);
     lines.push(
       `  pulsar   sinks to ${plan.pulsar.serviceUrl ?? "PULSAR_SERVICE_URL"}; ${
         timeout > 0 ? `send timeout ${timeout} ms` : "sends wait for the broker (no send timeout)"
@@ -420,6 +434,7 @@ export function describePlan(plan: Plan): string[] {
           ? `; encrypted for ${plan.pulsar.encryptKeys.map((k) => k.name).join(", ")}`
           : ""
       }`,
+      }${auth ? `; ${auth}` : ""}`,
     );
   }
   if (plan.source.kind === "consume" && plan.source.decryptKeys) {

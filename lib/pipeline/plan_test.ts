@@ -12,7 +12,11 @@ Deno.test("a consume source's serviceUrl is the broker of the pipeline's Pulsar 
     "source:\n  consume: { topic: in, subscription: s, serviceUrl: 'pulsar://edge:6650' }\n" +
       "sink: persistent://public/default/out\n",
   );
-  assert.deepEqual(resolved.pulsar, { serviceUrl: "pulsar://edge:6650", sendTimeoutMs: 0 });
+  assert.deepEqual(resolved.pulsar, {
+    serviceUrl: "pulsar://edge:6650",
+    sendTimeoutMs: 0,
+    connection: { "service-url": "pulsar://edge:6650" },
+  });
   assert.match(
     describePlan(resolved).join("\n"),
     /pulsar {3}sinks to pulsar:\/\/edge:6650; sends wait/,
@@ -21,7 +25,7 @@ Deno.test("a consume source's serviceUrl is the broker of the pipeline's Pulsar 
 
 Deno.test("without a serviceUrl the sinks take the environment's broker", () => {
   const resolved = plan("source: { stdin: {} }\nsink: persistent://public/default/out\n");
-  assert.deepEqual(resolved.pulsar, { sendTimeoutMs: 0 });
+  assert.deepEqual(resolved.pulsar, { sendTimeoutMs: 0, connection: {} });
   assert.match(describePlan(resolved).join("\n"), /sinks to PULSAR_SERVICE_URL/);
   // No Pulsar destination: nothing to say about one.
   const local = plan("source: { stdin: {} }\nsink: stdout\n");
@@ -51,4 +55,66 @@ Deno.test("a sink's schema: its file taken from the pipeline's directory; only f
     () => plan("source: { stdin: {} }\nsink: { to: stdout, schema: string }\n"),
     /sink: schema: only a Pulsar topic takes a schema, not stdout/,
   );
+Deno.test("pulsar: block: auth, client.conf and TLS as the commands' flags, paths from the file", () => {
+  const sink = "source: { stdin: {} }\nsink: persistent://public/default/out\n";
+  const oauth = plan(
+    `${sink}pulsar:\n  serviceUrl: pulsar+ssl://b:6651\n  tls: { ca: certs/ca.pem }\n` +
+      "  auth:\n    oauth2: { issuerUrl: 'https://auth.example', privateKey: 'file:///c.json', " +
+      "audience: 'urn:p' }\n",
+  );
+  assert.deepEqual(oauth.pulsar.connection, {
+    "service-url": "pulsar+ssl://b:6651",
+    "auth-plugin": "oauth2",
+    "auth-params":
+      '{"issuerUrl":"https://auth.example","privateKey":"file:///c.json","audience":"urn:p"}',
+    "tls-ca": "/tmp/certs/ca.pem",
+  });
+  const described = describePlan(oauth).join("\n");
+  assert.match(described, /OAuth2 client credentials from https:\/\/auth\.example/);
+  const token = plan(`${sink}pulsar:\n  clientConf: client.conf\n  auth: { token: 'file:tok' }\n`);
+  assert.deepEqual(token.pulsar.connection, {
+    "client-conf": "/tmp/client.conf",
+    token: "file:/tmp/tok",
+  });
+  const literal = plan(`${sink}pulsar:\n  auth: { token: 'eyJ.secret.sig' }\n`);
+  assert.doesNotMatch(describePlan(literal).join("\n"), /secret/, "never the token itself");
+});
+
+Deno.test("pulsar: and s3: blocks: precise errors", () => {
+  const sink = "source: { stdin: {} }\nsink: stdout\n";
+  const problem = (text: string) => {
+    try {
+      plan(sink + text);
+    } catch (err) {
+      assert.ok(err instanceof PipelineFileError, String(err));
+      return err.message;
+    }
+    assert.fail("expected a PipelineFileError");
+  };
+  assert.match(
+    problem("pulsar:\n  auth: { token: t, oauth2: { issuerUrl: 'https://i', privateKey: p } }\n"),
+    /pulsar\.auth: give exactly one of token, oauth2 or plugin/,
+  );
+  assert.match(
+    problem("pulsar:\n  auth: { oauth2: { issuerUrl: 'ftp://i', privateKey: p } }\n"),
+    /pulsar\.auth\.oauth2\.issuerUrl: expected the issuer's http\(s\):\/\/ URL/,
+  );
+  assert.match(
+    problem("pulsar:\n  auth: { oauth2: { issuerUrl: 'https://i' } }\n"),
+    /pulsar\.auth\.oauth2: give privateKey/,
+  );
+  assert.match(problem("pulsar:\n  auth: { params: x, token: t }\n"), /params belong to a plugin/);
+  assert.match(
+    problem("pulsar:\n  serviceUrl: http://b:8080\n"),
+    /pulsar\.serviceUrl: expected pulsar:/,
+  );
+  assert.match(
+    problem("pulsar:\n  tls: { cert: c.pem }\n"),
+    /pulsar\.tls: cert and key go together/,
+  );
+  assert.match(problem("s3:\n  profil: team\n"), /s3/);
+  assert.deepEqual(plan(sink + "s3: { profile: team, region: eu-west-1 }\n").s3, {
+    profile: "team",
+    region: "eu-west-1",
+  });
 });

@@ -25,6 +25,7 @@ import type { CheckpointStore, Restored } from "../checkpoint/store.ts";
 import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
 import { OutputBarriers } from "./output_barrier.ts";
 import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
+import type { S3Connection } from "../sinks/s3.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface RunPipelineOptions {
@@ -54,6 +55,7 @@ export async function runPipeline(
       ...(schema ? { schema } : {}),
       ...(encryption ? { encryption } : {}),
       ...(plan.pulsar.serviceUrl ? { serviceUrl: plan.pulsar.serviceUrl } : {}),
+      connection: plan.pulsar.connection,
       sendTimeoutMs: plan.pulsar.sendTimeoutMs,
       log,
     });
@@ -81,7 +83,7 @@ export async function runPipeline(
       const stage = await buildStage(stagePlan, deadLettersFor, log, barriers);
       stream = stage(stream);
     }
-    const opened = await openPlanSink(plan.sink, pulsar);
+    const opened = await openPlanSink(plan.sink, pulsar, plan.s3);
     closers.push(() => opened.close());
     const { items, sink } = barriers.atSink(stream, opened);
     report = await deliverAll(items, sink, {
@@ -127,7 +129,7 @@ function openSource(
       });
     case "consume":
       return import("./consume_source.ts").then(({ openConsumeSource }) =>
-        openConsumeSource(source, handling)
+        openConsumeSource(source, handling, plan.pulsar.connection)
       );
   }
 }
@@ -216,13 +218,17 @@ async function stateful<O extends Omit<StatefulStageOptions, "name">>(
   }));
 }
 
-async function openPlanSink(plan: SinkPlan, pulsar: PulsarSinkFactory): Promise<Sink> {
-  if (plan.kind === "single") return await openSink(plan.spec, pulsar);
+async function openPlanSink(
+  plan: SinkPlan,
+  pulsar: PulsarSinkFactory,
+  s3: S3Connection,
+): Promise<Sink> {
+  if (plan.kind === "single") return await openSink(plan.spec, pulsar, s3);
   const opened = new Map<string, Promise<Sink>>();
   const open = (text: string, spec: SinkSpec) => {
     let sink = opened.get(text);
     if (!sink) {
-      sink = openSink(spec, pulsar);
+      sink = openSink(spec, pulsar, s3);
       opened.set(text, sink);
     }
     return sink;

@@ -208,6 +208,58 @@ const encryption = z.strictObject({
   message: "expected decryptKeys, encryptKeys or both",
 });
 
+const oauth2Auth = z.strictObject({
+  issuerUrl: z.string().regex(/^https?:\/\/[^/]/, "expected the issuer's http(s):// URL"),
+  /** The credentials file (client_id, client_secret): `file:///path` or `data:…`. */
+  privateKey: z.string().min(1).optional(),
+  credentialsUrl: z.string().min(1).optional(),
+  audience: z.string().optional(),
+  scope: z.string().optional(),
+}).refine((o) => (o.privateKey === undefined) !== (o.credentialsUrl === undefined), {
+  message: "give privateKey (the credentials file with client_id and client_secret), once",
+});
+
+const pulsarAuth = z.strictObject({
+  /** `token:<jwt>`, `file:<path>` or the token itself. */
+  token: z.string().min(1).optional(),
+  oauth2: oauth2Auth.optional(),
+  /** Any plugin with its params, as in a client.conf. */
+  plugin: z.string().min(1).optional(),
+  params: z.string().optional(),
+}).refine(
+  (a) => [a.token, a.oauth2, a.plugin].filter((x) => x !== undefined).length === 1,
+  { message: "give exactly one of token, oauth2 or plugin (with params)" },
+).refine((a) => a.params === undefined || a.plugin !== undefined, {
+  message: "params belong to a plugin: add plugin, or use token / oauth2",
+});
+
+const tlsFiles = z.strictObject({
+  ca: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+}).refine((t) => (t.cert === undefined) === (t.key === undefined), {
+  message: "cert and key go together",
+});
+
+/** How every Pulsar part of the pipeline (source, sinks, dead-letter topics) connects. */
+const pulsarConnection = z.strictObject({
+  serviceUrl: z.string().regex(
+    /^pulsar(\+ssl)?:\/\/[^/]/,
+    "expected pulsar://host:6650 or pulsar+ssl://host:6651",
+  ).optional(),
+  /** A Pulsar client.conf (brokerServiceUrl, authPlugin, authParams, tlsTrustCertsFilePath). */
+  clientConf: z.string().min(1).optional(),
+  auth: pulsarAuth.optional(),
+  tls: tlsFiles.optional(),
+});
+
+/** How S3 sinks find their credentials (the AWS default chain) and server. */
+const s3Connection = z.strictObject({
+  profile: z.string().min(1).optional(),
+  endpoint: z.string().regex(/^https?:\/\/[^/]/, "expected an http(s):// URL").optional(),
+  region: z.string().min(1).optional(),
+});
+
 /** The schema of a pipeline file. */
 export const pipelineSchema = z.strictObject({
   name: z.string().optional(),
@@ -233,6 +285,10 @@ export const pipelineSchema = z.strictObject({
       message: "decrypts Pulsar messages: it needs a consume source",
     });
   }
+  /** Connection and authentication of the Pulsar source, sinks and dead-letter topics. */
+  pulsar: pulsarConnection.optional(),
+  /** Credentials profile, endpoint and region of S3 sinks. */
+  s3: s3Connection.optional(),
 });
 
 /** A validated pipeline file. */

@@ -10,8 +10,11 @@ import { AuthenticationError } from "./errors.ts";
 export interface AuthProvider {
   /** `auth_method_name` in CONNECT, e.g. "token". */
   readonly methodName: string;
-  /** Fresh credential bytes; called on connect and on every AUTH_CHALLENGE. */
-  authData(): Promise<Uint8Array>;
+  /**
+   * Fresh credential bytes; called on connect and on every AUTH_CHALLENGE (then with
+   * `refresh: true`: the broker found the last credentials expired, so a cached token is stale).
+   */
+  authData(options?: { refresh?: boolean }): Promise<Uint8Array>;
 }
 
 /** Where a token comes from: a fixed string, or a function that returns the current one. */

@@ -393,7 +393,7 @@ export class Connection {
       return;
     }
     try {
-      const data = await auth.authData();
+      const data = await auth.authData({ refresh: true });
       this.send({
         type: "AUTH_RESPONSE",
         clientVersion: `edgepipe-${VERSION}`,

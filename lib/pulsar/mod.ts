@@ -1,7 +1,7 @@
 /**
  * edgepipe's Pulsar client, in pure TypeScript over the binary protocol: producers (batching,
  * compression, partition routing, deduplication-friendly sequence ids), consumers (every
- * subscription type, acks, nacks, ack timeout, dead letters, seek), readers, token auth and TLS.
+ * subscription type, acks, nacks, ack timeout, dead letters, seek), readers, token and OAuth2 auth and TLS.
  *
  * @example
  * ```ts
@@ -30,6 +30,13 @@ export {
   type TokenSupplier,
   tokenSupplierFromSpec,
 } from "./auth.ts";
+export {
+  type OAuth2Auth,
+  oauth2Auth,
+  type OAuth2Options,
+  type OAuth2Params,
+  parseOAuth2Params,
+} from "./oauth2.ts";
 export type { TlsOptions } from "./connection.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export {

@@ -24,6 +24,8 @@ import { PrefixTemplate } from "./object_naming.ts";
 import type { Sink } from "./types.ts";
 import type { ProducerSchemaSpec } from "../schema/producer_schema_spec.ts";
 import type { MessageEncryptor } from "../pulsar/mod.ts";
+import type { ConnectionFlagValues } from "../sources/pulsar_connect.ts";
+import type { S3Connection } from "./s3.ts";
 
 /** A parsed destination; `payload` is what it receives (default the flat record). */
 export type SinkSpec =
@@ -154,6 +156,8 @@ export { parseBytes } from "../units.ts";
 export interface PulsarTopicOptions {
   /** The broker (default: `PULSAR_SERVICE_URL`, then the local default). */
   serviceUrl?: string;
+  /** Connection and authentication as the commands' flags give them (`serviceUrl` wins). */
+  connection?: ConnectionFlagValues;
   /** Give up on a message not acknowledged within this long, ms (default 0: wait for ever). */
   sendTimeoutMs?: number;
   /** Where the broker-outage lines go. */
@@ -179,7 +183,10 @@ export async function openPulsarTopic(
   const { clientOptions } = await import("../sources/pulsar_connect.ts");
   const { PulsarSink } = await import("./pulsar.ts");
   const client = new PulsarClient(
-    await clientOptions(options.serviceUrl ? { "service-url": options.serviceUrl } : {}),
+    await clientOptions({
+      ...options.connection,
+      ...(options.serviceUrl ? { "service-url": options.serviceUrl } : {}),
+    }),
   );
   let sink: Sink;
   try {
@@ -215,10 +222,14 @@ export async function openPulsarTopic(
   };
 }
 
-/** Opens the sink a spec names; Pulsar topics through `pulsar` (default {@linkcode openPulsarTopic}). */
+/**
+ * Opens the sink a spec names; Pulsar topics through `pulsar` (default
+ * {@linkcode openPulsarTopic}); S3 with `s3` (profile, endpoint, region) over the environment.
+ */
 export async function openSink(
   spec: SinkSpec,
   pulsar?: PulsarSinkFactory,
+  s3: S3Connection = {},
 ): Promise<Sink> {
   switch (spec.kind) {
     case "stdout": {
@@ -231,7 +242,7 @@ export async function openSink(
         ...spec.batching,
         ...(spec.payload ? { payload: spec.payload } : {}),
         bucket: spec.bucket,
-        connection: s3ConnectionFromEnv(),
+        connection: s3ConnectionFromEnv(s3),
       });
     }
     case "file": {

@@ -13,6 +13,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { EdgepipeError } from "../errors.ts";
 import { Backoff, sleep } from "../pulsar/backoff.ts";
 import { type BatchingOptions, BatchingSink, type ObjectStore } from "./batching_sink.ts";
@@ -30,6 +31,11 @@ export interface S3Connection {
   secretAccessKey?: string;
   /** Session token of temporary credentials. */
   sessionToken?: string;
+  /**
+   * A profile of the shared config and credentials files (`~/.aws/config`,
+   * `~/.aws/credentials`). With a profile, keys in the environment are not used.
+   */
+  profile?: string;
   /** Path-style addressing (`endpoint/bucket/key`); the default when an endpoint is given. */
   forcePathStyle?: boolean;
 }
@@ -51,26 +57,37 @@ export interface S3RetryOptions {
 /** An S3 request failed; `retriable` says whether the sink would try again. */
 export class S3SinkError extends EdgepipeError {}
 
-/** Resolves the connection from explicit values, then the environment. */
+/**
+ * Resolves the connection from explicit values, then the environment. Static keys are used when
+ * given (explicitly, or `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` without a profile);
+ * otherwise the client asks the AWS SDK's default credential chain (environment, shared config
+ * and credentials files with `profile` / `AWS_PROFILE`, web identity, container and instance
+ * metadata).
+ */
 export function s3ConnectionFromEnv(
   explicit: S3Connection = {},
   env: (name: string) => string | undefined = (name) => Deno.env.get(name),
-): Required<Omit<S3Connection, "sessionToken" | "endpoint">> & S3Connection {
+): S3Connection & { region: string; forcePathStyle: boolean } {
   const endpoint = explicit.endpoint ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL") ??
     env("S3_ENDPOINT");
-  const accessKeyId = explicit.accessKeyId ?? env("AWS_ACCESS_KEY_ID");
-  const secretAccessKey = explicit.secretAccessKey ?? env("AWS_SECRET_ACCESS_KEY");
-  if (!accessKeyId || !secretAccessKey) {
+  const profile = explicit.profile ?? (env("AWS_PROFILE") || undefined);
+  // A profile names the credentials: keys in the environment must not override it.
+  const fromEnv = (name: string) => profile ? undefined : env(name) || undefined;
+  const accessKeyId = explicit.accessKeyId ?? fromEnv("AWS_ACCESS_KEY_ID");
+  const secretAccessKey = explicit.secretAccessKey ?? fromEnv("AWS_SECRET_ACCESS_KEY");
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new S3SinkError(
-      "S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --access-key-id / --secret-access-key)",
+      "S3 credentials incomplete: give both the access key id and the secret access key",
     );
   }
   return {
     endpoint,
     region: explicit.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1",
-    accessKeyId,
-    secretAccessKey,
-    sessionToken: explicit.sessionToken ?? env("AWS_SESSION_TOKEN"),
+    ...(accessKeyId ? { accessKeyId, secretAccessKey } : {}),
+    ...(accessKeyId && (explicit.sessionToken ?? fromEnv("AWS_SESSION_TOKEN"))
+      ? { sessionToken: explicit.sessionToken ?? fromEnv("AWS_SESSION_TOKEN") }
+      : {}),
+    ...(profile ? { profile } : {}),
     forcePathStyle: explicit.forcePathStyle ?? endpoint !== undefined,
   };
 }
@@ -90,6 +107,10 @@ export function newS3Client(connection: S3Connection, requestTimeoutMs = 60_000)
       secretAccessKey: connection.secretAccessKey,
       sessionToken: connection.sessionToken,
     };
+  } else {
+    config.credentials = fromNodeProviderChain(
+      connection.profile ? { profile: connection.profile } : {},
+    );
   }
   return new S3Client(config);
 }
@@ -111,6 +132,14 @@ export function classifyS3Error(err: unknown, bucket: string, endpoint: string):
   const status = e?.$metadata?.httpStatusCode;
   const named = e?.Code ?? e?.name ?? "Error";
   const code = named === "Unknown" && status !== undefined ? `HTTP ${status}` : named;
+  if (named === "CredentialsProviderError") {
+    return new S3SinkError(
+      "no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile " +
+        "(--profile or AWS_PROFILE) of the shared credentials file, or run where web identity, " +
+        `container or instance credentials exist (${firstLine(err)})`,
+      { retriable: false },
+    );
+  }
   const permanent = PERMANENT_CODES[code] ??
     (status === 404
       ? PERMANENT_CODES.NotFound
@@ -136,6 +165,10 @@ export function classifyS3Error(err: unknown, bucket: string, endpoint: string):
       retriable: !clientError,
     },
   );
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0].slice(0, 200);
 }
 
 /** One bucket as an {@linkcode ObjectStore}, with retries and multipart uploads. */

@@ -1,20 +1,28 @@
 /**
- * Connection settings shared by `consume` and `produce`: flags first, then the environment
- * (`PULSAR_SERVICE_URL`, `PULSAR_AUTH_TOKEN`, `PULSAR_TLS_CA`, `PULSAR_TLS_CERT`, `PULSAR_TLS_KEY`),
- * then the local default broker.
+ * Connection settings shared by `consume` and `produce`: flags first, then a `--client-conf`
+ * file (Pulsar's client.conf), then the environment (`PULSAR_SERVICE_URL`, `PULSAR_AUTH_TOKEN`,
+ * `PULSAR_AUTH_PLUGIN`, `PULSAR_AUTH_PARAMS`, `PULSAR_CLIENT_CONF`, `PULSAR_TLS_CA`,
+ * `PULSAR_TLS_CERT`, `PULSAR_TLS_KEY`), then the local default broker.
  *
  * @module
  */
 import type { AdminOptions } from "../pulsar/admin.ts";
-import type { ClientOptions } from "../pulsar/mod.ts";
+import type { AuthProvider, ClientOptions } from "../pulsar/mod.ts";
 import { tokenFromSpec, tokenSupplierFromSpec } from "../pulsar/mod.ts";
+import { type AuthMethod, authMethod } from "../pulsar/auth_params.ts";
+import { type OAuth2Auth, oauth2Auth } from "../pulsar/oauth2.ts";
+import { AuthenticationError } from "../pulsar/errors.ts";
 import { InputError, UsageError } from "../errors.ts";
 import { parseServiceUrls } from "../pulsar/service_url.ts";
+import { type ClientConf, readClientConf } from "./client_conf.ts";
 
 /** The `parseArgs` options every Pulsar command accepts. */
 export const CONNECTION_FLAGS = {
   "service-url": { type: "string" },
   token: { type: "string" },
+  "auth-plugin": { type: "string" },
+  "auth-params": { type: "string" },
+  "client-conf": { type: "string" },
   "tls-ca": { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
@@ -27,6 +35,16 @@ export const CONNECTION_HELP = `Connection (flags override the environment):
                         (pulsar://h1:6650,h2:6650) are tried in turn
                         (env PULSAR_SERVICE_URL, default pulsar://127.0.0.1:6650)
   --token <t>           token authentication: the token, or file:<path> (env PULSAR_AUTH_TOKEN)
+  --auth-plugin <p>     token | oauth2 | tls, or the Java client's class name, e.g.
+                        org.apache.pulsar.client.impl.auth.oauth2.AuthenticationOAuth2
+                        (env PULSAR_AUTH_PLUGIN)
+  --auth-params <p>     the plugin's parameters as the Pulsar clients take them, e.g. for oauth2
+                        '{"issuerUrl":"https://auth.example","privateKey":"file:///creds.json",
+                        "audience":"urn:pulsar","scope":"pulsar"}' (the credentials file holds
+                        client_id and client_secret), for token 'file:/path' (env PULSAR_AUTH_PARAMS)
+  --client-conf <file>  read brokerServiceUrl, webServiceUrl, authPlugin, authParams and
+                        tlsTrustCertsFilePath from a Pulsar client.conf (env PULSAR_CLIENT_CONF);
+                        flags given as well override it
   --tls-ca <file>       PEM CA bundle for pulsar+ssl (env PULSAR_TLS_CA)
   --tls-cert <file>     PEM client certificate for mutual TLS (env PULSAR_TLS_CERT)
   --tls-key <file>      PEM key of --tls-cert (env PULSAR_TLS_KEY)
@@ -39,6 +57,9 @@ export const CONNECTION_HELP = `Connection (flags override the environment):
 export interface ConnectionFlagValues {
   "service-url"?: string;
   token?: string;
+  "auth-plugin"?: string;
+  "auth-params"?: string;
+  "client-conf"?: string;
   "tls-ca"?: string;
   "tls-cert"?: string;
   "tls-key"?: string;
@@ -62,7 +83,7 @@ export async function clientOptions(
   env: Record<string, string | undefined> = Deno.env.toObject(),
   parseTimeout: (text: string) => number = (text) => Number(text),
 ): Promise<ClientOptions> {
-  const settings = connectionSettings(flags, env);
+  const settings = await connectionSettings(flags, env);
   const serviceUrl = settings.serviceUrl;
   try {
     parseServiceUrls(serviceUrl);
@@ -70,7 +91,8 @@ export async function clientOptions(
     throw new UsageError((cause as Error).message, { cause });
   }
   const options: ClientOptions = { serviceUrl };
-  if (settings.token) options.auth = tokenFromSpec(settings.token);
+  const auth = authProvider(settings);
+  if (auth) options.auth = auth;
   const tls = await tlsFiles(settings);
   if (tls.caCerts || tls.cert || tls.key) options.tls = tls;
   const timeout = flags["connect-timeout"];
@@ -99,37 +121,131 @@ export async function adminOptions(
   flags: ConnectionFlagValues,
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<AdminOptions> {
-  const settings = connectionSettings(flags, env);
+  const settings = await connectionSettings(flags, env);
   const options: AdminOptions = { adminUrl };
-  if (settings.token) options.token = tokenSupplierFromSpec(settings.token);
+  const auth = authProvider(settings);
+  if (auth && "accessToken" in auth) options.token = () => (auth as OAuth2Auth).accessToken();
+  else if (settings.auth?.kind === "token") {
+    options.token = tokenSupplierFromSpec(settings.auth.spec);
+  }
   const tls = await tlsFiles(settings);
   if (tls.caCerts) options.caCerts = tls.caCerts;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   return options;
 }
 
+/**
+ * The admin API URL: `--admin-url`, then `PULSAR_ADMIN_URL`, then the client.conf's
+ * `webServiceUrl` (`--client-conf` or `PULSAR_CLIENT_CONF`); undefined when none says.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adminUrlOf } from "./pulsar_connect.ts";
+ * assert.equal(await adminUrlOf({}, { PULSAR_ADMIN_URL: "http://b:8080" }), "http://b:8080");
+ * ```
+ */
+export async function adminUrlOf(
+  flags: ConnectionFlagValues & { "admin-url"?: string },
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Promise<string | undefined> {
+  if (flags["admin-url"]) return flags["admin-url"];
+  const conf = await clientConfOf(flags, env);
+  return conf.webServiceUrl ?? (env.PULSAR_ADMIN_URL || undefined);
+}
+
 interface ConnectionSettings {
   serviceUrl: string;
-  token?: string;
+  auth?: AuthMethod;
   ca?: string;
   cert?: string;
   key?: string;
 }
 
-/** Flags first, then the environment; empty values count as unset. */
-function connectionSettings(
+/** One OAuth2 token source per parameter set, so the client and the admin API share a token. */
+const oauthSources = new Map<string, OAuth2Auth>();
+
+function authProvider(settings: ConnectionSettings): AuthProvider | undefined {
+  const auth = settings.auth;
+  if (!auth || auth.kind === "tls") return undefined;
+  if (auth.kind === "token") return tokenFromSpec(auth.spec);
+  const id = JSON.stringify(auth.params);
+  let source = oauthSources.get(id);
+  if (!source) oauthSources.set(id, source = oauth2Auth(auth.params));
+  return source;
+}
+
+async function clientConfOf(
   flags: ConnectionFlagValues,
   env: Record<string, string | undefined>,
-): ConnectionSettings {
-  const pick = (flag: string | undefined, name: string) =>
-    (flag !== undefined ? flag : env[name]) || undefined;
-  return {
-    serviceUrl: pick(flags["service-url"], "PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
-    token: pick(flags.token, "PULSAR_AUTH_TOKEN"),
-    ca: pick(flags["tls-ca"], "PULSAR_TLS_CA"),
-    cert: pick(flags["tls-cert"], "PULSAR_TLS_CERT"),
-    key: pick(flags["tls-key"], "PULSAR_TLS_KEY"),
+): Promise<ClientConf> {
+  const path = flags["client-conf"] || env.PULSAR_CLIENT_CONF;
+  return path ? await readClientConf(path) : {};
+}
+
+/** Flags first, then the client.conf, then the environment; empty values count as unset. */
+async function connectionSettings(
+  flags: ConnectionFlagValues,
+  env: Record<string, string | undefined>,
+): Promise<ConnectionSettings> {
+  const conf = await clientConfOf(flags, env);
+  if (conf.tlsAllowInsecureConnection) {
+    throw new UsageError(
+      "client.conf: tlsAllowInsecureConnection=true is not supported (certificates are always " +
+        "verified): set tlsTrustCertsFilePath to the broker's CA instead",
+    );
+  }
+  const pick = (flag: string | undefined, fromConf: string | undefined, name: string) =>
+    (flag !== undefined && flag !== "" ? flag : fromConf ?? env[name]) || undefined;
+  const settings: ConnectionSettings = {
+    serviceUrl: pick(flags["service-url"], conf.brokerServiceUrl, "PULSAR_SERVICE_URL") ??
+      "pulsar://127.0.0.1:6650",
+    ca: pick(flags["tls-ca"], conf.tlsTrustCertsFilePath, "PULSAR_TLS_CA"),
+    cert: pick(flags["tls-cert"], undefined, "PULSAR_TLS_CERT"),
+    key: pick(flags["tls-key"], undefined, "PULSAR_TLS_KEY"),
   };
+  const auth = authSetting(flags, conf, env);
+  if (auth?.kind === "tls") {
+    settings.cert = auth.certFile ?? settings.cert;
+    settings.key = auth.keyFile ?? settings.key;
+  }
+  if (auth) settings.auth = auth;
+  return settings;
+}
+
+/** `--token`, or `--auth-plugin` + `--auth-params`, then the client.conf, then the environment. */
+function authSetting(
+  flags: ConnectionFlagValues,
+  conf: ClientConf,
+  env: Record<string, string | undefined>,
+): AuthMethod | undefined {
+  if (flags.token && flags["auth-plugin"]) {
+    throw new UsageError("--token and --auth-plugin both say how to authenticate: give one");
+  }
+  if (flags["auth-params"] && !flags["auth-plugin"] && !conf.authPlugin) {
+    throw new UsageError("--auth-params needs --auth-plugin (token, oauth2 or tls)");
+  }
+  const method = (plugin: string, params: string | undefined, where: string) => {
+    try {
+      return authMethod(plugin, params);
+    } catch (cause) {
+      // The message never quotes the params: they may hold a secret.
+      if (cause instanceof AuthenticationError) throw new UsageError(`${where}: ${cause.message}`);
+      throw cause;
+    }
+  };
+  if (flags.token) return { kind: "token", spec: flags.token };
+  if (flags["auth-plugin"]) {
+    return method(flags["auth-plugin"], flags["auth-params"], "--auth-plugin");
+  }
+  if (conf.authPlugin) {
+    return method(conf.authPlugin, flags["auth-params"] ?? conf.authParams, "client.conf");
+  }
+  if (env.PULSAR_AUTH_TOKEN) return { kind: "token", spec: env.PULSAR_AUTH_TOKEN };
+  if (env.PULSAR_AUTH_PLUGIN) {
+    return method(env.PULSAR_AUTH_PLUGIN, env.PULSAR_AUTH_PARAMS, "PULSAR_AUTH_PLUGIN");
+  }
+  return undefined;
 }
 
 async function tlsFiles(

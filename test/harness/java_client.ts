@@ -12,6 +12,11 @@ export interface JavaClientTarget {
   serviceUrl: string;
   token?: string;
   caCertFile?: string;
+  /** `--auth-plugin` / `--auth-params` given as they are (e.g. OAuth2 JSON params). */
+  authPlugin?: string;
+  authParams?: string;
+  /** A client.conf for the tool (`PULSAR_CLIENT_CONF`); `serviceUrl` still wins. */
+  clientConf?: string;
 }
 
 /** Runs `bin/pulsar-client <args>` against `target`; throws with its output when it fails. */
@@ -24,9 +29,15 @@ export async function pulsarClient(target: JavaClientTarget, args: string[]): Pr
       `--auth-params=token:${target.token}`,
     );
   }
+  if (target.authPlugin) connection.push(`--auth-plugin=${target.authPlugin}`);
+  if (target.authParams) connection.push(`--auth-params=${target.authParams}`);
   if (target.caCertFile) connection.push(`--tlsTrustCertsFilePath=${target.caCertFile}`);
   const result = await run(`${home}/bin/pulsar-client`, [...connection, ...args], {
-    env: { PULSAR_MEM: "-Xmx256m", PULSAR_LOG_LEVEL: "warn" },
+    env: {
+      PULSAR_MEM: "-Xmx256m",
+      PULSAR_LOG_LEVEL: "warn",
+      ...(target.clientConf ? { PULSAR_CLIENT_CONF: target.clientConf } : {}),
+    },
   });
   if (!result.ok) {
     throw new Error(

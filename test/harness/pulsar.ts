@@ -124,7 +124,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const material = await writeSecureMaterial(home, `${dataDir}/secure`);
     const tlsPort = await freePort();
     const webTlsPort = await freePort();
-    Object.assign(conf, material.brokerConfig(tlsPort, webTlsPort));
+    // `config` still wins, so a test can add authentication providers to the secure set.
+    Object.assign(conf, material.brokerConfig(tlsPort, webTlsPort), options.config);
     secure = {
       ...material,
       tlsServiceUrl: `pulsar+ssl://127.0.0.1:${tlsPort}`,
