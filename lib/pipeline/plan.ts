@@ -134,8 +134,10 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
   );
   return {
     name: config.name ?? file,
-    source: at("source", () => sourcePlan(config.source, path, config.encryption)),
-    source: at("source", () => sourcePlan(config.source, path, config.pulsar?.serviceUrl)),
+    source: at(
+      "source",
+      () => sourcePlan(config.source, path, config.encryption, config.pulsar?.serviceUrl),
+    ),
     stages,
     sink: at("sink", () => sinkPlan(config.sink, path)),
     onError,
@@ -433,7 +435,6 @@ export function describePlan(plan: Plan): string[] {
         plan.pulsar.encryptKeys
           ? `; encrypted for ${plan.pulsar.encryptKeys.map((k) => k.name).join(", ")}`
           : ""
-      }`,
       }${auth ? `; ${auth}` : ""}`,
     );
   }

@@ -55,6 +55,8 @@ Deno.test("a sink's schema: its file taken from the pipeline's directory; only f
     () => plan("source: { stdin: {} }\nsink: { to: stdout, schema: string }\n"),
     /sink: schema: only a Pulsar topic takes a schema, not stdout/,
   );
+});
+
 Deno.test("pulsar: block: auth, client.conf and TLS as the commands' flags, paths from the file", () => {
   const sink = "source: { stdin: {} }\nsink: persistent://public/default/out\n";
   const oauth = plan(

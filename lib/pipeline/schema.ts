@@ -277,6 +277,10 @@ export const pipelineSchema = z.strictObject({
   sendTimeout: duration.optional(),
   /** End-to-end encryption of Pulsar messages read and written. */
   encryption: encryption.optional(),
+  /** Connection and authentication of the Pulsar source, sinks and dead-letter topics. */
+  pulsar: pulsarConnection.optional(),
+  /** Credentials profile, endpoint and region of S3 sinks. */
+  s3: s3Connection.optional(),
 }).superRefine((config, ctx) => {
   if (config.encryption?.decryptKeys !== undefined && !("consume" in config.source)) {
     ctx.addIssue({
@@ -285,10 +289,6 @@ export const pipelineSchema = z.strictObject({
       message: "decrypts Pulsar messages: it needs a consume source",
     });
   }
-  /** Connection and authentication of the Pulsar source, sinks and dead-letter topics. */
-  pulsar: pulsarConnection.optional(),
-  /** Credentials profile, endpoint and region of S3 sinks. */
-  s3: s3Connection.optional(),
 });
 
 /** A validated pipeline file. */
