@@ -36,6 +36,7 @@ import { DEFAULT_MAX_UNREPORTED } from "../lib/sources/consume/unreported.ts";
 import { PulsarAdmin, PulsarClient, type SubscriptionType } from "../lib/pulsar/mod.ts";
 import { parseBytes, parseDuration, parsePositiveInt } from "../lib/units.ts";
 import { type Command, EXIT, parseFlags } from "./_command.ts";
+import { MQTT_CONSUME_HELP } from "./_mqtt_help.ts";
 
 const HELP = `edgepipe consume — read Pulsar topics to stdout (a source stage)
 
@@ -102,7 +103,9 @@ Examples:
 
 Exit codes: 0 done (end of topic, count reached, or the reader of stdout went away); 1 broker
 unreachable, authentication refused, unknown topic, undecodable payload; 2 usage error;
-130/143 stopped by SIGINT/SIGTERM after waiting for the terminal stage's reports.`;
+130/143 stopped by SIGINT/SIGTERM after waiting for the terminal stage's reports.
+
+${MQTT_CONSUME_HELP}`;
 
 /** The `consume` command. */
 export const command: Command = {
@@ -270,6 +273,9 @@ async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
 }
 
 async function run(args: string[]): Promise<number> {
+  if (args.some((arg) => arg.startsWith("mqtt://") || arg.startsWith("mqtts://"))) {
+    return (await import("./_consume_mqtt.ts")).runMqttConsume(args);
+  }
   const parsed = parseConsumeArgs(args);
   const { session: o, format, ackTimeoutMs } = parsed;
   const options = await clientOptions(
