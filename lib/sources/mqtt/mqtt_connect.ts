@@ -136,8 +136,10 @@ export function clientOptionsOf(o: MqttConnectOptions): IClientOptions {
 function explain(err: unknown, o: MqttConnectOptions): string {
   const where = `${o.target.scheme}://${o.target.host}:${o.target.port}`;
   const code = (err as { code?: unknown }).code;
-  if (code === 134 || code === 4) return `${where} refused the user name or password`;
-  if (code === 135 || code === 5) return `${where}: not authorised`;
+  // Mosquitto answers a wrong password with "not authorised" (135 / 5), not 134 / 4.
+  if (code === 134 || code === 4 || code === 135 || code === 5) {
+    return `${where} refused the user name or password (not authorised, code ${code})`;
+  }
   return `cannot connect to ${where}: ${describeError(err)}`;
 }
 
