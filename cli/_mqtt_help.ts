@@ -42,3 +42,24 @@ ${MQTT_HELP}
     | edgepipe score --model models/flight-delay | edgepipe produce scored
   MQTT_PASSWORD=… edgepipe consume mqtts://broker:8883/plant/# --username edge \\
     --tls-ca ca.pem --mqtt-version 3.1.1 --ack on-write -c 10`;
+
+/** The `--help` section for MQTT targets of `produce`. */
+export const MQTT_PRODUCE_HELP =
+  `Publishing to MQTT (edgepipe produce mqtt://host[:port]/<topic template> [options]):
+  The topic may name fields of each event in braces: alerts/{value.site}. An event without the
+  field (or whose topic would be empty or hold a wildcard) follows --on-error. Each event counts
+  as delivered (and is reported to the source) once the broker acknowledged it: PUBACK (QoS 1,
+  the default), PUBCOMP (QoS 2), or written to the socket (QoS 0). The payload is what every
+  terminal stage delivers (--payload record|value|envelope|field:<path>), a string as its text,
+  anything else as JSON; the event's properties become MQTT 5 user properties.
+  --qos <0|1|2>         publish QoS (default 1)
+  --retain              retain every message; --retain-field <path>: retain when it is true
+  --property <k=v>      a user property on every message (repeatable)
+  --content-type <t>    MQTT 5 content type (an event's mqtt.contentType property wins)
+  --on-error <policy>   fail (default) | skip | dead-letter=<file>
+  --max-in-flight <N>   publishes awaiting their acknowledgement (default 1000)
+  (and the MQTT connection flags of consume --help: --mqtt-version, --client-id, --username,
+  --password-file, --tls-ca, --tls-cert, --tls-key, --connect-timeout)
+
+  edgepipe consume flights -s alerts | edgepipe filter 'event.score.delayed > 0.5' \\
+    | edgepipe produce 'mqtt://127.0.0.1/alerts/{value.origin}' --property source=edgepipe`;
