@@ -40,6 +40,7 @@ import { parseBytes, parseDuration, parsePositiveInt } from "../lib/units.ts";
 import { schemaVersionNumber } from "../lib/schema/schema_types.ts";
 import type { SchemaLookup } from "../lib/schema/topic_schemas.ts";
 import { type Command, EXIT, parseFlags } from "./_command.ts";
+import { MQTT_CONSUME_HELP } from "./_mqtt_help.ts";
 
 const HELP = `edgepipe consume — read Pulsar topics to stdout (a source stage)
 
@@ -124,7 +125,9 @@ Examples:
 
 Exit codes: 0 done (end of topic, count reached, or the reader of stdout went away); 1 broker
 unreachable, authentication refused, unknown topic, undecodable payload; 2 usage error;
-130/143 stopped by SIGINT/SIGTERM after waiting for the terminal stage's reports.`;
+130/143 stopped by SIGINT/SIGTERM after waiting for the terminal stage's reports.
+
+${MQTT_CONSUME_HELP}`;
 
 /** The `consume` command. */
 export const command: Command = {
@@ -314,6 +317,9 @@ function schemaFallback(
 }
 
 async function run(args: string[]): Promise<number> {
+  if (args.some((arg) => arg.startsWith("mqtt://") || arg.startsWith("mqtts://"))) {
+    return (await import("./_consume_mqtt.ts")).runMqttConsume(args);
+  }
   const parsed = parseConsumeArgs(args);
   const { format, ackTimeoutMs } = parsed;
   const decryptor = await decryptorFromFiles(parsed.values["decrypt-key"] ?? []);

@@ -40,6 +40,7 @@ import { parsePayloadShape, type PayloadShape } from "../lib/delivered_record.ts
 import { parseProducerSchema } from "../lib/schema/producer_schema_spec.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 
+import { MQTT_PRODUCE_HELP } from "./_mqtt_help.ts";
 const HELP = `edgepipe produce — write stdin to a Pulsar topic (a terminal stage)
 
 Usage: edgepipe produce <topic> [options]
@@ -121,7 +122,9 @@ Examples:
 
 Exit codes: 0 every event acknowledged by the broker (or dead-lettered); 1 an event failed or was
 skipped, bad input, broker unreachable, authentication refused; 2 usage error; 130/143 stopped by
-SIGINT/SIGTERM after draining (everything read was delivered and reported).`;
+SIGINT/SIGTERM after draining (everything read was delivered and reported).
+
+${MQTT_PRODUCE_HELP}`;
 
 /** The `produce` command. */
 export const command: Command = {
@@ -136,6 +139,9 @@ const ROUTINGS = ["java-hash", "murmur3", "round-robin"];
 const ENCODINGS = ["auto", "json", "base64"];
 
 async function run(args: string[]): Promise<number> {
+  if (args.some((arg) => arg.startsWith("mqtt://") || arg.startsWith("mqtts://"))) {
+    return (await import("./_produce_mqtt.ts")).runMqttProduce(args);
+  }
   const { values, positionals } = parseFlags("produce", args, {
     ...CONNECTION_FLAGS,
     input: { type: "string", default: "envelope" },
