@@ -68,6 +68,14 @@ Message fields:
 
 Producer:
   --compression <c>     none | lz4 | zlib | zstd | snappy (default none)
+  --batching <b>        key (default): a batch holds consecutive messages of one key, so
+                        consumers of a key_shared subscription each get whole keys and the
+                        topic keeps the input's order (docs/scaling.md)
+                        key-grouped: a batch holds every message of one key sent together
+                        (fuller batches when keys interleave; order kept per key only, as
+                        the Java client's KEY_BASED batcher)
+                        default: messages sent together share a batch whatever their keys
+                        off: one message per entry
   --batch-max-messages <N>  messages per batch (default 1000; 1 turns batching off)
   --batch-delay <d>     longest a message waits for its batch (default 1ms)
   --routing <r>         java-hash (default, same partition as Java clients) | murmur3 |
@@ -96,6 +104,7 @@ Examples:
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
+  edgepipe replay flights.ndjson --key origin | edgepipe produce flights --batching key-grouped
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
     --chunking
 
@@ -114,6 +123,7 @@ export const command: Command = {
 const COMPRESSIONS = ["none", "lz4", "zlib", "zstd", "snappy"];
 const ROUTINGS = ["java-hash", "murmur3", "round-robin"];
 const ENCODINGS = ["auto", "json", "base64"];
+const BATCHINGS = ["key", "key-grouped", "default", "off"];
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags("produce", args, {
@@ -127,6 +137,7 @@ async function run(args: string[]): Promise<number> {
     "time-field": { type: "string" },
     property: { type: "string", multiple: true },
     compression: { type: "string", default: "none" },
+    batching: { type: "string" },
     "batch-max-messages": { type: "string" },
     "batch-delay": { type: "string" },
     routing: { type: "string", default: "java-hash" },
@@ -178,6 +189,13 @@ async function run(args: string[]): Promise<number> {
   if (values.chunking && batchMaxMessages !== undefined && batchMaxMessages > 1) {
     throw new UsageError("--chunking turns batching off: drop --batch-max-messages");
   }
+  const batching = values.batching ?? "key";
+  if (!BATCHINGS.includes(batching)) {
+    throw new UsageError(`--batching must be key, key-grouped, default or off, not "${batching}"`);
+  }
+  if (values.chunking && values.batching !== undefined && batching !== "off") {
+    throw new UsageError("--chunking turns batching off: drop --batching or say --batching off");
+  }
   const batchDelayMs = values["batch-delay"] === undefined
     ? undefined
     : parseDuration(values["batch-delay"], "--batch-delay");
@@ -199,6 +217,9 @@ async function run(args: string[]): Promise<number> {
       properties,
       compression: compression.toUpperCase() as Compression,
       ...(batchMaxMessages !== undefined ? { batchMaxMessages } : {}),
+      ...(values.chunking
+        ? {}
+        : { batching: batching as "key" | "key-grouped" | "default" | "off" }),
       ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
       routing,
       ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),

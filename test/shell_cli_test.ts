@@ -45,6 +45,14 @@ Deno.test("usage mistakes are one line and exit 2, before any connection is trie
       ["produce", "t", "--chunking", "--batch-max-messages", "10"],
       /--chunking turns batching off: drop --batch-max-messages/,
     ],
+    [
+      ["produce", "t", "--batching", "keys"],
+      /--batching must be key, key-grouped, default or off, not "keys"/,
+    ],
+    [
+      ["produce", "t", "--chunking", "--batching", "key"],
+      /--chunking turns batching off: drop --batching or say --batching off/,
+    ],
     [["replay"], /replay: name at least one file/],
     [["replay", "a.csv", "--rate", "fast"], /--rate: expected events per second/],
   ];
