@@ -47,9 +47,23 @@ without it means the process feeding window died, so nothing is fired, the state
 --checkpoint-dir) and window exits 1 with one line on stderr. Plain NDJSON: end of input is the
 end. Same input, same output, byte for byte.
 
+Per-partition watermarks: behind consume, each source partition (the envelope's topic and
+partition) has its own watermark and the window's is their minimum, so a partition that lags in
+event time holds windows back instead of having its events turned late; a partition that has
+not sent an event yet is not waited for. Events without topic and partition are one partition.
+
 Options:
   --time PATH               event-time field (default eventTime, then publishTime)
   --out-of-orderness D      how far behind the highest time events may arrive (default 0)
+  --watermark W             partition (default): per source partition, combined as their
+                            minimum; global: one watermark over all events
+  --idle-timeout D          a partition without events for D (wall clock) stops holding the
+                            watermark back until it has events again (default: never).
+                            Results then depend on timing
+  --idle-advance D          once the whole input has been quiet for D (wall clock), the
+                            watermark moves on with the wall clock from the highest event time,
+                            so the last windows close without new events (default: never).
+                            Results then depend on timing
   --allowed-lateness D      keep windows D longer; later events re-emit them (timing "late")
   --late P                  events beyond that: drop (default: acknowledged and counted on
                             stderr), dead-letter=<file> (a side output), or emit (sent on
@@ -83,7 +97,10 @@ Examples:
   edgepipe window --key value.user --session 30m --agg 'count(), sum(value.amount)' \\
     --checkpoint-dir /var/lib/edgepipe/sessions
   edgepipe window --key origin --tumbling 1h --late dead-letter=late.ndjson \\
-    --checkpoint-dir ck --checkpoint-fallback`;
+    --checkpoint-dir ck --checkpoint-fallback
+  edgepipe consume sensors -s hourly --type failover \\
+    | edgepipe window --key value.sensor --tumbling 1h --idle-timeout 5m --idle-advance 30m \\
+    | edgepipe produce hourly`;
 
 /** Bytes of stdin read at once (see `run`). */
 const WINDOW_READ_BYTES = 64 * 1024;
@@ -149,6 +166,31 @@ function parseLate(
   throw new UsageError(`--late must be drop, emit or dead-letter=<file>, got '${text}'`);
 }
 
+/** --watermark, --idle-timeout and --idle-advance. */
+function watermarkOptions(
+  values: Record<string, string | boolean | undefined>,
+): Pick<WindowOptions, "watermark" | "idleTimeoutMs" | "idleAdvanceMs"> {
+  const watermark = values.watermark as string;
+  if (watermark !== "partition" && watermark !== "global") {
+    throw new UsageError(`--watermark must be partition or global, got '${watermark}'`);
+  }
+  const positive = (flag: string) => {
+    const text = values[flag] as string | undefined;
+    if (text === undefined) return 0;
+    if (watermark === "global") throw new UsageError(`--${flag} needs --watermark partition`);
+    const ms = duration(text, `--${flag}`);
+    if (ms <= 0) throw new UsageError(`--${flag}: must be more than 0`);
+    return ms;
+  };
+  const idleTimeoutMs = positive("idle-timeout");
+  const idleAdvanceMs = positive("idle-advance");
+  return {
+    watermark,
+    ...(idleTimeoutMs > 0 ? { idleTimeoutMs } : {}),
+    ...(idleAdvanceMs > 0 ? { idleAdvanceMs } : {}),
+  };
+}
+
 /** Counts the bytes that reach a sink, for checkpointed output positions. */
 class CountingSink implements ByteSink {
   bytes: number;
@@ -185,6 +227,9 @@ export const command: Command = {
       late: { type: "string", default: "drop" },
       "early-every": { type: "string" },
       "idle-key-ttl": { type: "string" },
+      watermark: { type: "string", default: "partition" },
+      "idle-timeout": { type: "string" },
+      "idle-advance": { type: "string" },
       "checkpoint-dir": { type: "string" },
       "checkpoint-interval": { type: "string", default: "1s" },
       "checkpoint-fallback": { type: "boolean", default: false },
@@ -213,6 +258,7 @@ export const command: Command = {
         ? 0
         : duration(values["idle-key-ttl"], "--idle-key-ttl"),
       onError,
+      ...watermarkOptions(values),
     };
     const intervalMs = duration(values["checkpoint-interval"]!, "--checkpoint-interval");
     const maxOutbox = values["max-outbox"] === undefined

@@ -32,6 +32,7 @@ import { parseAggregates } from "./aggregates.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
 import { TICK, withIdleTicks } from "../idle_ticks.ts";
 import { WindowOperator } from "./operator.ts";
+import { PartitionWatermarks } from "./partition_watermarks.ts";
 import { Rejects } from "./rejects.ts";
 import { restoreWindows, snapshotWindows, type StageProgress } from "./snapshot.ts";
 import { windowConfig, type WindowOptions } from "./window_options.ts";
@@ -93,7 +94,17 @@ export function window(options: WindowOptions): Stage {
       earlyEvery: options.earlyEvery,
       idleKeyTtl: options.idleKeyTtl,
       trackIds: checkpoint === undefined,
+      ...(options.watermark === "global" ? {} : {
+        watermarks: new PartitionWatermarks({
+          outOfOrderness: options.outOfOrderness ?? 0,
+          idleTimeoutMs: options.idleTimeoutMs,
+          idleAdvanceMs: options.idleAdvanceMs,
+        }),
+      }),
     });
+    /** Idleness of partitions is judged on the wall clock: read it when quiet and every so often. */
+    const clocked = op.watermarks?.wantsTicks === true;
+    let sinceWatermarkClock = 0;
     const log = options.log ?? ((message: string) => console.error(message));
     const stream = new StreamEnd();
     let inputCount = 0;
@@ -221,12 +232,23 @@ export function window(options: WindowOptions): Stage {
       checkpoint !== undefined && writing === undefined &&
       performance.now() - lastCheckpoint >= intervalMs;
 
+    /** Results the operator produced outside an event (a clock tick). */
+    const takeOut = function* (): Generator<Item> {
+      const out = op.out;
+      if (out.length === 0) return;
+      op.out = [];
+      for (const item of out) {
+        emitted++;
+        yield track(item);
+      }
+    };
+
     let first = true;
     let sinceClockRead = 0;
     let emittedAtClockRead = 0;
     const writer = options.flushWhenIdle;
     const wantsTick = () =>
-      (checkpoint !== undefined && (dirty || writing !== undefined)) ||
+      clocked || (checkpoint !== undefined && (dirty || writing !== undefined)) ||
       (writer !== undefined && writer.buffered > 0);
     const ticks = withIdleTicks(source, options.idleMs ?? 200, wantsTick);
     // Items at hand are taken without a promise (`pull`); `for await` would make one per item.
@@ -243,6 +265,10 @@ export function window(options: WindowOptions): Stage {
           item = next.value;
         }
         if (item === TICK) {
+          if (clocked) {
+            op.tick(Date.now());
+            yield* takeOut();
+          }
           await writer?.flush();
           const ack = takeDurable();
           if (ack) (emitted++, yield ack);
@@ -294,6 +320,10 @@ export function window(options: WindowOptions): Stage {
           if (!(error instanceof InputError)) throw error;
           await rejects.reject(item, error);
           outcome = "rejected";
+        }
+        if (clocked && ++sinceWatermarkClock >= 64) {
+          sinceWatermarkClock = 0;
+          op.tick(Date.now());
         }
         const out = op.out;
         if (out.length > 0) {
