@@ -34,6 +34,10 @@ Deno.test("usage mistakes are one line and exit 2, before any connection is trie
       ["consume", "t", "--service-url", "http://x"],
       /service URL must look like pulsar:\/\/host:6650/,
     ],
+    [
+      ["consume", "t", "-f", "%k", "--announce-partitions"],
+      /--announce-partitions writes a control record: not with --pattern or -f/,
+    ],
     [["produce"], /produce: name exactly one topic/],
     [["produce", "t", "--compression", "brotli"], /--compression must be one of none, lz4/],
     [["produce", "t", "--routing", "random"], /--routing must be one of java-hash, murmur3/],

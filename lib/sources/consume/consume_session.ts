@@ -14,7 +14,13 @@ import type { Envelope, HelloRecord } from "../../envelope.ts";
 import { describeError } from "../../errors.ts";
 import type { Message, PulsarClient } from "../../pulsar/mod.ts";
 import { EndOfTopic } from "../end_of_topic.ts";
-import { messageEnvelope, type PayloadDecoding, PayloadError } from "../message_envelope.ts";
+import {
+  messageEnvelope,
+  type PayloadDecoding,
+  PayloadError,
+  splitPartition,
+} from "../message_envelope.ts";
+import type { PartitionsRecord } from "../../partitions_record.ts";
 import { type ConsumeReceiver, openReceiver, type ReceiverOptions } from "./open_receiver.ts";
 import { Unreported } from "./unreported.ts";
 
@@ -154,6 +160,17 @@ export class ConsumeSession {
   /** The hello record to write first (downstream acknowledgements only). */
   hello(): HelloRecord | undefined {
     return this.#server?.hello();
+  }
+
+  /**
+   * The `partitions` control record (docs/envelope.md): every topic and partition this session
+   * reads, as its envelopes name them, so that a window stage behind knows whose watermarks to
+   * wait for before the first event of each arrives. Undefined for a pattern subscription.
+   */
+  partitionsRecord(): PartitionsRecord | undefined {
+    const topics = this.#receiver.topics;
+    if (topics === undefined) return undefined;
+    return { $edgepipe: "partitions", partitions: topics.map(splitPartition) };
   }
 
   /** True once the input really ended: the end of the topic with `exitAtEnd`, or `limit` reached. */

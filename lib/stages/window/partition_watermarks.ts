@@ -103,6 +103,22 @@ export class PartitionWatermarks {
     return this.watermark;
   }
 
+  /**
+   * A source named the partitions it reads (a `partitions` record): those not seen yet hold the
+   * watermark back from now on, until their first event (or, with an idle timeout, until they
+   * have been quiet that long).
+   */
+  announce(partitions: { topic: unknown; partition: unknown }[]): void {
+    let added = false;
+    for (const { topic, partition } of partitions) {
+      const name = nameOf(topic, partition);
+      if (this.#parts.has(name)) continue;
+      this.#parts.set(name, { max: -Infinity, seenAt: this.#now, idle: false });
+      added = true;
+    }
+    if (added) this.#recompute();
+  }
+
   /** The combined watermark: the lowest of the partitions that hold it back. */
   get watermark(): number {
     if (this.#minActive !== Infinity) return this.#minActive - this.#ooo;

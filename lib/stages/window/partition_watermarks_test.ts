@@ -72,3 +72,19 @@ Deno.test("snapshot and restore keep each partition's highest time", () => {
   assert.equal(back.watermark, 30);
   assert.equal(back.see(T, 1, 120), 100);
 });
+
+Deno.test("announced partitions hold the watermark back before their first event", () => {
+  const w = new PartitionWatermarks({ outOfOrderness: 0, idleTimeoutMs: 1000, now: 0 });
+  w.announce([{ topic: T, partition: 0 }, { topic: T, partition: 1 }]);
+  w.tick(100);
+  assert.equal(w.see(T, 0, 500), -Infinity, "partition 1 has sent nothing yet");
+  assert.equal(w.see(T, 1, 300), 300);
+  w.tick(200);
+  w.announce([{ topic: T, partition: 2 }]);
+  assert.equal(w.watermark, -Infinity, "a newly announced partition holds it back too");
+  assert.equal(w.tick(1000), -Infinity, "partition 2 quiet for 800 ms only");
+  w.see(T, 0, 600);
+  w.see(T, 1, 400);
+  assert.equal(w.tick(1200), 400, "partition 2 quiet for the idle timeout: 0 and 1 count");
+  assert.equal(w.size, 3);
+});

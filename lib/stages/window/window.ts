@@ -33,6 +33,7 @@ import { eventTimeReader, keyReader } from "./event_fields.ts";
 import { TICK, withIdleTicks } from "../idle_ticks.ts";
 import { WindowOperator } from "./operator.ts";
 import { PartitionWatermarks } from "./partition_watermarks.ts";
+import { isPartitionsRecord } from "../../partitions_record.ts";
 import { Rejects } from "./rejects.ts";
 import { restoreWindows, snapshotWindows, type StageProgress } from "./snapshot.ts";
 import { windowConfig, type WindowOptions } from "./window_options.ts";
@@ -296,6 +297,7 @@ export function window(options: WindowOptions): Stage {
         }
         inputCount++;
         if (isControl(item)) {
+          if (isPartitionsRecord(item)) op.watermarks?.announce(item.partitions);
           // The end goes on after the results that the end itself causes.
           if (!isEnd(item)) (emitted++, yield item);
           if (ackAfterFirst) {
