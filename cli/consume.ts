@@ -62,6 +62,9 @@ Subscription:
                         | <message id> (from a previous envelope's "id") | s@<epoch ms>.
                         earliest/latest apply when the subscription is new; an id or s@ moves
                         an existing subscription there
+  --announce-partitions  write a "partitions" control record first, naming every topic
+                        partition read, so that a window behind waits for each partition's
+                        watermark from the start (docs/scaling.md); not with --pattern or -f
   -e                    exit at the end of the topic(s): read what is there now, then stop
   -c, --count <N>       exit after N messages
                         With -e or -c and --ack downstream, the last line is an "end" control
@@ -174,6 +177,7 @@ function parseConsumeFlags(args: string[]) {
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
     "admin-url": { type: "string" },
+    "announce-partitions": { type: "boolean", default: false },
   });
 }
 
@@ -200,6 +204,11 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
     throw new UsageError(`--schema must be auto or none, got '${schema}'`);
   }
   const format = values.format === undefined ? undefined : compileFormat(values.format);
+  if (values["announce-partitions"] && (values.pattern !== undefined || format !== undefined)) {
+    throw new UsageError(
+      "--announce-partitions writes a control record: not with --pattern or -f",
+    );
+  }
   // A terminal stage can only exist at the other end of a pipe: to a terminal or a file, acks
   // follow the write, as in kcat.
   const ack = (values.ack ??
@@ -363,6 +372,8 @@ async function run(args: string[]): Promise<number> {
     );
     const hello = opened.hello();
     if (hello) await sink.send(hello as unknown as Envelope);
+    const announced = parsed.values["announce-partitions"] ? opened.partitionsRecord() : undefined;
+    if (announced) await sink.send(announced as unknown as Envelope);
     try {
       const report = await deliverAll(opened.envelopes(), sink, {
         stage: "consume",

@@ -82,6 +82,14 @@ Message fields:
 
 Producer:
   --compression <c>     none | lz4 | zlib | zstd | snappy (default none)
+  --batching <b>        key (default): a batch holds consecutive messages of one key, so
+                        consumers of a key_shared subscription each get whole keys and the
+                        topic keeps the input's order (docs/scaling.md)
+                        key-grouped: a batch holds every message of one key sent together
+                        (fuller batches when keys interleave; order kept per key only, as
+                        the Java client's KEY_BASED batcher)
+                        default: messages sent together share a batch whatever their keys
+                        off: one message per entry
   --batch-max-messages <N>  messages per batch (default 1000; 1 turns batching off)
   --batch-delay <d>     longest a message waits for its batch (default 1ms)
   --routing <r>         java-hash (default, same partition as Java clients) | murmur3 |
@@ -117,6 +125,7 @@ Examples:
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
   edgepipe replay in.ndjson | edgepipe produce out --client-conf /etc/pulsar/client.conf
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
+  edgepipe replay flights.ndjson --key origin | edgepipe produce flights --batching key-grouped
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
     --chunking
 
@@ -137,6 +146,7 @@ export const command: Command = {
 const COMPRESSIONS = ["none", "lz4", "zlib", "zstd", "snappy"];
 const ROUTINGS = ["java-hash", "murmur3", "round-robin"];
 const ENCODINGS = ["auto", "json", "base64"];
+const BATCHINGS = ["key", "key-grouped", "default", "off"];
 
 async function run(args: string[]): Promise<number> {
   if (args.some((arg) => arg.startsWith("mqtt://") || arg.startsWith("mqtts://"))) {
@@ -154,6 +164,7 @@ async function run(args: string[]): Promise<number> {
     property: { type: "string", multiple: true },
     compression: { type: "string", default: "none" },
     "encrypt-key": { type: "string", multiple: true },
+    batching: { type: "string" },
     "batch-max-messages": { type: "string" },
     "batch-delay": { type: "string" },
     routing: { type: "string", default: "java-hash" },
@@ -207,6 +218,13 @@ async function run(args: string[]): Promise<number> {
   if (values.chunking && batchMaxMessages !== undefined && batchMaxMessages > 1) {
     throw new UsageError("--chunking turns batching off: drop --batch-max-messages");
   }
+  const batching = values.batching ?? "key";
+  if (!BATCHINGS.includes(batching)) {
+    throw new UsageError(`--batching must be key, key-grouped, default or off, not "${batching}"`);
+  }
+  if (values.chunking && values.batching !== undefined && batching !== "off") {
+    throw new UsageError("--chunking turns batching off: drop --batching or say --batching off");
+  }
   const batchDelayMs = values["batch-delay"] === undefined
     ? undefined
     : parseDuration(values["batch-delay"], "--batch-delay");
@@ -238,6 +256,9 @@ async function run(args: string[]): Promise<number> {
       compression: compression.toUpperCase() as Compression,
       ...(encryption ? { encryption } : {}),
       ...(batchMaxMessages !== undefined ? { batchMaxMessages } : {}),
+      ...(values.chunking
+        ? {}
+        : { batching: batching as "key" | "key-grouped" | "default" | "off" }),
       ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
       routing,
       ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),

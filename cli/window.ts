@@ -38,9 +38,23 @@ without it means the process feeding window died, so nothing is fired, the state
 --checkpoint-dir) and window exits 1 with one line on stderr. Plain NDJSON: end of input is the
 end. Same input, same output, byte for byte.
 
+Per-partition watermarks: behind consume, each source partition (the envelope's topic and
+partition) has its own watermark and the window's is their minimum, so a partition that lags in
+event time holds windows back instead of having its events turned late; a partition that has
+not sent an event yet is not waited for. Events without topic and partition are one partition.
+
 Options:
   --time PATH               event-time field (default eventTime, then publishTime)
   --out-of-orderness D      how far behind the highest time events may arrive (default 0)
+  --watermark W             partition (default): per source partition, combined as their
+                            minimum; global: one watermark over all events
+  --idle-timeout D          a partition without events for D (wall clock) stops holding the
+                            watermark back until it has events again (default: never).
+                            Results then depend on timing
+  --idle-advance D          once the whole input has been quiet for D (wall clock), the
+                            watermark moves on with the wall clock from the highest event time,
+                            so the last windows close without new events (default: never).
+                            Results then depend on timing
   --allowed-lateness D      keep windows D longer; later events re-emit them (timing "late")
   --early-every N           also emit a window's result every N events (timing "early")
   --idle-key-ttl D          flush a key's count window after D of event time without events
@@ -53,8 +67,11 @@ Examples:
     --checkpoint-dir /var/lib/edgepipe/sessions
   edgepipe window --key origin --tumbling 1h --late dead-letter=late.ndjson \\
     --checkpoint-dir ck --checkpoint-fallback
-  edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temps' \
-    | edgepipe score --model models/temperature-anomaly`;
+  edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temps' \\
+    | edgepipe score --model models/temperature-anomaly
+  edgepipe consume sensors -s hourly --type failover \\
+    | edgepipe window --key value.sensor --tumbling 1h --idle-timeout 5m --idle-advance 30m \\
+    | edgepipe produce hourly`;
 
 /** Longest duration a window setting may have: the range of event times (±8.64e15 ms). */
 const MAX_DURATION_MS = 8.64e15;
@@ -108,6 +125,31 @@ function shapeOf(values: Record<string, string | undefined>): WindowShape {
   }
 }
 
+/** --watermark, --idle-timeout and --idle-advance. */
+function watermarkOptions(
+  values: Record<string, string | boolean | undefined>,
+): Pick<WindowOptions, "watermark" | "idleTimeoutMs" | "idleAdvanceMs"> {
+  const watermark = values.watermark as string;
+  if (watermark !== "partition" && watermark !== "global") {
+    throw new UsageError(`--watermark must be partition or global, got '${watermark}'`);
+  }
+  const positive = (flag: string) => {
+    const text = values[flag] as string | undefined;
+    if (text === undefined) return 0;
+    if (watermark === "global") throw new UsageError(`--${flag} needs --watermark partition`);
+    const ms = duration(text, `--${flag}`);
+    if (ms <= 0) throw new UsageError(`--${flag}: must be more than 0`);
+    return ms;
+  };
+  const idleTimeoutMs = positive("idle-timeout");
+  const idleAdvanceMs = positive("idle-advance");
+  return {
+    watermark,
+    ...(idleTimeoutMs > 0 ? { idleTimeoutMs } : {}),
+    ...(idleAdvanceMs > 0 ? { idleAdvanceMs } : {}),
+  };
+}
+
 /** The `window` command. */
 export const command: Command = {
   name: "window",
@@ -129,6 +171,9 @@ export const command: Command = {
       "early-every": { type: "string" },
       "idle-key-ttl": { type: "string" },
       ...STATEFUL_FLAGS,
+      watermark: { type: "string", default: "partition" },
+      "idle-timeout": { type: "string" },
+      "idle-advance": { type: "string" },
     }, false);
     if (positionals.length > 0) throw new UsageError(`window: unexpected '${positionals[0]}'`);
     if (values.key === undefined) throw new UsageError("window: --key <field|CEL> is required");
@@ -146,6 +191,7 @@ export const command: Command = {
         ? 0
         : duration(values["idle-key-ttl"], "--idle-key-ttl"),
       onError: parseErrorPolicy(values["on-error"]!),
+      ...watermarkOptions(values),
     };
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
     try {

@@ -47,6 +47,10 @@ Deno.test("usage mistakes are one line and exit 2, before any connection is trie
       /--encrypt-key: expected <key name>=<public key file>, got 'keys\/a.pem'/,
     ],
     [["consume", "t", "--decrypt-key", "/no/such.pem"], /--decrypt-key \/no\/such.pem: /],
+    [
+      ["consume", "t", "-f", "%k", "--announce-partitions"],
+      /--announce-partitions writes a control record: not with --pattern or -f/,
+    ],
     [["produce"], /produce: name exactly one topic/],
     [["produce", "t", "--compression", "brotli"], /--compression must be one of none, lz4/],
     [["produce", "t", "--routing", "random"], /--routing must be one of java-hash, murmur3/],
@@ -57,6 +61,14 @@ Deno.test("usage mistakes are one line and exit 2, before any connection is trie
     [
       ["produce", "t", "--chunking", "--batch-max-messages", "10"],
       /--chunking turns batching off: drop --batch-max-messages/,
+    ],
+    [
+      ["produce", "t", "--batching", "keys"],
+      /--batching must be key, key-grouped, default or off, not "keys"/,
+    ],
+    [
+      ["produce", "t", "--chunking", "--batching", "key"],
+      /--chunking turns batching off: drop --batching or say --batching off/,
     ],
     [["replay"], /replay: name at least one file/],
     [["replay", "a.csv", "--rate", "fast"], /--rate: expected events per second/],

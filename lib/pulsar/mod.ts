@@ -40,6 +40,7 @@ export {
 export type { TlsOptions } from "./connection.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export {
+  type BatchingType,
   type Compression,
   type ConnectionChange,
   Producer,

@@ -31,6 +31,9 @@ import {
 import { MessageId } from "./message_id.ts";
 import { sendFrames } from "./chunking.ts";
 import type { ClientContext } from "./client_context.ts";
+import { type BatchingType, entryKey, splitByKey, splitByKeyRuns } from "./key_batches.ts";
+
+export type { BatchingType };
 
 /** Payload compression codecs. */
 export type Compression = CompressionType;
@@ -49,6 +52,14 @@ export interface ProducerOptions {
   sendTimeoutMs?: number;
   /** Group messages into batch entries. Default true. */
   batching?: boolean;
+  /**
+   * `default` (default, as in the Java client): messages sent together share an entry whatever
+   * their keys; `key`: an entry holds a run of consecutive messages of one key (ordering key,
+   * else partition key), so Key_Shared consumers keep key ownership and the topic keeps send
+   * order; `key-grouped`: like the Java client's KEY_BASED batcher, an entry holds every message
+   * of one key in the open batch (order kept per key only). See `key_batches.ts`.
+   */
+  batchingType?: BatchingType;
   /** Most messages per batch. Default 1000. */
   batchingMaxMessages?: number;
   /** Most payload bytes per batch. Default 128 KiB. */
@@ -211,6 +222,7 @@ export class Producer {
       maxPendingMessages: 10_000,
       sendTimeoutMs: 30_000,
       batching: true,
+      batchingType: "default",
       batchingMaxMessages: 1000,
       batchingMaxBytes: 128 * 1024,
       batchingMaxDelayMs: 1,
@@ -387,10 +399,22 @@ export class Producer {
       clearTimeout(this.#batchTimer);
       this.#batchTimer = undefined;
     }
-    const messages = this.#batch;
-    if (messages.length === 0) return;
+    const open = this.#batch;
+    if (open.length === 0) return;
     this.#batch = [];
     this.#batchBytes = 0;
+    const type = this.#options.batching ? this.#options.batchingType : "default";
+    const entries = type === "key"
+      ? splitByKeyRuns(open)
+      : type === "key-grouped"
+      ? splitByKey(open)
+      : [open];
+    for (const messages of entries) this.#sendEntry(messages);
+    this.#armSendTimeout();
+  }
+
+  /** Encodes `messages` as one SEND (a batch entry, a single message or its chunks). */
+  #sendEntry(messages: QueuedMessage[]): void {
     const first = messages[0], last = messages[messages.length - 1];
     let frames: Uint8Array[];
     try {
@@ -416,7 +440,6 @@ export class Producer {
       this.#inFlightMessages += op.messages.length;
       if (this.#ready) this.#conn!.write(frame);
     });
-    this.#armSendTimeout();
   }
 
   /** The SEND frame for `messages` (a batch entry, or a single message, or its chunks). */
@@ -433,6 +456,8 @@ export class Producer {
     if (batched) {
       body = packBatch(messages.map((m) => ({ metadata: m.single, payload: m.payload })));
       metadata.numMessagesInBatch = messages.length;
+      // One key per entry: the entry carries it, as the broker's Key_Shared dispatch reads it.
+      if (this.#options.batchingType !== "default") Object.assign(metadata, entryKey(first.single));
       if (messages.length > 1) metadata.highestSequenceId = last.sequenceId;
     } else {
       body = first.payload;

@@ -55,6 +55,14 @@ export interface PulsarSinkOptions {
   compression?: Compression;
   /** End-to-end encryption (`--encrypt-key`): applied after compression. */
   encryption?: MessageEncryptor;
+  /**
+   * `key` (default): a batch holds a run of consecutive messages of one key, so Key_Shared
+   * consumers keep key ownership and the topic keeps the order of the stream; `key-grouped`: a
+   * batch holds every message of one key sent together (order per key only, as the Java
+   * client's KEY_BASED batcher); `default`: messages sent together share a batch whatever their
+   * keys; `off`: no batching.
+   */
+  batching?: "key" | "key-grouped" | "default" | "off";
   /** Most messages in one batch. */
   batchMaxMessages?: number;
   /** Longest a message waits for its batch, ms. */
@@ -125,6 +133,10 @@ export class PulsarSink implements Sink {
         ? { batchingMaxMessages: options.batchMaxMessages, batching: options.batchMaxMessages > 1 }
         : {}),
       ...(options.batchDelayMs !== undefined ? { batchingMaxDelayMs: options.batchDelayMs } : {}),
+      ...(options.batching === "off" ? { batching: false } : {}),
+      batchingType: options.batching === "default" || options.batching === "key-grouped"
+        ? options.batching
+        : "key",
       ...(options.producerName ? { producerName: options.producerName } : {}),
       ...(options.chunking ? { chunking: true, batching: false } : {}),
       ...(options.schema ? { schema: options.schema.schema } : {}),

@@ -42,6 +42,11 @@ export class MergedReceiver {
     return new MergedReceiver(consumer);
   }
 
+  /** The topics (partitions) read, as the broker names them (`…-partition-N`). */
+  get topics(): string[] {
+    return this.#consumer.topics;
+  }
+
   /** Messages waiting in the merged queue. */
   get queued(): number {
     return this.#consumer.queued;

@@ -19,9 +19,11 @@ import {
   messageEnvelope,
   type PayloadDecoding,
   PayloadError,
+  splitPartition,
 } from "../message_envelope.ts";
 import { SchemaError } from "../../schema/errors.ts";
 import { type SchemaLookup, TopicSchemas, withFallback } from "../../schema/topic_schemas.ts";
+import type { PartitionsRecord } from "../../partitions_record.ts";
 import { type ConsumeReceiver, openReceiver, type ReceiverOptions } from "./open_receiver.ts";
 import { Unreported } from "./unreported.ts";
 
@@ -174,6 +176,17 @@ export class ConsumeSession {
   /** The hello record to write first (downstream acknowledgements only). */
   hello(): HelloRecord | undefined {
     return this.#server?.hello();
+  }
+
+  /**
+   * The `partitions` control record (docs/envelope.md): every topic and partition this session
+   * reads, as its envelopes name them, so that a window stage behind knows whose watermarks to
+   * wait for before the first event of each arrives. Undefined for a pattern subscription.
+   */
+  partitionsRecord(): PartitionsRecord | undefined {
+    const topics = this.#receiver.topics;
+    if (topics === undefined) return undefined;
+    return { $edgepipe: "partitions", partitions: topics.map(splitPartition) };
   }
 
   /** True once the input really ended: the end of the topic with `exitAtEnd`, or `limit` reached. */

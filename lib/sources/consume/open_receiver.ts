@@ -25,6 +25,8 @@ export interface ConsumeReceiver extends Receiver {
   flushAcks?(): Promise<void>;
   /** Closes the subscription or reader. */
   close(): Promise<void>;
+  /** The topics (partitions) read, when known up front (not for a pattern). */
+  readonly topics?: string[];
 }
 
 /** Where reading starts. */
@@ -95,6 +97,7 @@ export async function openReceiver(
     });
     if (start.kind === "id") await reader.seek(start.id);
     return {
+      topics: [o.topics[0]],
       receive: (timeoutMs) => reader.readNext(timeoutMs),
       hasMessageAvailable: () => reader.hasMessageAvailable(),
       close: () => reader.close(),

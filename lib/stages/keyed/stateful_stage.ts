@@ -20,6 +20,7 @@ import { encodeCheckpoint } from "../../checkpoint/format.ts";
 import { deadLetterOf } from "../../dead_letter.ts";
 import {
   ackRecord,
+  type ControlRecord,
   type Envelope,
   type HelloRecord,
   isControl,
@@ -63,6 +64,8 @@ export interface StatefulOperator {
    * before each checkpoint, so that the results of the state it holds are written before it.
    */
   flush?(): void;
+  /** Sees each control record before it is passed on (e.g. partition announcements). */
+  control?(item: ControlRecord): void;
 }
 
 /** The part of an operator that holds the state, without checkpoint encoding. */
@@ -102,6 +105,10 @@ export function withCheckpoints(
     },
     process: (event) => state.process(event),
     flushAll: () => state.flushAll(),
+    ...(state.tick ? { tick: () => state.tick!() } : {}),
+    ...(state.wantsTick ? { wantsTick: () => state.wantsTick!() } : {}),
+    ...(state.flush ? { flush: () => state.flush!() } : {}),
+    ...(state.control ? { control: (item: ControlRecord) => state.control!(item) } : {}),
     snapshot,
     restore,
   };
@@ -340,6 +347,7 @@ async function* run(
       }
       inputCount++;
       if (isControl(item)) {
+        op.control?.(item);
         // The end goes on after the results that the end itself causes.
         if (!isEnd(item)) (emitted++, yield item);
         if (ackAfterFirst) {

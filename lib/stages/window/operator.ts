@@ -31,6 +31,7 @@ import {
   type CompiledAggregates,
 } from "./compiled_aggregates.ts";
 import { MAX_EVENT_TIME, readerSource } from "./event_fields.ts";
+import type { PartitionWatermarks } from "./partition_watermarks.ts";
 
 /** The state of one window of one key; its accumulators are its `num` and `obj`. */
 export interface Win extends Slots {
@@ -72,6 +73,12 @@ export interface WindowOperatorOptions {
   idleKeyTtl?: number;
   /** Keep ids in windows and acknowledge them when windows close (when not checkpointing). */
   trackIds?: boolean;
+  /**
+   * One watermark per source partition (the envelope's topic and partition), combined as their
+   * minimum (`partition_watermarks.ts`). Without it: one watermark, the highest event time seen
+   * minus `outOfOrderness`.
+   */
+  watermarks?: PartitionWatermarks;
 }
 
 /** Keyed windows over a stream of events. */
@@ -87,7 +94,9 @@ export class WindowOperator {
 
   readonly shape: WindowShape;
   readonly spec: AggregateSpec;
-  readonly #opts: Required<Omit<WindowOperatorOptions, "shape" | "aggregates">>;
+  readonly #opts: Required<Omit<WindowOperatorOptions, "shape" | "aggregates" | "watermarks">>;
+  /** Per-partition watermarks, when the stage keeps them. */
+  readonly watermarks: PartitionWatermarks | undefined;
   readonly #fire = new TimerQueue<Win>();
   readonly #cleanup = new TimerQueue<Win>();
   readonly #values: unknown[];
@@ -118,6 +127,7 @@ export class WindowOperator {
       idleKeyTtl: options.idleKeyTtl ?? 0,
       trackIds: options.trackIds ?? false,
     };
+    this.watermarks = options.watermarks;
     this.#values = new Array(this.spec.aggregates.length);
     this.#compiled = compileAggregates(this.spec);
     this.#fast = this.shape.kind === "tumbling" ? this.#compileTumbling() : undefined;
@@ -171,11 +181,19 @@ const obj = win.obj;
 ${aggs.add}}
 ${opts.trackIds ? 'if (typeof e.id === "string") (win.ids ??= []).push(e.id);' : ""}
 if (${opts.earlyEvery > 0 ? "true" : "win.fired || end <= op.watermark"}) settle(win);
-if (t > op.maxTime) {
+${
+      this.watermarks === undefined
+        ? `if (t > op.maxTime) {
   op.maxTime = t;
   const wm = t - ${num(opts.outOfOrderness)};
   if (wm > op.watermark) op.advance(wm);
-}
+}`
+        : `if (t > op.maxTime) op.maxTime = t;
+{
+  const wm = pw.see(e.topic, e.partition, t);
+  if (wm > op.watermark) op.advance(wm);
+}`
+    }
 return "absorbed";
 `;
     const mapOf = (start: number): Map<string, Win> => {
@@ -210,6 +228,7 @@ return "absorbed";
       "mapOf",
       "find",
       "settle",
+      "pw",
       // The index map of the latest window start, kept across events (most share it).
       `let cs = NaN;\nlet cm;\nreturn {\nforget() {\ncs = NaN;\ncm = undefined;\n},\nprocess(e) {${body}}\n};`,
     );
@@ -222,6 +241,7 @@ return "absorbed";
       mapOf,
       find,
       (win: Win) => this.#settle(win),
+      this.watermarks,
     );
     this.#forgetIndex = made.forget;
     return made.process;
@@ -257,7 +277,11 @@ return "absorbed";
         outcome = this.#fixed(key, t, id);
     }
     if (outcome === "late") return outcome;
-    if (t > this.maxTime) {
+    if (this.watermarks !== undefined) {
+      if (t > this.maxTime) this.maxTime = t;
+      const wm = this.watermarks.see(event.topic, event.partition, t);
+      if (wm > this.watermark) this.advance(wm);
+    } else if (t > this.maxTime) {
       this.maxTime = t;
       const wm = t - this.#opts.outOfOrderness;
       if (wm > this.watermark) this.advance(wm);
@@ -465,6 +489,16 @@ return "absorbed";
       }
     }
     this.#ackWindows(gone);
+  }
+
+  /**
+   * The wall clock moved to `now` (per-partition watermarks with idleness only): idle partitions
+   * stop holding the watermark back, or a quiet input moves it on; what is due fires.
+   */
+  tick(now: number): void {
+    if (this.watermarks === undefined) return;
+    const wm = this.watermarks.tick(now);
+    if (wm > this.watermark) this.advance(wm);
   }
 
   #remove(win: Win, gone: Win[]): void {

@@ -60,6 +60,7 @@ export function snapshotWindows(
       config,
       watermark: Number.isFinite(op.watermark) ? op.watermark : null,
       maxTime: Number.isFinite(op.maxTime) ? op.maxTime : null,
+      ...(op.watermarks ? { partitions: op.watermarks.snapshot() } : {}),
       ...progress,
       windows: count,
       keys,
@@ -79,6 +80,7 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
   const json = data.json as unknown as StageProgress & {
     watermark: number | null;
     maxTime: number | null;
+    partitions?: Record<string, number>;
     windows: number;
     keys: string[];
     jsonSlots: unknown[][];
@@ -97,6 +99,7 @@ export function restoreWindows(op: WindowOperator, data: CheckpointData): StageP
   }
   op.watermark = json.watermark ?? -Infinity;
   op.maxTime = json.maxTime ?? -Infinity;
+  if (json.partitions !== undefined) op.watermarks?.restore(json.partitions);
   for (let row = 0; row < json.windows; row++) {
     const num = newNum(op.spec);
     for (let s = 0; s < numSlots; s++) num[s] = numericSlots[s][row];

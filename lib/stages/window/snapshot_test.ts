@@ -6,6 +6,7 @@ import { parseAggregates } from "./aggregates.ts";
 import type { WindowShape } from "./assign.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
 import { WindowOperator } from "./operator.ts";
+import { PartitionWatermarks } from "./partition_watermarks.ts";
 import { restoreWindows, snapshotWindows, WINDOW_KIND } from "./snapshot.ts";
 
 const AGG = "count(), sum(value.x), avg(value.x), min(value.x), max(value.x), p90(value.x), " +
@@ -71,4 +72,36 @@ Deno.test("property: snapshot, encode, decode, restore, go on = never stopped", 
     ),
     { numRuns: 300 },
   );
+});
+
+Deno.test("per-partition watermarks survive a checkpoint: a lagging partition stays on time", () => {
+  const fresh = () =>
+    new WindowOperator({
+      shape: { kind: "tumbling", size: 100 },
+      aggregates: parseAggregates("count()"),
+      keyOf: keyReader("k"),
+      timeOf: eventTimeReader(),
+      watermarks: new PartitionWatermarks({ outOfOrderness: 0, now: 0 }),
+    });
+  const e = (partition: number, t: number): Envelope => ({
+    topic: "t",
+    partition,
+    eventTime: t,
+    value: { k: "a" },
+  });
+  const op = fresh();
+  op.process(e(1, 150));
+  op.process(e(0, 250));
+  const progress = { inputCount: 2, outputPosition: 0, pendingAcks: [] };
+  const saved = decodeCheckpoint(
+    encodeCheckpoint(snapshotWindows(op, progress, "c")),
+    WINDOW_KIND,
+  );
+  const back = fresh();
+  restoreWindows(back, saved);
+  assert.equal(back.watermark, 150);
+  // Partition 0 runs on; partition 1 (at 150) still holds the window [100, 200) open.
+  back.process(e(0, 400));
+  assert.equal(back.process(e(1, 160)), "absorbed");
+  assert.equal(back.watermark, 160);
 });

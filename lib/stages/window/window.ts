@@ -14,6 +14,8 @@ import { statefulStage, withCheckpoints } from "../keyed/stateful_stage.ts";
 import { parseAggregates } from "./aggregates.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
 import { WindowOperator } from "./operator.ts";
+import { PartitionWatermarks } from "./partition_watermarks.ts";
+import { isPartitionsRecord } from "../../partitions_record.ts";
 import { restoreWindows, snapshotWindows } from "./snapshot.ts";
 import { windowConfig, type WindowOptions } from "./window_options.ts";
 
@@ -63,9 +65,42 @@ export function window(options: WindowOptions): Stage {
       earlyEvery: options.earlyEvery,
       idleKeyTtl: options.idleKeyTtl,
       trackIds,
+      ...(options.watermark === "global" ? {} : {
+        watermarks: new PartitionWatermarks({
+          outOfOrderness: options.outOfOrderness ?? 0,
+          idleTimeoutMs: options.idleTimeoutMs,
+          idleAdvanceMs: options.idleAdvanceMs,
+        }),
+      }),
     });
+    // Idleness of partitions is judged on the wall clock: read it when quiet and every 64 events.
+    const clocked = op.watermarks?.wantsTicks === true;
+    let sinceClock = 0;
     return withCheckpoints(
-      op,
+      {
+        get out() {
+          return op.out;
+        },
+        set out(items) {
+          op.out = items;
+        },
+        get watermark() {
+          return op.watermark;
+        },
+        process: (event) => {
+          const outcome = op.process(event);
+          if (clocked && ++sinceClock >= 64) {
+            sinceClock = 0;
+            op.tick(Date.now());
+          }
+          return outcome;
+        },
+        flushAll: () => op.flushAll(),
+        ...(clocked ? { tick: () => op.tick(Date.now()), wantsTick: () => true } : {}),
+        control: (item) => {
+          if (isPartitionsRecord(item)) op.watermarks?.announce(item.partitions);
+        },
+      },
       (progress) => snapshotWindows(op, progress, config),
       (data) => restoreWindows(op, data),
     );

@@ -38,6 +38,18 @@ export interface WindowOptions {
   earlyEvery?: number;
   /** Session state of a key idle this long (ms) is dropped. */
   idleKeyTtl?: number;
+  /**
+   * `partition` (default): one watermark per source partition (the envelope's topic and
+   * partition), the window's being their minimum; `global`: one watermark over all events.
+   * Events without topic and partition are one partition, so both agree on them.
+   */
+  watermark?: "partition" | "global";
+  /** With `partition`: a partition without events for this long (wall clock, ms) stops holding
+   * the watermark back (timing-dependent; default 0, never). */
+  idleTimeoutMs?: number;
+  /** With `partition`: once the whole input has been quiet this long (ms), the watermark moves
+   * on with the wall clock (timing-dependent; default 0, never). */
+  idleAdvanceMs?: number;
   /** Events without a usable key, time or value (default `fail`). */
   onError?: ErrorPolicy;
   /** Where dead letters go under `dead-letter`. */
