@@ -58,3 +58,4 @@ export type * from "./lookup.ts";
 export type * from "./producer.ts";
 export type * from "./consumer.ts";
 export type * from "./response.ts";
+export type * from "./transaction.ts";
