@@ -23,6 +23,7 @@ import {
 import { Producer, type ProducerOptions } from "./producer.ts";
 import { Reader, type ReaderOptions } from "./reader.ts";
 import { parseTopic, partitionTopic } from "./topic_name.ts";
+import { type CoordinatorOptions, TransactionCoordinatorClient } from "./transaction.ts";
 import { parseServiceUrl } from "./connection.ts";
 
 /** Options of {@linkcode PulsarClient}. */
@@ -73,6 +74,7 @@ export class PulsarClient {
   #nextProducerId = 0;
   #nextConsumerId = 0;
   #closed = false;
+  #coordinators?: Promise<TransactionCoordinatorClient>;
 
   /** A client of the broker at `options.serviceUrl`; connects on first use. */
   constructor(readonly options: ClientOptions) {
@@ -144,6 +146,17 @@ export class PulsarClient {
         ),
       ),
     );
+  }
+
+  /**
+   * The cluster's transaction coordinators (found and connected on the first call; needs
+   * `transactionCoordinatorEnabled=true` on the broker, else TransactionCoordinatorNotFoundError).
+   */
+  transactions(options: CoordinatorOptions = {}): Promise<TransactionCoordinatorClient> {
+    this.#checkOpen();
+    this.#coordinators ??= TransactionCoordinatorClient.connect(this.#ctx, options);
+    this.#coordinators.catch(() => this.#coordinators = undefined);
+    return this.#coordinators;
   }
 
   /** Subscribes to one topic, a partitioned topic, a list of topics, or a topic pattern. */
