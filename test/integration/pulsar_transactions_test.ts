@@ -172,3 +172,30 @@ Deno.test("txn: a commit goes through after the coordinator's connection drops",
     await client.close();
   }
 });
+
+Deno.test("txn: messages acked in a transaction whose owner vanished come to the next consumer after its timeout", async () => {
+  const client = new PulsarClient({ serviceUrl });
+  const other = new PulsarClient({ serviceUrl });
+  try {
+    const { source, consumer, producer } = await setup(client, "orphan", ten.slice(0, 5));
+    const txns = await client.transactions();
+    const txn = await txns.newTransaction({ timeoutMs: 2000 });
+    for (let i = 0; i < 5; i++) {
+      const msg = await consumer.receive(10_000);
+      await producer.send({ payload: `orphan-${msg.text()}` }, { txn });
+      await consumer.ackInTransaction(msg, txn);
+    }
+    // The owner goes away without ending the transaction (as after kill -9).
+    await client.close();
+    const next = await other.subscribe({
+      topic: source,
+      subscription: "pipe",
+      subscriptionType: "Exclusive",
+    });
+    const got = await rest(next, 6000);
+    assert.deepEqual(got.sort(), ten.slice(0, 5), "every message comes again, once");
+  } finally {
+    await client.close();
+    await other.close();
+  }
+});
