@@ -81,6 +81,11 @@ Producer:
   --chunking            send a message larger than the broker's maximum message size as
                         chunks that consumers (edgepipe's, Java's) reassemble; turns batching off
 
+  --guarantee <g>       at-least-once (default) | exactly-once: refuse events that no "txn"
+                        record placed in a transaction. Either way, when the source is
+                        consume --guarantee exactly-once, events are sent inside its
+                        transactions and become visible when it commits (docs/delivery.md)
+
 Errors and observing:
   --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
   --stats               one-line summary on stderr every 5 s and at the end
@@ -96,6 +101,8 @@ Examples:
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
+  edgepipe consume in -s copy --guarantee exactly-once | edgepipe produce out \\
+    --guarantee exactly-once
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
     --chunking
 
@@ -133,6 +140,7 @@ async function run(args: string[]): Promise<number> {
     "max-in-flight": { type: "string" },
     "producer-name": { type: "string" },
     "send-timeout": { type: "string", default: "none" },
+    guarantee: { type: "string", default: "at-least-once" },
     chunking: { type: "boolean", default: false },
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
@@ -162,6 +170,10 @@ async function run(args: string[]): Promise<number> {
     ? 1000
     : parsePositiveInt(values["max-in-flight"], "--max-in-flight");
   const policy = parseErrorPolicy(values["on-error"]!);
+  const guarantee = values.guarantee!;
+  if (guarantee !== "at-least-once" && guarantee !== "exactly-once") {
+    throw new UsageError(`--guarantee must be at-least-once or exactly-once, got '${guarantee}'`);
+  }
   const sendTimeoutMs = values["send-timeout"] === "none"
     ? 0
     : parseDuration(values["send-timeout"]!, "--send-timeout");
@@ -258,6 +270,7 @@ async function run(args: string[]): Promise<number> {
     });
     const report = await deliverAll(items, sink, {
       stage: "produce",
+      requireTransaction: guarantee === "exactly-once",
       onError: policy,
       ...(deadLetters ? { deadLetters } : {}),
       maxInFlight,

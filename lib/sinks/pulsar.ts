@@ -14,6 +14,7 @@ import type {
   MessageProducer,
   ProducerMessage,
   PulsarClient,
+  Transaction,
 } from "../pulsar/mod.ts";
 import type { Sink } from "./types.ts";
 import { parseEventTime } from "../time/event_time.ts";
@@ -91,6 +92,8 @@ export class PulsarSink implements Sink {
   readonly #outage: BrokerWaitNotice | undefined;
   #next = 0;
   #sentToCurrent = 0;
+  #client?: PulsarClient;
+  #txn?: Transaction;
   /** Messages built by `prepare`, so that checking an event early costs no second encoding. */
   #prepared = new WeakMap<Envelope, ProducerMessage>();
 
@@ -132,14 +135,19 @@ export class PulsarSink implements Sink {
           await Promise.allSettled(producers.map((p) => p.close()));
           throw error;
         }
-        return new PulsarSink(producers, options, outage);
+        return new PulsarSink(producers, options, outage).#withClient(client);
       }
     }
     return new PulsarSink(
       [await client.createProducer({ ...base, topic: options.topic })],
       options,
       outage,
-    );
+    ).#withClient(client);
+  }
+
+  #withClient(client: PulsarClient): this {
+    this.#client = client;
+    return this;
   }
 
   send(event: Envelope): Promise<void> {
@@ -150,7 +158,14 @@ export class PulsarSink implements Sink {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#route().send(message).then(() => {});
+    const txn = this.#txn;
+    return this.#route().send(message, txn ? { txn } : undefined).then(() => {});
+  }
+
+  /** Sends from now on go inside transaction `txn` (opened by the source, "most:least"). */
+  async joinTransaction(txn: string): Promise<void> {
+    const coordinator = await this.#client!.transactions();
+    this.#txn = coordinator.attach(txn);
   }
 
   /** Builds (and keeps for `send`) the message of an event; throws {@linkcode EncodeError}. */
