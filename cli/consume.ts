@@ -92,6 +92,17 @@ Output:
                         (said once on stderr); nothing is dropped
   --max-unreported-bytes <size>  the same bound in memory (default 64MiB)
 
+Delivery guarantee:
+  --guarantee <g>       at-least-once (default) | exactly-once: acknowledge inside Pulsar
+                        transactions, one per --txn-interval, announced in-band ("txn" records);
+                        the terminal stage (produce) sends inside the same transaction, so every
+                        result is on its topic exactly once after any kill -9 (docs/delivery.md).
+                        Needs --ack downstream, a broker with transactionCoordinatorEnabled=true
+                        and a terminal stage that sends to Pulsar
+  --txn-interval <d>    exactly-once: how long one transaction collects messages (default 1s)
+  --txn-timeout <d>     exactly-once: the broker aborts a transaction not committed by then
+                        (a dead process's); its messages come again (default 60s)
+
 Errors and observing:
   --on-error <policy>   for payloads that cannot be decoded (not UTF-8, corrupt compression,
                         end-to-end encrypted, chunks that cannot be reassembled, a schema
@@ -119,6 +130,8 @@ Examples:
   edgepipe consume flights -o earliest -e -f '%k %s\\n' | head
   edgepipe consume avro-readings -s edge --schema auto | edgepipe filter 'event.value.temp > 30'
   edgepipe consume avro-readings -s raw --schema none --payload base64
+  edgepipe consume payments -s billing --guarantee exactly-once \\
+    | edgepipe filter 'event.value.amount > 0' | edgepipe produce payments-valid
   edgepipe consume --pattern 'persistent://public/default/sensor-.*' -s edge --ack on-write
   edgepipe consume clicks -s hourly --max-unreported 1000000 \\
     | edgepipe window --key value.page --tumbling 1h --agg 'count()' | edgepipe produce counts
@@ -170,6 +183,9 @@ function parseConsumeFlags(args: string[]) {
     format: { type: "string", short: "f" },
     ack: { type: "string" },
     "ack-timeout": { type: "string", default: "30s" },
+    guarantee: { type: "string", default: "at-least-once" },
+    "txn-interval": { type: "string", default: "1s" },
+    "txn-timeout": { type: "string", default: "60s" },
     "max-unreported": { type: "string" },
     "max-unreported-bytes": { type: "string" },
     "on-error": { type: "string", default: "fail" },
@@ -226,6 +242,15 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
   if (ack === "downstream" && format) {
     throw new UsageError("-f writes lines for people, not envelopes: use --ack on-write or none");
   }
+  const guarantee = values.guarantee!;
+  if (guarantee !== "at-least-once" && guarantee !== "exactly-once") {
+    throw new UsageError(`--guarantee must be at-least-once or exactly-once, got '${guarantee}'`);
+  }
+  if (guarantee === "exactly-once" && ack !== "downstream") {
+    throw new UsageError(
+      `--guarantee exactly-once needs --ack downstream (a subscription and a terminal stage)`,
+    );
+  }
   const unreported = (flag: string, parse: (t: string, f: string) => number, fallback: number) =>
     values[flag as "max-unreported"] === undefined
       ? fallback
@@ -247,6 +272,9 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
         messages: unreported("max-unreported", parsePositiveInt, DEFAULT_MAX_UNREPORTED.messages),
         bytes: unreported("max-unreported-bytes", parseBytes, DEFAULT_MAX_UNREPORTED.bytes),
       },
+      guarantee,
+      txnIntervalMs: parseDuration(values["txn-interval"]!, "--txn-interval"),
+      txnTimeoutMs: parseDuration(values["txn-timeout"]!, "--txn-timeout"),
     },
     values,
     format,
@@ -370,6 +398,7 @@ async function run(args: string[]): Promise<number> {
         }
         : { payload: { kind: "envelope" } },
     );
+    opened.controlWriter = (record) => sink.send(record as unknown as Envelope);
     const hello = opened.hello();
     if (hello) await sink.send(hello as unknown as Envelope);
     const announced = parsed.values["announce-partitions"] ? opened.partitionsRecord() : undefined;

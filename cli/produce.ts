@@ -103,6 +103,11 @@ Producer:
   --chunking            send a message larger than the broker's maximum message size as
                         chunks that consumers (edgepipe's, Java's) reassemble; turns batching off
 
+  --guarantee <g>       at-least-once (default) | exactly-once: refuse events that no "txn"
+                        record placed in a transaction. Either way, when the source is
+                        consume --guarantee exactly-once, events are sent inside its
+                        transactions and become visible when it commits (docs/delivery.md)
+
 Errors and observing:
   --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
   --stats               one-line summary on stderr every 5 s and at the end
@@ -126,6 +131,8 @@ Examples:
   edgepipe replay in.ndjson | edgepipe produce out --client-conf /etc/pulsar/client.conf
   edgepipe replay in.ndjson | edgepipe produce out --send-timeout 5m   # fail after 5 min away
   edgepipe replay flights.ndjson --key origin | edgepipe produce flights --batching key-grouped
+  edgepipe consume in -s copy --guarantee exactly-once | edgepipe produce out \\
+    --guarantee exactly-once
   edgepipe consume scans -s copy --payload base64 | edgepipe produce scans-copy --encoding base64 \\
     --chunking
 
@@ -171,6 +178,7 @@ async function run(args: string[]): Promise<number> {
     "max-in-flight": { type: "string" },
     "producer-name": { type: "string" },
     "send-timeout": { type: "string", default: "none" },
+    guarantee: { type: "string", default: "at-least-once" },
     chunking: { type: "boolean", default: false },
     schema: { type: "string" },
     "on-error": { type: "string", default: "fail" },
@@ -201,6 +209,10 @@ async function run(args: string[]): Promise<number> {
     ? 1000
     : parsePositiveInt(values["max-in-flight"], "--max-in-flight");
   const policy = parseErrorPolicy(values["on-error"]!);
+  const guarantee = values.guarantee!;
+  if (guarantee !== "at-least-once" && guarantee !== "exactly-once") {
+    throw new UsageError(`--guarantee must be at-least-once or exactly-once, got '${guarantee}'`);
+  }
   const sendTimeoutMs = values["send-timeout"] === "none"
     ? 0
     : parseDuration(values["send-timeout"]!, "--send-timeout");
@@ -318,6 +330,7 @@ async function run(args: string[]): Promise<number> {
     });
     const report = await deliverAll(items, sink, {
       stage: "produce",
+      requireTransaction: guarantee === "exactly-once",
       onError: policy,
       ...(deadLetters ? { deadLetters } : {}),
       maxInFlight,

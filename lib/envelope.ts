@@ -75,11 +75,24 @@ export interface EndRecord {
   source: string;
 }
 
+/**
+ * Under `--guarantee exactly-once`: the events after this record (until the next one) come from
+ * messages the source acknowledges inside Pulsar transaction `txn` ("most:least"); the terminal
+ * stage sends their results inside it, so results and acknowledgements commit together.
+ */
+export interface TxnRecord {
+  /** Marks the record as a transaction announcement. */
+  $edgepipe: "txn";
+  /** The transaction id, "most:least". */
+  txn: string;
+}
+
 /** Any control record. Stages that do not understand one pass it on untouched. */
 export type ControlRecord =
   | HelloRecord
   | AckRecord
   | EndRecord
+  | TxnRecord
   | ({ $edgepipe: string } & Record<string, unknown>);
 
 /** One item of a stream: an event or a control record. */

@@ -37,6 +37,11 @@ export interface DeliverOptions {
   log?: (message: string) => void;
   /** Called as events settle, for metrics. */
   observer?: DeliveryObserver;
+  /**
+   * Exactly-once: refuse to send an event that no `txn` control record placed in a transaction
+   * (the source was not started with `--guarantee exactly-once`).
+   */
+  requireTransaction?: boolean;
 }
 
 /** Hooks for metrics; each is optional. */
@@ -134,6 +139,7 @@ export async function deliverAll(
   let head = 0;
   let inFlight = 0;
   let fatal: { error: unknown } | undefined;
+  let inTransaction = false;
   let wake: () => void = () => {};
 
   const drain = () => {
@@ -254,8 +260,29 @@ export async function deliverAll(
         } else if (item.$edgepipe === "ack" && Array.isArray(item.ids)) {
           fifo.push({ ids: item.ids.map(String), reporter, state: SETTLED });
           drain();
+        } else if (item.$edgepipe === "txn" && typeof item.txn === "string") {
+          if (!sink.joinTransaction) {
+            fatal = {
+              error: new DeliveryError(
+                `the source asks for exactly-once, but ${sink.description} cannot join a Pulsar ` +
+                  `transaction (end the pipe with produce)`,
+              ),
+            };
+            break;
+          }
+          await sink.joinTransaction(item.txn);
+          inTransaction = true;
         }
         continue;
+      }
+      if (options.requireTransaction && !inTransaction) {
+        fatal = {
+          error: new DeliveryError(
+            "--guarantee exactly-once: an event came outside a transaction (start the source " +
+              "with --guarantee exactly-once)",
+          ),
+        };
+        break;
       }
       report.events++;
       observer.received?.(item);

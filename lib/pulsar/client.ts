@@ -26,6 +26,7 @@ import { parseTopic, partitionTopic } from "./topic_name.ts";
 import { getOrCreateSchema, getSchema, type VersionedSchema } from "./schema_registry.ts";
 import type { Schema } from "./wire/mod.ts";
 import { parseServiceUrls } from "./service_url.ts";
+import { type CoordinatorOptions, TransactionCoordinatorClient } from "./transaction.ts";
 
 /** Options of {@linkcode PulsarClient}. */
 export interface ClientOptions {
@@ -78,6 +79,7 @@ export class PulsarClient {
   #nextProducerId = 0;
   #nextConsumerId = 0;
   #closed = false;
+  #coordinators?: Promise<TransactionCoordinatorClient>;
 
   /** A client of the broker at `options.serviceUrl`; connects on first use. */
   constructor(readonly options: ClientOptions) {
@@ -167,6 +169,17 @@ export class PulsarClient {
         ),
       ),
     );
+  }
+
+  /**
+   * The cluster's transaction coordinators (found and connected on the first call; needs
+   * `transactionCoordinatorEnabled=true` on the broker, else TransactionCoordinatorNotFoundError).
+   */
+  transactions(options: CoordinatorOptions = {}): Promise<TransactionCoordinatorClient> {
+    this.#checkOpen();
+    this.#coordinators ??= TransactionCoordinatorClient.connect(this.#ctx, options);
+    this.#coordinators.catch(() => this.#coordinators = undefined);
+    return this.#coordinators;
   }
 
   /** Subscribes to one topic, a partitioned topic, a list of topics, or a topic pattern. */

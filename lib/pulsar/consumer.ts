@@ -31,6 +31,8 @@ import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts
 import { parseTopic } from "./topic_name.ts";
 import { receiveUntilClosed } from "./receive_until_closed.ts";
 import type { LedgerOwners } from "./ledger_owners.ts";
+import type { Transaction } from "./transaction.ts";
+import { transactionError } from "./transaction_errors.ts";
 
 export type { SingleConsumerOptions };
 
@@ -232,6 +234,52 @@ export class Consumer implements MessageConsumer {
     const id = idOf(target);
     this.#redelivery.acked(id);
     this.#acks.ack(id);
+  }
+
+  /**
+   * Acknowledges inside `txn`: effective when it commits; when it aborts the message is
+   * delivered again. The subscription is registered with the coordinator first (once per
+   * transaction); the ACK asks for an answer, and a conflict (another transaction holds the
+   * message) fails the transaction's commit.
+   */
+  ackInTransaction(target: AckTarget, txn: Transaction): Promise<void> {
+    try {
+      this.#checkOpen();
+      txn.checkOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const id = idOf(target);
+    const wires = this.#acks.take(id);
+    this.#redelivery.acked(id);
+    return txn.track((async () => {
+      await txn.registerSubscription(this.topic, this.subscription);
+      if (wires.length === 0) return;
+      const conn = await this.#waitConnected();
+      try {
+        await conn.request({
+          type: "ACK",
+          consumerId: this.#consumerId,
+          ackType: "Individual",
+          messageId: wires,
+          txnidLeastBits: txn.id.leastBits,
+          txnidMostBits: txn.id.mostBits,
+          requestId: 0,
+        } as Command, this.#ctx.operationTimeoutMs);
+      } catch (error) {
+        throw transactionError(error, `ack in transaction ${txn.text}`);
+      }
+    })());
+  }
+
+  /**
+   * Asks the broker to deliver every unacknowledged message again, from the start (after an
+   * aborted transaction whose acks are undone). Prefetched messages are dropped.
+   */
+  redeliverUnacknowledged(): void {
+    this.#checkOpen();
+    this.#acks.reset();
+    if (this.#ready) this.#redeliverAll();
   }
 
   ackCumulative(target: AckTarget): void {

@@ -158,12 +158,38 @@ export class AckTracker {
 
   /** Acknowledges one message: its entry once every message of a batch is acked. */
   ack(id: MessageId): void {
+    this.#settle(id, (wire, whole) => {
+      if (whole && this.#options.batchIndexAck) {
+        // The entry's partial acks still buffered are superseded by acknowledging it whole.
+        this.#pending = this.#pending.filter((p) =>
+          p.ackSet === undefined || p.ledgerId !== wire.ledgerId || p.entryId !== wire.entryId
+        );
+      }
+      this.#queue(wire);
+    });
+  }
+
+  /**
+   * Like {@linkcode ack}, but returns what to acknowledge instead of buffering it (an ack inside
+   * a transaction goes at once, in its own command). Part of a batch gives nothing: the entry is
+   * acknowledged whole with its last message (brokers without batch-index acks take an ack set
+   * for the whole entry, and a second ack of it in the same transaction is a conflict).
+   */
+  take(id: MessageId): MessageIdWire[] {
+    const out: MessageIdWire[] = [];
+    this.#settle(id, (wire) => {
+      if (wire.ackSet === undefined) out.push(wire);
+    });
+    return out;
+  }
+
+  #settle(id: MessageId, emit: (wire: MessageIdWire, whole: boolean) => void): void {
     if (id.batchIndex < 0) {
       const chunks = this.chunksOf(id);
-      if (!chunks) return this.#queue(toWire(id, false));
+      if (!chunks) return emit(toWire(id, false), false);
       this.#chunks.delete(entryKey(id));
       this.#chunkOf.delete(id);
-      for (const chunk of chunks) this.#queue(toWire(chunk, false));
+      for (const chunk of chunks) emit(toWire(chunk, false), false);
       return;
     }
     const key = entryKey(id);
@@ -182,19 +208,12 @@ export class AckTracker {
     batch.remaining--;
     if (batch.remaining > 0) {
       if (this.#options.batchIndexAck) {
-        this.#queue({ ...toWire(id, false), ackSet: ackSetOf(batch) });
+        emit({ ...toWire(id, false), ackSet: ackSetOf(batch) }, false);
       }
       return;
     }
     this.#batches.delete(key);
-    if (this.#options.batchIndexAck) {
-      // The entry's partial acks still buffered are superseded by acknowledging it whole.
-      const entry = toWire(id, false);
-      this.#pending = this.#pending.filter((p) =>
-        p.ackSet === undefined || p.ledgerId !== entry.ledgerId || p.entryId !== entry.entryId
-      );
-    }
-    this.#queue(toWire(id, false));
+    emit(toWire(id, false), true);
   }
 
   /**

@@ -76,3 +76,25 @@ Deno.test("a consumer that never acks keeps bounded entry state; handed-out ids 
     { ledgerId: 6, entryId: 1 },
   ]);
 });
+
+Deno.test("take (acks in a transaction): a batch entry whole with its last message, nothing buffered", () => {
+  for (const batchIndexAck of [false, true]) {
+    const { acks, sent } = tracker({ batchIndexAck });
+    const batch = acks.entryArrived(new MessageId(5n, 6n), 2);
+    const first = new MessageId(5n, 6n, -1, 0, 2);
+    const second = new MessageId(5n, 6n, -1, 1, 2);
+    acks.bind(first, batch);
+    acks.bind(second, batch);
+    assert.deepEqual(acks.take(first), [], "part of a batch: no ack set in a transaction");
+    assert.deepEqual(acks.take(second), [{ ledgerId: 5, entryId: 6 }]);
+    assert.deepEqual(acks.take(second), [], "a second ack of the same message adds nothing");
+    assert.deepEqual(acks.take(new MessageId(5n, 7n)), [{ ledgerId: 5, entryId: 7 }]);
+    acks.chunked(new MessageId(5n, 9n), [new MessageId(5n, 8n), new MessageId(5n, 9n)]);
+    assert.deepEqual(acks.take(new MessageId(5n, 9n)), [
+      { ledgerId: 5, entryId: 8 },
+      { ledgerId: 5, entryId: 9 },
+    ]);
+    acks.flush();
+    assert.deepEqual(sent, [], "taken acks are not also buffered for a plain ACK");
+  }
+});

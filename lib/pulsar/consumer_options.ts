@@ -4,6 +4,7 @@
  * @module
  */
 import type { MessageDecryptor } from "./crypto/message_crypto.ts";
+import type { Transaction } from "./transaction.ts";
 import type { Message } from "./message.ts";
 import type { MessageId } from "./message_id.ts";
 
@@ -95,6 +96,13 @@ export interface MessageConsumer extends AsyncIterable<Message> {
   ack(target: AckTarget): void;
   /** Acknowledges every message up to and including this one (not for Shared / Key_Shared). */
   ackCumulative(target: AckTarget): void;
+  /**
+   * Acknowledges one message inside a transaction: effective when it commits, undone (the
+   * message comes again after `redeliverUnacknowledged`) when it aborts.
+   */
+  ackInTransaction(target: AckTarget, txn: Transaction): Promise<void>;
+  /** Delivers every unacknowledged message again (after an aborted transaction). */
+  redeliverUnacknowledged(): void;
   /** Asks for redelivery after the configured delay. */
   nack(target: AckTarget): void;
   /** Sends acknowledgements still buffered. */

@@ -46,7 +46,25 @@ export {
   Producer,
   type ProducerMessage,
   type ProducerOptions,
+  type SendOptions,
 } from "./producer.ts";
+export {
+  type CoordinatorOptions,
+  type NewTransactionOptions,
+  parseTxnId,
+  Transaction,
+  TransactionCoordinatorClient,
+  type TransactionState,
+  type TxnId,
+} from "./transaction.ts";
+export {
+  InvalidTxnStatusError,
+  TransactionConflictError,
+  TransactionCoordinatorNotFoundError,
+  TransactionError,
+  TransactionNotFoundError,
+  TransactionOutcomeUnknownError,
+} from "./transaction_errors.ts";
 export {
   type HashingScheme,
   type MessageProducer,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Transaction } from "./transaction.ts";
 import { AsyncQueue } from "./async_queue.ts";
 import type { Consumer } from "./consumer.ts";
 import type { AckTarget, MessageConsumer } from "./consumer_options.ts";
@@ -150,6 +151,15 @@ export class MultiTopicConsumer implements MessageConsumer {
 
   ackCumulative(target: AckTarget): void {
     this.#owner(target).ackCumulative(target);
+  }
+
+  ackInTransaction(target: AckTarget, txn: Transaction): Promise<void> {
+    return this.#owner(target).ackInTransaction(target, txn);
+  }
+
+  redeliverUnacknowledged(): void {
+    this.#queue.drain();
+    for (const child of this.#children.values()) child.redeliverUnacknowledged();
   }
 
   nack(target: AckTarget): void {

@@ -7,7 +7,7 @@
  */
 import { type HashingScheme, partitionFor, signSafeMod } from "./routing.ts";
 import type { MessageId } from "./message_id.ts";
-import type { Producer, ProducerMessage } from "./producer.ts";
+import type { Producer, ProducerMessage, SendOptions } from "./producer.ts";
 
 export type { HashingScheme };
 
@@ -15,8 +15,11 @@ export type { HashingScheme };
 export interface MessageProducer {
   /** The topic sent to. */
   readonly topic: string;
-  /** Sends one message; resolves with its id once the broker stored it. */
-  send(message: ProducerMessage): Promise<MessageId>;
+  /**
+   * Sends one message; resolves with its id once the broker stored it. With `options.txn` it
+   * joins that transaction.
+   */
+  send(message: ProducerMessage, options?: SendOptions): Promise<MessageId>;
   /** Resolves when the producer is connected. */
   ready(): Promise<void>;
   /** Sends what is batched and waits for the receipts. */
@@ -73,8 +76,8 @@ export class PartitionedProducer implements MessageProducer {
   }
 
   /** Sends to the key's partition (round robin without a key). */
-  send(message: ProducerMessage): Promise<MessageId> {
-    return this.#partitions[this.partitionOf(message.key)].send(message);
+  send(message: ProducerMessage, options?: SendOptions): Promise<MessageId> {
+    return this.#partitions[this.partitionOf(message.key)].send(message, options);
   }
 
   /** Resolves when every partition's producer is connected. */

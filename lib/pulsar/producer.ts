@@ -34,6 +34,7 @@ import type { ClientContext } from "./client_context.ts";
 import { type BatchingType, entryKey, splitByKey, splitByKeyRuns } from "./key_batches.ts";
 
 export type { BatchingType };
+import type { Transaction, TxnId } from "./transaction.ts";
 
 /** Payload compression codecs. */
 export type Compression = CompressionType;
@@ -126,7 +127,17 @@ export interface ProducerMessage {
   eventTime?: number;
 }
 
+/** Options of one send. */
+export interface SendOptions {
+  /**
+   * Send inside this transaction: the message is stored at once but readers see it only when
+   * the transaction commits, and never when it aborts.
+   */
+  txn?: Transaction;
+}
+
 interface QueuedMessage {
+  txn?: TxnId;
   single: SingleMessageMetadata;
   payload: Uint8Array;
   sequenceId: number;
@@ -278,15 +289,29 @@ export class Producer {
   /**
    * Sends one message. Resolves with its id once the broker has stored it. Calls keep their
    * order even when not awaited one by one; when `maxPendingMessages` are unacknowledged the
-   * message waits for room first.
+   * message waits for room first. With `options.txn` the message joins that transaction (its
+   * partition is registered with the coordinator first, once per transaction).
    */
-  send(message: ProducerMessage): Promise<MessageId> {
+  send(message: ProducerMessage, options: SendOptions = {}): Promise<MessageId> {
+    const txn = options.txn;
+    if (txn === undefined) return this.#enqueue(message);
+    try {
+      txn.checkOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (txn.hasPartition(this.topic)) return txn.track(this.#enqueue(message, txn.id));
+    return txn.track(txn.registerPartition(this.topic).then(() => this.#enqueue(message, txn.id)));
+  }
+
+  #enqueue(message: ProducerMessage, txn?: TxnId): Promise<MessageId> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const payload = typeof message.payload === "string"
       ? utf8.encode(message.payload)
       : message.payload;
     return new Promise<MessageId>((resolve, reject) => {
       const queued: QueuedMessage = {
+        ...(txn ? { txn } : {}),
         single: singleMetadata(message, payload.length),
         payload,
         sequenceId: -1,
@@ -362,6 +387,9 @@ export class Producer {
         ),
       );
     }
+    // A batch entry belongs to one transaction (or none).
+    const open = this.#batch[0];
+    if (open !== undefined && !sameTxn(open.txn, message.txn)) this.#sendBatch();
     if (!this.#options.batching) {
       this.#batch.push(message);
       this.#batchBytes += message.payload.length;
@@ -480,6 +508,10 @@ export class Producer {
       numMessages: messages.length,
     };
     if (batched && messages.length > 1) send.highestSequenceId = last.sequenceId;
+    if (first.txn) {
+      send.txnidLeastBits = metadata.txnidLeastBits = first.txn.leastBits;
+      send.txnidMostBits = metadata.txnidMostBits = first.txn.mostBits;
+    }
     if (this.#options.chunking) {
       const maxSize = this.#conn?.maxMessageSize ?? 5 * 1024 * 1024;
       const chunkSize = this.#options.chunkMaxMessageSize;
@@ -681,4 +713,9 @@ function singleMetadata(message: ProducerMessage, payloadSize: number): SingleMe
     single.eventTime = message.eventTime;
   }
   return single;
+}
+
+function sameTxn(a: TxnId | undefined, b: TxnId | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.mostBits === b.mostBits &&
+    a.leastBits === b.leastBits);
 }

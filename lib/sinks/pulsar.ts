@@ -15,6 +15,7 @@ import type {
   MessageProducer,
   ProducerMessage,
   PulsarClient,
+  Transaction,
 } from "../pulsar/mod.ts";
 import { BrokerError } from "../pulsar/mod.ts";
 import type { Sink } from "./types.ts";
@@ -110,6 +111,8 @@ export class PulsarSink implements Sink {
   readonly #outage: BrokerWaitNotice | undefined;
   #next = 0;
   #sentToCurrent = 0;
+  #client?: PulsarClient;
+  #txn?: Transaction;
   /** Messages built by `prepare`, so that checking an event early costs no second encoding. */
   #prepared = new WeakMap<Envelope, ProducerMessage>();
 
@@ -157,7 +160,7 @@ export class PulsarSink implements Sink {
           await Promise.allSettled(producers.map((p) => p.close()));
           throw schemaRefusal(error, options.topic);
         }
-        return new PulsarSink(producers, options, outage);
+        return new PulsarSink(producers, options, outage).#withClient(client);
       }
     }
     let producer: MessageProducer;
@@ -166,7 +169,12 @@ export class PulsarSink implements Sink {
     } catch (error) {
       throw schemaRefusal(error, options.topic);
     }
-    return new PulsarSink([producer], options, outage);
+    return new PulsarSink([producer], options, outage).#withClient(client);
+  }
+
+  #withClient(client: PulsarClient): this {
+    this.#client = client;
+    return this;
   }
 
   send(event: Envelope): Promise<void> {
@@ -177,7 +185,14 @@ export class PulsarSink implements Sink {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#route().send(message).then(() => {});
+    const txn = this.#txn;
+    return this.#route().send(message, txn ? { txn } : undefined).then(() => {});
+  }
+
+  /** Sends from now on go inside transaction `txn` (opened by the source, "most:least"). */
+  async joinTransaction(txn: string): Promise<void> {
+    const coordinator = await this.#client!.transactions();
+    this.#txn = coordinator.attach(txn);
   }
 
   /** Builds (and keeps for `send`) the message of an event; throws {@linkcode EncodeError}. */

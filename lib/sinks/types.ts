@@ -16,6 +16,11 @@ export interface Sink {
    * bound how many sends are unsettled at once, which is how backpressure reaches the source.
    */
   send(event: Envelope): Promise<void>;
+  /**
+   * Exactly-once (a `txn` control record came): events sent from now on join Pulsar transaction
+   * `txn` ("most:least"). Only sinks that send to Pulsar have it.
+   */
+  joinTransaction?(txn: string): Promise<void>;
   /** Delivers everything accepted so far. */
   flush(): Promise<void>;
   /** Flushes, then releases connections and files. */

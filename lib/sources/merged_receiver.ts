@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { ConsumerOptions, Message, MessageId, PulsarClient } from "../pulsar/mod.ts";
+import type {
+  ConsumerOptions,
+  Message,
+  MessageId,
+  PulsarClient,
+  Transaction,
+} from "../pulsar/mod.ts";
 import { MultiTopicConsumer } from "../pulsar/mod.ts";
 import { UsageError } from "../errors.ts";
 
@@ -65,6 +71,11 @@ export class MergedReceiver {
   /** Acknowledges a message at the partition it came from (an id is routed by its ledger). */
   ack(target: Message | string): void {
     this.#consumer.ack(target);
+  }
+
+  /** Acknowledges a message inside a transaction (effective when it commits). */
+  ackInTransaction(target: Message, txn: Transaction): Promise<void> {
+    return this.#consumer.ackInTransaction(target, txn);
   }
 
   /** Moves every partition to a publish time, or the one partition to a message id. */

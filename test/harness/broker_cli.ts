@@ -11,6 +11,8 @@ const started = Date.now();
 console.error("starting Pulsar standalone (first run downloads the distribution)…");
 const broker = await startBroker({
   secure,
+  // Transactions (`--guarantee exactly-once`) need the coordinator.
+  config: { transactionCoordinatorEnabled: "true" },
   brokerPort: Deno.args.includes("--default-ports") ? 6650 : undefined,
   webPort: Deno.args.includes("--default-ports") ? 8080 : undefined,
 });

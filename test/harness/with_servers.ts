@@ -22,7 +22,8 @@ const cleanups: (() => Promise<void>)[] = [];
 
 if (!Deno.env.get("PULSAR_SERVICE_URL")) {
   const started = Date.now();
-  const broker = await startBroker();
+  // Transactions (exactly-once tests) need the coordinator; the standalone creates its topic.
+  const broker = await startBroker({ config: { transactionCoordinatorEnabled: "true" } });
   cleanups.push(() => broker.stop());
   env.PULSAR_SERVICE_URL = broker.serviceUrl;
   env.PULSAR_ADMIN_URL = broker.adminUrl;

@@ -25,6 +25,8 @@ import type * as R from "./response.ts";
 import { RESPONSE_SPECS } from "./response.ts";
 import type * as S from "./schema.ts";
 import { SCHEMA_SPECS } from "./schema.ts";
+import type * as T from "./transaction.ts";
+import { TRANSACTION_SPECS } from "./transaction.ts";
 
 /** The newest protocol version this codec speaks (Pulsar 4.0 brokers speak 21). */
 export const PROTOCOL_VERSION = 21;
@@ -70,6 +72,16 @@ export const COMMAND_TYPES = {
   ACK_RESPONSE: 38,
   GET_OR_CREATE_SCHEMA: 39,
   GET_OR_CREATE_SCHEMA_RESPONSE: 40,
+  NEW_TXN: 50,
+  NEW_TXN_RESPONSE: 51,
+  ADD_PARTITION_TO_TXN: 52,
+  ADD_PARTITION_TO_TXN_RESPONSE: 53,
+  ADD_SUBSCRIPTION_TO_TXN: 54,
+  ADD_SUBSCRIPTION_TO_TXN_RESPONSE: 55,
+  END_TXN: 56,
+  END_TXN_RESPONSE: 57,
+  TC_CLIENT_CONNECT_REQUEST: 62,
+  TC_CLIENT_CONNECT_RESPONSE: 63,
   TOPIC_MIGRATED: 68,
 } as const;
 
@@ -114,7 +126,17 @@ export type Command =
   | K.ConsumerStatsResponseCommand
   | R.SuccessCommand
   | R.ErrorCommand
-  | R.TopicMigratedCommand;
+  | R.TopicMigratedCommand
+  | T.TcClientConnectRequestCommand
+  | T.TcClientConnectResponseCommand
+  | T.NewTxnCommand
+  | T.NewTxnResponseCommand
+  | T.AddPartitionToTxnCommand
+  | T.AddPartitionToTxnResponseCommand
+  | T.AddSubscriptionToTxnCommand
+  | T.AddSubscriptionToTxnResponseCommand
+  | T.EndTxnCommand
+  | T.EndTxnResponseCommand;
 
 /** A command's `type` name. */
 export type CommandType = Command["type"];
@@ -129,6 +151,7 @@ const SPECS: Record<string, MessageSpec> = {
   ...PRODUCER_SPECS,
   ...CONSUMER_SPECS,
   ...RESPONSE_SPECS,
+  ...TRANSACTION_SPECS,
 };
 
 interface Entry {

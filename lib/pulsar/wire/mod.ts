@@ -59,3 +59,4 @@ export type * from "./schema.ts";
 export type * from "./producer.ts";
 export type * from "./consumer.ts";
 export type * from "./response.ts";
+export type * from "./transaction.ts";

@@ -10,7 +10,7 @@
  */
 import { deadLetterOf, type DeadLetterSink, type ErrorPolicy } from "../../dead_letter.ts";
 import { AckServer, type TerminalWait } from "../../delivery/ack_server.ts";
-import type { Envelope, HelloRecord } from "../../envelope.ts";
+import type { ControlRecord, Envelope, HelloRecord } from "../../envelope.ts";
 import { describeError } from "../../errors.ts";
 import type { Message, PulsarClient } from "../../pulsar/mod.ts";
 import { EndOfTopic } from "../end_of_topic.ts";
@@ -26,6 +26,8 @@ import { type SchemaLookup, TopicSchemas, withFallback } from "../../schema/topi
 import type { PartitionsRecord } from "../../partitions_record.ts";
 import { type ConsumeReceiver, openReceiver, type ReceiverOptions } from "./open_receiver.ts";
 import { Unreported } from "./unreported.ts";
+import { TxnIntervals } from "./txn_intervals.ts";
+import { UsageError } from "../../errors.ts";
 
 /** When a message is acknowledged (see `docs/delivery.md`). */
 export type AckMode = "downstream" | "on-write" | "none";
@@ -73,6 +75,15 @@ export interface ConsumeSessionOptions extends ReceiverOptions {
   log: (message: string) => void;
   /** Counts for metrics. */
   observer?: ConsumeObserver;
+  /**
+   * "exactly-once": downstream acknowledgements inside Pulsar transactions, one per interval,
+   * announced in-band (see `txn_intervals.ts`). Default "at-least-once".
+   */
+  guarantee?: "at-least-once" | "exactly-once";
+  /** Exactly-once: how long a transaction interval lasts (default 1 s). */
+  txnIntervalMs?: number;
+  /** Exactly-once: the transaction timeout (default 60 s). */
+  txnTimeoutMs?: number;
 }
 
 /** How long {@linkcode ConsumeSession.close} waits for the terminal stage. */
@@ -120,6 +131,8 @@ export class ConsumeSession {
   #acked = 0;
   #written = 0;
   #noTerminal: ReturnType<typeof setTimeout> | undefined;
+  #intervals?: TxnIntervals;
+  #control?: (record: ControlRecord) => Promise<void>;
 
   private constructor(
     receiver: ConsumeReceiver,
@@ -163,14 +176,74 @@ export class ConsumeSession {
     try {
       server = await AckServer.listen({
         source: options.source ?? "consume",
-        onAck: (id) => opened.session!.ack(unreported.take(id) ?? id),
+        onAck: (id) => opened.session!.#reported(id),
       });
     } catch (error) {
       await receiver.close().catch(() => {});
       throw error;
     }
-    opened.session = new ConsumeSession(receiver, options, server, unreported, schemas);
-    return opened.session;
+    const session = opened.session = new ConsumeSession(
+      receiver,
+      options,
+      server,
+      unreported,
+      schemas,
+    );
+    if (options.guarantee === "exactly-once") {
+      try {
+        await session.#startTransactions(client, receiver);
+      } catch (error) {
+        await server.close().catch(() => {});
+        await receiver.close().catch(() => {});
+        throw error;
+      }
+    }
+    return session;
+  }
+
+  async #startTransactions(client: PulsarClient, receiver: ConsumeReceiver): Promise<void> {
+    const acker = receiver.ackInTransaction;
+    if (!acker) throw new UsageError("--guarantee exactly-once needs a subscription (-s)");
+    const coordinator = await client.transactions();
+    this.#intervals = new TxnIntervals({
+      coordinator,
+      acker: { ackInTransaction: (target, txn) => acker.call(receiver, target, txn) },
+      intervalMs: this.#options.txnIntervalMs ?? 1000,
+      timeoutMs: this.#options.txnTimeoutMs ?? 60_000,
+      emit: (record) => {
+        if (!this.#control) throw new Error("exactly-once: no writer for control records");
+        return this.#control(record);
+      },
+      onFatal: (error) => {
+        this.#options.log(`stopping: ${describeError(error)}`);
+        // A receive that waits would never see the failure: end it.
+        void this.#receiver.close().catch(() => {});
+      },
+      onCommitted: (n) => {
+        this.#acked += n;
+        for (let i = 0; i < n; i++) this.#options.observer?.acknowledged?.();
+      },
+    });
+  }
+
+  /**
+   * Where control records the session writes mid-stream go (exactly-once: the `txn` records), in
+   * order with the envelopes. Set it before reading `envelopes()`.
+   */
+  set controlWriter(write: (record: ControlRecord) => Promise<void>) {
+    this.#control = write;
+  }
+
+  /** The reported id: acknowledged at once, or inside its transaction under exactly-once. */
+  #reported(id: string): void {
+    const handle = this.#unreported!.take(id);
+    if (this.#intervals) {
+      if (!this.#intervals.reported(id, handle)) {
+        this.#options.log(`ignored a report of ${id}: not a message this run wrote`);
+      }
+      return;
+    }
+    this.ack(handle ?? id);
   }
 
   /** The hello record to write first (downstream acknowledgements only). */
@@ -274,7 +347,12 @@ export class ConsumeSession {
     while (count < limit) {
       // At the bound, wait for the terminal's reports before taking more from the broker.
       if (this.#unreported?.full && !(await this.#roomOrTerminalGone())) return;
-      const msg = end ? await end.next() : await this.#receiver.receive();
+      let msg: Message | undefined;
+      try {
+        msg = end ? await end.next() : await this.#receiver.receive();
+      } catch (error) {
+        throw this.#intervals?.failure?.error ?? error;
+      }
       if (!msg) {
         this.#finished = end !== undefined;
         return;
@@ -284,6 +362,10 @@ export class ConsumeSession {
       if (!envelope) continue;
       if (o.keepMessages) this.#messages.set(envelope, msg);
       if (o.ack === "downstream") this.#unreported!.add(envelope.id!, msg);
+      if (this.#intervals) {
+        await this.#intervals.beforeMessage();
+        this.#intervals.written(envelope.id!, msg);
+      }
       count++;
       yield envelope;
     }
@@ -315,7 +397,13 @@ export class ConsumeSession {
       if (policy.kind === "dead-letter" && o.deadLetters) {
         await o.deadLetters.write(deadLetterOf("consume", located, messageEnvelope(msg, "base64")));
       } else o.log(`skipped: ${located.message}`);
-      if (o.ack !== "none") this.ack(msg);
+      if (this.#intervals) {
+        // Acknowledged inside the interval's transaction, like a delivered message.
+        const id = `undecodable:${msg.topic}:${msg.id.toString()}`;
+        await this.#intervals.beforeMessage();
+        this.#intervals.written(id, msg);
+        this.#intervals.reported(id, msg);
+      } else if (o.ack !== "none") this.ack(msg);
       return undefined;
     }
   }
@@ -336,6 +424,15 @@ export class ConsumeSession {
           wait?.connectWithinMs ?? wait?.timeoutMs ?? 5_000,
         );
         await this.#server.close();
+      }
+      if (this.#intervals) {
+        const { aborted } = await this.#intervals.finish();
+        if (aborted > 0) {
+          this.#options.log(
+            `${aborted} message(s) in transactions not complete at exit were rolled back ` +
+              `(aborted): they are delivered again`,
+          );
+        }
       }
     } finally {
       await this.#receiver.flushAcks?.().catch(() => {});

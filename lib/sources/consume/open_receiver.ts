@@ -8,11 +8,13 @@
 import { UsageError } from "../../errors.ts";
 import {
   type AckTarget,
+  type Message,
   type MessageConsumer,
   type MessageDecryptor,
   MessageId,
   type PulsarClient,
   type SubscriptionType,
+  type Transaction,
 } from "../../pulsar/mod.ts";
 import type { Receiver } from "../end_of_topic.ts";
 import { MergedReceiver } from "../merged_receiver.ts";
@@ -21,6 +23,8 @@ import { MergedReceiver } from "../merged_receiver.ts";
 export interface ConsumeReceiver extends Receiver {
   /** Absent on a reader, which cannot acknowledge. */
   ack?(target: AckTarget): void;
+  /** Acknowledges inside a transaction (absent on a reader). */
+  ackInTransaction?(target: Message, txn: Transaction): Promise<void>;
   /** Sends acknowledgements still grouped for the wire. */
   flushAcks?(): Promise<void>;
   /** Closes the subscription or reader. */
@@ -125,6 +129,7 @@ export async function openReceiver(
   const receiver: ConsumeReceiver = {
     receive: (timeoutMs) => consumer.receive(timeoutMs),
     ack: (target) => consumer.ack(target),
+    ackInTransaction: (target, txn) => consumer.ackInTransaction(target, txn),
     flushAcks: () => consumer.flushAcks(),
     close: () => consumer.close(),
   };
