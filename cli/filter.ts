@@ -7,7 +7,8 @@ import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { filter } from "../lib/stages/filter.ts";
 import { compileForCli } from "../lib/expr/cli.ts";
-import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
+import { join, parseJoinOn } from "../lib/stages/join.ts";
+import { type LiveReference, openReference } from "../lib/stages/topic_table.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
@@ -27,9 +28,11 @@ Dropped events are acknowledged in-band; control records pass through in order.
 Options:
   --on-error P        fail (default) | skip | dead-letter=<file>, for events the expression
                       fails on (missing field, wrong type) and for unparseable lines
-  --join FILE         enrich each event first with the matching record of an NDJSON file
+  --join FILE         enrich each event first with the matching record of an NDJSON file, or
+                      of topic:<topic>, a Pulsar topic read as a table (latest record per key,
+                      updated while the pipe runs; broker from PULSAR_SERVICE_URL)
   --on F[=R]          join field of the event (dotted path) [= key field of the reference
-                      records; default: the last segment of F]
+                      records, or @key for a topic's message key; default: the last segment of F]
   --as NAME           field that receives the reference record (default ref; null if no match)
   --max-line-bytes N  longest accepted input line (default 16 MiB)
 
@@ -57,12 +60,12 @@ export const command: Command = {
     const onError = parseErrorPolicy(values["on-error"]!);
     const expression = compileForCli(positionals[0]);
     const stages: Stage[] = [];
+    let reference: LiveReference | undefined;
     if (values.join !== undefined) {
       if (values.on === undefined) throw new UsageError("filter: --join needs --on <field>");
       const { eventPath, refPath } = parseJoinOn(values.on);
-      stages.push(
-        join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
-      );
+      reference = await openReference(values.join, refPath);
+      stages.push(join(reference.table, { on: eventPath, as: values.as }));
     }
     if (expression.type !== "bool" && expression.type !== "dyn") {
       throw new UsageError(
@@ -97,6 +100,7 @@ export const command: Command = {
       );
     } finally {
       await deadLetters?.close();
+      await reference?.close();
     }
   },
 };
