@@ -14,7 +14,13 @@ import type { Item } from "../lib/envelope.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
 import { LineWriter } from "../lib/ndjson.ts";
 import { filterLines } from "../lib/stages/filter_lines.ts";
-import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
+import {
+  OBSERVE_FLAGS,
+  observeHelp,
+  openDeadLetters,
+  runStage,
+  stdinItems,
+} from "./_stage_runner.ts";
 import { flushAfter } from "../lib/stage_input.ts";
 
 const help = `edgepipe filter — keep events for which a CEL expression is true
@@ -35,6 +41,7 @@ Options:
                       records, or @key for a topic's message key; default: the last segment of F]
   --as NAME           field that receives the reference record (default ref; null if no match)
   --max-line-bytes N  longest accepted input line (default 16 MiB)
+${observeHelp(22)}
 
 Examples:
   edgepipe filter 'event.value.delay > 15 && event.value.origin == "SFO"'
@@ -52,6 +59,7 @@ export const command: Command = {
       join: { type: "string" },
       on: { type: "string" },
       as: { type: "string", default: "ref" },
+      ...OBSERVE_FLAGS,
       "max-line-bytes": { type: "string" },
     });
     if (positionals.length !== 1) {
@@ -79,7 +87,8 @@ export const command: Command = {
     const deadLetters = await openDeadLetters(onError);
     const output = new LineWriter();
     try {
-      if (stages.length === 0) {
+      // Observed, events go through the stage path, where they are counted.
+      if (stages.length === 0 && values.metrics === undefined && !values.stats) {
         // Events pass unchanged: the line loop writes kept lines as they came.
         await flushAfter(
           filterLines(Deno.stdin, output, expression, {
@@ -95,7 +104,7 @@ export const command: Command = {
       stages.push(filter(expression, { onError, deadLetters, lineOf: items.lineOf }));
       return await runStage(
         (input) => stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), input),
-        { name: "filter", output, onError, deadLetters },
+        { name: "filter", output, onError, deadLetters, observe: values },
         items,
       );
     } finally {

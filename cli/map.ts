@@ -13,7 +13,13 @@ import { map } from "../lib/stages/map.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
+import {
+  OBSERVE_FLAGS,
+  observeHelp,
+  openDeadLetters,
+  runStage,
+  stdinItems,
+} from "./_stage_runner.ts";
 
 const help = `edgepipe map — rewrite events with a CEL expression
 
@@ -35,6 +41,7 @@ Options:
                         for the message key of a topic; default: the last segment of F]
   --as NAME             field that receives the reference record (default ref; null if no match)
   --max-line-bytes N    longest accepted input line (default 16 MiB)
+${observeHelp(24)}
 
 Examples:
   edgepipe map '{"origin": event.value.origin, "late": event.value.delay > 15}'
@@ -54,6 +61,7 @@ export const command: Command = {
       join: { type: "string" },
       on: { type: "string" },
       as: { type: "string", default: "ref" },
+      ...OBSERVE_FLAGS,
       "max-line-bytes": { type: "string" },
     });
     if (positionals.length > 1) throw new UsageError("map: expected at most one CEL expression");
@@ -86,7 +94,7 @@ export const command: Command = {
       }
       return await runStage(
         (input) => stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), input),
-        { name: "map", onError, deadLetters },
+        { name: "map", onError, deadLetters, observe: values },
         items,
       );
     } finally {
