@@ -10,6 +10,8 @@ import type { Item } from "../lib/envelope.ts";
 import { type ByteSource, LineWriter, NdjsonReader, type ParseMode } from "../lib/ndjson.ts";
 import { badLinePolicy, LineItems, writeAll } from "../lib/stage_input.ts";
 import { EXIT } from "./_command.ts";
+import { observeStage } from "../lib/observe/stage_observer.ts";
+import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
 /** Options shared by every stage command. */
 export interface StageRunOptions {
@@ -25,6 +27,34 @@ export interface StageRunOptions {
   chunkBytes?: number;
   input?: ByteSource;
   output?: LineWriter;
+  /** `--metrics <port>` and `--stats` of the command. */
+  observe?: ObserveFlagValues;
+}
+
+/** The flags every stage command takes for observing it (for `parseFlags`). */
+export const OBSERVE_FLAGS = {
+  metrics: { type: "string" },
+  stats: { type: "boolean", default: false },
+} as const;
+
+/** Their values. */
+export interface ObserveFlagValues {
+  metrics?: string;
+  stats?: boolean;
+}
+
+/** Help lines for {@linkcode OBSERVE_FLAGS}, the descriptions starting at `column`. */
+export function observeHelp(column: number): string {
+  const line = (flag: string, text: string[]) =>
+    [`  ${flag}`.padEnd(column) + text[0], ...text.slice(1).map((t) => " ".repeat(column) + t)]
+      .join("\n");
+  return [
+    line("--metrics <port>", [
+      "Prometheus metrics on 127.0.0.1:<port>/metrics (events in",
+      "and out, acks, event-time lag); 'edgepipe top' shows them",
+    ]),
+    line("--stats", ["one-line summary on stderr every 5 s and at the end"]),
+  ].join("\n");
 }
 
 /**
@@ -56,6 +86,19 @@ export async function runStage(
   options: StageRunOptions,
   items: LineItems = stdinItems(options),
 ): Promise<number> {
-  await writeAll(stage(items), options.output ?? new LineWriter());
+  const observe = options.observe;
+  if (observe?.metrics === undefined && !observe?.stats) {
+    await writeAll(stage(items), options.output ?? new LineWriter());
+    return EXIT.ok;
+  }
+  const observed = observeStage(options.name, stage, {
+    metricsPort: observe.metrics === undefined ? undefined : parseMetricsPort(observe.metrics),
+    stats: observe.stats,
+  });
+  try {
+    await writeAll(observed.stage(items), options.output ?? new LineWriter());
+  } finally {
+    await observed.stop();
+  }
   return EXIT.ok;
 }

@@ -17,7 +17,13 @@ import type { Envelope } from "../lib/envelope.ts";
 import { AckRelay } from "../lib/delivery/ack_relay.ts";
 import { closeStdout } from "../lib/delivery/close_stdout.ts";
 import { parseDuration, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
+import {
+  OBSERVE_FLAGS,
+  observeHelp,
+  openDeadLetters,
+  runStage,
+  stdinItems,
+} from "./_stage_runner.ts";
 
 /** Bytes of stdin read at once (see `run`). */
 const READ_BYTES = 64 * 1024;
@@ -34,6 +40,7 @@ export const STATEFUL_FLAGS = {
   output: { type: "string" },
   "on-error": { type: "string", default: "fail" },
   "max-line-bytes": { type: "string" },
+  ...OBSERVE_FLAGS,
 } as const;
 
 /** Their values, as `parseFlags` returns them. */
@@ -48,6 +55,8 @@ export interface StatefulFlagValues {
   output?: string;
   "on-error"?: string;
   "max-line-bytes"?: string;
+  metrics?: string;
+  stats?: boolean;
 }
 
 /** Help lines for the shared flags; `what` names the state ("window state", "join state"). */
@@ -73,7 +82,8 @@ export function statefulHelp(stage: string, tooLate: string): string {
                             a crash produces exactly the output of an uninterrupted run
   --on-error P              fail (default) | skip | dead-letter=<file>, for events the stage
                             cannot use, and for unparseable lines
-  --max-line-bytes N        longest accepted input line (default 16 MiB)`;
+  --max-line-bytes N        longest accepted input line (default 16 MiB)
+${observeHelp(28)}`;
 }
 
 /** What the command gives {@linkcode runStateful}. */
@@ -247,6 +257,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
       output,
       maxLineBytes: settings.maxLineBytes,
       chunkBytes: READ_BYTES,
+      observe: { metrics: values.metrics, stats: values.stats },
     };
     const items = stdinItems(input);
     const stage = cmd.stage({

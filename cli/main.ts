@@ -24,6 +24,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   process: { summary: "Run a keyed function in TypeScript", load: () => import("./process.ts") },
   route: { summary: "Send events to sinks by CEL conditions", load: () => import("./route.ts") },
   sink: { summary: "Deliver events to S3, files or stdout", load: () => import("./sink.ts") },
+  top: { summary: "Live view of a running pipe's stages", load: () => import("./top.ts") },
   run: { summary: "Run a pipeline file in one process", load: () => import("./run.ts") },
   demo: {
     summary: "Run the bundled example pipeline (no servers needed)",

@@ -7,12 +7,19 @@
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { compileForCli } from "../lib/expr/cli.ts";
-import { join, loadReference, parseJoinOn } from "../lib/stages/join.ts";
+import { join, parseJoinOn } from "../lib/stages/join.ts";
+import { type LiveReference, openReference } from "../lib/stages/topic_table.ts";
 import { map } from "../lib/stages/map.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, runStage, stdinItems } from "./_stage_runner.ts";
+import {
+  OBSERVE_FLAGS,
+  observeHelp,
+  openDeadLetters,
+  runStage,
+  stdinItems,
+} from "./_stage_runner.ts";
 
 const help = `edgepipe map — rewrite events with a CEL expression
 
@@ -27,11 +34,14 @@ only performs the --join. JSON numbers are CEL doubles: write 1.0, not 1, in ari
 Options:
   --set value|document  what the result replaces (default value)
   --on-error P          fail (default) | skip | dead-letter=<file>
-  --join FILE           enrich each event first with the matching record of an NDJSON file
-  --on F[=R]            join field of the event [= key field of the reference records; default:
-                        the last segment of F]
+  --join FILE           enrich each event first with the matching record of an NDJSON file, or
+                        of topic:<topic>, a Pulsar topic read as a table (latest record per key,
+                        updated while the pipe runs; broker from PULSAR_SERVICE_URL)
+  --on F[=R]            join field of the event [= key field of the reference records, or @key
+                        for the message key of a topic; default: the last segment of F]
   --as NAME             field that receives the reference record (default ref; null if no match)
   --max-line-bytes N    longest accepted input line (default 16 MiB)
+${observeHelp(24)}
 
 Examples:
   edgepipe map '{"origin": event.value.origin, "late": event.value.delay > 15}'
@@ -51,6 +61,7 @@ export const command: Command = {
       join: { type: "string" },
       on: { type: "string" },
       as: { type: "string", default: "ref" },
+      ...OBSERVE_FLAGS,
       "max-line-bytes": { type: "string" },
     });
     if (positionals.length > 1) throw new UsageError("map: expected at most one CEL expression");
@@ -64,12 +75,12 @@ export const command: Command = {
     const onError = parseErrorPolicy(values["on-error"]!);
     const expression = positionals.length === 1 ? compileForCli(positionals[0]) : undefined;
     const stages: Stage[] = [];
+    let reference: LiveReference | undefined;
     if (values.join !== undefined) {
       if (values.on === undefined) throw new UsageError("map: --join needs --on <field>");
       const { eventPath, refPath } = parseJoinOn(values.on);
-      stages.push(
-        join(await loadReference(values.join, refPath), { on: eventPath, as: values.as }),
-      );
+      reference = await openReference(values.join, refPath);
+      stages.push(join(reference.table, { on: eventPath, as: values.as }));
     } else if (values.on !== undefined) throw new UsageError("map: --on needs --join <file>");
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
@@ -83,11 +94,12 @@ export const command: Command = {
       }
       return await runStage(
         (input) => stages.reduce<AsyncIterable<Item>>((s, stage) => stage(s), input),
-        { name: "map", onError, deadLetters },
+        { name: "map", onError, deadLetters, observe: values },
         items,
       );
     } finally {
       await deadLetters?.close();
+      await reference?.close();
     }
   },
 };

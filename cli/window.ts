@@ -179,7 +179,7 @@ export const command: Command = {
     if (values.key === undefined) throw new UsageError("window: --key <field|CEL> is required");
     const options: WindowOptions = {
       key: values.key,
-      shape: shapeOf({ ...values, "checkpoint-fallback": undefined }),
+      shape: shapeOf({ ...values, "checkpoint-fallback": undefined, stats: undefined }),
       aggregates: values.agg!,
       time: values.time,
       outOfOrderness: duration(values["out-of-orderness"]!, "--out-of-orderness"),

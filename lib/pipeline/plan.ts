@@ -247,7 +247,8 @@ function stagePlan(
     const j = stage.join;
     if ("left" in j) return streamJoinPlan(j, policy(j.onError), path);
     const [eventPath, refPath = eventPath.split(".").at(-1)!] = j.on.split("=");
-    return { kind: "join", file: path(j.file), eventPath, refPath, as: j.as };
+    const file = j.file.startsWith("topic:") ? j.file : path(j.file);
+    return { kind: "join", file, eventPath, refPath, as: j.as };
   }
   if ("score" in stage) {
     const s = stage.score;

@@ -151,11 +151,17 @@ async function buildStage(
       return map(plan.expression, { set: plan.set, onError: plan.onError, deadLetters });
     }
     case "join": {
-      const { join, loadReference } = await import("../stages/join.ts");
-      return join(await loadReference(plan.file, plan.refPath), {
-        on: plan.eventPath,
-        as: plan.as,
-      });
+      const { join } = await import("../stages/join.ts");
+      const { openReference } = await import("../stages/topic_table.ts");
+      const reference = await openReference(plan.file, plan.refPath);
+      const enrich = join(reference.table, { on: plan.eventPath, as: plan.as });
+      return async function* (input) {
+        try {
+          yield* enrich(input);
+        } finally {
+          await reference.close();
+        }
+      };
     }
     case "score": {
       const { score } = await import("../score/score.ts");
