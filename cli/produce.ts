@@ -125,7 +125,7 @@ Examples:
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce scored
   edgepipe score --model models/flight-delay <in.ndjson | edgepipe produce risk --payload field:score
   edgepipe consume raw -e --payload base64 | edgepipe produce copy --encoding base64
-  edgepipe replay readings.ndjson | edgepipe produce readings --schema avro:reading.avsc \
+  edgepipe replay readings.ndjson | edgepipe produce readings --schema avro:reading.avsc \\
     --on-error dead-letter=rejected.ndjson
   printf 'a\\nb\\n' | edgepipe produce notes --input lines --key note
   edgepipe replay in.ndjson | edgepipe produce out --client-conf /etc/pulsar/client.conf

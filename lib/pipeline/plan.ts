@@ -299,23 +299,32 @@ function destination(text: string, path: (p: string) => string): { spec: SinkSpe
   return { spec: parseSinkSpec(resolved), text: resolved };
 }
 
+/** A destination written with a producer schema (a Pulsar topic only); its file from the pipeline's directory. */
+function withSchema(
+  to: string,
+  schemaText: string | undefined,
+  path: (p: string) => string,
+): { spec: SinkSpec; text: string } {
+  const single = destination(to, path);
+  if (schemaText === undefined) return single;
+  if (single.spec.kind !== "pulsar") {
+    throw new UsageError(`schema: only a Pulsar topic takes a schema, not ${to}`);
+  }
+  const schema = parseProducerSchema(schemaText, "schema:");
+  if ("file" in schema) schema.file = path(schema.file);
+  // The text keys the opened sinks: the same topic with another schema is another sink.
+  return { spec: { ...single.spec, schema }, text: `${single.text} ${schemaText}` };
+}
+
 function sinkPlan(sink: SinkConfig, path: (p: string) => string): SinkPlan {
   if (typeof sink === "string") return { kind: "single", ...destination(sink, path) };
-  if ("to" in sink) {
-    const single = destination(sink.to, path);
-    if (single.spec.kind !== "pulsar") {
-      throw new UsageError(`schema: only a Pulsar topic takes a schema, not ${sink.to}`);
-    }
-    const schema = parseProducerSchema(sink.schema, "schema:");
-    if ("file" in schema) schema.file = path(schema.file);
-    return { kind: "single", spec: { ...single.spec, schema }, text: single.text };
-  }
+  if ("to" in sink) return { kind: "single", ...withSchema(sink.to, sink.schema, path) };
   const route = sink.route;
   return {
     kind: "route",
     rules: route.rules.map((rule) => ({
       when: compileExpression(rule.when),
-      ...destination(rule.to, path),
+      ...withSchema(rule.to, rule.schema, path),
     })),
     fallback: route.default === undefined ? undefined : destination(route.default, path),
     fanOut: route.fanOut,

@@ -48,7 +48,7 @@ Deno.test("a sink's schema: its file taken from the pipeline's directory; only f
   assert.deepEqual(resolved.sink, {
     kind: "single",
     spec: { kind: "pulsar", topic: "out", schema: { kind: "avro", file: "/tmp/schemas/r.avsc" } },
-    text: "topic:out",
+    text: "topic:out avro:schemas/r.avsc",
   });
   assert.match(describePlan(resolved).join("\n"), /sink {5}out \[schema avro\]/);
   assert.throws(
@@ -119,4 +119,25 @@ Deno.test("pulsar: and s3: blocks: precise errors", () => {
     profile: "team",
     region: "eu-west-1",
   });
+});
+
+Deno.test("a route rule's topic may take a schema too", () => {
+  const resolved = plan(
+    "source: { stdin: {} }\nsink:\n  route:\n    rules:\n" +
+      "      - { when: 'true', to: 'topic:a', schema: 'json:r.json' }\n" +
+      "      - { when: 'false', to: 'topic:b' }\n",
+  );
+  assert.ok(resolved.sink.kind === "route");
+  assert.deepEqual(resolved.sink.rules.map((r) => r.spec), [
+    { kind: "pulsar", topic: "a", schema: { kind: "json", file: "/tmp/r.json" } },
+    { kind: "pulsar", topic: "b" },
+  ]);
+  assert.throws(
+    () =>
+      plan(
+        "source: { stdin: {} }\nsink:\n  route:\n    rules:\n" +
+          "      - { when: 'true', to: stdout, schema: string }\n",
+      ),
+    /only a Pulsar topic takes a schema/,
+  );
 });

@@ -185,7 +185,9 @@ const sink = z.union([
   z.strictObject({ to: sinkSpec, schema: producerSchema }),
   z.strictObject({
     route: z.strictObject({
-      rules: z.array(z.strictObject({ when: cel, to: sinkSpec })).min(1),
+      rules: z.array(
+        z.strictObject({ when: cel, to: sinkSpec, schema: producerSchema.optional() }),
+      ).min(1),
       default: sinkSpec.optional(),
       fanOut: flag.default(false),
     }),

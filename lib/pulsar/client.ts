@@ -137,8 +137,8 @@ export class PulsarClient {
   }
 
   /**
-   * Registers `schema` on `topic` (or finds its version there) and returns the version; an
-   * incompatible one is a `BrokerError` of code `IncompatibleSchema`.
+   * Registers `schema` on `topic` (an existing topic) or finds its version there, and returns the
+   * version; an incompatible one is a `BrokerError` of code `IncompatibleSchema`.
    */
   getOrCreateSchema(topic: string, schema: Schema): Promise<Uint8Array> {
     this.#checkOpen();

@@ -125,6 +125,8 @@ export interface ProducerMessage {
   properties?: Record<string, string>;
   /** Event time, ms since the epoch. */
   eventTime?: number;
+  /** `key` is the base64 text of binary key bytes (a SEPARATED KEY_VALUE schema's key). */
+  keyIsBase64?: boolean;
 }
 
 /** Options of one send. */
@@ -491,6 +493,7 @@ export class Producer {
       body = first.payload;
       const single = first.single;
       if (single.partitionKey !== undefined) metadata.partitionKey = single.partitionKey;
+      if (single.partitionKeyB64Encoded) metadata.partitionKeyB64Encoded = true;
       if (single.orderingKey !== undefined) metadata.orderingKey = single.orderingKey;
       if (single.properties !== undefined) metadata.properties = single.properties;
       if (single.eventTime !== undefined) metadata.eventTime = single.eventTime;
@@ -701,6 +704,7 @@ export class Producer {
 function singleMetadata(message: ProducerMessage, payloadSize: number): SingleMessageMetadata {
   const single: SingleMessageMetadata = { payloadSize };
   if (message.key !== undefined) single.partitionKey = message.key;
+  if (message.keyIsBase64 && message.key !== undefined) single.partitionKeyB64Encoded = true;
   if (message.orderingKey !== undefined) {
     single.orderingKey = typeof message.orderingKey === "string"
       ? utf8.encode(message.orderingKey)

@@ -46,7 +46,8 @@ export async function getOrCreateSchema(
   topic: string,
   schema: Schema,
 ): Promise<Uint8Array> {
-  const conn = await lookup.pool.get(lookup.serviceUrl);
+  // Answered by the broker that owns the topic (it must exist), as the Java client sends it.
+  const conn = await lookup.connectionFor(topic);
   const frame = await conn.request({ type: "GET_OR_CREATE_SCHEMA", topic, schema } as Command);
   return ((frame.command as unknown as Answer).schemaVersion as Uint8Array | undefined) ??
     new Uint8Array(0);

@@ -109,3 +109,27 @@ Deno.test("schemas edgepipe cannot read say so and how to read the bytes anyway"
     SchemaDefinitionError,
   );
 });
+
+Deno.test("time primitives decode and encode the same under other TZs (they are UTC)", async () => {
+  const module = new URL("./primitives.ts", import.meta.url).href;
+  const cases = JSON.stringify(JAVA.filter(([type]) => type !== "Float"));
+  const script = `
+    import { primitiveCodec } from "${module}";
+    const unhex = (t) => new Uint8Array(t.match(/../g).map((h) => parseInt(h, 16)));
+    const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    console.log(JSON.stringify(${cases}.map(([type, bytes, value]) => [
+      primitiveCodec(type).decode(unhex(bytes)), hex(primitiveCodec(type).encode(value)),
+    ])));`;
+  const expected = JAVA.filter(([type]) => type !== "Float").map(([, bytes, value]) => [
+    value,
+    bytes,
+  ]);
+  for (const tz of ["America/New_York", "Asia/Tokyo"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=js", script],
+      env: { TZ: tz },
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), expected, tz);
+  }
+});

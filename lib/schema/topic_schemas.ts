@@ -6,7 +6,7 @@
  */
 import type { Message, Schema, VersionedSchema } from "../pulsar/mod.ts";
 import { compileSchema, type SchemaCodec } from "./codec.ts";
-import { SchemaValueError } from "./errors.ts";
+import { SchemaError, SchemaValueError } from "./errors.ts";
 import { javaSchemaName, schemaVersionNumber } from "./schema_types.ts";
 
 /** What the envelope's `schema` field says: which schema decoded the value. */
@@ -125,8 +125,11 @@ export class TopicSchemas {
       }
       compiled = this.#compile(topic, version);
       this.#compiled.set(key, compiled);
-      // A failed lookup is tried again by the next message of that version.
-      compiled.then((c) => this.#ready.set(key, c), () => this.#compiled.delete(key));
+      // The broker's "no such version" or a schema that cannot be read stays the answer for
+      // that version (its next messages fail fast); anything else is tried again.
+      compiled.then((c) => this.#ready.set(key, c), (error) => {
+        if (!(error instanceof SchemaError)) this.#compiled.delete(key);
+      });
     }
     return compiled.then((c) => ({
       value: c.codec.decode(msg.payload, keyBytes(msg)),

@@ -256,14 +256,18 @@ export function toProducerMessage(
     if (cause instanceof RecordShapeError) throw new EncodeError(cause.message, { cause });
     throw cause;
   }
-  const message: ProducerMessage = {
-    payload: options.schema
-      ? encodeWithSchema(record.payload, options.schema)
-      : encodePayload(record.payload, options.encoding),
-  };
+  const encoded = options.schema
+    ? encodeWithSchema(record.payload, options.schema)
+    : { payload: encodePayload(record.payload, options.encoding) };
+  const message: ProducerMessage = { payload: encoded.payload };
   const key = options.key ??
     (options.keyField !== undefined ? getPath(event.value, options.keyField) : record.key);
   if (key !== undefined && key !== null && key !== "") message.key = String(key);
+  // A SEPARATED KEY_VALUE schema's key travels as the message key, base64 (as Java sends it).
+  if (encoded.key !== undefined) {
+    message.key = encodeBase64(encoded.key);
+    message.keyIsBase64 = true;
+  }
   const time = options.timeField !== undefined
     ? getPath(event.value, options.timeField)
     : record.eventTime;
@@ -283,7 +287,10 @@ function schemaRefusal(error: unknown, topic: string): unknown {
 }
 
 /** The bytes of a payload in the producer's schema; {@linkcode EncodeError} when it does not fit. */
-function encodeWithSchema(value: unknown, schema: ProducerSchema): Uint8Array {
+function encodeWithSchema(
+  value: unknown,
+  schema: ProducerSchema,
+): { payload: Uint8Array; key?: Uint8Array } {
   if (value === undefined) throw new EncodeError("event has no payload to produce");
   let encoded;
   try {
@@ -292,10 +299,11 @@ function encodeWithSchema(value: unknown, schema: ProducerSchema): Uint8Array {
     if (cause instanceof SchemaError) throw new EncodeError(cause.message, { cause });
     throw cause;
   }
-  if (encoded.key !== undefined) {
-    throw new EncodeError("producing with a SEPARATED KEY_VALUE schema is not supported");
-  }
-  return encoded.payload;
+  return encoded;
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  return btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
 }
 
 /**

@@ -6,6 +6,7 @@
  * descriptor set that does not name the message.
  */
 import assert from "node:assert/strict";
+import { BrokerError, PulsarAdmin, PulsarClient, type Schema } from "../../lib/pulsar/mod.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 import { javaProgram } from "../harness/java_client.ts";
@@ -61,6 +62,29 @@ async function javaConsumes(cases: [string, string, number][]): Promise<JavaRead
   const lines = (await Deno.readTextFile(file)).trim().split("\n").map((l) => JSON.parse(l));
   await Deno.remove(file);
   return lines;
+}
+
+/** Schema.KeyValue(INT32, JSON(Reading), SEPARATED) as the Java client's SchemaInfo has it. */
+function kvSchema(readingDefinition: Uint8Array): Schema {
+  const data = new Uint8Array(8 + readingDefinition.length);
+  const view = new DataView(data.buffer);
+  view.setInt32(0, 0); // INT32's schema data is empty
+  view.setInt32(4, readingDefinition.length);
+  data.set(readingDefinition, 8);
+  return {
+    name: "kv",
+    type: "KeyValue",
+    schemaData: data,
+    properties: {
+      "key.schema.name": "INT32",
+      "key.schema.type": "INT32",
+      "key.schema.properties": "{}",
+      "value.schema.name": "",
+      "value.schema.type": "JSON",
+      "value.schema.properties": '{"__alwaysAllowNull":"true","__jsr310ConversionEnabled":"false"}',
+      "kv.encoding.type": "SEPARATED",
+    },
+  };
 }
 
 const topicOf = (name: string) =>
@@ -136,10 +160,40 @@ Deno.test({
     const { serviceUrl } = await pulsarUrls();
     const ran = await runEdgepipe(["run", pipeline], { env: { PULSAR_SERVICE_URL: serviceUrl } });
     assert.equal(ran.code, 0, ran.stderr);
+    // KEY_VALUE SEPARATED, registered with GET_OR_CREATE_SCHEMA as the Java client describes it,
+    // then produced with --schema auto: the key travels as the message key (base64).
+    const kvTopic = topicOf("kv");
+    const client = new PulsarClient({ serviceUrl });
+    await new PulsarAdmin({ adminUrl: (await pulsarUrls()).adminUrl }).createTopic(kvTopic);
+    try {
+      const kv = kvSchema(await Deno.readFile(`${base}.avsc`));
+      const version = await client.getOrCreateSchema(kvTopic, kv);
+      assert.deepEqual(version, new Uint8Array(8), "the first version is 0");
+      assert.deepEqual(await client.getOrCreateSchema(kvTopic, kv), version, "found, not added");
+    } finally {
+      await client.close();
+    }
+    const kvRun = await produce(
+      kvTopic,
+      ["--schema", "auto"],
+      readings.map((r, i) => ({ value: { key: 1000 + i, value: r } })),
+    );
+    assert.equal(kvRun.code, 0, kvRun.stderr);
     const read = await javaConsumes([
       ...cases.map((c, i): [string, string, number] => [topics[i], c.kind, c.values.length]),
       [piped, "avro", readings.length],
+      [kvTopic, "kv-separated", readings.length],
     ]);
+    assert.deepEqual(
+      read.filter((m) => m.topic === kvTopic).map((m) => m.value),
+      readings.map((r, i) => ({ key: 1000 + i, value: r })),
+      "KEY_VALUE SEPARATED",
+    );
+    assert.deepEqual(
+      read.filter((m) => m.topic === kvTopic).map((m) => m.key),
+      ["AAAD6A==", "AAAD6Q==", "AAAD6g=="],
+      "the INT32 key's bytes, base64",
+    );
     assert.deepEqual(read.filter((m) => m.topic === piped).map((m) => m.value), readings, "run");
     for (const [i, c] of cases.entries()) {
       const lines = c.values.map((_, n) => ({ key: `k${n}` }));
@@ -212,6 +266,23 @@ Deno.test({
       /^edgepipe produce: the broker refused the schema for \S+: IncompatibleSchema: .*compatibility check/,
     );
     assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+    // GET_OR_CREATE_SCHEMA refuses it the same way, with the broker's code.
+    const { serviceUrl } = await pulsarUrls();
+    const client = new PulsarClient({ serviceUrl });
+    try {
+      await assert.rejects(
+        client.getOrCreateSchema(topic, {
+          name: "x",
+          type: "Avro",
+          schemaData: await Deno.readFile(other),
+        }),
+        (err: unknown) =>
+          err instanceof BrokerError && err.code === "IncompatibleSchema" &&
+          /compatibility check/.test(err.message),
+      );
+    } finally {
+      await client.close();
+    }
 
     const unnamed = await produce(topicOf("pb"), [
       "--schema",

@@ -5,7 +5,7 @@
 //
 //   java SchemaInterop produce <serviceUrl> <topicPrefix> <expected.ndjson>
 //   java SchemaInterop consume <serviceUrl> <out.ndjson> (<topic> <kind> <count>)...
-//        kind: avro | json | string | protobuf-native
+//        kind: avro | json | string | protobuf-native | kv-separated (INT32, JSON(Reading))
 //   java SchemaInterop flights <serviceUrl> <topic> <flights.ndjson>
 //   java SchemaInterop bench <serviceUrl> <avroTopic> <jsonTopic> <n>
 //   java SchemaInterop files <base>   (writes <base>.avsc: Reading's Avro schema, <base>.pb: a
@@ -255,6 +255,8 @@ public class SchemaInterop {
       Schema<?> schema = kind.equals("avro") ? Schema.AVRO(Reading.class)
           : kind.equals("json") ? Schema.JSON(Reading.class)
           : kind.equals("protobuf-native") ? Schema.PROTOBUF_NATIVE(com.google.protobuf.Field.class)
+          : kind.equals("kv-separated") ? Schema.KeyValue(Schema.INT32, Schema.JSON(Reading.class),
+              KeyValueEncodingType.SEPARATED)
           : Schema.STRING;
       try (Consumer<?> consumer = client.newConsumer(schema).topic(topic)
           .subscriptionName("java-check").subscriptionInitialPosition(
@@ -266,6 +268,12 @@ public class SchemaInterop {
           line.put("topic", topic);
           Object value = msg.getValue();
           if (value instanceof com.google.protobuf.Field f) value = render(f);
+          if (value instanceof KeyValue<?, ?> kv) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("key", kv.getKey());
+            m.put("value", kv.getValue());
+            value = m;
+          }
           line.set("value", JSON.valueToTree(value));
           line.put("key", msg.getKey());
           line.put("version", msg.getSchemaVersion() == null ? -1
