@@ -16,7 +16,13 @@ const ALLOWED: Record<string, string[]> = {
   "./window": ["zod", "@marcbachmann/cel-js"],
   "./score": ["zod"],
   "./sources": ["zod", "hyparquet", "hyparquet-compressors"],
-  "./sinks": ["zod", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "hyparquet-writer"],
+  "./sinks": [
+    "zod",
+    "@aws-sdk/client-s3",
+    "@aws-sdk/credential-providers",
+    "@aws-sdk/lib-storage",
+    "hyparquet-writer",
+  ],
   "./pulsar": [],
 };
 
