@@ -75,7 +75,10 @@ Examples:
     | edgepipe sink s3 --bucket lake --prefix 'flights/date=%Y-%m-%d/origin={value.origin}/' \\
         --format parquet --max-age 1m
   edgepipe replay flights.ndjson | edgepipe sink file out/ --format zstd --max-events 50000
-  edgepipe consume flights -s keep | edgepipe sink file raw/ --payload envelope --format ndjson`;
+  edgepipe consume flights -s keep | edgepipe sink file raw/ --payload envelope --format ndjson
+  edgepipe replay flights.ndjson | edgepipe sink s3 --bucket lake --profile analytics
+  edgepipe replay flights.ndjson | edgepipe sink s3 --bucket lake --access-key-id AKIA… \
+    --secret-access-key file:/run/secrets/s3-secret`;
 
 const BATCHING_FLAGS = {
   prefix: { type: "string", default: "" },

@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   "./sinks": [
     "zod",
     "@aws-sdk/client-s3",
+    "@aws-sdk/credential-providers",
     "@aws-sdk/lib-storage",
     "hyparquet-writer",
     "avsc",

@@ -150,3 +150,37 @@ Deno.test("service URLs: schemes, default ports, bad input", () => {
     assert.throws(() => parseServiceUrl(bad), ConnectionError, bad);
   }
 });
+
+Deno.test("connection: AUTH_CHALLENGE asks the provider for fresh credentials, CONNECT does not", async () => {
+  const calls: (boolean | undefined)[] = [];
+  const auth = {
+    methodName: "token",
+    authData(options?: { refresh?: boolean }) {
+      calls.push(options?.refresh);
+      return Promise.resolve(new TextEncoder().encode(`t${calls.length}`));
+    },
+  };
+  let response: Record<string, unknown> | undefined;
+  await withPeer(async (conn, frames) => {
+    await handshake(conn, frames);
+    await conn.write(encodeCommand({
+      type: "AUTH_CHALLENGE",
+      serverVersion: "peer",
+      challenge: { authMethodName: "token", authData: new TextEncoder().encode("refresh") },
+      protocolVersion: 21,
+    }));
+    for await (const frame of frames) {
+      if (frame.command.type === "AUTH_RESPONSE") {
+        response = frame.command as unknown as Record<string, unknown>;
+        break;
+      }
+    }
+  }, async (url) => {
+    const conn = await Connection.open({ url, auth });
+    await conn.closed;
+  });
+  assert.deepEqual(calls, [undefined, true]);
+  const answer = response?.response as { authMethodName: string; authData: Uint8Array };
+  assert.equal(answer.authMethodName, "token");
+  assert.equal(new TextDecoder().decode(answer.authData), "t2");
+});

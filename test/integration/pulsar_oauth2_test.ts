@@ -78,14 +78,20 @@ Deno.test({
         assert.deepEqual(consumedContents(output), lines);
       });
 
-      await t.step("a run pipeline file with OAuth2 auth: consume → Pulsar sink", async () => {
+      await t.step("a run pipeline file with OAuth2: sink and dead-letter topic", async () => {
         const out = topic("run-out");
+        const dead = topic("run-dead");
         const file = `${dir}/pipeline.yaml`;
+        // Values ending in 7 make the expression fail: they go to the dead-letter topic, which
+        // the pipeline reaches with the same OAuth2 credentials.
+        const expr = "event.value.endsWith('7') ? event.value.nope == 1 : true";
         await Deno.writeTextFile(
           file,
           [
             "source:",
             `  consume: { topic: '${produced}', subscription: run, exitAtEnd: true }`,
+            "stages:",
+            `  - filter: { expr: "${expr}", onError: 'dead-letter=topic:${dead}' }`,
             `sink: '${out}'`,
             "pulsar:",
             `  serviceUrl: '${broker.serviceUrl}'`,
@@ -102,7 +108,8 @@ Deno.test({
           env: { PULSAR_SERVICE_URL: "pulsar://127.0.0.1:1" },
         });
         assert.equal(ran.code, 0, ran.stderr);
-        const output = await pulsarClient(java(main.credentialsFile), [
+        const kept = lines.filter((line) => !line.endsWith("7"));
+        const sent = await pulsarClient(java(main.credentialsFile), [
           "consume",
           out,
           "-s",
@@ -110,9 +117,27 @@ Deno.test({
           "-p",
           "Earliest",
           "-n",
-          "50",
+          String(kept.length),
         ]);
-        assert.deepEqual(consumedContents(output), lines);
+        assert.deepEqual(consumedContents(sent), kept);
+        const letters = await pulsarClient(java(main.credentialsFile), [
+          "consume",
+          dead,
+          "-s",
+          "java",
+          "-p",
+          "Earliest",
+          "-n",
+          "5",
+        ]);
+        const values = consumedContents(letters).map((text) => JSON.parse(text).value);
+        assert.deepEqual(values, [
+          "reading-7",
+          "reading-17",
+          "reading-27",
+          "reading-37",
+          "reading-47",
+        ]);
       });
 
       await t.step(
