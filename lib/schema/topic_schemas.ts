@@ -5,7 +5,7 @@
  * @module
  */
 import type { Message, Schema, VersionedSchema } from "../pulsar/mod.ts";
-import { compileSchema, type SchemaCodec } from "./codec.ts";
+import type { SchemaCodec } from "./codec.ts";
 import { SchemaError, SchemaValueError } from "./errors.ts";
 import { javaSchemaName, schemaVersionNumber } from "./schema_types.ts";
 
