@@ -24,8 +24,10 @@ export async function openConsumeSource(
   try {
     session = await ConsumeSession.open(client, {
       topics: plan.topics,
+      ...(plan.pattern !== undefined ? { pattern: plan.pattern } : {}),
       subscription: plan.subscription,
-      start: { kind: plan.initialPosition },
+      type: plan.type,
+      start: plan.start,
       ack: "downstream",
       exitAtEnd: plan.exitAtEnd,
       source: "run",
@@ -41,6 +43,8 @@ export async function openConsumeSource(
   }
   async function* items(): AsyncGenerator<Item> {
     yield session.hello()!;
+    const announced = plan.announcePartitions ? session.partitionsRecord() : undefined;
+    if (announced) yield announced as unknown as Item;
     for await (const envelope of session.envelopes()) {
       session.written();
       yield envelope;

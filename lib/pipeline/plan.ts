@@ -9,7 +9,9 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../units.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
-import { describeError } from "../errors.ts";
+import { describeError, InputError } from "../errors.ts";
+import type { SubscriptionType } from "../pulsar/mod.ts";
+import { parseStartPosition, type StartPosition } from "../sources/consume/open_receiver.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
 import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
@@ -30,9 +32,13 @@ export type SourcePlan =
   | {
     kind: "consume";
     topics: string[];
+    pattern?: string;
     subscription: string;
+    type: SubscriptionType;
     serviceUrl: string;
     initialPosition: "earliest" | "latest";
+    start: StartPosition;
+    announcePartitions: boolean;
     exitAtEnd: boolean;
   }
   | { kind: "stdin" };
@@ -153,12 +159,33 @@ function sourcePlan(source: SourceConfig, path: (p: string) => string): SourcePl
   }
   if ("consume" in source) {
     const c = source.consume;
+    let start: StartPosition = { kind: c.initialPosition };
+    if (c.start !== undefined) {
+      try {
+        start = parseStartPosition(c.start);
+      } catch (cause) {
+        throw new InputError(
+          `start: expected earliest, latest, a message id or s@<epoch ms>, got '${c.start}'`,
+          { cause },
+        );
+      }
+    }
+    const type = SUBSCRIPTION_TYPES[c.type];
+    if (type === undefined) {
+      throw new InputError(
+        `type: expected exclusive, shared, failover or key_shared, got '${c.type}'`,
+      );
+    }
     return {
       kind: "consume",
-      topics: Array.isArray(c.topic) ? c.topic : [c.topic],
+      topics: c.topic === undefined ? [] : Array.isArray(c.topic) ? c.topic : [c.topic],
+      ...(c.pattern !== undefined ? { pattern: c.pattern } : {}),
       subscription: c.subscription,
+      type,
       serviceUrl: c.serviceUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650",
       initialPosition: c.initialPosition,
+      start,
+      announcePartitions: c.announcePartitions,
       exitAtEnd: c.exitAtEnd,
     };
   }
@@ -219,7 +246,8 @@ function stagePlan(
       size: ms(w.sliding.size, "sliding.size"),
       slide: ms(w.sliding.every, "sliding.every"),
     };
-  } else shape = { kind: "session", gap: ms(w.session!, "session") };
+  } else if (w.count !== undefined) shape = { kind: "count", size: w.count };
+  else shape = { kind: "session", gap: ms(w.session!, "session") };
   const onError = policy(w.onError);
   const options: WindowOptions = {
     key: w.key,
@@ -228,6 +256,12 @@ function stagePlan(
     time: w.time,
     outOfOrderness: w.outOfOrderness === undefined ? 0 : ms(w.outOfOrderness, "outOfOrderness"),
     allowedLateness: w.allowedLateness === undefined ? 0 : ms(w.allowedLateness, "allowedLateness"),
+    ...(w.late !== undefined ? { late: { kind: w.late } } : {}),
+    ...(w.earlyEvery !== undefined ? { earlyEvery: w.earlyEvery } : {}),
+    ...(w.idleKeyTtl !== undefined ? { idleKeyTtl: ms(w.idleKeyTtl, "idleKeyTtl") } : {}),
+    ...(w.watermark !== undefined ? { watermark: w.watermark } : {}),
+    ...(w.idleTimeout !== undefined ? { idleTimeoutMs: ms(w.idleTimeout, "idleTimeout") } : {}),
+    ...(w.idleAdvance !== undefined ? { idleAdvanceMs: ms(w.idleAdvance, "idleAdvance") } : {}),
     onError,
   };
   // Building the stage checks the key and the aggregations now, not after the source opened.
@@ -272,10 +306,10 @@ export function describePlan(plan: Plan): string[] {
   } else if (s.kind === "consume") {
     lines.push(
       `  source   consume ${
-        s.topics.join(", ")
-      } as '${s.subscription}' from ${s.serviceUrl} (${s.initialPosition}${
+        s.pattern !== undefined ? `pattern ${s.pattern}` : s.topics.join(", ")
+      } as '${s.subscription}' (${s.type}) from ${s.serviceUrl} (${describeStart(s.start)}${
         s.exitAtEnd ? ", exit at end" : ""
-      })`,
+      }${s.announcePartitions ? ", partitions announced" : ""})`,
     );
   } else lines.push("  source   stdin (NDJSON)");
   plan.stages.forEach((stage, i) => {
@@ -360,4 +394,17 @@ function pulsarDestinations(plan: Plan): boolean {
     policies.some((p) =>
       p?.kind === "dead-letter" && /^(topic:|(non-)?persistent:\/\/)/.test(p.target)
     );
+}
+
+const SUBSCRIPTION_TYPES: Record<string, SubscriptionType> = {
+  exclusive: "Exclusive",
+  shared: "Shared",
+  failover: "Failover",
+  key_shared: "Key_Shared",
+};
+
+function describeStart(start: StartPosition): string {
+  if (start.kind === "id") return `from id ${start.id.toString()}`;
+  if (start.kind === "time") return `from ${new Date(start.ms).toISOString()}`;
+  return start.kind;
 }
