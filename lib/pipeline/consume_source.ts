@@ -47,6 +47,8 @@ export async function openConsumeSource(
     if (announced) yield announced as unknown as Item;
     for await (const envelope of session.envelopes()) {
       session.written();
+      const changed = announced ? session.assignmentChanged() : undefined;
+      if (changed) yield changed as unknown as Item;
       yield envelope;
     }
     // The end of the topic, said in-band so that stages can tell it from a failure upstream.
