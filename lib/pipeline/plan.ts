@@ -34,11 +34,13 @@ export type SourcePlan =
     topics: string[];
     pattern?: string;
     subscription: string;
-    type: SubscriptionType;
+    /** Default Exclusive. */
+    type?: SubscriptionType;
     serviceUrl: string;
     initialPosition: "earliest" | "latest";
-    start: StartPosition;
-    announcePartitions: boolean;
+    /** Default: `initialPosition`. */
+    start?: StartPosition;
+    announcePartitions?: boolean;
     exitAtEnd: boolean;
   }
   | { kind: "stdin" };
@@ -307,9 +309,11 @@ export function describePlan(plan: Plan): string[] {
     lines.push(
       `  source   consume ${
         s.pattern !== undefined ? `pattern ${s.pattern}` : s.topics.join(", ")
-      } as '${s.subscription}' (${s.type}) from ${s.serviceUrl} (${describeStart(s.start)}${
-        s.exitAtEnd ? ", exit at end" : ""
-      }${s.announcePartitions ? ", partitions announced" : ""})`,
+      } as '${s.subscription}' (${s.type ?? "Exclusive"}) from ${s.serviceUrl} (${
+        describeStart(s.start ?? { kind: s.initialPosition })
+      }${s.exitAtEnd ? ", exit at end" : ""}${
+        s.announcePartitions ? ", partitions announced" : ""
+      })`,
     );
   } else lines.push("  source   stdin (NDJSON)");
   plan.stages.forEach((stage, i) => {
