@@ -64,7 +64,9 @@ Subscription:
                         an existing subscription there
   --announce-partitions  write a "partitions" control record first, naming every topic
                         partition read, so that a window behind waits for each partition's
-                        watermark from the start (docs/scaling.md); not with --pattern or -f
+                        watermark from the start (docs/scaling.md); with --type failover the
+                        partitions this consumer is active for, again in front of the next
+                        event when they change. Not with --pattern or -f
   -e                    exit at the end of the topic(s): read what is there now, then stop
   -c, --count <N>       exit after N messages
                         With -e or -c and --ack downstream, the last line is an "end" control
@@ -404,17 +406,21 @@ async function run(args: string[]): Promise<number> {
     const announced = parsed.values["announce-partitions"] ? opened.partitionsRecord() : undefined;
     if (announced) await sink.send(announced as unknown as Envelope);
     try {
-      const report = await deliverAll(opened.envelopes(), sink, {
-        stage: "consume",
-        signal: shutdown.signal,
-        observer: {
-          delivered: (event) => {
-            observed.written.inc();
-            opened.written();
-            if (o.ack === "on-write") opened.ack(opened.messageOf(event) ?? event.id!);
+      const report = await deliverAll(
+        announced ? announcing(opened, sink) : opened.envelopes(),
+        sink,
+        {
+          stage: "consume",
+          signal: shutdown.signal,
+          observer: {
+            delivered: (event) => {
+              observed.written.inc();
+              opened.written();
+              if (o.ack === "on-write") opened.ack(opened.messageOf(event) ?? event.id!);
+            },
           },
         },
-      });
+      );
       // The end of the stream is said, not inferred from EOF: a stage behind us that sees EOF
       // without it takes it for a failure upstream (docs/envelope.md).
       if (hello && opened.finished && !report.interrupted) {
@@ -447,5 +453,18 @@ async function run(args: string[]): Promise<number> {
     shutdown.dispose();
     await deadLetters?.close().catch(() => {});
     await client.close().catch(() => {});
+  }
+}
+
+/**
+ * The session's envelopes, each preceded by a new `partitions` record when the partitions that
+ * come here changed (a Failover subscription's active ones). Written to the sink directly, in
+ * order: the terminal delivery that writes the envelopes passes control records by.
+ */
+async function* announcing(session: ConsumeSession, sink: StdoutSink): AsyncGenerator<Envelope> {
+  for await (const envelope of session.envelopes()) {
+    const changed = session.assignmentChanged();
+    if (changed) await sink.send(changed as unknown as Envelope);
+    yield envelope;
   }
 }

@@ -30,8 +30,10 @@ export async function openConsumeSource(
   try {
     session = await ConsumeSession.open(client, {
       topics: plan.topics,
+      ...(plan.pattern !== undefined ? { pattern: plan.pattern } : {}),
       subscription: plan.subscription,
-      start: { kind: plan.initialPosition },
+      type: plan.type ?? "Exclusive",
+      start: plan.start ?? { kind: plan.initialPosition },
       ...(decryptor ? { decryptor } : {}),
       ack: "downstream",
       exitAtEnd: plan.exitAtEnd,
@@ -49,8 +51,12 @@ export async function openConsumeSource(
   }
   async function* items(): AsyncGenerator<Item> {
     yield session.hello()!;
+    const announced = plan.announcePartitions ? session.partitionsRecord() : undefined;
+    if (announced) yield announced as unknown as Item;
     for await (const envelope of session.envelopes()) {
       session.written();
+      const changed = announced ? session.assignmentChanged() : undefined;
+      if (changed) yield changed as unknown as Item;
       yield envelope;
     }
     // The end of the topic, said in-band so that stages can tell it from a failure upstream.

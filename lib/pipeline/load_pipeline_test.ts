@@ -53,7 +53,7 @@ Deno.test("problems name the file, line, column, path and what is wrong", () => 
     ],
     [
       "source: { stdin: {} }\nstages:\n  - window: { key: k, aggregates: 'count()' }\nsink: stdout\n",
-      "p.yaml:3:13: stages[0].window: give exactly one of tumbling, sliding or session",
+      "p.yaml:3:13: stages[0].window: give exactly one of tumbling, sliding, session or count",
     ],
     [
       "source: { stdin: {} }\nstages:\n  - window: { key: k, tumbling: 5 minutes, aggregates: 'count()' }\nsink: stdout\n",

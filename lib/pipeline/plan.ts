@@ -9,8 +9,10 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../units.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
-import { describeError, UsageError } from "../errors.ts";
+import { describeError, InputError, UsageError } from "../errors.ts";
 import { parseProducerSchema } from "../schema/producer_schema_spec.ts";
+import type { SubscriptionType } from "../pulsar/mod.ts";
+import { parseStartPosition, type StartPosition } from "../sources/consume/open_receiver.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
 import { describeSinkSpec, parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
@@ -42,9 +44,15 @@ export type SourcePlan =
   | {
     kind: "consume";
     topics: string[];
+    pattern?: string;
     subscription: string;
+    /** Default Exclusive. */
+    type?: SubscriptionType;
     serviceUrl: string;
     initialPosition: "earliest" | "latest";
+    /** Default: `initialPosition`. */
+    start?: StartPosition;
+    announcePartitions?: boolean;
     exitAtEnd: boolean;
     /** Default auto. */
     schema?: "auto" | "none";
@@ -197,13 +205,34 @@ function sourcePlan(
   }
   if ("consume" in source) {
     const c = source.consume;
+    let start: StartPosition = { kind: c.initialPosition };
+    if (c.start !== undefined) {
+      try {
+        start = parseStartPosition(c.start);
+      } catch (cause) {
+        throw new InputError(
+          `start: expected earliest, latest, a message id or s@<epoch ms>, got '${c.start}'`,
+          { cause },
+        );
+      }
+    }
+    const type = SUBSCRIPTION_TYPES[c.type];
+    if (type === undefined) {
+      throw new InputError(
+        `type: expected exclusive, shared, failover or key_shared, got '${c.type}'`,
+      );
+    }
     return {
       kind: "consume",
-      topics: Array.isArray(c.topic) ? c.topic : [c.topic],
+      topics: c.topic === undefined ? [] : Array.isArray(c.topic) ? c.topic : [c.topic],
+      ...(c.pattern !== undefined ? { pattern: c.pattern } : {}),
       subscription: c.subscription,
+      type,
       serviceUrl: c.serviceUrl ?? pulsarUrl ?? Deno.env.get("PULSAR_SERVICE_URL") ??
         "pulsar://127.0.0.1:6650",
       initialPosition: c.initialPosition,
+      start,
+      announcePartitions: c.announcePartitions,
       exitAtEnd: c.exitAtEnd,
       schema: c.schema,
       ...(encryption?.decryptKeys
@@ -273,7 +302,8 @@ function stagePlan(
       size: ms(w.sliding.size, "sliding.size"),
       slide: ms(w.sliding.every, "sliding.every"),
     };
-  } else shape = { kind: "session", gap: ms(w.session!, "session") };
+  } else if (w.count !== undefined) shape = { kind: "count", size: w.count };
+  else shape = { kind: "session", gap: ms(w.session!, "session") };
   const onError = policy(w.onError);
   const options: WindowOptions = {
     key: w.key,
@@ -282,6 +312,12 @@ function stagePlan(
     time: w.time,
     outOfOrderness: w.outOfOrderness === undefined ? 0 : ms(w.outOfOrderness, "outOfOrderness"),
     allowedLateness: w.allowedLateness === undefined ? 0 : ms(w.allowedLateness, "allowedLateness"),
+    ...(w.late !== undefined ? { late: { kind: w.late } } : {}),
+    ...(w.earlyEvery !== undefined ? { earlyEvery: w.earlyEvery } : {}),
+    ...(w.idleKeyTtl !== undefined ? { idleKeyTtl: ms(w.idleKeyTtl, "idleKeyTtl") } : {}),
+    ...(w.watermark !== undefined ? { watermark: w.watermark } : {}),
+    ...(w.idleTimeout !== undefined ? { idleTimeoutMs: ms(w.idleTimeout, "idleTimeout") } : {}),
+    ...(w.idleAdvance !== undefined ? { idleAdvanceMs: ms(w.idleAdvance, "idleAdvance") } : {}),
     onError,
   };
   // Building the stage checks the key and the aggregations now, not after the source opened.
@@ -344,9 +380,11 @@ export function describePlan(plan: Plan): string[] {
   } else if (s.kind === "consume") {
     lines.push(
       `  source   consume ${
-        s.topics.join(", ")
-      } as '${s.subscription}' from ${s.serviceUrl} (${s.initialPosition}${
-        s.exitAtEnd ? ", exit at end" : ""
+        s.pattern !== undefined ? `pattern ${s.pattern}` : s.topics.join(", ")
+      } as '${s.subscription}' (${s.type ?? "Exclusive"}) from ${s.serviceUrl} (${
+        describeStart(s.start ?? { kind: s.initialPosition })
+      }${s.exitAtEnd ? ", exit at end" : ""}${
+        s.announcePartitions ? ", partitions announced" : ""
       })`,
     );
   } else lines.push("  source   stdin (NDJSON)");
@@ -468,4 +506,17 @@ function pulsarDestinations(plan: Plan): boolean {
     policies.some((p) =>
       p?.kind === "dead-letter" && /^(topic:|(non-)?persistent:\/\/)/.test(p.target)
     );
+}
+
+const SUBSCRIPTION_TYPES: Record<string, SubscriptionType> = {
+  exclusive: "Exclusive",
+  shared: "Shared",
+  failover: "Failover",
+  key_shared: "Key_Shared",
+};
+
+function describeStart(start: StartPosition): string {
+  if (start.kind === "id") return `from id ${start.id.toString()}`;
+  if (start.kind === "time") return `from ${new Date(start.ms).toISOString()}`;
+  return start.kind;
 }

@@ -141,3 +141,82 @@ Deno.test("a route rule's topic may take a schema too", () => {
     /only a Pulsar topic takes a schema/,
   );
 });
+
+Deno.test("consume in a pipeline: subscription type, topic list or pattern, start, partitions", () => {
+  const resolved = plan(
+    "source:\n  consume:\n    topic: [a, b]\n    subscription: s\n    type: failover\n" +
+      "    start: s@984355200000\n    announcePartitions: true\nsink: stdout\n",
+  );
+  const source = resolved.source as Extract<typeof resolved.source, { kind: "consume" }>;
+  assert.equal(source.type, "Failover");
+  assert.deepEqual(source.topics, ["a", "b"]);
+  assert.deepEqual(source.start, { kind: "time", ms: 984355200000 });
+  assert.equal(source.announcePartitions, true);
+  assert.match(
+    describePlan(resolved).join("\n"),
+    /consume a, b as 's' \(Failover\) .*from 2001-03-12T00:00:00.000Z, partitions announced/,
+  );
+  const byPattern = plan(
+    "source:\n  consume: { pattern: 'persistent://public/default/s-.*', subscription: s }\n" +
+      "sink: stdout\n",
+  ).source as Extract<typeof resolved.source, { kind: "consume" }>;
+  assert.equal(byPattern.pattern, "persistent://public/default/s-.*");
+  assert.deepEqual(byPattern.topics, []);
+  assert.equal(byPattern.type, "Exclusive");
+});
+
+Deno.test("consume in a pipeline: precise errors", () => {
+  const cases: [string, RegExp][] = [
+    ["consume: { subscription: s }", /source\.consume: give exactly one of topic or pattern/],
+    ["consume: { topic: t, pattern: 'x.*', subscription: s }", /exactly one of topic or pattern/],
+    [
+      "consume: { topic: t, subscription: s, type: fanout }",
+      /source: type: expected exclusive, shared, failover or key_shared, got 'fanout'/,
+    ],
+    [
+      "consume: { topic: t, subscription: s, start: yesterday }",
+      /source: start: expected earliest, latest, a message id or s@<epoch ms>, got 'yesterday'/,
+    ],
+    [
+      "consume: { pattern: 'x.*', subscription: s, announcePartitions: true }",
+      /announcePartitions needs topics, not a pattern/,
+    ],
+  ];
+  for (const [source, message] of cases) {
+    assert.throws(() => plan(`source:\n  ${source}\nsink: stdout\n`), message);
+  }
+});
+
+Deno.test("window in a pipeline: count windows, late, early, idle and watermark options", () => {
+  const resolved = plan(
+    "source: { stdin: {} }\nstages:\n  - window:\n      key: k\n      count: 5\n" +
+      "      aggregates: 'count()'\n      late: emit\n      earlyEvery: 2\n      idleKeyTtl: 1m\n" +
+      "      idleTimeout: 30s\n      idleAdvance: 5m\nsink: stdout\n",
+  );
+  const stage = resolved.stages[0] as Extract<typeof resolved.stages[0], { kind: "window" }>;
+  assert.deepEqual(stage.options.shape, { kind: "count", size: 5 });
+  assert.deepEqual(stage.options.late, { kind: "emit" });
+  assert.equal(stage.options.earlyEvery, 2);
+  assert.equal(stage.options.idleKeyTtl, 60_000);
+  assert.equal(stage.options.idleTimeoutMs, 30_000);
+  assert.equal(stage.options.idleAdvanceMs, 300_000);
+  assert.match(describePlan(resolved).join("\n"), /window by k, every 5 events/);
+  const cases: [string, RegExp][] = [
+    ["late: dead-letter=x", /stages\[0\]\.window\.late: expected drop or emit/],
+    ["watermark: local", /stages\[0\]\.window\.watermark: expected partition or global/],
+    [
+      "watermark: global\n      idleTimeout: 1m",
+      /idleTimeout and idleAdvance need watermark: partition/,
+    ],
+  ];
+  for (const [extra, message] of cases) {
+    assert.throws(
+      () =>
+        plan(
+          "source: { stdin: {} }\nstages:\n  - window:\n      key: k\n      tumbling: 1h\n" +
+            `      aggregates: 'count()'\n      ${extra}\nsink: stdout\n`,
+        ),
+      message,
+    );
+  }
+});

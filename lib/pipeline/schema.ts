@@ -52,14 +52,30 @@ const serviceUrl = z.string().superRefine((text, ctx) => {
 });
 
 const consumeSource = z.strictObject({
-  topic: z.union([z.string(), z.array(z.string()).min(1)]),
+  /** One topic or a list (every partition of each is read). */
+  topic: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  /** Every topic of a namespace matching this regular expression, instead of `topic`. */
+  pattern: z.string().min(1).optional(),
   subscription: z.string().min(1),
+  /**
+   * As `consume --type`: exclusive, shared, failover or key_shared (checked when planning: an
+   * enum here would lose its message to the `stdin` branch of the source union).
+   */
+  type: z.string().default("exclusive"),
   serviceUrl: serviceUrl.optional(),
   initialPosition: z.enum(["earliest", "latest"]).default("earliest"),
+  /** As `consume -o`: earliest, latest, a message id or s@<epoch ms> (overrides initialPosition). */
+  start: z.string().min(1).optional(),
+  /** As `consume --announce-partitions`. */
+  announcePartitions: flag.default(false),
   /** Stop once the topic has no more messages (for batch runs and tests). */
   exitAtEnd: flag.default(false),
   /** auto: decode each message with its writer's schema; none: raw payloads. */
   schema: z.enum(["auto", "none"], { error: "expected auto or none" }).default("auto"),
+}).refine((c) => (c.topic === undefined) !== (c.pattern === undefined), {
+  message: "give exactly one of topic or pattern",
+}).refine((c) => !(c.pattern !== undefined && c.announcePartitions), {
+  message: "announcePartitions needs topics, not a pattern",
 });
 
 const source = z.union([
@@ -149,15 +165,33 @@ const windowStage = z.strictObject({
   tumbling: duration.optional(),
   sliding: z.strictObject({ size: duration, every: duration }).optional(),
   session: duration.optional(),
+  /** Per-key windows of this many events. */
+  count: z.number().int().positive().optional(),
   aggregates: z.string(),
   time: z.string().optional(),
   outOfOrderness: duration.optional(),
   allowedLateness: duration.optional(),
+  /** As `window --late`: drop (default) or emit. */
+  late: z.enum(["drop", "emit"], { error: "expected drop or emit" }).optional(),
+  /** As `window --early-every`. */
+  earlyEvery: z.number().int().positive().optional(),
+  /** As `window --idle-key-ttl` (count windows). */
+  idleKeyTtl: duration.optional(),
+  /** As `window --watermark`. */
+  watermark: z.enum(["partition", "global"], { error: "expected partition or global" })
+    .optional(),
+  /** As `window --idle-timeout` (needs watermark partition). */
+  idleTimeout: duration.optional(),
+  /** As `window --idle-advance` (needs watermark partition). */
+  idleAdvance: duration.optional(),
   checkpoint: z.string().optional(),
   onError: errorPolicy.optional(),
 }).refine(
-  (w) => [w.tumbling, w.sliding, w.session].filter((x) => x !== undefined).length === 1,
-  { message: "give exactly one of tumbling, sliding or session" },
+  (w) => [w.tumbling, w.sliding, w.session, w.count].filter((x) => x !== undefined).length === 1,
+  { message: "give exactly one of tumbling, sliding, session or count" },
+).refine(
+  (w) => w.watermark !== "global" || (w.idleTimeout === undefined && w.idleAdvance === undefined),
+  { message: "idleTimeout and idleAdvance need watermark: partition" },
 );
 
 const stage = z.union([

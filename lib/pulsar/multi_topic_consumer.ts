@@ -68,6 +68,11 @@ export class MultiTopicConsumer implements MessageConsumer {
     return [...this.#children.keys()];
   }
 
+  /** The topics (partitions) whose consumer is active (Failover: this one gets their messages). */
+  get activeTopics(): string[] {
+    return [...this.#children.values()].filter((c) => c.isActive).map((c) => c.topic);
+  }
+
   /** Ledgers whose owner is remembered for acks by id (bounded). */
   get trackedLedgers(): number {
     return this.#byLedger.size;

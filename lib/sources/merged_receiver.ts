@@ -53,6 +53,11 @@ export class MergedReceiver {
     return this.#consumer.topics;
   }
 
+  /** The topics (partitions) this subscriber is active on (Failover: the ones it gets). */
+  get activeTopics(): string[] {
+    return this.#consumer.activeTopics;
+  }
+
   /** Messages waiting in the merged queue. */
   get queued(): number {
     return this.#consumer.queued;

@@ -122,6 +122,8 @@ export interface TerminalWaitLimits {
  */
 export class ConsumeSession {
   readonly #receiver: ConsumeReceiver;
+  /** The partitions of the last `partitions` record, joined (undefined: none written). */
+  #announced: string | undefined;
   readonly #options: ConsumeSessionOptions;
   readonly #server: AckServer | undefined;
   readonly #unreported: Unreported | undefined;
@@ -257,9 +259,22 @@ export class ConsumeSession {
    * wait for before the first event of each arrives. Undefined for a pattern subscription.
    */
   partitionsRecord(): PartitionsRecord | undefined {
-    const topics = this.#receiver.topics;
+    const topics = this.#receiver.activeTopics ?? this.#receiver.topics;
     if (topics === undefined) return undefined;
+    this.#announced = topics.join("\n");
     return { $edgepipe: "partitions", partitions: topics.map(splitPartition) };
+  }
+
+  /**
+   * A new `partitions` record when the partitions that come here changed since the last one (on
+   * a Failover subscription, when the broker made this consumer active or standby for some), else
+   * undefined. Cheap: called before each envelope.
+   */
+  assignmentChanged(): PartitionsRecord | undefined {
+    if (this.#announced === undefined) return undefined;
+    const active = this.#receiver.activeTopics;
+    if (active === undefined || active.join("\n") === this.#announced) return undefined;
+    return this.partitionsRecord();
   }
 
   /** True once the input really ended: the end of the topic with `exitAtEnd`, or `limit` reached. */

@@ -31,6 +31,8 @@ export interface ConsumeReceiver extends Receiver {
   close(): Promise<void>;
   /** The topics (partitions) read, when known up front (not for a pattern). */
   readonly topics?: string[];
+  /** Of `topics`, those whose messages come here (a Failover subscription's active ones). */
+  readonly activeTopics?: string[];
 }
 
 /** Where reading starts. */

@@ -106,17 +106,22 @@ export class PartitionWatermarks {
   /**
    * A source named the partitions it reads (a `partitions` record): those not seen yet hold the
    * watermark back from now on, until their first event (or, with an idle timeout, until they
-   * have been quiet that long).
+   * have been quiet that long); those seen and not named any more stop holding it back.
    */
   announce(partitions: { topic: unknown; partition: unknown }[]): void {
-    let added = false;
+    const named = new Set<string>();
     for (const { topic, partition } of partitions) {
       const name = nameOf(topic, partition);
-      if (this.#parts.has(name)) continue;
-      this.#parts.set(name, { max: -Infinity, seenAt: this.#now, idle: false });
-      added = true;
+      named.add(name);
+      if (!this.#parts.has(name)) {
+        this.#parts.set(name, { max: -Infinity, seenAt: this.#now, idle: false });
+      }
     }
-    if (added) this.#recompute();
+    // A partition no longer named went elsewhere (a Failover subscription moved it): it holds
+    // nothing back any more; an event of it that still arrives brings it back.
+    for (const name of this.#parts.keys()) if (!named.has(name)) this.#parts.delete(name);
+    this.#last = undefined;
+    this.#recompute();
   }
 
   /** The combined watermark: the lowest of the partitions that hold it back. */

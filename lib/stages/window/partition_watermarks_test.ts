@@ -88,3 +88,16 @@ Deno.test("announced partitions hold the watermark back before their first event
   assert.equal(w.tick(1200), 400, "partition 2 quiet for the idle timeout: 0 and 1 count");
   assert.equal(w.size, 3);
 });
+
+Deno.test("a partition no longer announced stops holding the watermark back", () => {
+  const w = new PartitionWatermarks({ outOfOrderness: 0, now: 0 });
+  w.announce([{ topic: T, partition: 0 }, { topic: T, partition: 1 }]);
+  w.see(T, 0, 500);
+  assert.equal(w.see(T, 1, 100), 100);
+  // A Failover subscription moved partition 1 to another consumer.
+  w.announce([{ topic: T, partition: 0 }]);
+  assert.equal(w.watermark, 500);
+  assert.equal(w.size, 1);
+  // An event of it still in flight brings it back (it holds again).
+  assert.equal(w.see(T, 1, 120), 120);
+});
