@@ -14,7 +14,8 @@ const ALLOWED: Record<string, string[]> = {
   "./core": ["zod"],
   "./filter": ["zod", "@marcbachmann/cel-js"],
   "./window": ["zod", "@marcbachmann/cel-js"],
-  "./score": ["zod"],
+  // pngjs and jpeg-js: image features (imported only when a spec has one).
+  "./score": ["zod", "pngjs", "jpeg-js"],
   "./sources": ["zod", "hyparquet", "hyparquet-compressors"],
   // The schema libraries: a Pulsar sink with a schema (loaded only when one is used).
   "./sinks": [
