@@ -58,6 +58,7 @@ export const MQTT_PRODUCE_HELP =
   --content-type <t>    MQTT 5 content type (an event's mqtt.contentType property wins)
   --on-error <policy>   fail (default) | skip | dead-letter=<file>
   --max-in-flight <N>   publishes awaiting their acknowledgement (default 1000)
+  --buffer-dir <dir>, --buffer-max <size>  store and forward (see the Pulsar part above)
   (and the MQTT connection flags of consume --help: --mqtt-version, --client-id, --username,
   --password-file, --tls-ca, --tls-cert, --tls-key, --connect-timeout)
 

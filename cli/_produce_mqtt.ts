@@ -10,6 +10,8 @@ import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { UsageError } from "../lib/errors.ts";
 import { MqttSink } from "../lib/sinks/mqtt.ts";
+import { BUFFER_FLAGS, BufferedSink, bufferOptions } from "../lib/sinks/buffered_sink.ts";
+import type { Sink } from "../lib/sinks/types.ts";
 import {
   connectMqtt,
   MQTT_FLAGS,
@@ -37,6 +39,7 @@ function parseProduceMqttFlags(args: string[]) {
     "on-error": { type: "string", default: "fail" },
     "max-in-flight": { type: "string", default: "1000" },
     "connect-timeout": { type: "string", default: "10s" },
+    ...BUFFER_FLAGS,
   });
 }
 
@@ -61,24 +64,30 @@ export async function runMqttProduce(args: string[]): Promise<number> {
   const properties = parseProperties(values.property);
   const maxInFlight = parsePositiveInt(values["max-in-flight"]!, "--max-in-flight");
   const log = (message: string) => console.error(`edgepipe produce: ${message}`);
-  const client = await connectMqtt({
-    target,
-    protocolVersion: parseMqttVersion(values["mqtt-version"]),
-    clientId: values["client-id"],
-    ...await mqttCredentials(values, target),
-    ...await mqttTlsFiles(values),
-    connectTimeoutMs: parseDuration(values["connect-timeout"]!, "--connect-timeout"),
-    log,
-  });
-  const sink = new MqttSink(client, {
-    topic: target.topic,
-    qos,
-    retain: values.retain,
-    retainField: values["retain-field"],
-    payload,
-    properties,
-    contentType: values["content-type"],
-  }, `${target.scheme}://${target.host}:${target.port}/${target.topic}`);
+  const buffer = bufferOptions(values, log);
+  const credentials = await mqttCredentials(values, target);
+  const tls = await mqttTlsFiles(values);
+  const open = async () => {
+    const client = await connectMqtt({
+      target,
+      protocolVersion: parseMqttVersion(values["mqtt-version"]),
+      clientId: values["client-id"],
+      ...credentials,
+      ...tls,
+      connectTimeoutMs: parseDuration(values["connect-timeout"]!, "--connect-timeout"),
+      log,
+    });
+    return new MqttSink(client, {
+      topic: target.topic,
+      qos,
+      retain: values.retain,
+      retainField: values["retain-field"],
+      payload,
+      properties,
+      contentType: values["content-type"],
+    }, `${target.scheme}://${target.host}:${target.port}/${target.topic}`);
+  };
+  const sink: Sink = buffer ? await BufferedSink.open(open, buffer) : await open();
   const deadLetters = await openDeadLetters(onError);
   const shutdown = new Shutdown("produce");
   try {

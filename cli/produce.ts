@@ -41,6 +41,12 @@ import { parseProducerSchema } from "../lib/schema/producer_schema_spec.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 
 import { MQTT_PRODUCE_HELP } from "./_mqtt_help.ts";
+import {
+  BUFFER_FLAGS,
+  BUFFER_HELP,
+  BufferedSink,
+  bufferOptions,
+} from "../lib/sinks/buffered_sink.ts";
 const HELP = `edgepipe produce — write stdin to a Pulsar topic (a terminal stage)
 
 Usage: edgepipe produce <topic> [options]
@@ -114,6 +120,8 @@ Errors and observing:
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
 
 ${ENCRYPT_HELP}
+${BUFFER_HELP}
+                        (with --stats: buffered events, bytes and the oldest one's age)
 
 ${CONNECTION_HELP}
 
@@ -184,6 +192,7 @@ async function run(args: string[]): Promise<number> {
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
+    ...BUFFER_FLAGS,
   });
   if (positionals.length !== 1) {
     throw new UsageError("produce: name exactly one topic (see --help)");
@@ -244,7 +253,7 @@ async function run(args: string[]): Promise<number> {
   const schemaSpec = values.schema === undefined ? undefined : parseProducerSchema(values.schema);
   const client = new PulsarClient(options);
   const shutdown = new Shutdown("produce");
-  let sink: PulsarSink | undefined;
+  let sink: PulsarSink | BufferedSink | undefined;
   let deadLetters: DeadLetterSink | undefined;
   let stopMetrics: (() => Promise<void>) | undefined;
   let stats: StatsLine | undefined;
@@ -256,28 +265,34 @@ async function run(args: string[]): Promise<number> {
         topic,
         client,
       );
-    sink = await PulsarSink.open(client, {
-      topic,
-      ...(schema ? { schema } : {}),
-      payload,
-      encoding,
-      ...(values.key !== undefined ? { key: values.key } : {}),
-      ...(values["key-field"] !== undefined ? { keyField: values["key-field"] } : {}),
-      ...(values["time-field"] !== undefined ? { timeField: values["time-field"] } : {}),
-      properties,
-      compression: compression.toUpperCase() as Compression,
-      ...(encryption ? { encryption } : {}),
-      ...(batchMaxMessages !== undefined ? { batchMaxMessages } : {}),
-      ...(values.chunking
-        ? {}
-        : { batching: batching as "key" | "key-grouped" | "default" | "off" }),
-      ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
-      routing,
-      ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),
-      sendTimeoutMs,
-      log: (message) => console.error(`edgepipe produce: ${message}`),
-      ...(values.chunking ? { chunking: true } : {}),
-    });
+    const log = (message: string) => console.error(`edgepipe produce: ${message}`);
+    const buffer = bufferOptions(values, log);
+    const open = () =>
+      PulsarSink.open(client, {
+        topic,
+        ...(schema ? { schema } : {}),
+        payload,
+        encoding,
+        ...(values.key !== undefined ? { key: values.key } : {}),
+        ...(values["key-field"] !== undefined ? { keyField: values["key-field"] } : {}),
+        ...(values["time-field"] !== undefined ? { timeField: values["time-field"] } : {}),
+        properties,
+        compression: compression.toUpperCase() as Compression,
+        ...(encryption ? { encryption } : {}),
+        ...(batchMaxMessages !== undefined ? { batchMaxMessages } : {}),
+        ...(values.chunking
+          ? {}
+          : { batching: batching as "key" | "key-grouped" | "default" | "off" }),
+        ...(batchDelayMs !== undefined ? { batchDelayMs } : {}),
+        routing,
+        ...(values["producer-name"] ? { producerName: values["producer-name"] } : {}),
+        sendTimeoutMs,
+        log,
+        ...(values.chunking ? { chunking: true } : {}),
+      });
+    // With a buffer the destination is opened by the forwarder, when it can be reached.
+    const buffered = buffer ? await BufferedSink.open(open, buffer) : undefined;
+    sink = buffered ?? await open();
     if (policy.kind === "dead-letter") {
       deadLetters = isTopicTarget(policy.target)
         ? new PulsarDeadLetterSink(client, topicOfTarget(policy.target))
@@ -318,6 +333,13 @@ async function run(args: string[]): Promise<number> {
         out: () => eventsOut.value,
         acked: () => acks.value,
         errors: () => errors.value,
+        ...(buffered
+          ? {
+            buffered: () => buffered.stats().buffered,
+            "buffered-bytes": () => buffered.stats().bytes,
+            "oldest-s": () => Math.round(buffered.stats().oldestAgeMs / 1000),
+          }
+          : {}),
       });
     }
 
@@ -379,7 +401,7 @@ interface InputOptions {
  */
 async function* readInput(
   kind: InputKind,
-  sink: PulsarSink,
+  sink: PulsarSink | BufferedSink,
   options: InputOptions,
 ): AsyncGenerator<Item> {
   const mode = kind === "lines" ? "text" : kind === "json" ? "json" : "item";
@@ -395,7 +417,7 @@ async function* readInput(
       const item = (kind === "envelope" ? value : { value }) as Item;
       if (!isControl(item)) {
         try {
-          sink.prepare(item);
+          if (sink instanceof PulsarSink) sink.prepare(item);
         } catch (err) {
           if (!(err instanceof EncodeError)) throw err;
           const error = new InputError(err.message, { line: numbers[i] });

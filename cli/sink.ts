@@ -15,15 +15,22 @@ import { PrefixTemplate } from "../lib/sinks/object_naming.ts";
 import { parseBytes } from "../lib/sinks/open_sink.ts";
 import { parsePayloadShape } from "../lib/delivered_record.ts";
 import type { Sink } from "../lib/sinks/types.ts";
+import {
+  BUFFER_FLAGS,
+  BUFFER_HELP,
+  BufferedSink,
+  bufferOptions,
+} from "../lib/sinks/buffered_sink.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { stdinItems } from "./_stage_runner.ts";
 
-const help = `edgepipe sink — deliver events to S3, files or stdout
+const help = `edgepipe sink — deliver events to S3, files, an HTTP endpoint or stdout
 
 Usage:
   edgepipe sink s3 --bucket NAME [--prefix TEMPLATE] [options]
   edgepipe sink file DIR [--prefix TEMPLATE] [options]
   edgepipe sink stdout [options]
+  edgepipe sink http --url URL [--batch N] [options]
 
 Events are batched into objects (files) that roll at --max-events, --max-bytes or --max-age,
 whichever comes first. Each object is named <prefix><writer>-<sequence>.<format>: a retry writes
@@ -59,6 +66,20 @@ AWS_SESSION_TOKEN, the shared config and credentials files (~/.aws, AWS_PROFILE)
   --max-attempts N    tries per object, with exponential backoff (default 6)
   --part-size SIZE    objects above this go up as multipart uploads (default 8MiB)
 
+HTTP options (alerting, webhooks): each batch is POSTed as a JSON array (or NDJSON) and its
+events count as delivered when the server answers 2xx; network errors, timeouts, 408, 429 and
+5xx are retried with exponential backoff (Retry-After honoured), other 4xx follow --on-error:
+  --url URL           the endpoint (required)
+  --batch N           events per request (default 100); --batch-delay D (default 200ms)
+  --http-format F     json (default) | ndjson
+  --timeout D         per request (default 10s); --retries N attempts per batch (default 5)
+  --header 'N: V'     a request header (repeatable)
+  --header-file N=F   a header whose value is the file's content (tokens: never on the
+                      command line); --header-env N=VAR: from an environment variable
+
+${BUFFER_HELP}
+                      (s3, file and http: the destination is opened at start)
+
 What each event becomes (all targets; docs/envelope.md, "What a terminal stage delivers"):
   --payload SHAPE     record (default): one JSON object, the value's fields plus what stages
                       added (score, window bounds and aggregates…); value: the value alone;
@@ -77,8 +98,10 @@ Examples:
   edgepipe replay flights.ndjson | edgepipe sink file out/ --format zstd --max-events 50000
   edgepipe consume flights -s keep | edgepipe sink file raw/ --payload envelope --format ndjson
   edgepipe replay flights.ndjson | edgepipe sink s3 --bucket lake --profile analytics
-  edgepipe replay flights.ndjson | edgepipe sink s3 --bucket lake --access-key-id AKIA… \
-    --secret-access-key file:/run/secrets/s3-secret`;
+  edgepipe replay flights.ndjson | edgepipe sink s3 --bucket lake --access-key-id AKIA… \\
+    --secret-access-key file:/run/secrets/s3-secret
+  edgepipe consume alerts -s hook | edgepipe sink http --url https://hooks.example/edge \\
+    --header-file 'Authorization=/run/secrets/hook-auth' --batch 20 --buffer-dir /var/spool/hook`;
 
 const BATCHING_FLAGS = {
   prefix: { type: "string", default: "" },
@@ -95,6 +118,19 @@ const COMMON_FLAGS = {
   "on-error": { type: "string", default: "fail" },
   "max-in-flight": { type: "string" },
   "max-line-bytes": { type: "string" },
+  ...BUFFER_FLAGS,
+} as const;
+
+const HTTP_FLAGS = {
+  url: { type: "string" },
+  batch: { type: "string", default: "100" },
+  "batch-delay": { type: "string", default: "200ms" },
+  "http-format": { type: "string", default: "json" },
+  timeout: { type: "string", default: "10s" },
+  retries: { type: "string", default: "5" },
+  header: { type: "string", multiple: true },
+  "header-file": { type: "string", multiple: true },
+  "header-env": { type: "string", multiple: true },
 } as const;
 
 const S3_FLAGS = {
@@ -109,7 +145,7 @@ const S3_FLAGS = {
   "part-size": { type: "string", default: "8MiB" },
 } as const;
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | string[] | boolean | undefined>;
 
 function batchingOptions(values: Values): BatchingOptions {
   const writerId = values["writer-id"] as string | undefined;
@@ -202,7 +238,29 @@ async function openTarget(kind: string, args: string[]): Promise<
     const payload = parsePayloadShape(values.payload as string);
     return { sink: new StdoutSink({ payload }), values, inFlight: 1000 };
   }
-  throw new UsageError(`sink: unknown target '${kind ?? ""}' (s3, file or stdout)`);
+  if (kind === "http") {
+    const { values } = parseFlags("sink http", args, { ...HTTP_FLAGS, ...COMMON_FLAGS }, false);
+    if (!values.url) throw new UsageError("sink http: --url is required");
+    const format = values["http-format"];
+    if (format !== "json" && format !== "ndjson") {
+      throw new UsageError(`--http-format must be json or ndjson, got '${format}'`);
+    }
+    const { HttpSink, readHeaders } = await import("../lib/sinks/http.ts");
+    const batch = parsePositiveInt(values.batch!, "--batch");
+    const sink = new HttpSink({
+      url: values.url,
+      headers: await readHeaders(values),
+      batch,
+      batchDelayMs: parseDuration(values["batch-delay"]!, "--batch-delay"),
+      format,
+      timeoutMs: parseDuration(values.timeout!, "--timeout"),
+      maxAttempts: parsePositiveInt(values.retries!, "--retries"),
+      payload: parsePayloadShape(values.payload!),
+      log: (message) => console.error(`edgepipe sink http: ${message}`),
+    });
+    return { sink, values, inFlight: batch * 3 };
+  }
+  throw new UsageError(`sink: unknown target '${kind ?? ""}' (s3, file, http or stdout)`);
 }
 
 /** The `sink` command. */
@@ -212,7 +270,15 @@ export const command: Command = {
   help,
   async run(args) {
     const [kind, ...rest] = args;
-    const { sink, values, inFlight } = await openTarget(kind, rest);
+    const opened = await openTarget(kind, rest);
+    const { values, inFlight } = opened;
+    const buffer = bufferOptions(
+      values as Parameters<typeof bufferOptions>[0],
+      (message) => console.error(`edgepipe sink ${kind}: ${message}`),
+    );
+    const sink = buffer
+      ? await BufferedSink.open(() => Promise.resolve(opened.sink), buffer)
+      : opened.sink;
     const stage = `sink ${kind}`;
     let onError: ErrorPolicy;
     try {

@@ -76,7 +76,7 @@ Deno.test({
         accounted: async () =>
           tally(expected, identities(await readPayloads(target, env))).distinct,
         total: EVENTS,
-        runTimeoutMs: 120_000,
+        runTimeoutMs: Math.max(120_000, EVENTS * 10),
       });
       const published = await publishedCount(adminUrl, target);
       const payloads = await javaReadPayloads(serviceUrl, target, published);
