@@ -15,6 +15,7 @@ import { Metrics } from "../lib/observe/metrics.ts";
 import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
 import { StatsLine } from "../lib/observe/stats_line.ts";
 import { StdoutSink } from "../lib/sinks/stdout.ts";
+import { EnvelopeLineSink } from "../lib/sinks/envelope_lines.ts";
 import { isTopicTarget, PulsarDeadLetterSink, topicOfTarget } from "../lib/sinks/pulsar.ts";
 import { compileFormat } from "../lib/sources/format_string.ts";
 import type { PayloadDecoding } from "../lib/sources/message_envelope.ts";
@@ -121,7 +122,10 @@ const TYPES: Record<string, SubscriptionType> = {
 
 /** Flags, checked, as the session and the wiring need them. */
 interface ConsumeArgs {
-  session: Omit<ConsumeSessionOptions, "log" | "observer" | "deadLetters" | "keepMessages">;
+  session: Omit<
+    ConsumeSessionOptions,
+    "log" | "observer" | "deadLetters" | "keepMessages" | "keepJsonText"
+  >;
   values: ReturnType<typeof parseConsumeFlags>["values"];
   format?: ReturnType<typeof compileFormat>;
   ackTimeoutMs: number;
@@ -296,18 +300,17 @@ async function run(args: string[]): Promise<number> {
       ...o,
       deadLetters,
       keepMessages: format !== undefined || o.ack === "on-write",
+      keepJsonText: format === undefined,
       log,
       observer: observed.observer,
     });
     observed.startBacklog();
-    const sink = new StdoutSink(
-      format
-        ? {
-          format: (event) => format(event, opened.messageOf(event)?.payload.length ?? 0),
-          separator: "",
-        }
-        : { payload: { kind: "envelope" } },
-    );
+    const sink = format
+      ? new StdoutSink({
+        format: (event) => format(event, opened.messageOf(event)?.payload.length ?? 0),
+        separator: "",
+      })
+      : new EnvelopeLineSink();
     const hello = opened.hello();
     if (hello) await sink.send(hello as unknown as Envelope);
     try {

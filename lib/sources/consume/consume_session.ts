@@ -49,6 +49,12 @@ export interface ConsumeSessionOptions extends ReceiverOptions {
   source?: string;
   /** Bounds of the messages written and not yet reported (downstream acknowledgements). */
   maxUnreported?: { messages?: number; bytes?: number };
+  /**
+   * JSON payloads stay their text (a `RawJson` value) where that serialises the same, for an
+   * output that only writes the envelopes (`consume` to stdout); stages that read values need
+   * them decoded (the default).
+   */
+  keepJsonText?: boolean;
   /** Keep each envelope's message for {@linkcode ConsumeSession.messageOf} (`-f`, on-write). */
   keepMessages?: boolean;
   /** Warn when no terminal stage has connected after this long, ms (default 10 s; 0: never). */
@@ -264,7 +270,7 @@ export class ConsumeSession {
       // A message the client could not decode (decompress, decrypt, reassemble) carries why.
       const decodeError = (msg as { decodeError?: Error }).decodeError;
       if (decodeError) throw new PayloadError(decodeError.message, { cause: decodeError });
-      return messageEnvelope(msg, o.payload ?? "json");
+      return messageEnvelope(msg, o.payload ?? "json", o.keepJsonText);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       o.observer?.undecodable?.();
