@@ -15,6 +15,7 @@ import { Metrics } from "../lib/observe/metrics.ts";
 import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
 import { StatsLine } from "../lib/observe/stats_line.ts";
 import { StdoutSink } from "../lib/sinks/stdout.ts";
+import { EnvelopeLineSink } from "../lib/sinks/envelope_lines.ts";
 import { isTopicTarget, PulsarDeadLetterSink, topicOfTarget } from "../lib/sinks/pulsar.ts";
 import { compileFormat } from "../lib/sources/format_string.ts";
 import type { PayloadDecoding } from "../lib/sources/message_envelope.ts";
@@ -164,7 +165,10 @@ const TYPES: Record<string, SubscriptionType> = {
 
 /** Flags, checked, as the session and the wiring need them. */
 interface ConsumeArgs {
-  session: Omit<ConsumeSessionOptions, "log" | "observer" | "deadLetters" | "keepMessages">;
+  session: Omit<
+    ConsumeSessionOptions,
+    "log" | "observer" | "deadLetters" | "keepMessages" | "keepJsonText"
+  >;
   values: ReturnType<typeof parseConsumeFlags>["values"];
   format?: ReturnType<typeof compileFormat>;
   ackTimeoutMs: number;
@@ -388,18 +392,17 @@ async function run(args: string[]): Promise<number> {
       ...schemaFallback(parsed.values),
       deadLetters,
       keepMessages: format !== undefined || o.ack === "on-write",
+      keepJsonText: format === undefined,
       log,
       observer: observed.observer,
     });
     observed.startBacklog();
-    const sink = new StdoutSink(
-      format
-        ? {
-          format: (event) => format(event, opened.messageOf(event)?.payload.length ?? 0),
-          separator: "",
-        }
-        : { payload: { kind: "envelope" } },
-    );
+    const sink = format
+      ? new StdoutSink({
+        format: (event) => format(event, opened.messageOf(event)?.payload.length ?? 0),
+        separator: "",
+      })
+      : new EnvelopeLineSink();
     opened.controlWriter = (record) => sink.send(record as unknown as Envelope);
     const hello = opened.hello();
     if (hello) await sink.send(hello as unknown as Envelope);
@@ -461,7 +464,10 @@ async function run(args: string[]): Promise<number> {
  * come here changed (a Failover subscription's active ones). Written to the sink directly, in
  * order: the terminal delivery that writes the envelopes passes control records by.
  */
-async function* announcing(session: ConsumeSession, sink: StdoutSink): AsyncGenerator<Envelope> {
+async function* announcing(
+  session: ConsumeSession,
+  sink: { send(event: Envelope): Promise<void> },
+): AsyncGenerator<Envelope> {
   for await (const envelope of session.envelopes()) {
     const changed = session.assignmentChanged();
     if (changed) await sink.send(changed as unknown as Envelope);

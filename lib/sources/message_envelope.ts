@@ -9,6 +9,7 @@ import { EdgepipeError } from "../errors.ts";
 import type { Message } from "../pulsar/message.ts";
 import { MessageId } from "../pulsar/message_id.ts";
 import type { SchemaDecoded } from "../schema/topic_schemas.ts";
+import { isCanonicalJson, RawJson } from "./raw_json.ts";
 
 /** How payload bytes become the envelope's `value`. */
 export type PayloadDecoding = "json" | "string" | "base64";
@@ -179,7 +180,10 @@ function hasKeys(record: Record<string, string>): boolean {
 }
 
 /**
- * Builds the envelope of a message (see docs/envelope.md).
+ * Builds the envelope of a message (see docs/envelope.md). With `keepJsonText`, a JSON payload
+ * that serialises back byte for byte stays its bytes, a {@linkcode RawJson} value, for a writer
+ * that splices it into the line (`consume`'s `EnvelopeLineSink`); `JSON.stringify` of the
+ * envelope is the same either way.
  *
  * @example
  * ```ts
@@ -197,9 +201,14 @@ export function messageEnvelope(
   msg: Message,
   decoding: PayloadDecoding,
   decoded?: SchemaDecoded,
+  keepJsonText = false,
 ): Envelope {
   const { topic, partition } = partitionOf(msg.topic);
-  const value = decoded ? decoded.value : decodePayload(msg.payload, decoding);
+  const value = decoded
+    ? decoded.value
+    : keepJsonText && decoding === "json" && isCanonicalJson(msg.payload)
+    ? new RawJson(msg.payload)
+    : decodePayload(msg.payload, decoding);
   // Field order as in docs/envelope.md; absent fields are left out rather than null.
   const envelope = { topic } as Envelope;
   if (partition >= 0) envelope.partition = partition;

@@ -8,6 +8,7 @@ import {
   PayloadError,
   splitPartition,
 } from "./message_envelope.ts";
+import { RawJson } from "./raw_json.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -127,4 +128,20 @@ Deno.test("messageEnvelope names each partition of each topic, also after switch
     ["persistent://p/n/a", 3],
     ["persistent://p/n/b", undefined],
   ]);
+});
+
+Deno.test("messageEnvelope keepJsonText: canonical JSON stays its bytes, the line is the same", () => {
+  const id = new MessageId(7n, 8n, -1);
+  for (
+    const [payload, kept] of [['{"a":1,"b":"x"}', true], ['{"a": 1}', false], ["plain", false]]
+  ) {
+    const msg = new Message("persistent://public/default/t", id, bytes(payload as string), {
+      publishTime: 1,
+    });
+    const fast = messageEnvelope(msg, "json", true);
+    assert.equal(fast.value instanceof RawJson, kept, payload as string);
+    assert.equal(JSON.stringify(fast), JSON.stringify(messageEnvelope(msg, "json")));
+    // Only json decoding keeps text: string and base64 are unchanged.
+    assert.equal(messageEnvelope(msg, "string", true).value, payload);
+  }
 });

@@ -67,6 +67,12 @@ export interface ConsumeSessionOptions extends ReceiverOptions {
   source?: string;
   /** Bounds of the messages written and not yet reported (downstream acknowledgements). */
   maxUnreported?: { messages?: number; bytes?: number };
+  /**
+   * JSON payloads stay their text (a `RawJson` value) where that serialises the same, for an
+   * output that only writes the envelopes (`consume` to stdout); stages that read values need
+   * them decoded (the default).
+   */
+  keepJsonText?: boolean;
   /** Keep each envelope's message for {@linkcode ConsumeSession.messageOf} (`-f`, on-write). */
   keepMessages?: boolean;
   /** Warn when no terminal stage has connected after this long, ms (default 10 s; 0: never). */
@@ -396,7 +402,7 @@ export class ConsumeSession {
       if (decodeError) throw new PayloadError(decodeError.message, { cause: decodeError });
       let decoded = this.#schemas?.decode(msg, baseTopic(msg.topic));
       if (decoded instanceof Promise) decoded = await decoded;
-      return messageEnvelope(msg, o.payload ?? "json", decoded);
+      return messageEnvelope(msg, o.payload ?? "json", decoded, o.keepJsonText);
     } catch (caught) {
       const err = caught instanceof SchemaError
         ? new PayloadError(caught.message, { cause: caught })
