@@ -115,6 +115,8 @@ export class ConsumeSession {
   #written = 0;
   #noTerminal: ReturnType<typeof setTimeout> | undefined;
   #intervals?: TxnIntervals;
+  #endSince?: number;
+  #toldWaiting = false;
   #control?: (record: ControlRecord) => Promise<void>;
 
   private constructor(
@@ -315,6 +317,7 @@ export class ConsumeSession {
         throw this.#intervals?.failure?.error ?? error;
       }
       if (!msg) {
+        if (end && this.#intervals && !(await this.#settledAtEnd())) continue;
         this.#finished = end !== undefined;
         return;
       }
@@ -331,6 +334,33 @@ export class ConsumeSession {
       yield envelope;
     }
     this.#finished = true;
+  }
+
+  /**
+   * Exactly-once at the end of the topic: once this run's transactions have committed, the end is
+   * real only when the broker holds nothing unacknowledged. Messages acknowledged inside a
+   * transaction of a process that died come again when the broker times it out; until then (at
+   * most the transaction timeout and a margin) the source waits for them. False: read on.
+   */
+  async #settledAtEnd(): Promise<boolean> {
+    const o = this.#options;
+    const limit = (o.txnTimeoutMs ?? 60_000) + 15_000;
+    this.#endSince ??= Date.now();
+    await this.#intervals!.settle(this.#endSince + limit);
+    if (!this.#receiver.allAcknowledged || await this.#receiver.allAcknowledged()) return true;
+    if (Date.now() - this.#endSince > limit) {
+      o.log("at the end of the topic, messages are still unacknowledged by others; stopping");
+      return true;
+    }
+    if (!this.#toldWaiting) {
+      this.#toldWaiting = true;
+      o.log(
+        "at the end of the topic, some messages are held by a transaction that has not ended " +
+          "(a previous run's): waiting for the broker to time it out and deliver them again",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    return false;
   }
 
   /** The envelope of a message, or undefined when the error policy took it. */
