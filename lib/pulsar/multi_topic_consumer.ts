@@ -198,7 +198,6 @@ export class MultiTopicConsumer implements MessageConsumer {
     return this.#queue.size > 0;
   }
 
-  /** Last message id of every topic, by topic name. */
   /**
    * True when every partition's acknowledgements reach its last message (the broker's
    * mark-delete position is at or past it): nothing is left unacknowledged, by this consumer or
@@ -213,6 +212,7 @@ export class MultiTopicConsumer implements MessageConsumer {
     return true;
   }
 
+  /** Last message id of every topic, by topic name. */
   async getLastMessageIds(): Promise<Map<string, MessageId>> {
     const entries = await Promise.all(
       [...this.#children.values()].map(async (c) => [c.topic, await c.getLastMessageId()] as const),

@@ -21,7 +21,7 @@ export interface ExactlyOnceKillOptions {
   events: number;
   /** Mid-stream kills. */
   kills: number;
-  /** Transaction interval and timeout of the source (defaults 200ms, 3s). */
+  /** Transaction interval and timeout of the source (defaults 200ms, 5s). */
   txnInterval?: string;
   txnTimeout?: string;
   /** Longest one run may take (default 120 s). */
@@ -90,7 +90,7 @@ export async function exactlyOnceKill(
         "--txn-interval",
         options.txnInterval ?? "200ms",
         "--txn-timeout",
-        options.txnTimeout ?? "3s",
+        options.txnTimeout ?? "5s",
       ],
       ["filter", "int(event.value.n) % 3 != 0"],
       // Small windows: the flow lasts long enough to be cut many times.
@@ -121,12 +121,31 @@ export async function exactlyOnceKill(
     runTimeoutMs: options.runTimeoutMs ?? 120_000,
   });
 
+  // A stage that failed by itself (not the one killed, not one that saw its upstream die) says
+  // why on stderr: show it.
+  for (const round of kill.rounds) {
+    round.codes.forEach((code, i) => {
+      if (code !== 0 && code !== 137 && !(code === 1 && i > round.victim)) {
+        console.log(`    round ${round.round}, ${round.stage} killed; stage ${i} exited ${code}:`);
+        console.log(`      ${round.stderr[i].slice(-800).replaceAll("\n", "\n      ")}`);
+      }
+    });
+  }
   let backlog = await backlogOf(adminUrl, source, SUBSCRIPTION);
   for (let tries = 0; backlog !== 0 && tries < 20; tries++) {
     await new Promise((r) => setTimeout(r, 250));
     backlog = await backlogOf(adminUrl, source, SUBSCRIPTION);
   }
-  const seen = numbers(await readPayloads(target, env));
+  // A commit's messages can reach readers a moment after the commit returned: read until the
+  // count stops changing (or everything is there).
+  let seen = numbers(await readPayloads(target, env));
+  for (let tries = 0; tries < 10 && seen.length < expected.length; tries++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = numbers(await readPayloads(target, env));
+    const stable = again.length === seen.length;
+    seen = again;
+    if (stable && tries >= 2) break;
+  }
   const visible = tally(expected, seen);
   const java = tally(
     expected,
