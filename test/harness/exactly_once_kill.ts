@@ -125,7 +125,10 @@ export async function exactlyOnceKill(
   // why on stderr: show it.
   for (const round of kill.rounds) {
     round.codes.forEach((code, i) => {
-      if (code !== 0 && code !== 137 && !(code === 1 && i > round.victim)) {
+      if (
+        code !== 0 && code !== 137 &&
+        !(code === 1 && i > round.victim && round.codes[round.victim] === 137)
+      ) {
         console.log(`    round ${round.round}, ${round.stage} killed; stage ${i} exited ${code}:`);
         console.log(`      ${round.stderr[i].slice(-800).replaceAll("\n", "\n      ")}`);
       }
