@@ -15,7 +15,12 @@ import { exactlyOnceKill } from "../test/harness/exactly_once_kill.ts";
 const events = Number(Deno.args[0] ?? 100_000);
 const kills = Number(Deno.args[1] ?? 20);
 const started = Date.now();
-const report = await exactlyOnceKill({ events, kills, runTimeoutMs: 300_000 });
+const report = await exactlyOnceKill({
+  events,
+  kills,
+  spareRounds: 3 * kills,
+  runTimeoutMs: 300_000,
+});
 const ok = report.kill.midStreamKills === kills && report.visible.duplicates === 0 &&
   report.visible.missing.length === 0 && report.visible.unexpected.length === 0 &&
   report.java.duplicates === 0 && report.java.distinct === report.expected.length &&

@@ -24,6 +24,8 @@ export interface ExactlyOnceKillOptions {
   /** Transaction interval and timeout of the source (defaults 200ms, 5s). */
   txnInterval?: string;
   txnTimeout?: string;
+  /** Extra rounds for kills that did not land mid-stream (default `kills`). */
+  spareRounds?: number;
   /** Longest one run may take (default 120 s). */
   runTimeoutMs?: number;
 }
@@ -109,6 +111,7 @@ export async function exactlyOnceKill(
     // Each process at least once, then at random.
     victim: (round, random) => round < 3 ? round : Math.floor(random() * 3),
     kills: options.kills,
+    spareRounds: options.spareRounds ?? options.kills,
     // Input acknowledged for good, in (estimated) messages: it grows only when a transaction
     // commits, so a kill after some progress falls after a commit, i.e. mid-stream.
     progress: async () =>

@@ -116,6 +116,8 @@ export class ConsumeSession {
   #noTerminal: ReturnType<typeof setTimeout> | undefined;
   #intervals?: TxnIntervals;
   #endSince?: number;
+  readonly #seen = new Set<string>();
+  #twice = 0;
   #toldWaiting = false;
   #control?: (record: ControlRecord) => Promise<void>;
 
@@ -324,6 +326,7 @@ export class ConsumeSession {
       o.observer?.received?.();
       const envelope = await this.#decode(msg);
       if (!envelope) continue;
+      if (this.#intervals && this.#once(envelope.id!)) continue;
       if (o.keepMessages) this.#messages.set(envelope, msg);
       if (o.ack === "downstream") this.#unreported!.add(envelope.id!, msg);
       if (this.#intervals) {
@@ -360,6 +363,22 @@ export class ConsumeSession {
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
+    return false;
+  }
+
+  /**
+   * Exactly-once: true for a message this run already wrote (the broker can deliver an entry
+   * again, e.g. when a dead predecessor's transaction is aborted while this run reads): its
+   * first copy's results and acknowledgement are on their way in a transaction, a second copy
+   * would be a duplicate. Remembers the last million ids.
+   */
+  #once(id: string): boolean {
+    if (this.#seen.has(id)) {
+      if (this.#twice++ === 0) this.#options.log(`skipped ${id}: delivered again in this run`);
+      return true;
+    }
+    this.#seen.add(id);
+    if (this.#seen.size > 1_000_000) this.#seen.delete(this.#seen.values().next().value!);
     return false;
   }
 
