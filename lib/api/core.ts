@@ -29,6 +29,7 @@ export {
   isControl,
   isEnd,
   type Item,
+  type TxnRecord,
 } from "../envelope.ts";
 export { describeError, EdgepipeError, InputError, UsageError } from "../errors.ts";
 export {

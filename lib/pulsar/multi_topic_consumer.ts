@@ -203,6 +203,20 @@ export class MultiTopicConsumer implements MessageConsumer {
     return this.#queue.size > 0;
   }
 
+  /**
+   * True when every partition's acknowledgements reach its last message (the broker's
+   * mark-delete position is at or past it): nothing is left unacknowledged, by this consumer or
+   * by anyone (a transaction still holding acks counts as not yet acknowledged).
+   */
+  async allAcknowledged(): Promise<boolean> {
+    for (const child of this.#children.values()) {
+      const { last, markDelete } = await child.lastMessageIdAndMarkDelete();
+      if (last.entryId < 0n) continue; // empty
+      if (!markDelete || MessageId.compare(markDelete.entry(), last.entry()) < 0) return false;
+    }
+    return true;
+  }
+
   /** Last message id of every topic, by topic name. */
   async getLastMessageIds(): Promise<Map<string, MessageId>> {
     const entries = await Promise.all(

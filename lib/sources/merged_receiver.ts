@@ -78,6 +78,11 @@ export class MergedReceiver {
     this.#consumer.ack(target);
   }
 
+  /** True when the subscription holds nothing unacknowledged on any partition. */
+  allAcknowledged(): Promise<boolean> {
+    return this.#consumer.allAcknowledged();
+  }
+
   /** Acknowledges a message inside a transaction (effective when it commits). */
   ackInTransaction(target: Message, txn: Transaction): Promise<void> {
     return this.#consumer.ackInTransaction(target, txn);

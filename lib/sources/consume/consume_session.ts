@@ -140,6 +140,10 @@ export class ConsumeSession {
   #written = 0;
   #noTerminal: ReturnType<typeof setTimeout> | undefined;
   #intervals?: TxnIntervals;
+  #endSince?: number;
+  readonly #seen = new Set<string>();
+  #twice = 0;
+  #toldWaiting = false;
   #control?: (record: ControlRecord) => Promise<void>;
 
   private constructor(
@@ -375,12 +379,14 @@ export class ConsumeSession {
         throw this.#intervals?.failure?.error ?? error;
       }
       if (!msg) {
+        if (end && this.#intervals && !(await this.#settledAtEnd())) continue;
         this.#finished = end !== undefined;
         return;
       }
       o.observer?.received?.();
       const envelope = await this.#decode(msg);
       if (!envelope) continue;
+      if (this.#intervals && this.#once(envelope.id!)) continue;
       if (o.keepMessages) this.#messages.set(envelope, msg);
       if (o.ack === "downstream") this.#unreported!.add(envelope.id!, msg);
       if (this.#intervals) {
@@ -391,6 +397,49 @@ export class ConsumeSession {
       yield envelope;
     }
     this.#finished = true;
+  }
+
+  /**
+   * Exactly-once at the end of the topic: once this run's transactions have committed, the end is
+   * real only when the broker holds nothing unacknowledged. Messages acknowledged inside a
+   * transaction of a process that died come again when the broker times it out; until then (at
+   * most the transaction timeout and a margin) the source waits for them. False: read on.
+   */
+  async #settledAtEnd(): Promise<boolean> {
+    const o = this.#options;
+    const limit = (o.txnTimeoutMs ?? 60_000) + 15_000;
+    this.#endSince ??= Date.now();
+    await this.#intervals!.settle(this.#endSince + limit);
+    if (!this.#receiver.allAcknowledged || await this.#receiver.allAcknowledged()) return true;
+    if (Date.now() - this.#endSince > limit) {
+      o.log("at the end of the topic, messages are still unacknowledged by others; stopping");
+      return true;
+    }
+    if (!this.#toldWaiting) {
+      this.#toldWaiting = true;
+      o.log(
+        "at the end of the topic, some messages are held by a transaction that has not ended " +
+          "(a previous run's): waiting for the broker to time it out and deliver them again",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    return false;
+  }
+
+  /**
+   * Exactly-once: true for a message this run already wrote (the broker can deliver an entry
+   * again, e.g. when a dead predecessor's transaction is aborted while this run reads): its
+   * first copy's results and acknowledgement are on their way in a transaction, a second copy
+   * would be a duplicate. Remembers the last million ids.
+   */
+  #once(id: string): boolean {
+    if (this.#seen.has(id)) {
+      if (this.#twice++ === 0) this.#options.log(`skipped ${id}: delivered again in this run`);
+      return true;
+    }
+    this.#seen.add(id);
+    if (this.#seen.size > 1_000_000) this.#seen.delete(this.#seen.values().next().value!);
+    return false;
   }
 
   /** The envelope of a message, or undefined when the error policy took it. */

@@ -23,6 +23,8 @@ import { MergedReceiver } from "../merged_receiver.ts";
 export interface ConsumeReceiver extends Receiver {
   /** Absent on a reader, which cannot acknowledge. */
   ack?(target: AckTarget): void;
+  /** True when nothing of the subscription is left unacknowledged (subscriptions on topics). */
+  allAcknowledged?(): Promise<boolean>;
   /** Acknowledges inside a transaction (absent on a reader). */
   ackInTransaction?(target: Message, txn: Transaction): Promise<void>;
   /** Sends acknowledgements still grouped for the wire. */

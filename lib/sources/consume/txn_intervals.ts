@@ -154,6 +154,15 @@ export class TxnIntervals {
     this.#o.onFatal(error);
   }
 
+  /** Closes the open interval and waits until every interval has committed (or `deadline`). */
+  async settle(deadline: number): Promise<void> {
+    if (this.#open) this.#close(this.#open);
+    while (this.#live.size > 0 && !this.#failure && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (this.#failure) throw this.#failure.error;
+  }
+
   /**
    * The source stops: the open interval closes, complete intervals commit, and the others (the
    * terminal did not report all their messages) are aborted, so their messages come again.
