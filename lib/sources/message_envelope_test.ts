@@ -138,10 +138,10 @@ Deno.test("messageEnvelope keepJsonText: canonical JSON stays its bytes, the lin
     const msg = new Message("persistent://public/default/t", id, bytes(payload as string), {
       publishTime: 1,
     });
-    const fast = messageEnvelope(msg, "json", true);
+    const fast = messageEnvelope(msg, "json", undefined, true);
     assert.equal(fast.value instanceof RawJson, kept, payload as string);
     assert.equal(JSON.stringify(fast), JSON.stringify(messageEnvelope(msg, "json")));
     // Only json decoding keeps text: string and base64 are unchanged.
-    assert.equal(messageEnvelope(msg, "string", true).value, payload);
+    assert.equal(messageEnvelope(msg, "string", undefined, true).value, payload);
   }
 });
