@@ -62,6 +62,7 @@ export class LookupService {
       const index = (this.#current + tried) % this.#hosts.length;
       try {
         const conn = await this.pool.get(this.#hosts[index]);
+        if (!conn.isOpen) throw new ConnectionError(`${conn.url} closed the connection`);
         this.#current = index;
         return conn;
       } catch (error) {
@@ -70,13 +71,28 @@ export class LookupService {
       }
     }
     if (this.#hosts.length === 1) throw last;
-    const error = new ConnectionError(
-      `no host of ${this.serviceUrl} answered (${errors.join("; ")})`,
-      {
-        cause: last,
-      },
-    );
-    throw error;
+    throw new ConnectionError(`no host of ${this.serviceUrl} answered (${errors.join("; ")})`, {
+      cause: last,
+    });
+  }
+
+  /**
+   * `command` on a service connection. With several hosts, a connection lost during the request
+   * moves on to the next host (each host once), as a lost host at connect time does.
+   */
+  async #serviceRequest(command: Command): Promise<{ conn: Connection; answer: Answer }> {
+    for (let attempt = 1;; attempt++) {
+      const conn = await this.serviceConnection();
+      try {
+        const frame = await conn.request(command);
+        return { conn, answer: frame.command as unknown as Answer };
+      } catch (error) {
+        if (!(error instanceof ConnectionError) || attempt >= this.#hosts.length) throw error;
+        if (this.#hosts[this.#current] === conn.url) {
+          this.#current = (this.#current + 1) % this.#hosts.length;
+        }
+      }
+    }
   }
 
   /** The connection to the broker that serves `topic`. */
@@ -87,11 +103,13 @@ export class LookupService {
 
   /** Follows LOOKUP redirects until a broker says it owns `topic`. */
   async lookup(topic: string): Promise<BrokerAddress> {
-    let conn = await this.serviceConnection();
+    let conn: Connection | undefined;
     let authoritative = false;
     for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
-      const frame = await conn.request({ type: "LOOKUP", topic, authoritative } as Command);
-      const answer = frame.command as unknown as Answer;
+      const command = { type: "LOOKUP", topic, authoritative } as Command;
+      let answer: Answer;
+      if (conn === undefined) ({ conn, answer } = await this.#serviceRequest(command));
+      else answer = (await conn.request(command)).command as unknown as Answer;
       const brokerUrl = String(
         (this.useTls ? answer.brokerServiceUrlTls : answer.brokerServiceUrl) ??
           answer.brokerServiceUrl ?? "",
@@ -108,9 +126,10 @@ export class LookupService {
 
   /** Number of partitions of `topic`; 0 for a non-partitioned topic. */
   async partitions(topic: string): Promise<number> {
-    const conn = await this.serviceConnection();
-    const frame = await conn.request({ type: "PARTITIONED_METADATA", topic } as Command);
-    return Number((frame.command as unknown as Answer).partitions ?? 0);
+    const { answer } = await this.#serviceRequest(
+      { type: "PARTITIONED_METADATA", topic } as Command,
+    );
+    return Number(answer.partitions ?? 0);
   }
 
   /** Topics of a namespace (persistent ones by default), optionally filtered by a regex. */
@@ -118,10 +137,9 @@ export class LookupService {
     namespace: string,
     mode: "PERSISTENT" | "NON_PERSISTENT" | "ALL" = "PERSISTENT",
   ): Promise<string[]> {
-    const conn = await this.serviceConnection();
-    const frame = await conn.request(
+    const { answer } = await this.#serviceRequest(
       { type: "GET_TOPICS_OF_NAMESPACE", namespace, mode } as Command,
     );
-    return ((frame.command as unknown as Answer).topics as string[] | undefined) ?? [];
+    return (answer.topics as string[] | undefined) ?? [];
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Multi-host service URLs against the real broker: the first host is down (a port nobody listens
  * on, as a stopped broker's is), edgepipe connects through the second; produce and consume work,
- * as a library and as commands. With every host down, the error names each one.
+ * as a library and as commands. A first host that answers and then goes away: later lookups go to
+ * the second. With every host down, the error names each one.
  */
 import assert from "node:assert/strict";
 import { pulsarUrls } from "../harness/pulsar.ts";
@@ -76,6 +77,66 @@ Deno.test({
       consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value),
       lines.map((l) => JSON.parse(l)),
     );
+  },
+});
+
+/** A TCP forwarder to `target` on a local port; `close()` cuts it and every connection through it. */
+function forwarder(target: { hostname: string; port: number }) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  let accepted = 0, closed = false;
+  (async () => {
+    for await (const client of listener) {
+      accepted++;
+      const upstream = await Deno.connect(target);
+      conns.add(client).add(upstream);
+      client.readable.pipeTo(upstream.writable).catch(() => {});
+      upstream.readable.pipeTo(client.writable).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    accepted: () => accepted,
+    close() {
+      if (closed) return;
+      closed = true;
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+Deno.test({
+  name: "the first host answers, then goes away: later lookups go to the second host",
+  ...integration,
+  async fn() {
+    const { live } = await urls();
+    const [hostname, port] = live.split(":");
+    const first = forwarder({ hostname, port: Number(port) });
+    const topic = `persistent://public/default/multihost-lost-${crypto.randomUUID()}`;
+    const client = new PulsarClient({
+      serviceUrl: `pulsar://127.0.0.1:${first.port},${live}`,
+      connectTimeoutMs: 3_000,
+    });
+    try {
+      assert.deepEqual(await client.getPartitions(topic), [topic]);
+      assert.equal(first.accepted(), 1, "the first lookup went through the first host");
+      first.close();
+      const producer = await client.createProducer({ topic });
+      await producer.send({ payload: "after" });
+      await producer.close();
+      assert.deepEqual(await client.getPartitions(topic), [topic]);
+      const urlsNow = (await client.pool.connections()).map((c) => c.url);
+      assert.ok(urlsNow.includes(`pulsar://${live}`), `lookups now use ${live}: ${urlsNow}`);
+      assert.equal(first.accepted(), 1);
+    } finally {
+      first.close();
+      await client.close();
+    }
   },
 });
 
