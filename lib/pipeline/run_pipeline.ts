@@ -120,6 +120,10 @@ function openSource(
       return import("./consume_source.ts").then(({ openConsumeSource }) =>
         openConsumeSource(source, handling)
       );
+    case "mqtt":
+      return import("./mqtt_source.ts").then(({ openMqttSource }) =>
+        openMqttSource(source, handling)
+      );
   }
 }
 
