@@ -63,7 +63,7 @@ Deno.test("problems name the file, line, column, path and what is wrong", () => 
       "source: { stdin: {} }\nsink: stdout\nonError: drop\n",
       "p.yaml:3:10: onError: expected fail, skip or dead-letter=<file|s3://…|file:dir|topic>",
     ],
-    ["sink: stdout\n", "p.yaml:1:1: source: expected one of: replay, consume, stdin"],
+    ["sink: stdout\n", "p.yaml:1:1: source: expected one of: replay, consume, mqtt, stdin"],
     [
       "source: { stdin: {} }\n",
       "p.yaml:1:1: sink: expected a destination string, { to: …, schema: … } or { route: … }",

@@ -59,6 +59,22 @@ export type SourcePlan =
     /** Private key files that decrypt its messages (`encryption.decryptKeys`). */
     decryptKeys?: string[];
   }
+  | {
+    kind: "mqtt";
+    url: string;
+    clientId?: string;
+    qos: 0 | 1 | 2;
+    mqttVersion: "5" | "3.1.1";
+    username?: string;
+    passwordFile?: string;
+    tlsCa?: string;
+    tlsCert?: string;
+    tlsKey?: string;
+    payload: "json" | "string" | "base64";
+    timeField?: string;
+    idleExitMs?: number;
+    count?: number;
+  }
   | { kind: "stdin" };
 
 /** One stage, ready to build. */
@@ -240,6 +256,19 @@ function sourcePlan(
         : {}),
     };
   }
+  if ("mqtt" in source) {
+    const m = source.mqtt;
+    const file = (f: string | undefined) => f === undefined ? undefined : path(f);
+    return {
+      ...m,
+      kind: "mqtt",
+      passwordFile: file(m.passwordFile),
+      tlsCa: file(m.tlsCa),
+      tlsCert: file(m.tlsCert),
+      tlsKey: file(m.tlsKey),
+      idleExitMs: m.idleExit === undefined ? undefined : ms(m.idleExit, "idleExit"),
+    };
+  }
   return { kind: "stdin" };
 }
 
@@ -386,6 +415,12 @@ export function describePlan(plan: Plan): string[] {
       }${s.exitAtEnd ? ", exit at end" : ""}${
         s.announcePartitions ? ", partitions announced" : ""
       })`,
+    );
+  } else if (s.kind === "mqtt") {
+    lines.push(
+      `  source   mqtt ${s.url} QoS ${s.qos}, MQTT ${s.mqttVersion}${
+        s.clientId ? `, persistent session '${s.clientId}'` : ", clean session"
+      }`,
     );
   } else lines.push("  source   stdin (NDJSON)");
   plan.stages.forEach((stage, i) => {

@@ -131,6 +131,10 @@ function openSource(
       return import("./consume_source.ts").then(({ openConsumeSource }) =>
         openConsumeSource(source, handling, plan.pulsar.connection)
       );
+    case "mqtt":
+      return import("./mqtt_source.ts").then(({ openMqttSource }) =>
+        openMqttSource(source, handling)
+      );
   }
 }
 

@@ -78,11 +78,32 @@ const consumeSource = z.strictObject({
   message: "announcePartitions needs topics, not a pattern",
 });
 
+const mqttSource = z.strictObject({
+  /** `mqtt://host[:port]/<topic filter>` or `mqtts://…` (no password in it). */
+  url: z.string().regex(/^mqtts?:\/\//, "expected mqtt://host/<filter> or mqtts://…"),
+  /** A stable id: a persistent session (what was not acknowledged is redelivered). */
+  clientId: z.string().min(1).optional(),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+  mqttVersion: z.enum(["5", "3.1.1"]).default("5"),
+  username: z.string().optional(),
+  /** The password, read from this file (or MQTT_PASSWORD). */
+  passwordFile: z.string().optional(),
+  tlsCa: z.string().optional(),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  payload: z.enum(["json", "string", "base64"]).default("json"),
+  timeField: z.string().optional(),
+  /** Stop after this long without a message (MQTT has no end of topic). */
+  idleExit: z.union([z.string(), z.number()]).optional(),
+  count: z.number().int().positive().optional(),
+});
+
 const source = z.union([
   z.strictObject({ replay: replaySource }),
   z.strictObject({ consume: consumeSource }),
+  z.strictObject({ mqtt: mqttSource }),
   z.strictObject({ stdin: z.strictObject({}) }),
-], { error: "expected one of: replay, consume, stdin" });
+], { error: "expected one of: replay, consume, mqtt, stdin" });
 
 const cel = z.string().min(1, "expected a CEL expression");
 

@@ -303,6 +303,37 @@ Deno.test({
         },
       );
 
+      await t.step("a run file's mqtt source: acknowledged once its sink delivered", async () => {
+        const id = uid();
+        const dir = await Deno.makeTempDir();
+        const url = plain(`run/${id}/#`);
+        const file = `${dir}/p.yaml`;
+        await Deno.writeTextFile(
+          file,
+          `name: mqtt-run\nsource:\n  mqtt:\n    url: "${url}"\n    clientId: run-${id}\n` +
+            `    idleExit: 1s\nsink: stdout\n`,
+        );
+        await sessionReady(url, `run-${id}`);
+        await mosquittoPubLines(broker.port, `run/${id}/a`, ['{"n":1}', '{"n":2}'], 1);
+        const ran = await runEdgepipe(["run", file], { env });
+        assert.equal(ran.code, 0, ran.stderr);
+        assert.deepEqual(ran.stdout.trimEnd().split("\n").map((l) => JSON.parse(l)), [{ n: 1 }, {
+          n: 2,
+        }]);
+        const again = await consumeJson([
+          url,
+          "--client-id",
+          `run-${id}`,
+          "--ack",
+          "on-write",
+          "-e",
+          "--idle",
+          "1s",
+        ]);
+        assert.deepEqual(again.lines, [], "the run acknowledged what its sink delivered");
+        await Deno.remove(dir, { recursive: true });
+      });
+
       await t.step(
         "bad input: malformed filter, unreachable broker, password in the URL, non-UTF-8",
         async () => {
