@@ -177,9 +177,9 @@ export function ratioChart(chart: RatioChart): string {
   out.push(
     `<line class="baseline" x1="${one}" y1="${plotTop - 4}" x2="${one}" y2="${plotBottom}" ` +
       `stroke="#000000" stroke-width="1.5"/>`,
-    `<text x="${L.labelWidth}" y="${legendY + 8}" fill="#424242">bar: median of per-round ` +
-      `ratios; whisker: min–max; black line: 1.0× the baseline; dashed orange: goal ` +
-      `(bar green met, red not met)</text>`,
+    `<text class="legend" x="12" y="${legendY + 8}" font-size="11" fill="#424242">bar: median ` +
+      `of the per-round ratios · whisker: min–max · black line: 1.0× (the baseline) · ` +
+      `dashed orange: goal (green bar: met, red: missed)</text>`,
   );
   caption.forEach((line, i) => {
     out.push(
