@@ -36,14 +36,17 @@ export interface RatioChart {
   title: string;
   caption: string;
   rows: RatioRow[];
-  /** Total width in px (default 860). */
+  /** Total width in px (default: the label column, 410 px of plot and the right margin). */
   width?: number;
   axisMax?: number;
 }
 
 /** The fixed geometry, exported so that tests can compute positions from first principles. */
 export const LAYOUT = {
+  /** The label column's least width; wider for longer labels, at `charWidth` px a character. */
   labelWidth: 300,
+  charWidth: 6.8,
+  plotWidth: 410,
   rightMargin: 150,
   titleHeight: 40,
   rowHeight: 26,
@@ -113,11 +116,13 @@ export function wrap(text: string, width: number): string[] {
 
 /** The SVG document of a ratio chart. */
 export function ratioChart(chart: RatioChart): string {
-  const width = chart.width ?? 860;
   const L = LAYOUT;
-  const plotWidth = width - L.labelWidth - L.rightMargin;
+  const longest = Math.max(0, ...chart.rows.map((r) => r.label.length));
+  const labelWidth = Math.max(L.labelWidth, Math.ceil(longest * L.charWidth) + 16);
+  const width = chart.width ?? labelWidth + L.plotWidth + L.rightMargin;
+  const plotWidth = width - labelWidth - L.rightMargin;
   const end = chart.axisMax ?? axisEnd(chart.rows);
-  const x = (ratio: number) => L.labelWidth + (Math.min(ratio, end) / end) * plotWidth;
+  const x = (ratio: number) => labelWidth + (Math.min(ratio, end) / end) * plotWidth;
   const plotTop = L.titleHeight;
   const plotBottom = plotTop + chart.rows.length * L.rowHeight;
   const caption = wrap(chart.caption, L.captionChars);
@@ -151,7 +156,7 @@ export function ratioChart(chart: RatioChart): string {
     const colour = met === undefined ? COLOURS.none : met ? COLOURS.met : COLOURS.missed;
     const [x0, xm, xa, xb] = [x(0), x(row.median), x(row.min), x(row.max)].map(n);
     out.push(
-      `<text class="label" x="${L.labelWidth - 8}" y="${mid + 4}" text-anchor="end">${
+      `<text class="label" x="${labelWidth - 8}" y="${mid + 4}" text-anchor="end">${
         escapeXml(row.label)
       }</text>`,
       `<rect class="bar" data-median="${row.median}" x="${x0}" y="${mid - L.barHeight / 2}" ` +

@@ -91,3 +91,15 @@ Deno.test("wrap: lines at most the width, no word lost", () => {
   assert.ok(lines.every((l) => l.length <= 20));
   assert.equal(lines.join(" "), text);
 });
+
+Deno.test("ratioChart: a long label widens the label column instead of being cut", () => {
+  // 60 characters at 6.8 px each, plus 16 px of padding: the plot starts at x = 424.
+  const label = "x".repeat(60);
+  const root = parse(
+    ratioChart({ title: "t", caption: "", rows: [{ label, median: 1, min: 1, max: 1 }] }),
+  );
+  const bar = list(root.rect).find((r: Node) => r.class === "bar");
+  assert.equal(Number(bar.x), 424);
+  // Default width: label column + 410 px of plot + 150 px right margin.
+  assert.equal(Number(root.width), 424 + 410 + 150);
+});

@@ -117,7 +117,8 @@ function scoreRows(tables: MdTable[]): RatioRow[] {
     ) {
       const values = names.map((n) => Number(row[col(n)])).filter((v) => Number.isFinite(v));
       if (!values.length) continue;
-      const what = row[1].replace(/^score stage, /, "").replace(/: × raw$/, "");
+      const what = row[1].replace(/^score stage, /, "").replace(/: × raw$/, "")
+        .replace("events ", "");
       rows.push({
         label: `${row[0]}, ${what}: ${side}`,
         median: median(values),
