@@ -15,8 +15,10 @@
  *
  * ```sh
  * deno run -A bench/pulsar_commands_bench.ts [--messages 200000] [--small-messages 500000]
- *   [--rounds 3] [--sizes 1024,100]
+ *   [--rounds 3] [--sizes 1024,100] [--svg bench/charts/pulsar_commands.svg]
  * ```
+ *
+ * With `--svg <file>` the ratio table is also drawn as a chart (bench/_svg.ts) to that file.
  *
  * Uses PULSAR_SERVICE_URL (default pulsar://127.0.0.1:6650): start a private broker for it
  * (`deno task broker`) so that other work on a shared broker does not skew one side.
@@ -27,6 +29,8 @@ import { parseArgs } from "node:util";
 import { PulsarClient } from "../lib/pulsar/mod.ts";
 import { interleave, machineState, ratio, spread, table } from "./_rounds.ts";
 import { edgepipe, pulsarPerf, timed } from "./_spawn.ts";
+import { ratioRows } from "./_md_tables.ts";
+import { ratioChart } from "./_svg.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     "small-messages": { type: "string", default: "500000" },
     rounds: { type: "string", default: "3" },
     sizes: { type: "string", default: "1024,100" },
+    svg: { type: "string" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -167,8 +172,19 @@ try {
   await Deno.remove(work, { recursive: true });
 }
 
-console.log(`\n${await machineState()}; ${ROUNDS} interleaved rounds\n`);
-console.log(
-  table(["path", "edgepipe msg/s", "pulsar-perf msg/s", "ratio (per round)", "goal"], rows),
-);
+const machine = `${await machineState()}; ${ROUNDS} interleaved rounds`;
+const header = ["path", "edgepipe msg/s", "pulsar-perf msg/s", "ratio (per round)", "goal"];
+console.log(`\n${machine}\n`);
+console.log(table(header, rows));
+if (values.svg) {
+  await Deno.writeTextFile(
+    values.svg,
+    ratioChart({
+      title: "edgepipe consume / produce vs pulsar-perf (msg/s, steady state)",
+      caption: machine,
+      rows: ratioRows({ header, rows }),
+    }),
+  );
+  console.error(`wrote ${values.svg}`);
+}
 console.log(`\nedgepipe whole-command msg/s (start-up included): ${wall.join("; ")}`);

@@ -8,7 +8,11 @@
  *
  * ```sh
  * deno run -A bench/window_command_bench.ts [events=1000000] [rounds=3] [keys=10000,100000,1000000]
+ *   [--svg bench/charts/window_cpu.svg]
  * ```
+ *
+ * With `--svg <file>` the events-per-CPU-second ratios are also drawn as a chart (bench/_svg.ts)
+ * to that file, and the peak RSS ratios to the same name ending in `_rss.svg`.
  *
  * With `BEFORE=<dir>` (a checkout of an earlier commit), its `window` command runs in the same
  * rounds, for a before/after comparison from one run.
@@ -17,10 +21,17 @@
  */
 import { interleave, machineState, ratio, spread, table } from "./_rounds.ts";
 import { DENO, edgepipe, timed } from "./_spawn.ts";
+import { parseArgs } from "node:util";
+import { ratioRows } from "./_md_tables.ts";
+import { ratioChart } from "./_svg.ts";
 
-const EVENTS = Number(Deno.args[0] ?? 1_000_000);
-const ROUNDS = Number(Deno.args[1] ?? 3);
-const KEYS = (Deno.args[2] ?? "10000,100000,1000000").split(",").map(Number);
+const { values: flags, positionals } = parseArgs({
+  options: { svg: { type: "string" } },
+  allowPositionals: true,
+});
+const EVENTS = Number(positionals[0] ?? 1_000_000);
+const ROUNDS = Number(positionals[1] ?? 3);
+const KEYS = (positionals[2] ?? "10000,100000,1000000").split(",").map(Number);
 const LOOP = new URL("./_window_loop.ts", import.meta.url).pathname;
 /** Events per second of event time, as in bench/window_bench.ts. */
 const RATE = 10_000;
@@ -174,7 +185,8 @@ try {
   await Deno.remove(work, { recursive: true });
 }
 
-console.log(`\n${EVENTS} events; ${await machineState()}; ${ROUNDS} interleaved rounds\n`);
+const machine = `${EVENTS} events; ${await machineState()}; ${ROUNDS} interleaved rounds`;
+console.log(`\n${machine}\n`);
 console.log(table(["events/s", "window command", "Map loop", "ratio (per round)", "goal"], rows));
 console.log();
 console.log(
@@ -187,3 +199,22 @@ console.log();
 console.log(
   table(["peak RSS MiB", "window command", "Map loop", "ratio (per round)", "goal"], rssRows),
 );
+
+if (flags.svg) {
+  const header = ["", "window command", "Map loop", "ratio (per round)", "goal"];
+  const charts = [
+    [flags.svg, "window command vs a Map loop (events per CPU second)", cpuRows],
+    [
+      flags.svg.replace(/(\.svg)?$/, "_rss.svg"),
+      "window command vs a Map loop (peak RSS)",
+      rssRows,
+    ],
+  ] as const;
+  for (const [file, title, rows] of charts) {
+    await Deno.writeTextFile(
+      file,
+      ratioChart({ title, caption: machine, rows: ratioRows({ header, rows }) }),
+    );
+    console.error(`wrote ${file}`);
+  }
+}

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { XMLParser } from "fast-xml-parser";
+import { drawAll } from "./charts.ts";
+
+const dir = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" });
+type Rect = Record<string, string>;
+const bars = (svg: string): Rect[] =>
+  parser.parse(svg).svg.rect.filter((r: Rect) => r.class === "bar");
+
+Deno.test("charts: the commands chart holds the newest After table of commands_results.md", async () => {
+  const charts = await drawAll(dir);
+  // The "After, on a quieter machine (04:52, load 4–6)" table, copied from the results file.
+  assert.deepEqual(bars(charts.get("pulsar_commands")!).map((b) => Number(b["data-median"])), [
+    0.48,
+    0.88,
+    0.48,
+    0.62,
+  ]);
+  // window_results.md, events per CPU second: now / before per key count, then checkpoints.
+  assert.deepEqual(bars(charts.get("window_cpu")!).map((b) => Number(b["data-median"])), [
+    0.46,
+    0.46,
+    0.64,
+    0.57,
+    0.64,
+    0.59,
+    0.94,
+  ]);
+  // score_results.md, "× raw" rows: the middle of two runs (0.16, 0.17 → 0.165; 0.35, 0.23 → 0.29).
+  assert.deepEqual(
+    bars(charts.get("score_stage")!).slice(0, 2).map((b) => Number(b["data-median"])),
+    [0.165, 0.29],
+  );
+});
+
+Deno.test("charts: the committed bench/charts/*.svg are what charts.ts draws from the results now", async () => {
+  for (const [name, svg] of await drawAll(dir)) {
+    const committed = await Deno.readTextFile(`${dir}/charts/${name}.svg`);
+    assert.equal(committed, svg, `bench/charts/${name}.svg is stale: run bench/charts.ts`);
+  }
+});
