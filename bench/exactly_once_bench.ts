@@ -15,7 +15,7 @@
  * @module
  */
 import { PulsarClient, TimeoutError } from "../lib/pulsar/mod.ts";
-import { machineState, ratio, spread, table } from "./_rounds.ts";
+import { ratio, spread, table } from "./_rounds.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const serviceUrl = Deno.env.get("PULSAR_SERVICE_URL") ?? "pulsar://127.0.0.1:6650";
