@@ -18,7 +18,8 @@ import { runStateful, STATEFUL_FLAGS, statefulHelp } from "./_stateful_command.t
 
 const help = `edgepipe join — pair the events of two streams by key and event time
 
-Usage: edgepipe join --left <CEL> --right <CEL> --key <field|CEL> (--within=A,B | --tumbling D)
+Usage: edgepipe join --left <CEL> --right <CEL> --key <field|CEL>
+                     (--within=A,B | --tumbling D | --sliding D --every S)
                      [--type inner|left] [--as NAME] [options]
 
 Both streams arrive mixed in one input (consume a b, or replay of two files); --left and --right
@@ -27,8 +28,10 @@ matching neither follows --on-error). Events of the same key pair when:
   --within=A,B     the right event's time is in [left time + A, left time + B], e.g.
                    --within=-5m,10m (write the '=' when A is negative)
   --tumbling D     both fall into the same tumbling window of D (+ --offset D)
+  --sliding D --every S   both fall into a window of D starting every S: one result per
+                   window they share
 Each pair is one result: the left event's value, its key, the right event's value under "right"
-(or --as NAME) and eventTime = the later of the two:
+(or --as NAME), eventTime = the later of the two, and for window joins the window:
   {"key":"SFO","eventTime":…,"value":{…left…},"right":{…right…}}
 --type left (left-outer) also emits each left event that found no partner, with "right": null,
 once the watermark shows that none can come. Watermark = highest event time seen -
@@ -59,15 +62,35 @@ function signedDuration(text: string, flag: string): number {
   return negative ? -ms : ms;
 }
 
-function ruleOf(values: { within?: string; tumbling?: string; offset?: string }): JoinRule {
-  if ((values.within === undefined) === (values.tumbling === undefined)) {
-    throw new UsageError("join: give exactly one of --within=A,B and --tumbling D");
+function ruleOf(
+  values: { within?: string; tumbling?: string; sliding?: string; every?: string; offset?: string },
+): JoinRule {
+  const given = [values.within, values.tumbling, values.sliding].filter((v) => v !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError(
+      "join: give exactly one of --within=A,B, --tumbling D and --sliding D --every S",
+    );
   }
+  const positive = (text: string, flag: string) => {
+    const ms = parseDuration(text, flag);
+    if (ms <= 0) throw new UsageError(`${flag}: must be more than 0`);
+    return ms;
+  };
+  const offset = values.offset === undefined ? 0 : parseDuration(values.offset, "--offset");
   if (values.tumbling !== undefined) {
-    const size = parseDuration(values.tumbling, "--tumbling");
-    if (size <= 0) throw new UsageError("--tumbling: must be more than 0");
-    const offset = values.offset === undefined ? 0 : parseDuration(values.offset, "--offset");
-    return { kind: "window", size, offset };
+    return { kind: "window", size: positive(values.tumbling, "--tumbling"), offset };
+  }
+  if (values.sliding !== undefined) {
+    if (values.every === undefined) throw new UsageError("join: --sliding needs --every");
+    const size = positive(values.sliding, "--sliding");
+    const slide = positive(values.every, "--every");
+    if (slide > size) throw new UsageError("join: --every must not exceed --sliding");
+    if (size / slide > 10_000) {
+      throw new UsageError(
+        "join: a pair would share more than 10,000 windows; use a longer --every",
+      );
+    }
+    return { kind: "window", size, slide, offset };
   }
   const parts = values.within!.split(",");
   if (parts.length !== 2) {
@@ -95,6 +118,8 @@ export const command: Command = {
       key: { type: "string" },
       within: { type: "string" },
       tumbling: { type: "string" },
+      sliding: { type: "string" },
+      every: { type: "string" },
       offset: { type: "string" },
       type: { type: "string", default: "inner" },
       as: { type: "string", default: "right" },

@@ -120,12 +120,49 @@ sink: stdout
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("join --sliding: one result per shared window, counted from the definition", async () => {
+  const { code, stderr, results } = await runJoin(
+    [...JOIN.slice(0, 7), "--sliding", "30m", "--every", "10m", "--out-of-orderness", "10m"],
+    MOVEMENTS,
+    "UTC",
+  );
+  assert.equal(code, 0, stderr);
+  // The reference: every departure/arrival pair of an airport, once per 30-minute window
+  // starting on a 10-minute boundary that holds both times.
+  const events = (await Deno.readTextFile(MOVEMENTS)).trim().split("\n").map((l) => JSON.parse(l));
+  const byAirport = new Map<string, { kind: string; t: number; flight: string }[]>();
+  for (const e of events) {
+    const list = byAirport.get(e.value.airport) ?? [];
+    list.push({ kind: e.value.kind, t: e.eventTime, flight: e.value.flight });
+    byAirport.set(e.value.airport, list);
+  }
+  const expected: string[] = [];
+  const TEN = 600_000, SIZE = 1_800_000;
+  for (const list of byAirport.values()) {
+    for (const d of list.filter((e) => e.kind === "dep")) {
+      for (const a of list.filter((e) => e.kind === "arr")) {
+        const last = Math.max(d.t, a.t), first = Math.min(d.t, a.t);
+        for (let s = Math.floor(first / TEN) * TEN; s > last - SIZE; s -= TEN) {
+          expected.push(`${d.flight}>${a.flight}@${s}`);
+        }
+      }
+    }
+  }
+  const got = (results as (Result & { window: { start: number; end: number } })[]).map((r) => {
+    assert.equal(r.window.end - r.window.start, SIZE);
+    return `${r.value.flight}>${r.right!.flight}@${r.window.start}`;
+  });
+  assert.deepEqual(got.sort(), expected.sort());
+});
+
 Deno.test("join: usage errors are one line and exit 2", async () => {
   for (
     const [args, message] of [
       [["join", "--left", "true", "--right", "true", "--key", "k"], /exactly one of --within/],
       [[...JOIN.slice(0, 7), "--within=10m,-5m"], /first bound must not be above/],
       [[...JOIN.slice(0, 7), "--within", "5m"], /two durations/],
+      [[...JOIN.slice(0, 7), "--sliding", "10m"], /--sliding needs --every/],
+      [[...JOIN.slice(0, 7), "--sliding", "10m", "--every", "20m"], /--every must not exceed/],
       [[...JOIN, "--type", "outer"], /--type must be inner or left/],
       [
         ["join", "--left", "event.value.(", "--right", "true", "--key", "k", "--within", "0s,1s"],

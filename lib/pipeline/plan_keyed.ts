@@ -27,6 +27,7 @@ export interface StreamJoinConfig {
   key: string;
   within?: { from: number | string; to: number | string };
   tumbling?: number | string;
+  sliding?: { size: number | string; every: number | string };
   type: "inner" | "left";
   as?: string;
   time?: string;
@@ -50,6 +51,12 @@ export function streamJoinPlan(
       kind: "interval",
       lower: ms(j.within.from, "within.from"),
       upper: ms(j.within.to, "within.to"),
+    }
+    : j.sliding !== undefined
+    ? {
+      kind: "window",
+      size: ms(j.sliding.size, "sliding.size"),
+      slide: ms(j.sliding.every, "sliding.every"),
     }
     : { kind: "window", size: ms(j.tumbling!, "tumbling") };
   const options: StreamJoinOptions = {

@@ -136,15 +136,17 @@ const streamJoinStage = z.strictObject({
   key: z.string(),
   within: z.strictObject({ from: signedDuration, to: signedDuration }).optional(),
   tumbling: duration.optional(),
+  sliding: z.strictObject({ size: duration, every: duration }).optional(),
   type: z.enum(["inner", "left"]).default("inner"),
   as: z.string().optional(),
   time: z.string().optional(),
   outOfOrderness: duration.optional(),
   checkpoint: z.string().optional(),
   onError: errorPolicy.optional(),
-}).refine((j) => (j.within === undefined) !== (j.tumbling === undefined), {
-  message: "give exactly one of within: { from, to } or tumbling",
-});
+}).refine(
+  (j) => [j.within, j.tumbling, j.sliding].filter((x) => x !== undefined).length === 1,
+  { message: "give exactly one of within: { from, to }, tumbling or sliding: { size, every }" },
+);
 
 const patternStage = z.strictObject({
   key: z.string(),

@@ -87,7 +87,8 @@ function condition(name: string, source: string): (event: Envelope) => boolean {
  *   value: { card: "c1", ok },
  * }));
  * const [match] = await Array.fromAsync(stage(ReadableStream.from(events)));
- * assert.equal((match.value as { events: { declined: unknown[] } }).events.declined.length, 2);
+ * const value = (match as { value: { events: { declined: unknown[] } } }).value;
+ * assert.equal(value.events.declined.length, 2);
  * ```
  */
 export function pattern(options: PatternOptions): Stage {

@@ -1,5 +1,6 @@
 /**
- * The types of a keyed function, the user module of `edgepipe process`:
+ * The types of a keyed function, the user module of `edgepipe process` (whose default export it
+ * is):
  *
  * ```ts
  * import type { KeyedFunction } from "@edgepipe/edgepipe";
@@ -13,7 +14,6 @@
  *     ctx.state = undefined;
  *   },
  * };
- * export default fn;
  * ```
  *
  * @module

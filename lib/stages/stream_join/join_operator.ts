@@ -5,7 +5,8 @@
  * - Interval join: a left event at time `t` pairs with every right event of the same key whose
  *   time lies in `[t + lower, t + upper]` (both ends included), whichever of the two arrives
  *   first.
- * - Window join: a left and a right event pair when they fall into the same tumbling window.
+ * - Window join: a left and a right event pair once for every window (tumbling, or sliding by
+ *   `slide`) that holds them both; each result names its window, as Flink's window join does.
  *
  * Event time and the watermark work as in `window`: the watermark is the highest event time seen
  * minus the out-of-orderness, an event older than the watermark is late (nothing it could pair
@@ -22,7 +23,7 @@ import { TimerQueue } from "../window/timers.ts";
 /** Which events pair up. */
 export type JoinRule =
   | { kind: "interval"; lower: number; upper: number }
-  | { kind: "window"; size: number; offset?: number };
+  | { kind: "window"; size: number; slide?: number; offset?: number };
 
 /** What the operator needs to know about the events and the output. */
 export interface JoinOperatorOptions {
@@ -108,14 +109,10 @@ export class JoinOperator {
     let state = this.byKey.get(key);
     if (state === undefined) this.byKey.set(key, state = { left: [], right: [] });
     if (side === "left") {
-      for (const right of state.right) {
-        if (!right.gone && this.#pairs(time, right.time)) this.#emit(held, right);
-      }
+      for (const right of state.right) if (!right.gone) this.#pair(held, right);
       state.left.push(held);
     } else {
-      for (const left of state.left) {
-        if (!left.gone && this.#pairs(left.time, time)) this.#emit(left, held);
-      }
+      for (const left of state.left) if (!left.gone) this.#pair(left, held);
       state.right.push(held);
     }
     this.#expiry.add(this.#lastUse(held), held);
@@ -150,30 +147,42 @@ export class JoinOperator {
     this.#expiry.add(this.#lastUse(held), held);
   }
 
-  /** Whether a left event at `l` and a right event at `r` pair. */
-  #pairs(l: number, r: number): boolean {
+  /** Emits the results of a left and a right event: none, one, or one per shared window. */
+  #pair(left: Held, right: Held): void {
     const rule = this.#opts.rule;
-    if (rule.kind === "interval") return r >= l + rule.lower && r <= l + rule.upper;
+    const l = left.time, r = right.time;
+    if (rule.kind === "interval") {
+      if (r >= l + rule.lower && r <= l + rule.upper) this.#emit(left, right);
+      return;
+    }
+    // Windows [s, s + size) with s = offset + k * slide that hold both times, oldest first.
+    const slide = rule.slide ?? rule.size;
     const offset = rule.offset ?? 0;
-    return Math.floor((l - offset) / rule.size) === Math.floor((r - offset) / rule.size);
+    const first = Math.floor((Math.max(l, r) - rule.size - offset) / slide + 1) * slide + offset;
+    for (let start = first; start <= Math.min(l, r); start += slide) {
+      if (start > Math.max(l, r) - rule.size) this.#emit(left, right, start, start + rule.size);
+    }
   }
 
   /** The last watermark at which `held` can still pair with an event that is not late. */
   #lastUse(held: Held): number {
     const rule = this.#opts.rule;
     if (rule.kind === "window") {
+      // The end of the last window holding it.
+      const slide = rule.slide ?? rule.size;
       const offset = rule.offset ?? 0;
-      return Math.floor((held.time - offset) / rule.size) * rule.size + offset + rule.size - 1;
+      return Math.floor((held.time - offset) / slide) * slide + offset + rule.size - 1;
     }
     // A future event is at or after the watermark. A left event at t needs rights up to t+upper;
     // a right event at t is needed by lefts down to t-upper and up to t-lower.
     return held.side === "left" ? held.time + rule.upper : held.time - rule.lower;
   }
 
-  #emit(left: Held, right: Held | undefined): void {
+  #emit(left: Held, right: Held | undefined, start?: number, end?: number): void {
     left.matched ||= right !== undefined;
     const result: Record<string, unknown> = { key: left.key };
     result.eventTime = right === undefined ? left.time : Math.max(left.time, right.time);
+    if (start !== undefined) result.window = { start, end };
     if (left.event.properties !== undefined) result.properties = left.event.properties;
     result.value = left.event.value;
     result[this.#as] = right === undefined ? null : right.event.value;

@@ -88,7 +88,7 @@ export function joinConfig(options: StreamJoinOptions): string {
  *   { eventTime: 30_000, value: { kind: "payment", order: "o1", amount: 5 } },
  * ];
  * const [pair] = await Array.fromAsync(stage(ReadableStream.from(events)));
- * assert.deepEqual(pair.right, { kind: "payment", order: "o1", amount: 5 });
+ * assert.deepEqual((pair as { right: unknown }).right, { kind: "payment", order: "o1", amount: 5 });
  * ```
  */
 export function streamJoin(options: StreamJoinOptions): Stage {

@@ -49,11 +49,24 @@ const ruleArb: fc.Arbitrary<JoinRule> = fc.oneof(
     span: fc.integer({ min: 0, max: 12 }),
   }).map(({ kind, lower, span }) => ({ kind, lower, upper: lower + span })),
   fc.record({ kind: fc.constant("window" as const), size: fc.integer({ min: 1, max: 20 }) }),
+  fc.record({
+    kind: fc.constant("window" as const),
+    slide: fc.integer({ min: 1, max: 8 }),
+    extra: fc.integer({ min: 0, max: 16 }),
+    offset: fc.integer({ min: 0, max: 7 }),
+  }).map(({ kind, slide, extra, offset }) => ({ kind, slide, size: slide + extra, offset })),
 );
 
-function pairs(rule: JoinRule, l: number, r: number): boolean {
-  if (rule.kind === "interval") return r >= l + rule.lower && r <= l + rule.upper;
-  return Math.floor(l / rule.size) === Math.floor(r / rule.size);
+/** How many results a left at `l` and a right at `r` give: 1 or 0, or one per shared window. */
+function pairs(rule: JoinRule, l: number, r: number): number {
+  if (rule.kind === "interval") return r >= l + rule.lower && r <= l + rule.upper ? 1 : 0;
+  // Count the windows from the definition: every start s = offset + k * slide, s <= t < s + size.
+  const slide = rule.slide ?? rule.size, offset = rule.offset ?? 0;
+  let n = 0;
+  for (let s = offset - 100 * slide; s <= Math.max(l, r); s += slide) {
+    if (s <= l && l < s + rule.size && s <= r && r < s + rule.size) n++;
+  }
+  return n;
 }
 
 /** Sorted "left#right" names from the definition. */
@@ -61,7 +74,9 @@ function reference(events: Ev[], rule: JoinRule, outer: boolean): string[] {
   const names: string[] = [];
   for (const l of events.filter((e) => e.side === "l")) {
     const partners = events.filter((r) => r.side === "r" && r.k === l.k && pairs(rule, l.t, r.t));
-    for (const r of partners) names.push(`${l.n}#${r.n}`);
+    for (const r of partners) {
+      for (let i = pairs(rule, l.t, r.t); i > 0; i--) names.push(`${l.n}#${r.n}`);
+    }
     if (outer && partners.length === 0) names.push(`${l.n}#-`);
   }
   return names.sort();
