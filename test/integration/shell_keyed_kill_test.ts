@@ -12,6 +12,9 @@ import { middleStageKill, type MiddleStageKillReport } from "../harness/middle_s
 const FIXTURES = new URL("../fixtures/", import.meta.url);
 const QUIET_HOUR = new URL("../../examples/functions/quiet_hour.ts", import.meta.url).pathname;
 const KILLS = 3;
+/** The 12 hours of flights, repeated a day apart: enough results that each run makes progress. */
+const DAYS = 4;
+const DAY = 86_400_000;
 
 async function lines(name: string): Promise<unknown[]> {
   const text = await Deno.readTextFile(new URL(name, FIXTURES));
@@ -44,15 +47,19 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const flights = await lines("windows/flights_events.ndjson") as Flight[];
-    const values = flights.map((f) => ({
-      ...f.value,
-      flight: f.id,
-      k: f.value.origin,
-      t: f.eventTime,
-    }));
-    const names = (await lines("patterns/expected_matches.ndjson") as string[][]).map((m) =>
-      m.join(" ")
-    );
+    const values = Array.from({ length: DAYS }, (_, d) =>
+      flights.map((f) => ({
+        ...f.value,
+        flight: `${f.id}~${d}`,
+        k: f.value.origin,
+        t: f.eventTime + d * DAY,
+      }))).flat();
+    // Days do not interact (a match spans at most 2 h): each day has the fixture's matches.
+    const matches = await lines("patterns/expected_matches.ndjson") as string[][];
+    const names = Array.from(
+      { length: DAYS },
+      (_, d) => matches.map((m) => m.map((f) => `${f}~${d}`).join(" ")),
+    ).flat();
     const index = new Map(names.map((name, i) => [name, i]));
     const checkpoints = await Deno.makeTempDir({ prefix: "edgepipe-pattern-kill-" });
     const report = await middleStageKill({
@@ -99,12 +106,25 @@ Deno.test({
   async fn() {
     const flights = (await lines("windows/flights_events.ndjson") as Flight[])
       .sort((a, b) => a.eventTime - b.eventTime);
-    const values = flights.map((f) => ({ ...f.value, k: f.value.origin, t: f.eventTime }));
-    const expected = await lines("functions/quiet_hour_expected.ndjson") as {
+    const values = Array.from(
+      { length: DAYS },
+      (_, d) => flights.map((f) => ({ ...f.value, k: f.value.origin, t: f.eventTime + d * DAY })),
+    ).flat();
+    const day = await lines("functions/quiet_hour_expected.ndjson") as {
       key: string;
       eventTime: number;
       flights: number;
     }[];
+    // Each day reports as the fixture's day does, a day later, with the origin's flights of the
+    // days before added to its running count.
+    const perOrigin = new Map<string, number>();
+    for (const r of day) perOrigin.set(r.key, Math.max(perOrigin.get(r.key) ?? 0, r.flights));
+    const expected = Array.from({ length: DAYS }, (_, d) =>
+      day.map((r) => ({
+        key: r.key,
+        eventTime: r.eventTime + d * DAY,
+        flights: r.flights + d * perOrigin.get(r.key)!,
+      }))).flat();
     const name = (key: string, time: number) => `${key}@${time}`;
     const index = new Map(expected.map((r, i) => [name(r.key, r.eventTime), i]));
     const checkpoints = await Deno.makeTempDir({ prefix: "edgepipe-process-kill-" });
