@@ -131,6 +131,41 @@ function scoreRows(tables: MdTable[]): RatioRow[] {
   return rows;
 }
 
+/**
+ * `edgepipe run` against the same stages as a shell pipe: from the two recorded runs of
+ * run_vs_pipe_results.md, per run run/pipe events/s, pipe/run CPU s and pipe/run peak RSS (above
+ * 1.0× `run` is the better), drawn at the middle of the two runs with a whisker from one to the other.
+ */
+function runVsPipeRows(tables: MdTable[]): RatioRow[] {
+  const runs = tables.filter((t) => t.heading.startsWith("Run ") && t.header.includes("way"));
+  if (runs.length < 2) throw new Error("run_vs_pipe_results.md: fewer than two run tables");
+  const num = (cell: string) => Number(cell.replace(/[\s,]/g, ""));
+  const rows: RatioRow[] = [];
+  for (
+    const [what, column, runOverPipe] of [
+      ["events/s, run / pipe", "events/s", true],
+      ["CPU s, pipe / run", "CPU s", false],
+      ["peak RSS, pipe / run", "peak RSS MiB", false],
+    ] as const
+  ) {
+    for (const pipeline of ["window", "score"]) {
+      const ratios = runs.map((t) => {
+        const i = t.rows.findIndex((r) => r[0].startsWith(pipeline));
+        const c = t.header.indexOf(column);
+        const [run, pipe] = [num(t.rows[i][c]), num(t.rows[i + 1][c])];
+        return runOverPipe ? run / pipe : pipe / run;
+      });
+      rows.push({
+        label: `${pipeline}: ${what}`,
+        median: median(ratios),
+        min: Math.min(...ratios),
+        max: Math.max(...ratios),
+      });
+    }
+  }
+  return rows;
+}
+
 /** Every chart's name and SVG text, from the results files in `dir`. */
 export async function drawAll(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -154,6 +189,17 @@ export async function drawAll(dir: string): Promise<Map<string, string>> {
         `bench/score_results.md, after the per-event work was cut (2026-11-24): bar at the ` +
         `middle of two runs, whisker from one to the other, 5 interleaved rounds each, load average 1–3. 2 shared cores.`,
       rows: scoreRows(score),
+    }),
+  );
+  const runVsPipe = markdownTables(await Deno.readTextFile(`${dir}/run_vs_pipe_results.md`));
+  out.set(
+    "run_vs_pipe",
+    ratioChart({
+      title: "edgepipe run (1 process) vs the same stages as a shell pipe",
+      caption: `bench/run_vs_pipe_results.md, window 300,000 and score 100,000 events, two runs: ` +
+        `bar at the middle of the two, whisker from one to the other; above 1.0× run is the ` +
+        `better. Load average 3–5, 2 shared cores.`,
+      rows: runVsPipeRows(runVsPipe),
     }),
   );
   return out;

@@ -34,6 +34,18 @@ Deno.test("charts: the commands chart holds the newest After table of commands_r
   );
 });
 
+Deno.test("charts: run vs pipe from the two recorded runs, worked out by hand", async () => {
+  const bars0 = bars((await drawAll(dir)).get("run_vs_pipe")!);
+  // window events/s, run / pipe: 70,360 / 53,826 = 1.3072 and 120,354 / 51,979 = 2.3155.
+  const first = bars0[0];
+  assert.ok(Math.abs(Number(first["data-median"]) - (1.3072 + 2.3155) / 2) < 1e-3);
+  const whiskers = parser.parse((await drawAll(dir)).get("run_vs_pipe")!).svg.g;
+  assert.ok(Math.abs(Number(whiskers[0]["data-min"]) - 1.3072) < 1e-3);
+  assert.ok(Math.abs(Number(whiskers[0]["data-max"]) - 2.3155) < 1e-3);
+  // score CPU s, pipe / run: 3.68 / 1.96 = 1.8776 and 3.96 / 1.91 = 2.0733.
+  assert.ok(Math.abs(Number(bars0[3]["data-median"]) - (1.8776 + 2.0733) / 2) < 1e-3);
+});
+
 Deno.test("charts: the committed bench/charts/*.svg are what charts.ts draws from the results now", async () => {
   for (const [name, svg] of await drawAll(dir)) {
     const committed = await Deno.readTextFile(`${dir}/charts/${name}.svg`);
