@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../concat_bytes.ts";
 
 const IDLE = 0;
 const TO_WORKER = 1;
@@ -90,19 +91,11 @@ class End {
       this.hand(next);
       this.awaitTurn(turn);
     }
-    const whole = parts.length === 1 ? parts[0] : concat(parts);
+    const whole = parts.length === 1
+      ? parts[0]
+      : concatBytes(parts, parts.reduce((n, p) => n + p.length, 0));
     return JSON.parse(this.#decoder.decode(whole));
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The calling side. */
