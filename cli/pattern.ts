@@ -24,6 +24,7 @@ A pattern is a sequence of conditions named with --define (CEL predicates over '
   a b c          a, then b, then c (other events may come between: relaxed contiguity)
   a{3}  a{2,}  a{2,4}  a+  a*  a?     quantifiers (greedy; the first and last step not optional)
   a !x b         no event matching x between a and b (a negation)
+  a b !x         no event matching x after b until --within has passed (then the match is out)
 Per key, events are matched in event-time order once the watermark (highest time seen -
 --out-of-orderness) reaches them. Every event matching the first step starts a match; a match
 dies if it would span more than --within. One result per match:

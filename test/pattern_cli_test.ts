@@ -117,7 +117,10 @@ Deno.test("pattern: usage errors are one line and exit 2", async () => {
     [[...PATTERN.slice(0, 9), "--pattern", "late ontime"], /'ontime' is not defined/],
     [[...PATTERN, "--define", "extra=true"], /'extra' is defined but the pattern does not use it/],
     [[...PATTERN.slice(0, 11), "--pattern", "late? ontime"], /first step must not be optional/],
-    [[...PATTERN.slice(0, 11), "--pattern", "late !ontime"], /negation at the end/],
+    [
+      [...PATTERN.slice(0, 11), "--pattern", "late !ontime", "--skip", "past-last"],
+      /past-last does not go with a negation at the end/,
+    ],
     [[...PATTERN.slice(0, 11), "--pattern", "late{3,1} ontime"], /no possible count/],
     [[...PATTERN, "--skip", "all"], /--skip must be none or past-last/],
     [[

@@ -107,6 +107,9 @@ export function pattern(options: PatternOptions): Stage {
     }
   }
   if (!(options.within > 0)) throw new PatternError("pattern: within must be more than 0");
+  if (parsed.trailingNot.length > 0 && options.skip === "past-last") {
+    throw new PatternError("pattern: --skip past-last does not go with a negation at the end");
+  }
   const keyOf = keyReader(options.key);
   const timeOf = eventTimeReader(options.time);
   const config = patternConfig(options);
@@ -144,6 +147,7 @@ type PartialRow = [
   step: number,
   count: number,
   taken: number[][],
+  waiting?: number,
 ];
 
 /** The pattern's waiting events and partial matches and the stage's progress, as a checkpoint. */
@@ -176,6 +180,7 @@ export function snapshotPattern(
         p.step,
         p.count,
         p.taken.map((t) => t.map((e) => e.seq)),
+        p.waiting ? 1 : 0,
       ]),
     },
     columns: [Float64Array.from(rows, (e) => e.time)],
@@ -213,7 +218,7 @@ export function restorePattern(op: PatternOperator, data: CheckpointData): Stage
   op.born = json.born;
   // The heap's array order is a valid heap: keep it as it was.
   op.buffer = json.buffered.map(event);
-  for (const [key, start, first, born, step, count, taken] of json.partials) {
+  for (const [key, start, first, born, step, count, taken, waiting] of json.partials) {
     const p: Partial = {
       key,
       start,
@@ -223,6 +228,7 @@ export function restorePattern(op: PatternOperator, data: CheckpointData): Stage
       count,
       taken: taken.map((t) => t.map(event)),
     };
+    if (waiting === 1) p.waiting = true;
     op.restorePartial(p);
   }
   return progressOf(data.json);

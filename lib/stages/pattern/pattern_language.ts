@@ -4,7 +4,8 @@
  *
  * ```
  * pattern  = element { element }
- * element  = step | "!" name          a negation: no event matching name between its neighbours
+ * element  = step | "!" name          a negation: no event matching name between its neighbours;
+ *                                     at the end: none after the last step, until `within` ends
  * step     = name [ quantifier ]
  * quantifier = "?" | "+" | "*" | "{" n "}" | "{" n ",}" | "{" n "," m "}"
  * name     = letter { letter | digit | "_" }    defined by --define name=<CEL>
@@ -29,6 +30,11 @@ export interface PatternStep {
 /** A parsed pattern. */
 export interface Pattern {
   steps: PatternStep[];
+  /**
+   * Negations after the last step (`a b !c`): the match is complete only once its `within` has
+   * passed without such an event (Flink's `notFollowedBy` at the end).
+   */
+  trailingNot: string[];
   /** Every condition name it uses. */
   names: string[];
 }
@@ -83,16 +89,10 @@ export function parsePattern(text: string): Pattern {
     steps.push({ name, min, max, notBefore: [] });
   }
   if (steps.length === 0) throw new PatternError("pattern: empty");
-  if (pendingNot.length > 0) {
-    throw new PatternError(
-      `pattern: a negation at the end (!${pendingNot[0]}) is not supported; ` +
-        "put it between two steps",
-    );
-  }
   if (steps[0].min === 0) throw new PatternError("pattern: the first step must not be optional");
   const last = steps.at(-1)!;
   if (last.min === 0) throw new PatternError("pattern: the last step must not be optional");
-  return { steps, names: [...names] };
+  return { steps, trailingNot: pendingNot, names: [...names] };
 }
 
 function bounds(

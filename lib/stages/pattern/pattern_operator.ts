@@ -65,6 +65,8 @@ export interface Partial {
   /** Events taken, per step. */
   taken: PatternEvent[][];
   dead?: boolean;
+  /** Its steps are complete; it waits for `within` to pass without a trailing negation. */
+  waiting?: boolean;
 }
 
 /** The pattern's state. */
@@ -79,6 +81,7 @@ export class PatternOperator {
   readonly #names: string[];
   readonly #stepName: number[];
   readonly #notBefore: number[][];
+  readonly #trailing: number[];
   readonly #expiry = new TimerQueue<Partial>();
   #seq = 0;
   /** Partial matches created so far (their `born` order). */
@@ -91,6 +94,7 @@ export class PatternOperator {
     const index = (name: string) => this.#names.indexOf(name);
     this.#stepName = options.pattern.steps.map((s) => index(s.name));
     this.#notBefore = options.pattern.steps.map((s) => s.notBefore.map(index));
+    this.#trailing = options.pattern.trailingNot.map(index);
   }
 
   get seq(): number {
@@ -121,6 +125,8 @@ export class PatternOperator {
   /** At the end of the stream: every waiting event is matched; unfinished matches are dropped. */
   flushAll(): void {
     this.#advance(Infinity);
+    // The end of time has come for matches waiting on a trailing negation: complete.
+    for (const p of this.alive()) if (p.waiting) this.#emit(p);
     for (const list of this.partials.values()) for (const p of list) this.#kill(p);
     this.partials.clear();
     this.#flushAcks();
@@ -144,7 +150,8 @@ export class PatternOperator {
     while (expiry.peek() < watermark && Number.isFinite(watermark)) {
       for (const p of expiry.pop(expiry.peek())!) {
         if (!p.dead) touched.add(p.key);
-        this.#kill(p);
+        if (p.waiting && !p.dead) this.#emit(p);
+        else this.#kill(p);
       }
     }
     for (const key of touched) {
@@ -169,12 +176,22 @@ export class PatternOperator {
     if (list !== undefined) {
       for (const p of list) {
         if (p.dead) continue;
+        if (p.waiting) {
+          // Past its time without a trailing negation: complete; one now: dead.
+          if (e.time - p.start > o.within) this.#emit(p);
+          else if (this.#trailing.some((n) => e.hits[n])) this.#kill(p);
+          continue;
+        }
         if (e.time - p.start > o.within) {
           this.#kill(p);
           continue;
         }
         if (!this.#feed(p, e)) continue;
         if (p.step === steps.length - 1 && p.count >= steps[p.step].min) {
+          if (this.#trailing.length > 0) {
+            p.waiting = true;
+            continue;
+          }
           this.#emit(p);
           ended = true;
           if (o.skip === "past-last") {
