@@ -5,6 +5,11 @@
  * topic holds every kept event exactly once (edgepipe's reader sees each once and nothing else;
  * the Java client reads the same), no dropped one, and the source backlog is 0. The 100,000-event
  * 20-kill version is `bench/exactly_once_kill.ts`.
+ *
+ * Opt-in (`deno task test:exactly-once`), not in `deno task test`: in one full-suite run on a
+ * loaded machine its last run did not end within 120 s — consume waited at the end of the topic
+ * for messages held by a killed run's transaction (issue 15 is open on this). It passed in its
+ * other recorded runs.
  */
 import assert from "node:assert/strict";
 import { exactlyOnceKill } from "../harness/exactly_once_kill.ts";
