@@ -59,9 +59,11 @@ export type KeyedState = Omit<StatefulOperator, "snapshot" | "restore">;
  * ```
  */
 export function withCheckpoints(
-  state: KeyedState,
+  state: Pick<KeyedState, "out" | "watermark" | "process" | "flushAll">,
   snapshot: (progress: StageProgress) => CheckpointData,
   restore: (data: CheckpointData) => StageProgress,
+  hooks: Partial<Pick<StatefulOperator, "process" | "tick" | "wantsTick" | "flush" | "control">> =
+    {},
 ): StatefulOperator {
   return {
     get out() {
@@ -75,11 +77,9 @@ export function withCheckpoints(
     },
     process: (event) => state.process(event),
     flushAll: () => state.flushAll(),
-    ...(state.tick ? { tick: () => state.tick!() } : {}),
-    ...(state.wantsTick ? { wantsTick: () => state.wantsTick!() } : {}),
-    ...(state.flush ? { flush: () => state.flush!() } : {}),
-    ...(state.control ? { control: (item: ControlRecord) => state.control!(item) } : {}),
     snapshot,
     restore,
+    // The operator's own extras (a process that also reads the clock, ticks, control records).
+    ...hooks,
   };
 }

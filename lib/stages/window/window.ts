@@ -10,7 +10,7 @@
  * @module
  */
 import type { Stage } from "../types.ts";
-import { statefulStage, withCheckpoints } from "../keyed/stateful_stage.ts";
+import { type StatefulOperator, statefulStage, withCheckpoints } from "../keyed/stateful_stage.ts";
 import { parseAggregates } from "./aggregates.ts";
 import { eventTimeReader, keyReader } from "./event_fields.ts";
 import { WindowOperator } from "./operator.ts";
@@ -76,33 +76,28 @@ export function window(options: WindowOptions): Stage {
     // Idleness of partitions is judged on the wall clock: read it when quiet and every 64 events.
     const clocked = op.watermarks?.wantsTicks === true;
     let sinceClock = 0;
-    return withCheckpoints(
-      {
-        get out() {
-          return op.out;
-        },
-        set out(items) {
-          op.out = items;
-        },
-        get watermark() {
-          return op.watermark;
-        },
-        process: (event) => {
-          const outcome = op.process(event);
-          if (clocked && ++sinceClock >= 64) {
-            sinceClock = 0;
-            op.tick(Date.now());
-          }
-          return outcome;
-        },
-        flushAll: () => op.flushAll(),
-        ...(clocked ? { tick: () => op.tick(Date.now()), wantsTick: () => true } : {}),
-        control: (item) => {
-          if (isPartitionsRecord(item)) op.watermarks?.announce(item.partitions);
-        },
+    const hooks: Partial<StatefulOperator> = {
+      control: (item) => {
+        if (isPartitionsRecord(item)) op.watermarks?.announce(item.partitions);
       },
+    };
+    if (clocked) {
+      hooks.process = (event) => {
+        const outcome = op.process(event);
+        if (++sinceClock >= 64) {
+          sinceClock = 0;
+          op.tick(Date.now());
+        }
+        return outcome;
+      };
+      hooks.tick = () => op.tick(Date.now());
+      hooks.wantsTick = () => true;
+    }
+    return withCheckpoints(
+      op,
       (progress) => snapshotWindows(op, progress, config),
       (data) => restoreWindows(op, data),
+      hooks,
     );
   }, { ...options, name: "window" });
 }
