@@ -15,6 +15,10 @@
  *
  * The random steps are drawn so that every requested kill fits before the input runs out; a round
  * whose kill did not land mid-stream (the pipe ended first) is repeated, up to `spareRounds` times.
+ * A checkpointed stage re-emits, after each restart, what it emitted since its last checkpoint:
+ * those duplicates move `progress` but not `accounted`. A round killed before it got past them
+ * (nothing new accounted) raises the least step of the rounds after it to twice what that round
+ * published, so that retries soon wait for output beyond the re-emitted tail.
  * `KILL_SEED=<n>` in the environment replays a run's moments and victims.
  *
  * @example
@@ -62,7 +66,7 @@ export interface KillPipeOptions {
   seed?: number;
   /** Fewest new output records a round waits for before its kill (default 1). */
   minStep?: number;
-  /** Extra rounds for kills that did not land mid-stream (default `kills`). */
+  /** Extra rounds for kills that did not land mid-stream (default twice `kills`). */
   spareRounds?: number;
   /**
    * Ends the last run: once it returns true, stage 0 gets SIGTERM. Without it the last run must
@@ -88,6 +92,8 @@ export interface KillRound {
   progressAtStart: number;
   /** `progress` just before the kill; undefined when the pipe ended first. */
   progressAtKill?: number;
+  /** `progress` once the pipe had ended. */
+  progressAtEnd: number;
   accountedBefore: number;
   accountedAfter: number;
   /** Exit codes of the stages (137 for the one killed). */
@@ -122,8 +128,8 @@ export async function killPipe(options: KillPipeOptions): Promise<KillPipeResult
   const log = options.log ?? ((line: string) => console.log(`    ${line}`));
   log(`KILL_SEED=${seed}`);
   const random = seededRandom(seed);
-  const minStep = Math.max(1, options.minStep ?? 1);
-  const maxRounds = options.kills + (options.spareRounds ?? options.kills);
+  let minStep = Math.max(1, options.minStep ?? 1);
+  const maxRounds = options.kills + (options.spareRounds ?? 2 * options.kills);
   const rounds: KillRound[] = [];
   let midStreamKills = 0;
   let accounted = await options.accounted();
@@ -139,6 +145,12 @@ export async function killPipe(options: KillPipeOptions): Promise<KillPipeResult
     rounds.push(result);
     accounted = result.accountedAfter;
     if (result.midStream) midStreamKills++;
+    else if (
+      result.progressAtKill !== undefined && result.accountedAfter === result.accountedBefore
+    ) {
+      // Killed while it was still re-emitting: the next restart re-emits at least as much again.
+      minStep = Math.max(minStep, 2 * (result.progressAtEnd - result.progressAtStart) + 1);
+    }
     log(describe(result, options));
   }
   const started = Date.now();
@@ -176,6 +188,7 @@ async function killedRun(
     }
     const { codes, stderr } = await within(pipe, options, `round ${round}`);
     const ms = Date.now() - started;
+    const progressAtEnd = await options.progress();
     const accountedAfter = await options.accounted();
     const midStream = killed && codes[victim] === 137 && progressAtKill! > progressAtStart &&
       accountedBefore < accountedAfter && accountedAfter < options.total;
@@ -186,6 +199,7 @@ async function killedRun(
       step,
       progressAtStart,
       progressAtKill: killed ? progressAtKill : undefined,
+      progressAtEnd,
       accountedBefore,
       accountedAfter,
       codes,

@@ -95,3 +95,46 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "killPipe: after a kill inside the re-emitted tail, the retry waits past that tail",
+  ...integration,
+  async fn() {
+    // Stands in for a checkpointed stage: every run first re-emits TAIL records that were already
+    // delivered (they count in `progress`, not in `accounted`), then emits new ones.
+    const TAIL = 150;
+    const total = 2000;
+    const { dir, input, output } = await fixture(4000);
+    const count = async () => (await Deno.readTextFile(output)).split("\n").length - 1;
+    let seen = 0;
+    let accounted = 0;
+    const lines: string[] = [];
+    const result = await killPipe({
+      stages: [["replay", input, "--rate", "2000/s"]],
+      stdout: output,
+      victim: 0,
+      kills: 3,
+      spareRounds: 3,
+      // Seed 22 draws the first two steps inside the tail (1 and 13 new records).
+      seed: 22,
+      progress: count,
+      accounted: async () => {
+        const now = await count();
+        accounted = Math.min(total, accounted + Math.max(0, now - seen - TAIL));
+        seen = now;
+        return accounted;
+      },
+      total,
+      log: (line) => lines.push(line),
+    });
+    const log = lines.join("\n");
+    assert.ok(result.rounds[0].step < TAIL && !result.rounds[0].midStream, log);
+    result.rounds.forEach((round, i) => {
+      if (round.midStream || i + 1 === result.rounds.length) return;
+      const published = round.progressAtEnd - round.progressAtStart;
+      assert.ok(result.rounds[i + 1].step > 2 * published, `round ${i + 1}'s step\n${log}`);
+    });
+    assert.equal(result.midStreamKills, 3, lines.join("\n"));
+    await Deno.remove(dir, { recursive: true });
+  },
+});
