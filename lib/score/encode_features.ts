@@ -9,6 +9,20 @@ import type { Envelope } from "../envelope.ts";
 import { FeatureError } from "./errors.ts";
 import type { FeatureSpec, InputSpec } from "./model_spec.ts";
 import { specColumnCount } from "./model_spec.ts";
+import { arrayWriter } from "./array_writer.ts";
+import { generate } from "./encode_source.ts";
+import {
+  categoryText,
+  describeValue as describe,
+  FieldProblem,
+  otherIndex,
+  problemText,
+  utcHour,
+  utcWeekday,
+} from "./feature_problem.ts";
+
+export { utcHour, utcWeekday };
+
 // Decoding images (pngjs, jpeg-js and node:zlib) costs ~100 ms to import: only specs with image
 // features load it, through loadImageSupport().
 type ImageModule = typeof import("./image_input.ts");
@@ -96,45 +110,6 @@ export function describeEvent(ref: EventRef): string {
   return ref.id === undefined ? `event #${ref.position}` : `event '${ref.id}'`;
 }
 
-/** Thrown inside the compiled function, turned into a FeatureError by its wrapper. */
-class FieldProblem {
-  constructor(readonly feature: FeatureSpec, readonly problem: string) {}
-}
-
-// Problem codes passed from the compiled function to `fail`.
-const MISSING = 0;
-const NOT_TIMESTAMP = 1;
-const NOT_NUMBER = 2;
-const NOT_FINITE = 3;
-const NOT_CATEGORY = 4;
-const UNKNOWN = 5;
-const NOT_INTEGER = 6;
-
-const MS_PER_DAY = 86_400_000;
-const MS_PER_HOUR = 3_600_000;
-/** The largest time value a Date holds; beyond it `getUTCHours()` is NaN. */
-const MAX_TIME = 8.64e15;
-
-/** UTC hour 0-23 of an epoch-milliseconds timestamp, as `new Date(ms).getUTCHours()`, or NaN. */
-export function utcHour(ms: number): number {
-  const t = Math.trunc(ms);
-  if (!(t >= -MAX_TIME && t <= MAX_TIME)) return NaN;
-  let inDay = t % MS_PER_DAY;
-  if (inDay < 0) inDay += MS_PER_DAY;
-  return (inDay / MS_PER_HOUR) | 0; // never -0
-}
-
-/** UTC weekday (0 = Sunday) of an epoch-milliseconds timestamp, as `getUTCDay()`, or NaN. */
-export function utcWeekday(ms: number): number {
-  const t = Math.trunc(ms);
-  if (!(t >= -MAX_TIME && t <= MAX_TIME)) return NaN;
-  let inDay = t % MS_PER_DAY;
-  if (inDay < 0) inDay += MS_PER_DAY;
-  const day = (t - inDay) / MS_PER_DAY; // exact: an integer multiple
-  const weekday = (day + 4) % 7; // 1 January 1970 was a Thursday
-  return weekday < 0 ? weekday + 7 : weekday + 0; // never -0
-}
-
 /**
  * Compiles a spec into a row encoder and reports the row width.
  *
@@ -176,7 +151,7 @@ export function compileEncoder(
     }
     return table;
   });
-  const writers = features.map((f) => arrayWriter(f, type));
+  const writers = features.map((f) => arrayWriter(f, type, images));
 
   const fail = (at: number, code: number, raw: unknown): never => {
     throw new FieldProblem(features[at], problemText(features[at], code, raw));
@@ -249,83 +224,6 @@ function readPath(event: unknown, path: string): unknown {
   return v;
 }
 
-type ArrayWriter = (v: unknown, out: InputBuffer, o: number) => void;
-
-/** The writer of a tensor or image feature's columns; undefined for the other kinds. */
-function arrayWriter(f: FeatureSpec, type: ElementType): ArrayWriter | undefined {
-  if (f.kind === "image") {
-    const codec = images;
-    if (codec === undefined) {
-      throw new TypeError(`image feature '${f.name}': call loadImageSupport() before compiling`);
-    }
-    const { base64Bytes, decodeImage, writeImage } = codec;
-    return (v, out, o) => {
-      let bytes: Uint8Array;
-      if (typeof v === "string") bytes = base64Bytes(v);
-      else if (v instanceof Uint8Array) bytes = v;
-      else if (v === undefined || v === null) throw new FieldProblem(f, "missing (no default)");
-      else throw new FieldProblem(f, `expected base64 image bytes, got ${describe(v)}`);
-      let img;
-      try {
-        img = decodeImage(bytes);
-      } catch (err) {
-        throw new FieldProblem(f, (err as Error).message);
-      }
-      writeImage(img, f, out as Float32Array, o);
-    };
-  }
-  if (f.kind !== "tensor") return undefined;
-  const { length, pad, padValue, truncate } = f;
-  const shift = f.scale === undefined
-    ? 0
-    : f.scale.kind === "standard"
-    ? f.scale.mean
-    : f.scale.min;
-  const divide = f.scale === undefined
-    ? 1
-    : f.scale.kind === "standard"
-    ? f.scale.std
-    : f.scale.max - f.scale.min;
-  const integer = type === "int64" || type === "int32";
-  const bool = type === "bool";
-  return (v, out, o) => {
-    if (v === undefined || v === null) throw new FieldProblem(f, "missing (no default)");
-    if (!Array.isArray(v)) throw new FieldProblem(f, `expected an array, got ${describe(v)}`);
-    const n = v.length;
-    let from = 0;
-    let taken = n;
-    if (n > length) {
-      if (truncate === "error") {
-        throw new FieldProblem(f, `${n} values, more than its ${length} (truncate: error)`);
-      }
-      from = truncate === "last" ? n - length : 0;
-      taken = length;
-    } else if (n < length && pad === "error") {
-      throw new FieldProblem(f, `${n} values, fewer than its ${length} (pad: error)`);
-    }
-    const at = n < length && pad === "start" ? o + length - n : o;
-    for (let k = 0; k < taken; k++) {
-      let x = v[from + k];
-      if (bool && typeof x === "boolean") x = x ? 1 : 0;
-      if (typeof x !== "number" || x - x !== 0) {
-        throw new FieldProblem(
-          f,
-          `value ${from + k}: expected a finite number, got ${describe(x)}`,
-        );
-      }
-      if (integer && !Number.isInteger(x)) {
-        throw new FieldProblem(f, `value ${from + k}: ${x} is not an integer`);
-      }
-      out[at + k] = (x - shift) / divide;
-    }
-    if (taken < length) {
-      const start = pad === "start" ? o : o + taken;
-      const end = pad === "start" ? o + length - n : o + length;
-      for (let k = start; k < end; k++) out[k] = (padValue - shift) / divide;
-    }
-  };
-}
-
 function featureError(err: unknown, ref: EventRef | undefined): unknown {
   if (!(err instanceof FieldProblem)) return err;
   const what = `feature '${err.feature.name}' (${err.feature.path}): ${err.problem}`;
@@ -333,201 +231,4 @@ function featureError(err: unknown, ref: EventRef | undefined): unknown {
     feature: err.feature.name,
     line: ref?.line,
   });
-}
-
-type Factory = (
-  fail: (at: number, code: number, raw: unknown) => never,
-  hour: (ms: number) => number,
-  weekday: (ms: number) => number,
-  other: (index: Map<string, number>, raw: unknown) => number,
-  indexes: (Map<string, number> | undefined)[],
-  tables: (Int32Array | undefined)[],
-  writers: (ArrayWriter | undefined)[],
-) => unknown;
-
-/**
- * Writes the source of one row function for the spec. Every string from the spec enters the
- * source through JSON.stringify, and every number is checked finite first, so the spec can only
- * choose among the shapes below, never add code.
- */
-function generate(
-  features: readonly FeatureSpec[],
-  sparse: boolean,
-  type: ElementType,
-): Factory {
-  const integer = type === "int64" || type === "int32";
-  const lines: string[] = ["let v, k;"];
-  const prelude: string[] = [];
-  const readVars = new Map<string, string>();
-  let column = 0;
-  features.forEach((f, i) => {
-    const t = f.kind === "numeric" || f.kind === "categorical" ? f.transform : undefined;
-    // The raw path value, read once per path.
-    let raw = readVars.get(f.path);
-    if (raw === undefined) {
-      raw = `p${readVars.size}`;
-      readVars.set(f.path, raw);
-      lines.push(`let ${raw} = e;`);
-      for (const part of f.path.split(".")) {
-        const key = /^(0|[1-9][0-9]{0,8})$/.test(part) ? part : JSON.stringify(part);
-        lines.push(
-          `${raw} = ${raw} !== null && typeof ${raw} === "object" ? ${raw}[${key}] : undefined;`,
-        );
-      }
-    }
-    lines.push(`// feature ${i}`);
-    lines.push(`v = ${raw};`);
-    if (f.kind === "tensor" || f.kind === "image") {
-      prelude.push(`const w${i} = writers[${i}];`);
-      lines.push(`w${i}(v, out, o + ${column});`);
-      column += f.kind === "tensor" ? f.length : f.width * f.height * f.channels;
-      return;
-    }
-    if (f.kind === "text") throw new TypeError(`text feature '${f.name}' needs a string input`);
-    if (f.kind === "numeric") {
-      const shift = f.scale === undefined
-        ? 0
-        : f.scale.kind === "standard"
-        ? f.scale.mean
-        : f.scale.min;
-      const divide = f.scale === undefined
-        ? 1
-        : f.scale.kind === "standard"
-        ? f.scale.std
-        : f.scale.max - f.scale.min;
-      const missing = f.default === undefined
-        ? `fail(${i}, ${MISSING}, v);`
-        : `v = ${num(f.default)};`;
-      lines.push(`if (v === undefined || v === null) { ${missing} }`);
-      if (t !== undefined) {
-        lines.push(
-          `else { if (typeof v !== "number" || v - v !== 0) fail(${i}, ${NOT_TIMESTAMP}, v);`,
-          `v = ${t === "hourOfDay" ? "hour" : "weekday"}(v);`,
-          `if (v - v !== 0) fail(${i}, ${NOT_FINITE}, v); }`,
-        );
-      } else {
-        if (type === "bool") lines.push(`else if (typeof v === "boolean") v = v ? 1 : 0;`);
-        lines.push(
-          `else if (typeof v !== "number") fail(${i}, ${NOT_NUMBER}, v);`,
-          `else if (v - v !== 0) fail(${i}, ${NOT_FINITE}, v);`,
-        );
-      }
-      if (integer && f.scale === undefined) {
-        lines.push(`if (!Number.isInteger(v)) fail(${i}, ${NOT_INTEGER}, v);`);
-      }
-      const value = f.scale === undefined ? "v" : `(v - ${num(shift)}) / ${num(divide)}`;
-      lines.push(`out[o + ${column}] = ${value};`);
-      column += 1;
-      return;
-    }
-    const vocabulary = f.vocabulary.length;
-    prelude.push(`const m${i} = indexes[${i}];`);
-    const missing = f.default === undefined
-      ? `fail(${i}, ${MISSING}, v);`
-      : `k = ${f.vocabulary.indexOf(f.default)};`;
-    lines.push(`if (v === undefined || v === null) { ${missing} }`);
-    if (t !== undefined) {
-      prelude.push(`const t${i} = tables[${i}];`);
-      const size = t === "hourOfDay" ? 24 : 7;
-      lines.push(
-        `else { if (typeof v !== "number" || v - v !== 0) fail(${i}, ${NOT_TIMESTAMP}, v);`,
-        `k = ${t === "hourOfDay" ? "hour" : "weekday"}(v);`,
-        `k = t${i}[k === k ? k : ${size}]; }`,
-      );
-    } else {
-      lines.push(
-        `else if (typeof v === "string") { k = m${i}.get(v); if (k === undefined) k = -1; }`,
-        `else { k = other(m${i}, v); if (k === -2) fail(${i}, ${NOT_CATEGORY}, v); }`,
-      );
-    }
-    if (f.unknown === "error") lines.push(`if (k < 0) fail(${i}, ${UNKNOWN}, v);`);
-    if (f.encoding === "label") {
-      lines.push(`out[o + ${column}] = k;`);
-      column += 1;
-    } else if (sparse) {
-      lines.push(`if (k >= 0) { k += o + ${column}; out[k] = 1; marks[n++] = k; }`);
-      column += vocabulary;
-    } else {
-      lines.push(
-        `out.fill(0, o + ${column}, o + ${column + vocabulary});`,
-        `if (k >= 0) out[o + ${column} + k] = 1;`,
-      );
-      column += vocabulary;
-    }
-  });
-  const body = [
-    '"use strict";',
-    ...prelude,
-    `return function ${sparse ? "encodeSparse" : "encodeFull"}(e, out, o, marks, n) {`,
-    ...lines,
-    "return n;",
-    "};",
-  ].join("\n");
-  return new Function(
-    "fail",
-    "hour",
-    "weekday",
-    "other",
-    "indexes",
-    "tables",
-    "writers",
-    body,
-  ) as Factory;
-}
-
-function num(n: number): string {
-  if (!Number.isFinite(n)) throw new TypeError(`not a finite number: ${n}`);
-  return Object.is(n, -0) ? "-0" : String(n);
-}
-
-/** Index of a number or boolean category by its JSON spelling; -1 unknown, -2 not a category. */
-function otherIndex(index: Map<string, number>, raw: unknown): number {
-  const word = categoryText(raw);
-  if (word === undefined) return -2;
-  return index.get(word) ?? -1;
-}
-
-function problemText(feature: FeatureSpec, code: number, raw: unknown): string {
-  switch (code) {
-    case MISSING:
-      return "missing (no default)";
-    case NOT_TIMESTAMP:
-      return `${
-        "transform" in feature ? feature.transform : ""
-      } needs a timestamp in epoch milliseconds, got ${describe(raw)}`;
-    case NOT_NUMBER:
-      return `expected a number, got ${describe(raw)}`;
-    case NOT_FINITE:
-      return `${raw} is not a finite number`;
-    case NOT_CATEGORY:
-      return `expected a string or number, got ${describe(raw)}`;
-    case NOT_INTEGER:
-      return `${raw} is not an integer (the input holds integers)`;
-    default: {
-      const vocabulary = feature.kind === "categorical" ? feature.vocabulary.length : 0;
-      const transform = feature.kind === "categorical" ? feature.transform : undefined;
-      const word = transform === undefined ? categoryText(raw) : String(
-        transform === "hourOfDay" ? utcHour(raw as number) : utcWeekday(raw as number),
-      );
-      return `unknown category ${JSON.stringify(word)} (not in its ${vocabulary}-entry vocabulary)`;
-    }
-  }
-}
-
-/** The vocabulary spelling of a category value, or undefined when it cannot be one. */
-function categoryText(raw: unknown): string | undefined {
-  if (typeof raw === "string") return raw;
-  if (typeof raw === "number" && Number.isFinite(raw)) return String(raw);
-  if (typeof raw === "boolean") return raw ? "true" : "false";
-  return undefined;
-}
-
-function describe(raw: unknown): string {
-  if (typeof raw === "string") {
-    return `string ${JSON.stringify(raw.length > 40 ? raw.slice(0, 40) + "…" : raw)}`;
-  }
-  if (raw === null) return "null";
-  if (Array.isArray(raw)) return "an array";
-  if (typeof raw === "object") return "an object";
-  return `${typeof raw} ${String(raw)}`;
 }
