@@ -13,6 +13,8 @@
 import { join } from "node:path";
 import { interleave, machineState, median, ratio, spread, table } from "./_rounds.ts";
 import { DENO, edgepipe, timed } from "./_spawn.ts";
+import { MOVEMENTS_JOIN } from "../test/fixtures/joins/rule.ts";
+import { FLIGHT_PATTERN } from "../test/fixtures/patterns/rule.ts";
 
 const DAYS = Number(Deno.args[0] ?? 20);
 const ROUNDS = Number(Deno.args[1] ?? 5);
@@ -45,40 +47,13 @@ const cases = [
   {
     name: "join (interval, left-outer)",
     input: await repeated("test/fixtures/joins/movements.ndjson", DAYS, false, 2 * DAY),
-    ours: edgepipe(
-      "join",
-      "--left",
-      'event.value.kind == "dep"',
-      "--right",
-      'event.value.kind == "arr"',
-      "--key",
-      "value.airport",
-      "--within=-5m,10m",
-      "--out-of-orderness",
-      "10m",
-      "--type",
-      "left",
-    ),
+    ours: edgepipe(...MOVEMENTS_JOIN, "--type", "left"),
     loop: [DENO, "run", "-A", LOOPS, "join"],
   },
   {
     name: "pattern (3 delayed, none on time, 2 h)",
     input: await repeated("test/fixtures/windows/flights_events.ndjson", DAYS, false, DAY),
-    ours: edgepipe(
-      "pattern",
-      "--key",
-      "value.origin",
-      "--within",
-      "2h",
-      "--out-of-orderness",
-      "10m",
-      "--define",
-      "late=event.value.delay > 30",
-      "--define",
-      "ontime=event.value.delay <= 0",
-      "--pattern",
-      "late !ontime late !ontime late",
-    ),
+    ours: edgepipe(...FLIGHT_PATTERN),
     loop: [DENO, "run", "-A", LOOPS, "pattern"],
   },
   {

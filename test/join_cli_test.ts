@@ -9,23 +9,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { crashAndCompare } from "./harness/crash_replay.ts";
+import { MOVEMENTS_JOIN } from "./fixtures/joins/rule.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/joins/", import.meta.url);
 const MOVEMENTS = new URL("movements.ndjson", FIXTURES).pathname;
 
-const JOIN = [
-  "join",
-  "--left",
-  'event.value.kind == "dep"',
-  "--right",
-  'event.value.kind == "arr"',
-  "--key",
-  "value.airport",
-  "--within=-5m,10m",
-  "--out-of-orderness",
-  "10m",
-];
+const JOIN = [...MOVEMENTS_JOIN];
 
 function lines(url: URL): Promise<Record<string, string>[]> {
   return Deno.readTextFile(url).then((t) => t.trim().split("\n").map((l) => JSON.parse(l)));

@@ -9,26 +9,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { crashAndCompare } from "./harness/crash_replay.ts";
+import { FLIGHT_PATTERN } from "./fixtures/patterns/rule.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const FLIGHTS = new URL("./fixtures/windows/flights_events.ndjson", import.meta.url);
 const EXPECTED = new URL("./fixtures/patterns/expected_matches.ndjson", import.meta.url);
 
-const PATTERN = [
-  "pattern",
-  "--key",
-  "value.origin",
-  "--within",
-  "2h",
-  "--out-of-orderness",
-  "10m",
-  "--define",
-  "late=event.value.delay > 30",
-  "--define",
-  "ontime=event.value.delay <= 0",
-  "--pattern",
-  "late !ontime late !ontime late",
-];
+const PATTERN = [...FLIGHT_PATTERN];
 
 /** The flights, each value carrying its flight id so that matches can be named. */
 async function flights(days = 1): Promise<string> {

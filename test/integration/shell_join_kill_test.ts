@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { middleStageKill } from "../harness/middle_stage_kill.ts";
+import { MOVEMENTS_JOIN } from "../fixtures/joins/rule.ts";
 
 const FIXTURES = new URL("../fixtures/joins/", import.meta.url);
 const KILLS = 3;
@@ -40,16 +41,7 @@ Deno.test({
     const report = await middleStageKill({
       label: "join",
       stage: [
-        "join",
-        "--left",
-        'event.value.kind == "dep"',
-        "--right",
-        'event.value.kind == "arr"',
-        "--key",
-        "value.airport",
-        "--within=-5m,10m",
-        "--out-of-orderness",
-        "10m",
+        ...MOVEMENTS_JOIN,
         "--type",
         "left",
         "--checkpoint-dir",

@@ -7,6 +7,7 @@
  * counted (at-least-once), none may be missing or unexpected, and the source backlog is 0.
  */
 import assert from "node:assert/strict";
+import { FLIGHT_PATTERN } from "../fixtures/patterns/rule.ts";
 import { middleStageKill, type MiddleStageKillReport } from "../harness/middle_stage_kill.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url);
@@ -65,19 +66,7 @@ Deno.test({
     const report = await middleStageKill({
       label: "pattern",
       stage: [
-        "pattern",
-        "--key",
-        "value.origin",
-        "--within",
-        "2h",
-        "--out-of-orderness",
-        "10m",
-        "--define",
-        "late=event.value.delay > 30",
-        "--define",
-        "ontime=event.value.delay <= 0",
-        "--pattern",
-        "late !ontime late !ontime late",
+        ...FLIGHT_PATTERN,
         "--checkpoint-dir",
         checkpoints,
         "--checkpoint-interval",
