@@ -6,7 +6,7 @@
  */
 import type { FeatureSpec } from "./model_spec.ts";
 import type { ElementType, InputBuffer } from "./encode_features.ts";
-import { describeValue as describe, FieldProblem } from "./feature_problem.ts";
+import { describeValue as describe, FieldProblem, scaleTerms } from "./feature_problem.ts";
 
 type ImageModule = typeof import("./image_input.ts");
 
@@ -42,16 +42,7 @@ export function arrayWriter(
   }
   if (f.kind !== "tensor") return undefined;
   const { length, pad, padValue, truncate } = f;
-  const shift = f.scale === undefined
-    ? 0
-    : f.scale.kind === "standard"
-    ? f.scale.mean
-    : f.scale.min;
-  const divide = f.scale === undefined
-    ? 1
-    : f.scale.kind === "standard"
-    ? f.scale.std
-    : f.scale.max - f.scale.min;
+  const { shift, divide } = scaleTerms(f.scale);
   const integer = type === "int64" || type === "int32";
   const bool = type === "bool";
   return (v, out, o) => {

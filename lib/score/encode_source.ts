@@ -14,6 +14,7 @@ import {
   NOT_INTEGER,
   NOT_NUMBER,
   NOT_TIMESTAMP,
+  scaleTerms,
   UNKNOWN,
 } from "./feature_problem.ts";
 
@@ -68,16 +69,7 @@ export function generate(
     }
     if (f.kind === "text") throw new TypeError(`text feature '${f.name}' needs a string input`);
     if (f.kind === "numeric") {
-      const shift = f.scale === undefined
-        ? 0
-        : f.scale.kind === "standard"
-        ? f.scale.mean
-        : f.scale.min;
-      const divide = f.scale === undefined
-        ? 1
-        : f.scale.kind === "standard"
-        ? f.scale.std
-        : f.scale.max - f.scale.min;
+      const { shift, divide } = scaleTerms(f.scale);
       const missing = f.default === undefined
         ? `fail(${i}, ${MISSING}, v);`
         : `v = ${num(f.default)};`;

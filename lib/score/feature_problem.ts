@@ -12,6 +12,20 @@ export class FieldProblem {
   constructor(readonly feature: FeatureSpec, readonly problem: string) {}
 }
 
+/** A feature's scaling as `(x - shift) / divide`: standard (mean, std) or min-max; none is 0 and 1. */
+export function scaleTerms(
+  scale: { kind: "standard"; mean: number; std: number } | {
+    kind: "minmax";
+    min: number;
+    max: number;
+  } | undefined,
+): { shift: number; divide: number } {
+  if (scale === undefined) return { shift: 0, divide: 1 };
+  return scale.kind === "standard"
+    ? { shift: scale.mean, divide: scale.std }
+    : { shift: scale.min, divide: scale.max - scale.min };
+}
+
 // Problem codes passed from the compiled function to `fail`.
 export const MISSING = 0;
 export const NOT_TIMESTAMP = 1;
