@@ -11,8 +11,9 @@
 import assert from "node:assert/strict";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
+import { startShellPipe } from "../harness/shell_pipe.ts";
+import { publishedCount, topicStats } from "../harness/topic_stats.ts";
 
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const EVENTS = Number(Deno.env.get("EDGEPIPE_WINDOW_KILL_EVENTS") ?? 30_000);
 const KEYS = 7;
 const STEP_MS = 20; // event n happens at T0 + n * STEP_MS
@@ -20,53 +21,9 @@ const WINDOW_MS = 1000;
 const T0 = Date.UTC(2026, 0, 1);
 const KILLS = 4;
 
-const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
-
-/**
- * Starts `consume | window | produce` as a real shell pipe (OS pipes, as a user runs it); each
- * process writes its pid to a file so that the test can signal exactly that one.
- */
-function startPipe(stages: string[][], env: Record<string, string>, dir: string) {
-  const parts = stages.map((args, i) =>
-    `{ echo $BASHPID > ${dir}/pid${i}; exec ${
-      [Deno.execPath(), "run", "-A", MAIN, ...args].map(quote).join(" ")
-    } 2> ${dir}/err${i}; }`
-  );
-  const child = new Deno.Command("bash", {
-    args: ["-c", `${parts.join(" | ")}; echo "\${PIPESTATUS[@]}"`],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const pid = async (i: number) => {
-    for (let tries = 0; tries < 200; tries++) {
-      const text = await Deno.readTextFile(`${dir}/pid${i}`).catch(() => "");
-      if (text.trim() !== "") return Number(text.trim());
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`stage ${i} did not start`);
-  };
-  const done = (async () => {
-    const out = await child.output();
-    const codes = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
-    const stderr = await Promise.all(
-      stages.map((_, i) => Deno.readTextFile(`${dir}/err${i}`).catch(() => "")),
-    );
-    return { codes, stderr };
-  })();
-  return { pid, done };
-}
-
-async function admin(adminUrl: string, path: string) {
-  const response = await fetch(`${adminUrl}/admin/v2/${path}`);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
-
-const statsOf = (adminUrl: string, topic: string) =>
-  admin(adminUrl, `${topic.replace("://", "/")}/stats`);
+const statsOf = async (adminUrl: string, topic: string) =>
+  // deno-lint-ignore no-explicit-any
+  (await topicStats(adminUrl, topic)) as any;
 
 Deno.test({
   name: "consume | window | produce: kill -9 of produce after checkpoints loses no window result",
@@ -102,17 +59,10 @@ Deno.test({
     console.log(`    KILL_SEED=${seed}`);
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
 
-    const published = async () => {
-      try {
-        return (await statsOf(adminUrl, target)).msgInCounter as number;
-      } catch {
-        return 0; // the output topic does not exist yet
-      }
-    };
+    const published = () => publishedCount(adminUrl, target);
 
     const runPipe = async (kill: boolean) => {
-      const pidDir = await Deno.makeTempDir();
-      const pipe = startPipe(
+      const pipe = await startShellPipe(
         [
           ["consume", source, "-s", "windows", "-e", "--ack-timeout", "10s"],
           [
@@ -132,8 +82,7 @@ Deno.test({
           // checkpoints are taken while emitted results are still on their way.
           ["produce", target, "--max-in-flight", "20", "--batch-max-messages", "1"],
         ],
-        env,
-        pidDir,
+        { env },
       );
       let finished = false;
       pipe.done.finally(() => (finished = true));
@@ -170,7 +119,6 @@ Deno.test({
         }
       }
       const { codes, stderr } = await pipe.done;
-      await Deno.remove(pidDir, { recursive: true });
       return { codes, note, stderr };
     };
 

@@ -14,8 +14,9 @@
 import assert from "node:assert/strict";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
+import { startShellPipe } from "../harness/shell_pipe.ts";
+import { publishedCount, topicStats } from "../harness/topic_stats.ts";
 
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const EVENTS = Number(Deno.env.get("EDGEPIPE_PIPE_KILL_EVENTS") ?? 50_000);
 const KEYS = 7;
 const STEP_MS = 25; // event n happens at T0 + n * STEP_MS
@@ -26,48 +27,6 @@ const T0 = Date.UTC(2026, 0, 1);
 const KILLS_PER_STAGE = 3; // 12 kills
 const RERUNS = Number(Deno.env.get("EDGEPIPE_PIPE_KILL_RERUNS") ?? 4);
 const STAGE_NAMES = ["consume", "filter", "window", "produce"];
-
-const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
-
-/** A real shell pipe; each process writes its pid to a file so that exactly it can be killed. */
-function startPipe(stages: string[][], env: Record<string, string>, dir: string) {
-  const parts = stages.map((args, i) =>
-    `{ echo $BASHPID > ${dir}/pid${i}; exec ${
-      [Deno.execPath(), "run", "-A", MAIN, ...args].map(quote).join(" ")
-    } 2> ${dir}/err${i}; }`
-  );
-  const child = new Deno.Command("bash", {
-    args: ["-c", `${parts.join(" | ")}; echo "\${PIPESTATUS[@]}"`],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const pid = async (i: number) => {
-    for (let tries = 0; tries < 400; tries++) {
-      const text = await Deno.readTextFile(`${dir}/pid${i}`).catch(() => "");
-      if (text.trim() !== "") return Number(text.trim());
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`stage ${i} did not start`);
-  };
-  const done = (async () => {
-    const out = await child.output();
-    const codes = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
-    const stderr = await Promise.all(
-      stages.map((_, i) => Deno.readTextFile(`${dir}/err${i}`).catch(() => "")),
-    );
-    return { codes, stderr };
-  })();
-  return { pid, done };
-}
-
-async function admin(adminUrl: string, path: string) {
-  const response = await fetch(`${adminUrl}/admin/v2/${path}`);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 Deno.test({
   name: "consume -e | filter | window | produce: 12 kills of random stages, every window right",
@@ -80,8 +39,9 @@ Deno.test({
     const source = `persistent://public/default/pipe-kill-in-${run}`;
     const target = `persistent://public/default/pipe-kill-out-${run}`;
     const checkpoints = await Deno.makeTempDir({ prefix: "edgepipe-pipe-kill-" });
-    const stats = (topic: string) => admin(adminUrl, `${topic.replace("://", "/")}/stats`);
-    const published = () => stats(target).then((s) => s.msgInCounter as number, () => 0);
+    // deno-lint-ignore no-explicit-any
+    const stats = async (topic: string) => (await topicStats(adminUrl, topic)) as any;
+    const published = () => publishedCount(adminUrl, target);
     const backlog = async () => (await stats(source)).subscriptions.windows?.msgBacklog as number;
 
     // The input, and the reference: count per (key, window start) of the events the filter keeps.
@@ -141,8 +101,7 @@ Deno.test({
       ["produce", target, "--max-in-flight", "20", "--batch-max-messages", "1"],
     ];
     const runPipe = async (victim?: number) => {
-      const pidDir = await Deno.makeTempDir();
-      const pipe = startPipe(stages, env, pidDir);
+      const pipe = await startShellPipe(stages, { env });
       let finished = false;
       pipe.done.finally(() => (finished = true));
       let note = "ran to its end";
@@ -162,7 +121,6 @@ Deno.test({
         } else note = `${STAGE_NAMES[victim]} not killed: the pipe had finished`;
       }
       const { codes, stderr } = await pipe.done;
-      await Deno.remove(pidDir, { recursive: true });
       if (victim !== undefined) landed &&= codes[victim] === 137;
       return { codes, note, stderr, landed };
     };
