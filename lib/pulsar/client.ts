@@ -119,6 +119,15 @@ export class PulsarClient {
     return this.#ctx.pool;
   }
 
+  /**
+   * The lookup service (tests use it to reach the broker that serves a topic).
+   *
+   * @internal
+   */
+  get lookup(): LookupService {
+    return this.#ctx.lookup;
+  }
+
   /** Partition names of `topic`, or `[topic]` when it is not partitioned. */
   async getPartitions(topic: string): Promise<string[]> {
     this.#checkOpen();

@@ -7,7 +7,6 @@
  */
 import { type Command, encodePayloadCommand, type MessageMetadata } from "./wire/mod.ts";
 import type { PulsarClient } from "./client.ts";
-import { LookupService } from "./lookup.ts";
 import { MessageId } from "./message_id.ts";
 
 /** Publishes each entry as one SEND with `metadata` and `payload` unchanged; returns their ids. */
@@ -17,12 +16,7 @@ export async function sendRaw(
   entries: { metadata?: Partial<MessageMetadata>; payload: Uint8Array }[],
 ): Promise<MessageId[]> {
   // A lookup first: it is what makes the broker load the bundle of a new topic.
-  const lookup = new LookupService(
-    client.pool,
-    client.options.serviceUrl,
-    client.options.serviceUrl.startsWith("pulsar+ssl:"),
-  );
-  const conn = await lookup.connectionFor(topic);
+  const conn = await client.lookup.connectionFor(topic);
   const producerId = 900_000 + Math.floor(Math.random() * 100_000);
   const receipts: ((id: MessageId) => void)[] = [];
   conn.registerProducer(producerId, {

@@ -14,11 +14,7 @@ export class FieldProblem {
 
 /** A feature's scaling as `(x - shift) / divide`: standard (mean, std) or min-max; none is 0 and 1. */
 export function scaleTerms(
-  scale: { kind: "standard"; mean: number; std: number } | {
-    kind: "minmax";
-    min: number;
-    max: number;
-  } | undefined,
+  scale: Extract<FeatureSpec, { kind: "numeric" }>["scale"],
 ): { shift: number; divide: number } {
   if (scale === undefined) return { shift: 0, divide: 1 };
   return scale.kind === "standard"
@@ -67,6 +63,7 @@ export function otherIndex(index: Map<string, number>, raw: unknown): number {
   return index.get(word) ?? -1;
 }
 
+/** The text of a problem `code` that the compiled function reported for `raw`. */
 export function problemText(feature: FeatureSpec, code: number, raw: unknown): string {
   switch (code) {
     case MISSING:
@@ -102,6 +99,7 @@ export function categoryText(raw: unknown): string | undefined {
   return undefined;
 }
 
+/** A short description of a raw value for error texts (strings cut at 40 characters). */
 export function describeValue(raw: unknown): string {
   if (typeof raw === "string") {
     return `string ${JSON.stringify(raw.length > 40 ? raw.slice(0, 40) + "…" : raw)}`;
