@@ -7,7 +7,7 @@
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
-import { InputError, UsageError } from "../lib/errors.ts";
+import { describeError, InputError, UsageError } from "../lib/errors.ts";
 import type { BatchingOptions } from "../lib/sinks/batching_sink.ts";
 import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
 import { parseEncoding } from "../lib/sinks/encode.ts";
@@ -19,10 +19,12 @@ import {
   BUFFER_FLAGS,
   BUFFER_HELP,
   BufferedSink,
+  type BufferedSinkOptions,
   bufferOptions,
 } from "../lib/sinks/buffered_sink.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { stdinItems } from "./_stage_runner.ts";
+import { StatsLine } from "../lib/observe/stats_line.ts";
 
 const help = `edgepipe sink — deliver events to S3, files, an HTTP endpoint or stdout
 
@@ -78,7 +80,8 @@ events count as delivered when the server answers 2xx; network errors, timeouts,
                       command line); --header-env N=VAR: from an environment variable
 
 ${BUFFER_HELP}
-                      (s3, file and http: the destination is opened at start)
+                      (s3: a bucket that cannot be reached at start is waited for; a
+                      missing one or refused credentials still fail at start)
 
 What each event becomes (all targets; docs/envelope.md, "What a terminal stage delivers"):
   --payload SHAPE     record (default): one JSON object, the value's fields plus what stages
@@ -90,6 +93,8 @@ Common options:
   --on-error P        fail (default) | skip | dead-letter=<file|s3://…|file:dir|topic>
   --max-in-flight N   events accepted but not yet delivered (default: enough for full batches)
   --max-line-bytes N  longest accepted input line (default 16 MiB)
+  --stats             one-line summary on stderr every 5 s and at the end (with --buffer-dir:
+                      buffered events, bytes and the oldest one's age)
 
 Examples:
   edgepipe consume persistent://public/default/flights -s archive \\
@@ -118,6 +123,7 @@ const COMMON_FLAGS = {
   "on-error": { type: "string", default: "fail" },
   "max-in-flight": { type: "string" },
   "max-line-bytes": { type: "string" },
+  stats: { type: "boolean", default: false },
   ...BUFFER_FLAGS,
 } as const;
 
@@ -186,9 +192,16 @@ async function secretFlag(value: string | undefined, flag: string): Promise<stri
   return value;
 }
 
-async function openTarget(kind: string, args: string[]): Promise<
-  { sink: Sink; values: Values; inFlight: number }
-> {
+/** A parsed target: `open` reaches the destination (called again by a buffer while it is away). */
+interface Target {
+  open: () => Promise<Sink>;
+  values: Values;
+  inFlight: number;
+  /** An error of `open` no retry can fix. */
+  refused?: (err: unknown) => boolean;
+}
+
+async function openTarget(kind: string, args: string[]): Promise<Target> {
   if (kind === "s3") {
     const { values, positionals } = parseFlags("sink s3", args, {
       ...BATCHING_FLAGS,
@@ -196,9 +209,10 @@ async function openTarget(kind: string, args: string[]): Promise<
       ...COMMON_FLAGS,
     }, false);
     void positionals;
-    if (!values.bucket) throw new UsageError("sink s3: --bucket is required");
+    const bucket = values.bucket;
+    if (!bucket) throw new UsageError("sink s3: --bucket is required");
     const batching = batchingOptions(values);
-    const { openS3Sink, s3ConnectionFromEnv } = await import("../lib/sinks/s3.ts");
+    const { openS3Sink, s3ConnectionFromEnv, S3SinkError } = await import("../lib/sinks/s3.ts");
     const connection = s3ConnectionFromEnv({
       endpoint: values.endpoint,
       region: values.region,
@@ -207,16 +221,17 @@ async function openTarget(kind: string, args: string[]): Promise<
       ...(values.profile ? { profile: values.profile } : {}),
       forcePathStyle: values["virtual-host"] ? false : undefined,
     });
-    const sink = await openS3Sink({
-      ...batching,
-      bucket: values.bucket,
-      connection,
-      retry: {
-        maxAttempts: parsePositiveInt(values["max-attempts"]!, "--max-attempts"),
-        partSize: parseBytes(values["part-size"]!, "--part-size"),
-      },
-    });
-    return { sink, values, inFlight: batching.maxEvents! * (batching.maxInFlight! + 1) };
+    const retry = {
+      maxAttempts: parsePositiveInt(values["max-attempts"]!, "--max-attempts"),
+      partSize: parseBytes(values["part-size"]!, "--part-size"),
+    };
+    const open = () => openS3Sink({ ...batching, bucket, connection, retry });
+    return {
+      open,
+      values,
+      inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
+      refused: (err) => err instanceof S3SinkError && !err.retriable,
+    };
   }
   if (kind === "file") {
     const { values, positionals } = parseFlags("sink file", args, {
@@ -226,8 +241,9 @@ async function openTarget(kind: string, args: string[]): Promise<
     if (positionals.length !== 1) throw new UsageError("sink file: expected one directory");
     const batching = batchingOptions(values);
     const { openFileSink } = await import("../lib/sinks/file.ts");
+    const sink = openFileSink(positionals[0], batching);
     return {
-      sink: openFileSink(positionals[0], batching),
+      open: () => Promise.resolve(sink),
       values,
       inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
     };
@@ -236,7 +252,8 @@ async function openTarget(kind: string, args: string[]): Promise<
     const { values } = parseFlags("sink stdout", args, COMMON_FLAGS, false);
     const { StdoutSink } = await import("../lib/sinks/stdout.ts");
     const payload = parsePayloadShape(values.payload as string);
-    return { sink: new StdoutSink({ payload }), values, inFlight: 1000 };
+    const sink = new StdoutSink({ payload });
+    return { open: () => Promise.resolve(sink), values, inFlight: 1000 };
   }
   if (kind === "http") {
     const { values } = parseFlags("sink http", args, { ...HTTP_FLAGS, ...COMMON_FLAGS }, false);
@@ -258,9 +275,53 @@ async function openTarget(kind: string, args: string[]): Promise<
       payload: parsePayloadShape(values.payload!),
       log: (message) => console.error(`edgepipe sink http: ${message}`),
     });
-    return { sink, values, inFlight: batch * 3 };
+    return { open: () => Promise.resolve(sink), values, inFlight: batch * 3 };
   }
   throw new UsageError(`sink: unknown target '${kind ?? ""}' (s3, file, http or stdout)`);
+}
+
+/**
+ * With a buffer the destination need not answer at start: events are stored until it does. A
+ * refusal (a missing bucket, rejected credentials) still ends the run at start.
+ */
+async function openBuffered(target: Target, buffer: BufferedSinkOptions): Promise<BufferedSink> {
+  let first: Sink | undefined;
+  try {
+    first = await target.open();
+  } catch (err) {
+    if (target.refused?.(err)) throw err;
+    buffer.log(
+      `destination unreachable at start (${describeError(err)}); storing events meanwhile`,
+    );
+  }
+  const open = () => {
+    const opened = first;
+    first = undefined;
+    return opened ? Promise.resolve(opened) : target.open();
+  };
+  return await BufferedSink.open(open, { ...buffer, refused: target.refused });
+}
+
+/** `--stats`: events in, delivered (stored, with a buffer) and acknowledged, and the buffer. */
+function statsLine(
+  kind: string,
+  counts: { in: number; out: number; acked: number },
+  sink: Sink,
+): StatsLine {
+  const fields: Record<string, () => number> = {
+    in: () => counts.in,
+    out: () => counts.out,
+    acked: () => counts.acked,
+  };
+  if (sink instanceof BufferedSink) {
+    Object.assign(fields, {
+      buffered: () => sink.stats().buffered,
+      "buffered-bytes": () => sink.stats().bytes,
+      "oldest-s": () => Math.round(sink.stats().oldestAgeMs / 1000),
+      forwarded: () => sink.stats().forwarded,
+    });
+  }
+  return new StatsLine(`sink ${kind}`, fields);
 }
 
 /** The `sink` command. */
@@ -270,15 +331,13 @@ export const command: Command = {
   help,
   async run(args) {
     const [kind, ...rest] = args;
-    const opened = await openTarget(kind, rest);
-    const { values, inFlight } = opened;
+    const target = await openTarget(kind, rest);
+    const { values, inFlight } = target;
     const buffer = bufferOptions(
       values as Parameters<typeof bufferOptions>[0],
       (message) => console.error(`edgepipe sink ${kind}: ${message}`),
     );
-    const sink = buffer
-      ? await BufferedSink.open(() => Promise.resolve(opened.sink), buffer)
-      : opened.sink;
+    const sink = buffer ? await openBuffered(target, buffer) : await target.open();
     const stage = `sink ${kind}`;
     let onError: ErrorPolicy;
     try {
@@ -293,6 +352,7 @@ export const command: Command = {
     // The first SIGINT/SIGTERM stops reading and delivers what was read; a second exits at once.
     const shutdown = new Shutdown("sink");
     let failed = false;
+    let stats: StatsLine | undefined;
     try {
       const maxLineBytes = values["max-line-bytes"] as string | undefined;
       const items = stdinItems({
@@ -304,8 +364,15 @@ export const command: Command = {
           : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
       });
       const maxInFlight = values["max-in-flight"] as string | undefined;
+      const counts = { in: 0, out: 0, acked: 0 };
+      stats = values.stats ? statsLine(kind, counts, sink) : undefined;
       await deliverAll(items, sink, {
         stage,
+        observer: {
+          received: () => void counts.in++,
+          delivered: () => void counts.out++,
+          acknowledged: (n) => void (counts.acked += n),
+        },
         onError,
         deadLetters,
         signal: shutdown.signal,
@@ -318,6 +385,7 @@ export const command: Command = {
       failed = true;
       throw err;
     } finally {
+      stats?.stop();
       shutdown.dispose();
       // After a failure the sink already said why; closing must not replace that message.
       await sink.close().catch((err) => {

@@ -74,6 +74,12 @@ export interface BufferedSinkOptions {
   batch?: number;
   /** Notices and warnings. */
   log: (message: string) => void;
+  /**
+   * Tells an error that no retry can fix (a missing bucket, refused credentials) from an
+   * unreachable destination. On such an error forwarding stops, what is stored stays on disk, and
+   * the next `send` fails with it. Default: every error is retried.
+   */
+  refused?: (err: unknown) => boolean;
 }
 
 /** A sink that stores events durably and forwards them to `open()`'s sink. */
@@ -90,6 +96,7 @@ export class BufferedSink implements Sink {
   #forwarding: Promise<void>;
   #forwarded = 0;
   #skipped = 0;
+  #refusal: unknown;
 
   private constructor(queue: SegmentQueue, open: () => Promise<Sink>, o: BufferedSinkOptions) {
     this.#queue = queue;
@@ -131,6 +138,7 @@ export class BufferedSink implements Sink {
 
   /** Stores the event; resolves once it is durable in the queue. */
   send(event: Envelope): Promise<void> {
+    if (this.#refusal !== undefined) return Promise.reject(this.#refusal);
     return this.#queue.append(JSON.stringify(event));
   }
 
@@ -145,7 +153,7 @@ export class BufferedSink implements Sink {
    */
   async close(): Promise<void> {
     const deadline = Date.now() + (this.#options.drainTimeoutMs ?? 30_000);
-    while (this.#queue.records > 0 && Date.now() < deadline) {
+    while (this.#queue.records > 0 && this.#refusal === undefined && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.#stop.abort();
@@ -178,6 +186,11 @@ export class BufferedSink implements Sink {
       try {
         this.#inner = await this.#open();
       } catch (err) {
+        if (this.#options.refused?.(err)) {
+          this.#refusal = err;
+          this.#options.log(`buffer: the destination refused (${describeError(err)})`);
+          return undefined;
+        }
         this.#options.log(
           `buffer: destination unreachable (${describeError(err)}); events are stored ` +
             `meanwhile; retrying in ${delay / 1000} s`,
@@ -196,7 +209,7 @@ export class BufferedSink implements Sink {
       const records = await this.#queue.read(from, this.#options.batch ?? 500, signal);
       if (records.length === 0) continue;
       const inner = await Promise.race([this.#destination(), this.#stopped.then(() => undefined)]);
-      if (!inner) return;
+      if (!inner) return; // stopped, or refused
       // A destination that holds its sends while it is away must not hold up a stop.
       if (!(await Promise.race([this.#sendAll(inner, records), this.#stopped]))) return;
       from = records[records.length - 1].next;

@@ -132,6 +132,28 @@ Deno.test("buffered sink: an event the destination can never take is said and le
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("buffered sink: a refusing destination stops forwarding, fails the next send, keeps what is stored", async () => {
+  const dir = await Deno.makeTempDir();
+  const logs: string[] = [];
+  const refusal = new Error("bucket 'b' does not exist");
+  let opens = 0;
+  const sink = await BufferedSink.open(() => (opens++, Promise.reject(refusal)), {
+    dir,
+    log: (m) => logs.push(m),
+    refused: (err) => err === refusal,
+    drainTimeoutMs: 10_000,
+  });
+  await sink.send({ id: "e0", value: 0 });
+  await until(() => logs.some((m) => /refused/.test(m)));
+  await assert.rejects(sink.send({ id: "e1", value: 1 }), (err) => err === refusal);
+  const started = Date.now();
+  await sink.close(); // no 10 s drain wait: nothing can be forwarded
+  assert.ok(Date.now() - started < 5_000, `close took ${Date.now() - started} ms`);
+  assert.equal(opens, 1, "a refusal is not retried");
+  assert.ok(logs.some((m) => /1 event\(s\) stay stored/.test(m)), logs.join("\n"));
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("segment queue: a torn tail is cut, damage mid-segment is skipped with a warning", async () => {
   const dir = await Deno.makeTempDir();
   const seg = (n: number) => join(dir, `${String(n).padStart(20, "0")}.seg`);

@@ -10,7 +10,16 @@
  */
 import assert from "node:assert/strict";
 import { runEdgepipe } from "../harness/edgepipe.ts";
-import { mosquittoPubLines, startMosquitto } from "../harness/mosquitto.ts";
+import { startMosquitto } from "../harness/mosquitto.ts";
+import {
+  auditArrivals,
+  bufferSettled,
+  type DeviceEvent,
+  DevicePublisher,
+  rssKiB,
+  segmentBytes,
+  waitUntil,
+} from "../harness/outage.ts";
 import { javaReadPayloads, readPayloads } from "../harness/output_audit.ts";
 import { startBroker } from "../harness/pulsar.ts";
 import { startShellPipe } from "../harness/shell_pipe.ts";
@@ -19,41 +28,6 @@ import { publishedCount } from "../harness/topic_stats.ts";
 const KEYS = 10;
 const PHASES = [1000, 2000, 1000]; // before the outage, during it, after produce's kill -9
 const OUTAGE_S = Number(Deno.env.get("OUTAGE_S") ?? 5);
-
-async function rssKiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-}
-
-async function segmentBytes(dir: string): Promise<number> {
-  let total = 0;
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.name.endsWith(".seg")) total += (await Deno.stat(`${dir}/${e.name}`)).size;
-    }
-  } catch { /* not made yet */ }
-  return total;
-}
-
-async function waitUntil(what: string, timeoutMs: number, ready: () => Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Waits until the buffer's size has not changed for 2 s (everything published is stored). */
-async function bufferSettled(dir: string, atLeast: number): Promise<number> {
-  let last = -1;
-  let since = Date.now();
-  await waitUntil("the buffer to settle", 90_000, async () => {
-    const now = await segmentBytes(dir);
-    if (now !== last) (last = now, since = Date.now());
-    return now >= atLeast && Date.now() - since > 2000;
-  });
-  return last;
-}
 
 Deno.test({
   name: "uplink outage: the buffered sink stores, survives kill -9, forwards everything in order",
@@ -77,19 +51,10 @@ Deno.test({
       );
       assert.equal(created.code, 0, created.stderr);
       const stages = [consume, ["produce", target, "--buffer-dir", `${dir}/buf`, "--stats"]];
-      let next = 0;
-      const publish = async (count: number) => {
-        const byKey: string[][] = Array.from({ length: KEYS }, () => []);
-        for (let i = 0; i < count; i++, next++) {
-          byKey[next % KEYS].push(JSON.stringify({ n: next, k: next % KEYS }));
-        }
-        for (let k = 0; k < KEYS; k++) {
-          await mosquittoPubLines(mqtt.port, `dev/${id}/${k}`, byKey[k]);
-        }
-      };
+      const devices = new DevicePublisher(mqtt.port, `dev/${id}`, KEYS);
 
       let pipe = await startShellPipe(stages, { env });
-      await publish(PHASES[0]);
+      await devices.publish(PHASES[0]);
       await waitUntil(
         "the first events on the topic",
         60_000,
@@ -101,7 +66,7 @@ Deno.test({
       const producePid = await pipe.pid(1);
       const rss: number[] = [await rssKiB(producePid)];
       const sampler = setInterval(async () => rss.push(await rssKiB(producePid)), 250);
-      await publish(PHASES[1]);
+      await devices.publish(PHASES[1]);
       const stored = await bufferSettled(`${dir}/buf`, before + 1);
       clearInterval(sampler);
       assert.ok(await pipe.signal(1, "SIGKILL"), "produce was running when killed");
@@ -112,7 +77,7 @@ Deno.test({
       assert.equal(killed.codes[1], 137);
 
       pipe = await startShellPipe(stages, { env }); // broker still down
-      await publish(PHASES[2]);
+      await devices.publish(PHASES[2]);
       await bufferSettled(`${dir}/buf`, stored + 1);
       await new Promise((r) => setTimeout(r, OUTAGE_S * 1000));
 
@@ -129,29 +94,17 @@ Deno.test({
       // The broker's counters restarted with it: count the topic's messages by reading them.
       const published = (await readPayloads(target, env)).length;
       const payloads = (await javaReadPayloads(broker.serviceUrl, target, published)).map((p) =>
-        JSON.parse(p) as { n: number; k: number }
+        JSON.parse(p) as DeviceEvent
       );
-      const seen = new Set<number>();
-      const lastPerKey = new Map<number, number>();
-      let duplicates = 0;
-      for (const { n, k } of payloads) {
-        if (seen.has(n)) {
-          duplicates++;
-          continue;
-        }
-        seen.add(n);
-        assert.ok((lastPerKey.get(k) ?? -1) < n, `key ${k}: ${n} after ${lastPerKey.get(k)}`);
-        lastPerKey.set(k, n);
-      }
-      const missing = Array.from({ length: total }, (_, n) => n).filter((n) => !seen.has(n));
+      const audit = auditArrivals(payloads, total);
       const growthMiB = (Math.max(...rss) - rss[0]) / 1024;
       console.log(
-        `    ${total} events; ${published} on the topic, ${seen.size} distinct, ${duplicates} ` +
-          `duplicates, ${missing.length} missing; buffer ${stored} bytes at the kill; produce RSS ` +
+        `    ${total} events; ${published} on the topic, ${audit.distinct} distinct, ` +
+          `${audit.duplicates} duplicates, ${audit.missing.length} missing; buffer ${stored} bytes at the kill; produce RSS ` +
           `${Math.round(rss[0] / 1024)} → max ${Math.round(Math.max(...rss) / 1024)} MiB ` +
           `(${rss.length} samples while buffering)`,
       );
-      assert.deepEqual(missing, []);
+      assert.deepEqual(audit.missing, []);
       assert.ok(stored > before, "the outage's events went to the buffer");
       assert.ok(growthMiB < 64, `produce RSS grew ${growthMiB.toFixed(1)} MiB while buffering`);
       assert.match(
