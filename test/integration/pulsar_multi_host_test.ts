@@ -5,7 +5,8 @@
  * the second. With every host down, the error names each one.
  */
 import assert from "node:assert/strict";
-import { pulsarUrls } from "../harness/pulsar.ts";
+import { pulsarUrls, startBroker } from "../harness/pulsar.ts";
+import { javaReadPayloads } from "../harness/output_audit.ts";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 import { PulsarClient } from "../../lib/pulsar/mod.ts";
 import { ConnectionPool } from "../../lib/pulsar/connection_pool.ts";
@@ -77,6 +78,57 @@ Deno.test({
       consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value),
       lines.map((l) => JSON.parse(l)),
     );
+  },
+});
+
+const hostOf = (url: string) => url.replace(/^pulsar:\/\//, "").replace(/\/$/, "");
+
+Deno.test({
+  name:
+    "two real brokers: the first killed mid-stream, producer and commands go on through the second",
+  ...integration,
+  async fn() {
+    const { serviceUrl: secondUrl } = await pulsarUrls();
+    const first = await startBroker({ heapMiB: 512 });
+    const hosts = `pulsar://${hostOf(first.serviceUrl)},${hostOf(secondUrl)}`;
+    const topic = `persistent://public/default/multihost-brokers-${crypto.randomUUID()}`;
+    const client = new PulsarClient({ serviceUrl: hosts, connectTimeoutMs: 3_000 });
+    try {
+      const producer = await client.createProducer({ topic });
+      for (let i = 0; i < 5; i++) await producer.send({ payload: `m${i}` });
+      const before = (await client.pool.connections()).map((c) => c.url);
+      assert.ok(before.every((u) => u.includes(hostOf(first.serviceUrl))), `${before}`);
+
+      await first.kill();
+      for (let i = 5; i < 10; i++) await producer.send({ payload: `m${i}` });
+      await producer.close();
+      // The first broker's messages went down with it; the second has the rest, once each.
+      assert.deepEqual(
+        await javaReadPayloads(secondUrl, topic, 5),
+        ["m5", "m6", "m7", "m8", "m9"],
+      );
+
+      const lines = ["a", "b", "c"].map((v) => JSON.stringify({ v }));
+      const produced = await runEdgepipe(
+        ["produce", topic, "--input", "json", "--service-url", hosts],
+        { stdin: lines.join("\n") + "\n" },
+      );
+      assert.equal(produced.code, 0, produced.stderr);
+      const consumed = await runEdgepipe(
+        ["consume", topic, "-s", "c", "-e", "--ack", "on-write", "--service-url", hosts],
+      );
+      assert.equal(consumed.code, 0, consumed.stderr);
+      const values = consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value);
+      assert.deepEqual(values.slice(5), lines.map((l) => JSON.parse(l)));
+      assert.deepEqual(
+        values.slice(0, 5),
+        ["m5", "m6", "m7", "m8", "m9"],
+        "consume reads the second broker's topic",
+      );
+    } finally {
+      await client.close();
+      await first.stop();
+    }
   },
 });
 

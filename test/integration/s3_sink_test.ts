@@ -157,16 +157,23 @@ Deno.test("sink s3 uploads a large object as a multipart upload", async () => {
   assert.deepEqual(objects[0].ids, events.map((e) => e.id));
 });
 
-Deno.test("sink s3 with a missing bucket fails at start with one clear line", async () => {
-  const run = await edgepipe(["sink", "s3", "--bucket", "no-such-bucket-here"], ndjson([event(1)]));
-  assert.equal(run.code, 1);
-  const lines = run.stderr.trim().split("\n");
-  assert.equal(lines.length, 1, run.stderr);
-  assert.match(
-    lines[0],
-    /bucket 'no-such-bucket-here' at http:\/\/127\.0\.0\.1:\d+ does not exist/,
-  );
-});
+for (const buffered of [false, true]) {
+  Deno.test(`sink s3${buffered ? " --buffer-dir" : ""} with a missing bucket fails at start with one clear line`, async () => {
+    const dir = await Deno.makeTempDir();
+    const run = await edgepipe(
+      ["sink", "s3", "--bucket", "no-such-bucket-here", ...(buffered ? ["--buffer-dir", dir] : [])],
+      ndjson([event(1)]),
+    );
+    await Deno.remove(dir, { recursive: true });
+    assert.equal(run.code, 1);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(
+      lines[0],
+      /bucket 'no-such-bucket-here' at http:\/\/127\.0\.0\.1:\d+ does not exist/,
+    );
+  });
+}
 
 Deno.test("sink s3 with wrong credentials fails at start with one clear line", async () => {
   const bucket = await freshBucket();
