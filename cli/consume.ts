@@ -139,7 +139,7 @@ Examples:
   edgepipe consume clicks -s hourly --max-unreported 1000000 \\
     | edgepipe window --key value.page --tumbling 1h --agg 'count()' | edgepipe produce counts
   edgepipe consume flights -s edge --client-conf /etc/pulsar/client.conf   # reuse pulsar-client's
-  edgepipe consume flights -s edge --auth-plugin oauth2 \
+  edgepipe consume flights -s edge --auth-plugin oauth2 \\
     --auth-params '{"issuerUrl":"https://auth.example","privateKey":"file:///etc/creds.json","audience":"urn:pulsar"}'
 
 Exit codes: 0 done (end of topic, count reached, or the reader of stdout went away); 1 broker

@@ -16,7 +16,9 @@ import type { Sink } from "../lib/sinks/types.ts";
 import { type Route, RoutingSink } from "../lib/stages/route.ts";
 import { parseRouteRule } from "../lib/stages/route_rule.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
-import { stdinItems } from "./_stage_runner.ts";
+import { OBSERVE_FLAGS, observeHelp, stdinItems } from "./_stage_runner.ts";
+import { observeDelivery } from "../lib/observe/delivery_observer.ts";
+import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
 const help = `edgepipe route — send each event to the destination its attributes select
 
@@ -46,13 +48,14 @@ Options:
                       whose condition fails (missing field), that match nothing, or bad lines
   --max-in-flight N   events accepted but not yet delivered (default 50000)
   --max-line-bytes N  longest accepted input line (default 16 MiB)
+${observeHelp(22)}
 
 Examples:
   edgepipe consume persistent://public/default/payments -s router \\
     | edgepipe route --to 'event.value.amount > 1000.0=s3://audit/big/date=%Y-%m-%d/' \\
                      --to 'event.value.country != "US"=file:out/foreign/' --default stdout
-  edgepipe score --model models/flight-delay <flights.ndjson \
-    | edgepipe route --to 'event.score.delayed > 0.5=topic:alerts' \
+  edgepipe score --model models/flight-delay <flights.ndjson \\
+    | edgepipe route --to 'event.score.delayed > 0.5=topic:alerts' \\
                      --default 'file:out/all/?format=ndjson&payload=envelope'`;
 
 /** The `route` command. */
@@ -69,6 +72,7 @@ export const command: Command = {
       "on-error": { type: "string", default: "fail" },
       "max-in-flight": { type: "string", default: "50000" },
       "max-line-bytes": { type: "string" },
+      ...OBSERVE_FLAGS,
     }, false);
     void positionals;
     if (values.to.length === 0) throw new UsageError("route: give at least one --to rule");
@@ -90,6 +94,12 @@ export const command: Command = {
       destination: rule.destination,
     }));
     const fallbackSpec = values.default === undefined ? undefined : destination(values.default);
+    const observed = values.metrics === undefined && !values.stats
+      ? undefined
+      : observeDelivery("route", {
+        metricsPort: values.metrics === undefined ? undefined : parseMetricsPort(values.metrics),
+        stats: values.stats,
+      });
 
     const opened = new Map<string, Sink>();
     const open = async (text: string, spec: ReturnType<typeof parseSinkSpec>) => {
@@ -114,19 +124,28 @@ export const command: Command = {
       }
       const fallback = fallbackSpec ? await open(values.default!, fallbackSpec) : undefined;
       router = new RoutingSink(routes, { fallback, fanOut: values["fan-out"] });
+      observed?.start();
       deadLetters = onError.kind === "dead-letter"
         ? await openDeadLetterSink(onError.target)
         : undefined;
       await deliverAll(
         stdinItems({ name: "route", onError, deadLetters, maxLineBytes }),
         router,
-        { stage: "route", onError, deadLetters, maxInFlight, signal: shutdown.signal },
+        {
+          stage: "route",
+          onError,
+          deadLetters,
+          maxInFlight,
+          signal: shutdown.signal,
+          ...(observed ? { observer: observed.observer } : {}),
+        },
       );
       code = shutdown.exitCode(EXIT.ok);
     } catch (err) {
       failed = true;
       throw err;
     } finally {
+      await observed?.stop();
       shutdown.dispose();
       const closing = router ? [router.close()] : [...opened.values()].map((s) => s.close());
       if (deadLetters) closing.push(deadLetters.close());

@@ -9,7 +9,8 @@ import { LineWriter } from "../lib/ndjson.ts";
 import { checkScoreField } from "../lib/score/attach_scores.ts";
 import { OnnxWorker } from "../lib/score/onnx_worker.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
-import { openDeadLetters, stdinItems } from "./_stage_runner.ts";
+import { OBSERVE_FLAGS, observeHelp, openDeadLetters, stdinItems } from "./_stage_runner.ts";
+import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
 const help = `edgepipe score — score events with an ONNX model
 
@@ -45,6 +46,8 @@ Options:
                        (missing feature, wrong type, NaN, unknown category) and bad lines. Skipped
                        and dead-lettered events are acknowledged in-band with an ack record.
   --max-line-bytes N   longest accepted input line (default 16 MiB)
+${observeHelp(23)}
+                       (also each model run's rows and duration, as histograms)
 
 Needs --allow-read --allow-ffi --allow-env (onnxruntime is a native addon).
 
@@ -55,13 +58,13 @@ Examples:
     | edgepipe filter 'event.score.delayed > 0.5'
   edgepipe score --model models/flight-delay --as risk < flights.ndjson | edgepipe produce scored
   edgepipe score --model models/flight-delay --workers 2 --batch 512 < flights.ndjson
-  edgepipe consume sensors -s scorer | edgepipe score --model /srv/models/current --watch \
+  edgepipe consume sensors -s scorer | edgepipe score --model /srv/models/current --watch \\
     | edgepipe produce scored
   # elsewhere, to swap: cp new/model.onnx /srv/models/current/.new && mv /srv/models/current/.new /srv/models/current/model.onnx
   edgepipe consume images -s cam --payload base64 | edgepipe score --model my-image-model
-  edgepipe replay readings.ndjson \
+  edgepipe replay readings.ndjson \\
     | edgepipe window --key key --count 24 --agg 'collect(value.temperature, 24) as temperature,
-        collect(value.pressure, 24) as pressure' \
+        collect(value.pressure, 24) as pressure' \\
     | edgepipe score --model models/temperature-anomaly`;
 
 /** The `score` command. */
@@ -82,6 +85,7 @@ export const command: Command = {
       "watch-interval": { type: "string", default: "1s" },
       "on-error": { type: "string", default: "fail" },
       "max-line-bytes": { type: "string" },
+      ...OBSERVE_FLAGS,
     });
     if (positionals.length > 0) {
       throw new UsageError(`score: unexpected argument '${positionals[0]}' (see --help)`);
@@ -122,8 +126,14 @@ export const command: Command = {
     const items = stdinItems({ name: "score", onError, deadLetters, maxLineBytes });
 
     const output = new LineWriter();
+    const observer = values.metrics === undefined && !values.stats
+      ? undefined
+      : (await import("../lib/observe/score_observer.ts")).observeScore({
+        metricsPort: values.metrics === undefined ? undefined : parseMetricsPort(values.metrics),
+        stats: values.stats,
+      });
     try {
-      const batches = scoreBatches(items, {
+      const batches = scoreBatches(observer ? observer.input(items) : items, {
         model,
         batchSize,
         maxDelayMs,
@@ -143,12 +153,14 @@ export const command: Command = {
         onError,
         deadLetters,
         lineOf: items.lineOfItem,
+        ...(observer ? { onBatch: observer.onBatch } : {}),
       });
       // Each batch is written out as soon as it is scored, so latency stays near --max-delay on
       // a slow stream; one write is in flight while the next batch is serialised, so a fast
       // stream does not wait for every write either, and a slow reader still holds us back.
       let writing: Promise<void> = Promise.resolve();
       for await (const batch of batches) {
+        observer?.output(batch);
         for (const item of batch) await output.write(item);
         await writing;
         writing = output.flush();
@@ -157,6 +169,7 @@ export const command: Command = {
       await writing;
       await output.flush();
     } finally {
+      await observer?.stop();
       await deadLetters?.close();
     }
     return EXIT.ok;

@@ -7,24 +7,20 @@
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
-import { describeError, InputError, UsageError } from "../lib/errors.ts";
-import type { BatchingOptions } from "../lib/sinks/batching_sink.ts";
+import { describeError } from "../lib/errors.ts";
 import { openDeadLetterSink } from "../lib/sinks/dead_letter_sinks.ts";
-import { parseEncoding } from "../lib/sinks/encode.ts";
-import { PrefixTemplate } from "../lib/sinks/object_naming.ts";
-import { parseBytes } from "../lib/sinks/open_sink.ts";
-import { parsePayloadShape } from "../lib/delivered_record.ts";
 import type { Sink } from "../lib/sinks/types.ts";
 import {
-  BUFFER_FLAGS,
   BUFFER_HELP,
   BufferedSink,
   type BufferedSinkOptions,
   bufferOptions,
 } from "../lib/sinks/buffered_sink.ts";
-import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
-import { stdinItems } from "./_stage_runner.ts";
-import { StatsLine } from "../lib/observe/stats_line.ts";
+import { type Command, EXIT, parsePositiveInt } from "./_command.ts";
+import { observeHelp, stdinItems } from "./_stage_runner.ts";
+import { openTarget, type Target, type Values } from "./_sink_targets.ts";
+import { type ObservedDelivery, observeDelivery } from "../lib/observe/delivery_observer.ts";
+import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
 const help = `edgepipe sink — deliver events to S3, files, an HTTP endpoint or stdout
 
@@ -93,8 +89,8 @@ Common options:
   --on-error P        fail (default) | skip | dead-letter=<file|s3://…|file:dir|topic>
   --max-in-flight N   events accepted but not yet delivered (default: enough for full batches)
   --max-line-bytes N  longest accepted input line (default 16 MiB)
-  --stats             one-line summary on stderr every 5 s and at the end (with --buffer-dir:
-                      buffered events, bytes and the oldest one's age)
+${observeHelp(22)}
+                      (with --buffer-dir also: buffered events, bytes, the oldest one's age)
 
 Examples:
   edgepipe consume persistent://public/default/flights -s archive \\
@@ -107,178 +103,6 @@ Examples:
     --secret-access-key file:/run/secrets/s3-secret
   edgepipe consume alerts -s hook | edgepipe sink http --url https://hooks.example/edge \\
     --header-file 'Authorization=/run/secrets/hook-auth' --batch 20 --buffer-dir /var/spool/hook`;
-
-const BATCHING_FLAGS = {
-  prefix: { type: "string", default: "" },
-  format: { type: "string", default: "ndjson.gz" },
-  "max-events": { type: "string", default: "10000" },
-  "max-bytes": { type: "string", default: "16MiB" },
-  "max-age": { type: "string", default: "10s" },
-  "writer-id": { type: "string" },
-  concurrency: { type: "string", default: "2" },
-} as const;
-
-const COMMON_FLAGS = {
-  payload: { type: "string", default: "record" },
-  "on-error": { type: "string", default: "fail" },
-  "max-in-flight": { type: "string" },
-  "max-line-bytes": { type: "string" },
-  stats: { type: "boolean", default: false },
-  ...BUFFER_FLAGS,
-} as const;
-
-const HTTP_FLAGS = {
-  url: { type: "string" },
-  batch: { type: "string", default: "100" },
-  "batch-delay": { type: "string", default: "200ms" },
-  "http-format": { type: "string", default: "json" },
-  timeout: { type: "string", default: "10s" },
-  retries: { type: "string", default: "5" },
-  header: { type: "string", multiple: true },
-  "header-file": { type: "string", multiple: true },
-  "header-env": { type: "string", multiple: true },
-} as const;
-
-const S3_FLAGS = {
-  bucket: { type: "string" },
-  endpoint: { type: "string" },
-  region: { type: "string" },
-  "access-key-id": { type: "string" },
-  "secret-access-key": { type: "string" },
-  profile: { type: "string" },
-  "virtual-host": { type: "boolean", default: false },
-  "max-attempts": { type: "string", default: "6" },
-  "part-size": { type: "string", default: "8MiB" },
-} as const;
-
-type Values = Record<string, string | string[] | boolean | undefined>;
-
-function batchingOptions(values: Values): BatchingOptions {
-  const writerId = values["writer-id"] as string | undefined;
-  if (writerId !== undefined && !/^[\w.-]+$/.test(writerId)) {
-    throw new UsageError(`--writer-id: use letters, digits, '.', '_' or '-', got '${writerId}'`);
-  }
-  return {
-    prefix: new PrefixTemplate(values.prefix as string),
-    encoding: parseEncoding(values.format as string),
-    maxEvents: parsePositiveInt(values["max-events"] as string, "--max-events"),
-    maxBytes: parseBytes(values["max-bytes"] as string, "--max-bytes"),
-    maxAgeMs: parseDuration(values["max-age"] as string, "--max-age"),
-    writerId,
-    maxInFlight: parsePositiveInt(values.concurrency as string, "--concurrency"),
-    payload: parsePayloadShape(values.payload as string),
-  };
-}
-
-/**
- * A secret given as a flag: `file:<path>` is read from the file; a literal value works but is
- * warned about, since every user of the machine can read a process's arguments.
- */
-async function secretFlag(value: string | undefined, flag: string): Promise<string | undefined> {
-  if (value === undefined) return undefined;
-  if (value.startsWith("file:")) {
-    const path = value.slice("file:".length).replace(/^\/\/(?=\/)/, "");
-    try {
-      return (await Deno.readTextFile(path)).trim();
-    } catch (cause) {
-      const reason = cause instanceof Deno.errors.NotFound ? "no such file" : (cause as Error).name;
-      throw new InputError(`${flag}: cannot read ${path}: ${reason}`);
-    }
-  }
-  console.error(
-    `edgepipe sink: warning: ${flag} is visible in the process list; prefer ${flag} file:<path>, ` +
-      "the environment or a --profile",
-  );
-  return value;
-}
-
-/** A parsed target: `open` reaches the destination (called again by a buffer while it is away). */
-interface Target {
-  open: () => Promise<Sink>;
-  values: Values;
-  inFlight: number;
-  /** An error of `open` no retry can fix. */
-  refused?: (err: unknown) => boolean;
-}
-
-async function openTarget(kind: string, args: string[]): Promise<Target> {
-  if (kind === "s3") {
-    const { values, positionals } = parseFlags("sink s3", args, {
-      ...BATCHING_FLAGS,
-      ...S3_FLAGS,
-      ...COMMON_FLAGS,
-    }, false);
-    void positionals;
-    const bucket = values.bucket;
-    if (!bucket) throw new UsageError("sink s3: --bucket is required");
-    const batching = batchingOptions(values);
-    const { openS3Sink, s3ConnectionFromEnv, S3SinkError } = await import("../lib/sinks/s3.ts");
-    const connection = s3ConnectionFromEnv({
-      endpoint: values.endpoint,
-      region: values.region,
-      accessKeyId: await secretFlag(values["access-key-id"], "--access-key-id"),
-      secretAccessKey: await secretFlag(values["secret-access-key"], "--secret-access-key"),
-      ...(values.profile ? { profile: values.profile } : {}),
-      forcePathStyle: values["virtual-host"] ? false : undefined,
-    });
-    const retry = {
-      maxAttempts: parsePositiveInt(values["max-attempts"]!, "--max-attempts"),
-      partSize: parseBytes(values["part-size"]!, "--part-size"),
-    };
-    const open = () => openS3Sink({ ...batching, bucket, connection, retry });
-    return {
-      open,
-      values,
-      inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
-      refused: (err) => err instanceof S3SinkError && !err.retriable,
-    };
-  }
-  if (kind === "file") {
-    const { values, positionals } = parseFlags("sink file", args, {
-      ...BATCHING_FLAGS,
-      ...COMMON_FLAGS,
-    });
-    if (positionals.length !== 1) throw new UsageError("sink file: expected one directory");
-    const batching = batchingOptions(values);
-    const { openFileSink } = await import("../lib/sinks/file.ts");
-    const sink = openFileSink(positionals[0], batching);
-    return {
-      open: () => Promise.resolve(sink),
-      values,
-      inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
-    };
-  }
-  if (kind === "stdout") {
-    const { values } = parseFlags("sink stdout", args, COMMON_FLAGS, false);
-    const { StdoutSink } = await import("../lib/sinks/stdout.ts");
-    const payload = parsePayloadShape(values.payload as string);
-    const sink = new StdoutSink({ payload });
-    return { open: () => Promise.resolve(sink), values, inFlight: 1000 };
-  }
-  if (kind === "http") {
-    const { values } = parseFlags("sink http", args, { ...HTTP_FLAGS, ...COMMON_FLAGS }, false);
-    if (!values.url) throw new UsageError("sink http: --url is required");
-    const format = values["http-format"];
-    if (format !== "json" && format !== "ndjson") {
-      throw new UsageError(`--http-format must be json or ndjson, got '${format}'`);
-    }
-    const { HttpSink, readHeaders } = await import("../lib/sinks/http.ts");
-    const batch = parsePositiveInt(values.batch!, "--batch");
-    const sink = new HttpSink({
-      url: values.url,
-      headers: await readHeaders(values),
-      batch,
-      batchDelayMs: parseDuration(values["batch-delay"]!, "--batch-delay"),
-      format,
-      timeoutMs: parseDuration(values.timeout!, "--timeout"),
-      maxAttempts: parsePositiveInt(values.retries!, "--retries"),
-      payload: parsePayloadShape(values.payload!),
-      log: (message) => console.error(`edgepipe sink http: ${message}`),
-    });
-    return { open: () => Promise.resolve(sink), values, inFlight: batch * 3 };
-  }
-  throw new UsageError(`sink: unknown target '${kind ?? ""}' (s3, file, http or stdout)`);
-}
 
 /**
  * With a buffer the destination need not answer at start: events are stored until it does. A
@@ -302,26 +126,43 @@ async function openBuffered(target: Target, buffer: BufferedSinkOptions): Promis
   return await BufferedSink.open(open, { ...buffer, refused: target.refused });
 }
 
-/** `--stats`: events in, delivered (stored, with a buffer) and acknowledged, and the buffer. */
-function statsLine(
-  kind: string,
-  counts: { in: number; out: number; acked: number },
-  sink: Sink,
-): StatsLine {
-  const fields: Record<string, () => number> = {
-    in: () => counts.in,
-    out: () => counts.out,
-    acked: () => counts.acked,
-  };
+/** `--metrics` and `--stats`, with the buffer's gauges when there is one; undefined without both. */
+function observeSink(kind: string, values: Values, sink: Sink): ObservedDelivery | undefined {
+  const port = values.metrics as string | undefined;
+  if (port === undefined && !values.stats) return undefined;
+  const observed = observeDelivery(`sink ${kind}`, {
+    metricsPort: port === undefined ? undefined : parseMetricsPort(port),
+    stats: values.stats as boolean,
+  });
   if (sink instanceof BufferedSink) {
-    Object.assign(fields, {
-      buffered: () => sink.stats().buffered,
-      "buffered-bytes": () => sink.stats().bytes,
-      "oldest-s": () => Math.round(sink.stats().oldestAgeMs / 1000),
-      forwarded: () => sink.stats().forwarded,
-    });
+    const stats = () => sink.stats();
+    observed.gauge(
+      "buffered_events",
+      "Events stored, not yet forwarded",
+      "buffered",
+      () => stats().buffered,
+    );
+    observed.gauge(
+      "buffered_bytes",
+      "Bytes stored, not yet forwarded",
+      "buffered-bytes",
+      () => stats().bytes,
+    );
+    observed.gauge(
+      "buffer_oldest_age_seconds",
+      "Age of the oldest stored event",
+      "oldest-s",
+      () => Math.round(stats().oldestAgeMs / 1000),
+    );
+    observed.gauge(
+      "forwarded_events",
+      "Events forwarded from the buffer",
+      "forwarded",
+      () => stats().forwarded,
+    );
   }
-  return new StatsLine(`sink ${kind}`, fields);
+  observed.start();
+  return observed;
 }
 
 /** The `sink` command. */
@@ -352,7 +193,7 @@ export const command: Command = {
     // The first SIGINT/SIGTERM stops reading and delivers what was read; a second exits at once.
     const shutdown = new Shutdown("sink");
     let failed = false;
-    let stats: StatsLine | undefined;
+    let observed: ObservedDelivery | undefined;
     try {
       const maxLineBytes = values["max-line-bytes"] as string | undefined;
       const items = stdinItems({
@@ -364,15 +205,10 @@ export const command: Command = {
           : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
       });
       const maxInFlight = values["max-in-flight"] as string | undefined;
-      const counts = { in: 0, out: 0, acked: 0 };
-      stats = values.stats ? statsLine(kind, counts, sink) : undefined;
+      observed = observeSink(kind, values, sink);
       await deliverAll(items, sink, {
         stage,
-        observer: {
-          received: () => void counts.in++,
-          delivered: () => void counts.out++,
-          acknowledged: (n) => void (counts.acked += n),
-        },
+        ...(observed ? { observer: observed.observer } : {}),
         onError,
         deadLetters,
         signal: shutdown.signal,
@@ -385,7 +221,7 @@ export const command: Command = {
       failed = true;
       throw err;
     } finally {
-      stats?.stop();
+      await observed?.stop();
       shutdown.dispose();
       // After a failure the sink already said why; closing must not replace that message.
       await sink.close().catch((err) => {

@@ -5,43 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { freePort, scrape } from "./harness/prometheus.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const QUIET_HOUR = new URL("../examples/functions/quiet_hour.ts", import.meta.url).pathname;
 const FLIGHTS = new URL("./fixtures/windows/flights_events.ndjson", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** The samples of a scrape as the Prometheus client parses them: name → value (summed). */
-async function scrape(port: number): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const script = `
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-out = {}
-for family in text_string_to_metric_families(sys.stdin.read()):
-    for s in family.samples:
-        out[s.name] = out.get(s.name, 0) + s.value
-print(json.dumps(out))
-`;
-  const child = new Deno.Command("python3", {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
 
 const EVENTS = Array.from({ length: 40 }, (_, n) => ({
   id: `e${n}`,

@@ -1,6 +1,6 @@
 /**
- * A small metrics registry: counters and gauges with fixed labels, rendered in the Prometheus text
- * exposition format. Cheap enough to bump once per event.
+ * A small metrics registry: counters, gauges and histograms with fixed labels, rendered in the
+ * Prometheus text exposition format. Cheap enough to bump once per event.
  *
  * @module
  */
@@ -9,8 +9,10 @@
 interface Family {
   name: string;
   help: string;
-  type: "counter" | "gauge";
+  type: "counter" | "gauge" | "histogram";
   values: Map<string, number>;
+  /** A histogram's upper bounds (ascending), per-bucket counts (the last is +Inf), sum. */
+  histogram?: { bounds: number[]; counts: number[]; sum: number };
   /** Read at render time, for gauges that are cheaper to sample than to track. */
   sample?: () => number;
 }
@@ -26,6 +28,29 @@ export interface Gauge {
   set(value: number): void;
   readonly value: number;
 }
+
+/** Observations counted into buckets (Prometheus `_bucket`, `_sum`, `_count`). */
+export interface Histogram {
+  observe(value: number): void;
+  /** Observations so far. */
+  readonly count: number;
+}
+
+/** Default buckets for durations in seconds: 1 ms to 10 s. */
+export const SECONDS_BUCKETS = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  10,
+];
 
 /**
  * Holds the metrics of one command.
@@ -75,18 +100,69 @@ export class Metrics {
     };
   }
 
+  /**
+   * A histogram named `edgepipe_<name>` with upper bounds `bounds` (ascending; +Inf is added).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Metrics } from "./metrics.ts";
+   * const metrics = new Metrics("score");
+   * const sizes = metrics.histogram("batch_size", "Events per scored batch", [1, 10, 100]);
+   * for (const n of [1, 5, 50, 500]) sizes.observe(n);
+   * const text = metrics.render();
+   * assert.ok(text.includes('edgepipe_batch_size_bucket{command="score",le="10"} 2'));
+   * assert.ok(text.includes('edgepipe_batch_size_bucket{command="score",le="+Inf"} 4'));
+   * assert.ok(text.includes('edgepipe_batch_size_sum{command="score"} 556'));
+   * ```
+   */
+  histogram(name: string, help: string, bounds: number[] = SECONDS_BUCKETS): Histogram {
+    const family = this.#family(name, help, "histogram");
+    const h = family.histogram ??= { bounds, counts: new Array(bounds.length + 1).fill(0), sum: 0 };
+    return {
+      observe(value: number) {
+        let i = 0;
+        while (i < h.bounds.length && value > h.bounds[i]) i++;
+        h.counts[i]++;
+        h.sum += value;
+      },
+      get count() {
+        return h.counts.reduce((a, b) => a + b, 0);
+      },
+    };
+  }
+
   /** The Prometheus text format. */
   render(): string {
     const out: string[] = [];
     for (const family of this.#families.values()) {
       const name = `edgepipe_${family.name}`;
       out.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
+      if (family.histogram) {
+        this.#renderHistogram(name, family.histogram, out);
+        continue;
+      }
       for (const [labels, value] of family.values) {
         const shown = family.sample ? family.sample() : value;
         out.push(`${name}{${labels}} ${Number.isFinite(shown) ? shown : "NaN"}`);
       }
     }
     return out.join("\n") + "\n";
+  }
+
+  #renderHistogram(name: string, h: NonNullable<Family["histogram"]>, out: string[]): void {
+    const labels = this.#labels({});
+    let cumulative = 0;
+    h.bounds.forEach((bound, i) => {
+      cumulative += h.counts[i];
+      out.push(`${name}_bucket{${labels},le="${bound}"} ${cumulative}`);
+    });
+    cumulative += h.counts[h.bounds.length];
+    out.push(
+      `${name}_bucket{${labels},le="+Inf"} ${cumulative}`,
+      `${name}_sum{${labels}} ${h.sum}`,
+      `${name}_count{${labels}} ${cumulative}`,
+    );
   }
 
   #family(name: string, help: string, type: Family["type"]): Family {

@@ -62,6 +62,8 @@ export interface ScoreOptions {
   warn?: (message: string) => void;
   /** Stage name in errors and dead letters. Default `score`. */
   stageName?: string;
+  /** Told when a model run settles: its rows and how long it took (seconds), for metrics. */
+  onBatch?: (rows: number, seconds: number) => void;
 }
 
 /**
@@ -221,9 +223,13 @@ export async function* scoreBatches(
     if (open.entries.length === 0) return;
     const batch = open;
     if (batch.rowCount > 0) {
+      const started = performance.now();
       batch.result = batch.engine.run(batch.slot);
       // Rejections are read in order by the emitting loop; keep them from being "unhandled".
-      batch.result.catch(() => {});
+      batch.result.then(
+        () => options.onBatch?.(batch.rowCount, (performance.now() - started) / 1000),
+        () => {},
+      );
     } else {
       batch.engine.returnSlot(batch.slot);
     }
