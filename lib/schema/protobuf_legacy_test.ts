@@ -21,7 +21,10 @@ const info = (...fields: [number, string, string, string?][]) =>
     definition: null,
   })));
 
-/** google.protobuf.Field (type.proto) as ProtobufData.getSchema(Field.class) gives it. */
+/**
+ * google.protobuf.Field (type.proto) as ProtobufData.getSchema(Field.class) gives it; the schema
+ * a Pulsar 4.0.8 broker stored after a Java producer with Schema.PROTOBUF(Field.class) is this.
+ */
 const FIELD_AVRO = JSON.stringify({
   type: "record",
   name: "Field",
@@ -101,6 +104,7 @@ const FIELD_AVRO = JSON.stringify({
           ],
         },
       },
+      default: [],
     },
     { name: "json_name", type: { type: "string", "avro.java.string": "String" }, default: "" },
     { name: "default_value", type: { type: "string", "avro.java.string": "String" }, default: "" },
