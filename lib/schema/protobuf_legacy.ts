@@ -145,7 +145,7 @@ function avroFields(
       symbols,
       default: field.default,
       hasDefault: "default" in field,
-      bytes: type === "bytes",
+      bytes: type === "bytes" || (isObject(type) && type.type === "bytes"),
     });
   }
   return { name: String(schema.name), fields };
@@ -285,7 +285,15 @@ export function protobufLegacyCodec(
   const info = parsingInfo(properties, what);
   const avro = avroFields(schemaText, what);
   const plan = plans(info, avro.fields, what);
-  const type = readerType(avro.name, plan);
+  let type: protobuf.Type;
+  try {
+    type = readerType(avro.name, plan);
+  } catch (cause) {
+    // Two fields of one number or name.
+    throw new SchemaDefinitionError(`${what}: ${PARSING_INFO}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
   const byNumber = new Map(plan.map((p) => [p.info.number, p]));
   const refuse = () => {
     throw new SchemaValueError(`${what}: edgepipe does not write PROTOBUF (use PROTOBUF_NATIVE)`);

@@ -321,6 +321,13 @@ Deno.test("PROTOBUF: bad payloads are value errors; a schema without field numbe
     /field 'nope' of __PARSING_INFO__ is not in the PROTOBUF schema's record/,
   );
   assert.throws(
+    () =>
+      protobufLegacyCodec(FIELD_AVRO, {
+        __PARSING_INFO__: info([1, "kind", "ENUM"], [1, "name", "STRING"]),
+      }, "t"),
+    (err: unknown) => err instanceof SchemaDefinitionError && /duplicate/i.test(err.message),
+  );
+  assert.throws(
     () => protobufLegacyCodec(FIELD_AVRO, { __PARSING_INFO__: "{" }, "t"),
     /__PARSING_INFO__ is not JSON/,
   );
