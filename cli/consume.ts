@@ -76,8 +76,8 @@ Subscription:
 Output:
   --payload <p>         json (default: parsed when it is JSON, else a string) | string | base64
   --schema <mode>       auto (default): a message written with a schema (AVRO, JSON,
-                        PROTOBUF_NATIVE, KEY_VALUE, STRING, INT8-64, FLOAT, DOUBLE, BOOLEAN,
-                        BYTES, DATE/TIME/TIMESTAMP, INSTANT, LOCAL_*) is decoded with its
+                        PROTOBUF_NATIVE, PROTOBUF, KEY_VALUE, STRING, INT8-64, FLOAT, DOUBLE,
+                        BOOLEAN, BYTES, DATE/TIME/TIMESTAMP, INSTANT, LOCAL_*) is decoded with its
                         writer's schema version, looked up from the broker; the envelope's
                         "schema" says which | none: raw payloads as --payload says (as before)
   -f <format>           kcat-style line format instead of envelopes; tokens: %t topic,

@@ -1,6 +1,6 @@
 /**
- * One codec per topic schema, whatever its type: primitives, AVRO, JSON, PROTOBUF_NATIVE and
- * KEY_VALUE of any two of them. KEY_VALUE schema data is `[int32 key schema length][key schema]
+ * One codec per topic schema, whatever its type: primitives, AVRO, JSON, PROTOBUF_NATIVE, PROTOBUF
+ * (decode only) and KEY_VALUE of any two of them. KEY_VALUE schema data is `[int32 key schema length][key schema]
  * [int32 value schema length][value schema]` (big-endian), with the halves' names, types and
  * properties in the schema's properties (`key.schema.type`, …, `kv.encoding.type`). An INLINE
  * payload is `[int32 key length][key][int32 value length][value]` (-1: null); a SEPARATED one
@@ -14,13 +14,22 @@ import { type AvroCodec, avroCodec, jsonCodec } from "./avro.ts";
 import { SchemaDefinitionError, SchemaValueError } from "./errors.ts";
 import { primitiveCodec } from "./primitives.ts";
 import { protobufNativeCodec } from "./protobuf_native.ts";
+import { protobufLegacyCodec } from "./protobuf_legacy.ts";
 import { javaSchemaName, wireSchemaType } from "./schema_types.ts";
 
 export type { SchemaCodec } from "./types.ts";
 
 const utf8 = new TextDecoder();
 
-function simple(type: SchemaType, data: Uint8Array, what: string): AvroCodec {
+/** A codec and the fields it leaves undecoded (PROTOBUF's nested messages). */
+type Half = AvroCodec & { undecoded?: string[] };
+
+function simple(
+  type: SchemaType,
+  data: Uint8Array,
+  what: string,
+  properties: Record<string, string> | undefined,
+): Half {
   const primitive = primitiveCodec(type);
   if (primitive) return { ...primitive, check: (v) => void primitive.encode(v) };
   const text = utf8.decode(data);
@@ -31,6 +40,8 @@ function simple(type: SchemaType, data: Uint8Array, what: string): AvroCodec {
       return jsonCodec(text);
     case "ProtobufNative":
       return protobufNativeCodec(text);
+    case "Protobuf":
+      return protobufLegacyCodec(text, properties, what);
   }
   throw new SchemaDefinitionError(
     `${what} has a ${javaSchemaName(type)} schema, which edgepipe does not decode ` +
@@ -68,14 +79,27 @@ function joined(key: Uint8Array | undefined, value: Uint8Array | undefined): Uin
   return out;
 }
 
-function half(schema: Schema, side: "key" | "value", data: Uint8Array, what: string): AvroCodec {
+/** A KEY_VALUE half's own properties: JSON text of a map in `key.schema.properties` … */
+function halfProperties(text: string | undefined, what: string): Record<string, string> {
+  if (text === undefined || text === "") return {};
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+  } catch (cause) {
+    throw new SchemaDefinitionError(`${what}: schema properties are not JSON`, { cause });
+  }
+  throw new SchemaDefinitionError(`${what}: schema properties are not a JSON object`);
+}
+
+function half(schema: Schema, side: "key" | "value", data: Uint8Array, what: string): Half {
   const props = schema.properties ?? {};
   const javaType = props[`${side}.schema.type`] ?? "BYTES";
   const type = wireSchemaType(javaType);
   if (!type || type === "KeyValue") {
     throw new SchemaDefinitionError(`${what}: unsupported KEY_VALUE ${side} type ${javaType}`);
   }
-  return simple(type, data, `${what} (${side})`);
+  const where = `${what} (${side})`;
+  return simple(type, data, where, halfProperties(props[`${side}.schema.properties`], where));
 }
 
 function keyValue(schema: Schema, what: string): SchemaCodec {
@@ -85,8 +109,13 @@ function keyValue(schema: Schema, what: string): SchemaCodec {
   const separated = schema.properties?.["kv.encoding.type"] === "SEPARATED";
   const decodeHalf = (codec: AvroCodec, bytes: Uint8Array | undefined) =>
     bytes === undefined ? null : codec.decode(bytes);
+  const undecoded = [
+    ...(key.undecoded ?? []).map((f) => `key.${f}`),
+    ...(value.undecoded ?? []).map((f) => `value.${f}`),
+  ];
   return {
     type: "KeyValue",
+    ...(undecoded.length > 0 ? { undecoded } : {}),
     decode(payload, keyBytes) {
       if (separated) return { key: decodeHalf(key, keyBytes), value: value.decode(payload) };
       const [k, v] = halves(payload, "KEY_VALUE payload");
@@ -119,9 +148,10 @@ function keyValue(schema: Schema, what: string): SchemaCodec {
  */
 export function compileSchema(schema: Schema, what = schema.name): SchemaCodec {
   if (schema.type === "KeyValue") return keyValue(schema, what);
-  const codec = simple(schema.type, schema.schemaData, what);
+  const codec = simple(schema.type, schema.schemaData, what, schema.properties);
   return {
     type: schema.type,
+    ...(codec.undecoded?.length ? { undecoded: codec.undecoded } : {}),
     decode: (payload) => codec.decode(payload),
     encode: (value) => ({ payload: codec.encode(value) }),
   };

@@ -99,10 +99,24 @@ Deno.test("AVRO: a value that misses, adds or mistypes a field is refused, namin
 });
 
 Deno.test("schemas edgepipe cannot read say so and how to read the bytes anyway", () => {
+  // PROTOBUF decodes (protobuf_legacy_test.ts) only with the field numbers of __PARSING_INFO__.
+  const record = utf8.encode('{"type":"record","name":"M","fields":[]}');
   assert.throws(
-    () => compileSchema({ name: "t", type: "Protobuf", schemaData: new Uint8Array() }),
+    () => compileSchema({ name: "t", type: "Protobuf", schemaData: record }, "topic-x"),
     (err: unknown) =>
-      err instanceof SchemaDefinitionError && /PROTOBUF schema.*--schema none/.test(err.message),
+      err instanceof SchemaDefinitionError &&
+      /^topic-x has a PROTOBUF schema without __PARSING_INFO__.*--schema none\)$/.test(err.message),
+  );
+  const codec = compileSchema({
+    name: "t",
+    type: "Protobuf",
+    schemaData: record,
+    properties: { __PARSING_INFO__: "[]" },
+  });
+  assert.deepEqual(codec.decode(new Uint8Array()), {});
+  assert.throws(
+    () => compileSchema({ name: "t", type: "AutoConsume", schemaData: new Uint8Array() }, "y"),
+    /: y has a AUTO_CONSUME schema, which edgepipe does not decode \(read it with --schema none\)$/,
   );
   assert.throws(
     () => compileSchema({ name: "t", type: "Avro", schemaData: utf8.encode("{nope") }),

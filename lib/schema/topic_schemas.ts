@@ -17,6 +17,11 @@ export interface SchemaLabel {
   name: string;
   /** The schema version the message was written with (0 for the first). */
   version: number;
+  /**
+   * Fields of `value` left as the writer's bytes (base64) because the schema does not say how to
+   * read them (a PROTOBUF schema's nested messages); absent when every field is decoded.
+   */
+  undecoded?: string[];
 }
 
 /** A message's value decoded with its writer's schema, and which schema that was. */
@@ -152,12 +157,14 @@ export class TopicSchemas {
     }
     // The codecs (Avro, protobuf libraries) load with the first message that has a schema.
     const { compileSchema } = await import("./codec.ts");
+    const codec = compileSchema(schema, topic);
     return {
-      codec: compileSchema(schema, topic),
+      codec,
       label: {
         type: javaSchemaName(schema.type),
         name: schema.name,
         version: schemaVersionNumber(version),
+        ...(codec.undecoded ? { undecoded: [...codec.undecoded] } : {}),
       },
     };
   }

@@ -10,6 +10,11 @@ export interface SchemaCodec {
   /** The schema's type. */
   readonly type: SchemaType;
   /**
+   * Fields whose values are left as the writer's bytes (base64), for a schema that does not say
+   * how to read them (a PROTOBUF schema's nested messages); absent when every field is decoded.
+   */
+  readonly undecoded?: readonly string[];
+  /**
    * The value of a payload; `key` is the message key's bytes (for a SEPARATED KEY_VALUE).
    * Throws `SchemaValueError` for bytes the schema cannot read.
    */

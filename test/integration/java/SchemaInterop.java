@@ -1,13 +1,16 @@
 // The Java client's side of the schema interop tests (test/integration/schema_interop_test.ts):
-// produces with the Java client's schemas (POJO AVRO and JSON, PROTOBUF_NATIVE, KeyValue INLINE
-// and SEPARATED, every primitive, two versions of one Avro schema), writing what it sent as JSON
-// lines rendered by Jackson; and consumes with a given schema, printing each value as JSON.
+// produces with the Java client's schemas (POJO AVRO and JSON, PROTOBUF_NATIVE, the legacy
+// PROTOBUF, KeyValue INLINE and SEPARATED, every primitive, two versions of one Avro schema),
+// writing what it sent as JSON lines rendered by Jackson; and consumes with a given schema,
+// printing each value as JSON.
 //
 //   java SchemaInterop produce <serviceUrl> <topicPrefix> <expected.ndjson>
 //   java SchemaInterop consume <serviceUrl> <out.ndjson> (<topic> <kind> <count>)...
 //        kind: avro | json | string | protobuf-native | kv-separated (INT32, JSON(Reading))
 //   java SchemaInterop flights <serviceUrl> <topic> <flights.ndjson>
 //   java SchemaInterop bench <serviceUrl> <avroTopic> <jsonTopic> <n>
+//   java SchemaInterop protobuf <serviceUrl> <topic> <expected.ndjson>  (the PROTOBUF case alone)
+//   java SchemaInterop parsing-info <file.json>  (Field's descriptor: number, name, type, label)
 //   java SchemaInterop files <base>   (writes <base>.avsc: Reading's Avro schema, <base>.pb: a
 //                                      FileDescriptorSet holding google.protobuf.Field)
 
@@ -125,6 +128,42 @@ public class SchemaInterop {
     return m;
   }
 
+  /**
+   * Every field of a Field as the Java getters give it, enums by name, a message field (options)
+   * as each Option's protobuf bytes in base64: what edgepipe's PROTOBUF decode must give.
+   */
+  static Map<String, Object> renderAll(com.google.protobuf.Field f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("kind", f.getKind().name());
+    m.put("cardinality", f.getCardinality().name());
+    m.put("number", f.getNumber());
+    m.put("name", f.getName());
+    m.put("type_url", f.getTypeUrl());
+    m.put("oneof_index", f.getOneofIndex());
+    m.put("packed", f.getPacked());
+    List<String> options = new ArrayList<>();
+    for (com.google.protobuf.Option o : f.getOptionsList()) options.add(b64(o.toByteArray()));
+    m.put("options", options);
+    m.put("json_name", f.getJsonName());
+    m.put("default_value", f.getDefaultValue());
+    return m;
+  }
+
+  /** Field's top-level fields as its descriptor has them: what __PARSING_INFO__ should list. */
+  static void parsingInfo(String file) throws Exception {
+    List<Object> out = new ArrayList<>();
+    for (com.google.protobuf.Descriptors.FieldDescriptor d
+        : com.google.protobuf.Field.getDescriptor().getFields()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("number", d.getNumber());
+      m.put("name", d.getName());
+      m.put("type", d.getType().name());
+      m.put("label", d.toProto().getLabel().name());
+      out.add(m);
+    }
+    Files.writeString(Paths.get(file), JSON.writeValueAsString(out));
+  }
+
   /** The schemas edgepipe's producer is given in the other direction: Java's own. */
   static void files(String base) throws Exception {
     Files.write(Paths.get(base + ".avsc"), Schema.AVRO(Reading.class).getSchemaInfo()
@@ -152,6 +191,8 @@ public class SchemaInterop {
       for (com.google.protobuf.Field f : fields) pbRendered.add(render(f));
       send(client, prefix + "-protobuf-native", "PROTOBUF_NATIVE",
           Schema.PROTOBUF_NATIVE(com.google.protobuf.Field.class), fields, pbRendered);
+
+      protobufLegacy(client, prefix + "-protobuf");
 
       // KeyValue, both encodings.
       List<KeyValue<String, Reading>> inline = new ArrayList<>();
@@ -212,6 +253,43 @@ public class SchemaInterop {
       String evolving = prefix + "-evolving";
       evolve(client, evolving, v1, 1, false);
       evolve(client, evolving, v2, 2, true);
+    }
+    out.close();
+  }
+
+  /**
+   * The legacy PROTOBUF schema (an Avro record derived from the class, and the top-level field
+   * numbers in __PARSING_INFO__): three Fields, each of its fields set in one or another.
+   */
+  static void protobufLegacy(PulsarClient client, String topic) throws Exception {
+    List<com.google.protobuf.Field> legacy = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      com.google.protobuf.Field.Builder b = com.google.protobuf.Field.newBuilder()
+          .setName("f" + i).setNumber(i == 3 ? -3 : i)
+          .setKind(com.google.protobuf.Field.Kind.forNumber(i * 6))
+          .setPacked(i == 2).setJsonName("j" + i);
+      if (i >= 2) {
+        b.setCardinality(com.google.protobuf.Field.Cardinality.CARDINALITY_REPEATED)
+            .setTypeUrl("type.googleapis.com/x.Y" + i).setOneofIndex(i).setDefaultValue("d" + i);
+        for (int k = 0; k < i; k++) {
+          b.addOptions(com.google.protobuf.Option.newBuilder().setName("o" + i + k)
+              .setValue(com.google.protobuf.Any.newBuilder().setTypeUrl("t/" + k)
+                  .setValue(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) k}))));
+        }
+      }
+      legacy.add(b.build());
+    }
+    List<Object> legacyRendered = new ArrayList<>();
+    for (com.google.protobuf.Field f : legacy) legacyRendered.add(renderAll(f));
+    send(client, topic, "PROTOBUF",
+        Schema.PROTOBUF(com.google.protobuf.Field.class), legacy, legacyRendered);
+  }
+
+  /** The PROTOBUF case alone, for the tests that look at it closer. */
+  static void protobufOnly(String url, String topic, String expected) throws Exception {
+    out = new PrintWriter(Files.newBufferedWriter(Paths.get(expected), StandardCharsets.UTF_8));
+    try (PulsarClient client = PulsarClient.builder().serviceUrl(url).build()) {
+      protobufLegacy(client, topic);
     }
     out.close();
   }
@@ -324,6 +402,8 @@ public class SchemaInterop {
       case "consume" -> consume(args[1], args[2], Arrays.copyOfRange(args, 3, args.length));
       case "flights" -> flights(args[1], args[2], args[3]);
       case "files" -> files(args[1]);
+      case "parsing-info" -> parsingInfo(args[1]);
+      case "protobuf" -> protobufOnly(args[1], args[2], args[3]);
       case "bench" -> bench(args[1], args[2], args[3], Integer.parseInt(args[4]));
       default -> throw new IllegalArgumentException(args[0]);
     }
