@@ -9,6 +9,7 @@ import { UsageError } from "../lib/errors.ts";
 import type { WindowShape } from "../lib/stages/window/assign.ts";
 import { openWindowCheckpoints, window, type WindowOptions } from "../lib/stages/window/window.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
+import { openSharedStore } from "../lib/checkpoint/open_shared_store.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { runStateful, STATEFUL_FLAGS, statefulHelp } from "./_stateful_command.ts";
 
@@ -171,6 +172,7 @@ export const command: Command = {
       "early-every": { type: "string" },
       "idle-key-ttl": { type: "string" },
       ...STATEFUL_FLAGS,
+      "checkpoint-store": { type: "string" },
       watermark: { type: "string", default: "partition" },
       "idle-timeout": { type: "string" },
       "idle-advance": { type: "string" },
@@ -193,6 +195,17 @@ export const command: Command = {
       onError: parseErrorPolicy(values["on-error"]!),
       ...watermarkOptions(values),
     };
+    if (values["checkpoint-store"] !== undefined) {
+      const bad = (["idle-timeout", "idle-advance"] as const).find((flag) =>
+        values[flag] !== undefined
+      );
+      if (bad !== undefined || values.watermark !== "partition") {
+        throw new UsageError(
+          `--checkpoint-store keeps one watermark per partition's state: not with ` +
+            `${bad === undefined ? "--watermark global" : `--${bad}`}`,
+        );
+      }
+    }
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
     try {
       window(options);
@@ -206,6 +219,7 @@ export const command: Command = {
       values,
       duration,
       open: (dir, restore) => openWindowCheckpoints(dir, options, undefined, restore),
+      openShared: openSharedStore,
       stage: (shared) => window({ ...options, ...shared }),
     });
   },
