@@ -1,9 +1,10 @@
 /**
  * The window stage with state that follows its partition (`window --checkpoint-store`): the
  * windows of each source partition live in their own operator and are checkpointed, partition by
- * partition, to a shared store. A `partitions` record (from `consume --announce-partitions`)
- * says which partitions are this instance's: a gained one is restored from its newest checkpoint
- * before any of its events is absorbed; a lost one gets a final checkpoint and its state is
+ * partition, to a shared store. A partition is restored from its newest checkpoint at its first
+ * event, before that event is absorbed (the broker sends a Failover partition's events to its
+ * active consumer only); a `partitions` record (from `consume --announce-partitions`) that no
+ * longer names a partition held here makes it lost: a final checkpoint, then its state is
  * dropped. See docs/scaling.md.
  *
  * As in every stateful stage (`lib/stages/keyed/stateful_stage.ts`), an event is acknowledged
@@ -189,18 +190,14 @@ async function* run(
       }
       if (isControl(item)) {
         if (isPartitionsRecord(item)) {
-          const named = new Map(item.partitions.map((p) => {
-            const key = { topic: p.topic, partition: p.partition };
-            return [namesOf(key).name, key] as const;
-          }));
-          owned = new Set(named.keys());
+          owned = new Set(item.partitions.map((p) => namesOf(p).name));
           for (const partition of owned) fenced.delete(partition);
           for (const state of [...states.held.values()]) {
             if (!owned.has(state.name)) yield* letGo(state);
           }
-          for (const [partition, key] of named) {
-            if (!states.held.has(partition)) yield* adopt(key);
-          }
+          // A gained partition is restored at its first event, not here: a consumer counts as
+          // active until the broker says otherwise, so a record may name partitions that are
+          // not this instance's, and claiming them would fence their owners out.
         }
         if (!isEnd(item)) yield item;
         continue;

@@ -235,3 +235,34 @@ Deno.test("acks follow durable checkpoints of the partition; a fenced old owner 
   for (const e of p0.slice(10, 15)) assert.ok(!acked(out).has(e.id), "fenced: not acknowledged");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a record naming a partition another instance reads claims nothing (no fence of its owner)", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = await DirectoryCheckpointStore.open(dir);
+  const p0 = events(0, 0, 30);
+  const out: Item[] = [];
+  async function* feedA() {
+    yield HELLO;
+    yield record(0);
+    for (const e of p0.slice(0, 15)) yield e;
+    while (!p0.slice(0, 15).every((e) => acked(out).has(e.id))) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // A newly started instance B is told "partition 0" before the broker says it is standby.
+    await instance(store, [HELLO, record(0), record()]);
+    for (const e of p0.slice(15)) yield e;
+    yield END;
+  }
+  const stage = window({
+    key: "value.origin",
+    shape: { kind: "tumbling", size: HOUR },
+    aggregates: "count()",
+    sharedCheckpoint: { store, intervalMs: 1 },
+    idleMs: 5,
+    log: () => {},
+  });
+  for await (const item of stage(ReadableStream.from(feedA()))) out.push(item);
+  assert.deepEqual(union([out]), expected(p0), "A alone gives every window whole");
+  for (const e of p0) assert.ok(acked(out).has(e.id), `${e.id} acknowledged`);
+  await Deno.remove(dir, { recursive: true });
+});
