@@ -17,7 +17,9 @@ import { CheckpointError } from "./store.ts";
 
 /** The newest generation of a partition. */
 export interface StoredGeneration {
+  /** Its number. */
   generation: number;
+  /** The checkpoint, as written. */
   bytes: Uint8Array;
 }
 
@@ -42,7 +44,9 @@ export interface SharedCheckpointStore {
 
 /** A source partition as the store names it. */
 export interface PartitionKey {
+  /** The topic, without a `-partition-N` suffix ("" for events without one). */
   topic: string;
+  /** The partition index (-1: not partitioned). */
   partition: number;
 }
 
