@@ -9,6 +9,8 @@ import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { type ByteSink, LineWriter } from "../lib/ndjson.ts";
 import type { CheckpointStore, Restored, RestoreOptions } from "../lib/checkpoint/store.ts";
+import type { SharedCheckpointStore } from "../lib/checkpoint/shared_store.ts";
+import type { SharedCheckpointing } from "../lib/stages/window/window_options.ts";
 import { CheckpointError } from "../lib/checkpoint/store.ts";
 import type { LatePolicy, StatefulCheckpointing } from "../lib/stages/keyed/stateful_options.ts";
 import type { Stage } from "../lib/stages/types.ts";
@@ -47,6 +49,7 @@ export const STATEFUL_FLAGS = {
 export interface StatefulFlagValues {
   late?: string;
   "checkpoint-dir"?: string;
+  "checkpoint-store"?: string;
   "checkpoint-interval"?: string;
   "checkpoint-fallback"?: boolean;
   "max-outbox"?: string;
@@ -98,6 +101,8 @@ export interface StatefulCommand {
     dir: string,
     restore: RestoreOptions,
   ) => Promise<{ store: CheckpointStore; restored?: Restored; outputPosition: number }>;
+  /** Opens `--checkpoint-store` (only commands that keep state per partition take it). */
+  openShared?: (spec: string) => Promise<SharedCheckpointStore>;
   /** Builds the stage with the shared settings. */
   stage: (shared: SharedStageSettings) => Stage;
 }
@@ -109,6 +114,8 @@ export interface SharedStageSettings {
   lineOf: (event: Envelope) => number | undefined;
   late: LatePolicy;
   checkpoint?: StatefulCheckpointing;
+  /** `--checkpoint-store`: state per source partition in a shared store. */
+  sharedCheckpoint?: SharedCheckpointing;
   flushWhenIdle: LineWriter;
 }
 
@@ -202,6 +209,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
   const dir = values["checkpoint-dir"];
   let checkpoint: StatefulCheckpointing | undefined;
   let outputPosition = 0;
+  const shared = await openShared(cmd, settings);
   if (dir !== undefined) {
     const opened = await cmd.open(dir, { fallback: values["checkpoint-fallback"] });
     checkpoint = {
@@ -222,6 +230,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
     );
   } catch (error) {
     checkpoint?.store.close();
+    shared?.store.close();
     throw error;
   }
   const { file, sink } = opened;
@@ -245,6 +254,9 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
   if (checkpoint && !file && settings.relayMode === "auto") {
     relayAcks(cmd.name, checkpoint, output, relays, ackTimeoutMs);
   }
+  if (shared && settings.relayMode === "auto") {
+    relayAcks(cmd.name, shared, output, relays, ackTimeoutMs);
+  }
   let finished = false;
   try {
     // 64 KiB reads: a batch of parsed lines lives until the stage has taken all of them, and
@@ -266,6 +278,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
       lineOf: items.lineOf,
       late,
       checkpoint,
+      sharedCheckpoint: shared,
       // Results go out at once when the input goes quiet, and before reading pauses.
       flushWhenIdle: output,
     });
@@ -276,6 +289,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
     // On failure the source hears at once that nothing more will be reported from here.
     if (!finished) { for (const relay of relays) await relay.close(0, 0).catch(() => {}); }
     checkpoint?.store.close();
+    shared?.store.close();
     await deadLetters?.close();
     await lateSink?.close();
     if (file) {
@@ -286,10 +300,32 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
   }
 }
 
+/** `--checkpoint-store`, checked against the flags it cannot go with, and opened. */
+async function openShared(
+  cmd: StatefulCommand,
+  settings: Settings,
+): Promise<SharedCheckpointing | undefined> {
+  const spec = cmd.values["checkpoint-store"];
+  if (spec === undefined || cmd.openShared === undefined) return undefined;
+  for (const flag of ["checkpoint-dir", "output"] as const) {
+    if (cmd.values[flag] !== undefined) {
+      throw new UsageError(`--checkpoint-store cannot be combined with --${flag}`);
+    }
+  }
+  if (cmd.values["checkpoint-fallback"]) {
+    throw new UsageError("--checkpoint-fallback applies to --checkpoint-dir only");
+  }
+  return {
+    store: await cmd.openShared(spec),
+    intervalMs: settings.intervalMs,
+    maxOutbox: settings.maxOutbox,
+  };
+}
+
 /** Into a pipe behind consume, a checkpointed stage relays acks (docs/checkpoints.md). */
 function relayAcks(
   name: string,
-  checkpoint: StatefulCheckpointing,
+  checkpoint: Pick<StatefulCheckpointing, "relay" | "drain">,
   output: LineWriter,
   relays: AckRelay[],
   ackTimeoutMs: number,

@@ -9,6 +9,7 @@ import { UsageError } from "../lib/errors.ts";
 import type { WindowShape } from "../lib/stages/window/assign.ts";
 import { openWindowCheckpoints, window, type WindowOptions } from "../lib/stages/window/window.ts";
 import { ExpressionError } from "../lib/expr/cel.ts";
+import { openSharedStore } from "../lib/checkpoint/open_shared_store.ts";
 import { type Command, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { runStateful, STATEFUL_FLAGS, statefulHelp } from "./_stateful_command.ts";
 
@@ -43,7 +44,17 @@ partition) has its own watermark and the window's is their minimum, so a partiti
 event time holds windows back instead of having its events turned late; a partition that has
 not sent an event yet is not waited for. Events without topic and partition are one partition.
 
+State that follows its partition (--checkpoint-store DIR): behind consume --type failover
+--announce-partitions, the windows of each source partition are kept apart (one watermark each)
+and checkpointed, partition by partition, to DIR, a directory every instance shares (a shared
+volume). A partition handed to this instance is restored from its newest checkpoint before its
+events are absorbed; a partition taken away gets a final checkpoint and is dropped. Events are
+acknowledged once a checkpoint of their partition is durable. A key must live in one partition
+(produce routes by the message key). Not with --checkpoint-dir, --output, --watermark global,
+--idle-timeout or --idle-advance (docs/scaling.md).
+
 Options:
+  --checkpoint-store DIR    state per source partition in DIR, shared by the instances
   --time PATH               event-time field (default eventTime, then publishTime)
   --out-of-orderness D      how far behind the highest time events may arrive (default 0)
   --watermark W             partition (default): per source partition, combined as their
@@ -71,7 +82,11 @@ Examples:
     | edgepipe score --model models/temperature-anomaly
   edgepipe consume sensors -s hourly --type failover \\
     | edgepipe window --key value.sensor --tumbling 1h --idle-timeout 5m --idle-advance 30m \\
-    | edgepipe produce hourly`;
+    | edgepipe produce hourly
+  # on each of several boxes, the same pipe; /shared is a volume they all mount
+  edgepipe consume flights -s hourly --type failover --announce-partitions \\
+    | edgepipe window --key value.origin --tumbling 1h --checkpoint-store /shared/hourly \\
+    | edgepipe produce hourly-by-origin`;
 
 /** Longest duration a window setting may have: the range of event times (±8.64e15 ms). */
 const MAX_DURATION_MS = 8.64e15;
@@ -171,6 +186,7 @@ export const command: Command = {
       "early-every": { type: "string" },
       "idle-key-ttl": { type: "string" },
       ...STATEFUL_FLAGS,
+      "checkpoint-store": { type: "string" },
       watermark: { type: "string", default: "partition" },
       "idle-timeout": { type: "string" },
       "idle-advance": { type: "string" },
@@ -193,6 +209,17 @@ export const command: Command = {
       onError: parseErrorPolicy(values["on-error"]!),
       ...watermarkOptions(values),
     };
+    if (values["checkpoint-store"] !== undefined) {
+      const bad = (["idle-timeout", "idle-advance"] as const).find((flag) =>
+        values[flag] !== undefined
+      );
+      if (bad !== undefined || values.watermark !== "partition") {
+        throw new UsageError(
+          `--checkpoint-store keeps one watermark per partition's state: not with ` +
+            `${bad === undefined ? "--watermark global" : `--${bad}`}`,
+        );
+      }
+    }
     // Build once up front so that a bad --key or --agg is a usage error before any file is touched.
     try {
       window(options);
@@ -206,6 +233,7 @@ export const command: Command = {
       values,
       duration,
       open: (dir, restore) => openWindowCheckpoints(dir, options, undefined, restore),
+      openShared: openSharedStore,
       stage: (shared) => window({ ...options, ...shared }),
     });
   },

@@ -26,12 +26,19 @@
 export {
   type LatePolicy,
   openWindowCheckpoints,
+  type SharedCheckpointing,
   window,
   type WindowCheckpointing,
   type WindowOptions,
   type WindowRelayFactory,
 } from "../stages/window/window.ts";
 export type { WindowShape } from "../stages/window/assign.ts";
+export {
+  DirectoryCheckpointStore,
+  type PartitionKey,
+  type SharedCheckpointStore,
+  type StoredGeneration,
+} from "../checkpoint/shared_store.ts";
 export {
   type JoinRule,
   openJoinCheckpoints,

@@ -76,6 +76,27 @@ export class Redeliveries {
     return false;
   }
 
+  /**
+   * A partition (`topic|partition`) came here with the checkpoint of its previous owner: its
+   * highest handled position (none: forgotten) and the ids that owner had not confirmed.
+   */
+  adopt(where: string, text: string | undefined, ids: Iterable<string>): void {
+    this.forget(where);
+    const at = text === undefined ? undefined : position(text);
+    if (text !== undefined && at !== undefined) this.#top.set(where, { text, at });
+    for (const id of ids) this.#ids.add(id);
+  }
+
+  /** A partition went elsewhere: what it handled here says nothing about its next owner's. */
+  forget(where: string): void {
+    this.#top.delete(where);
+  }
+
+  /** The highest handled position of one partition (`topic|partition`), if any. */
+  frontierOf(where: string): string | undefined {
+    return this.#top.get(where)?.text;
+  }
+
   /** The positions to keep in a checkpoint. */
   frontier(): Frontier {
     const out: Frontier = {};

@@ -18,10 +18,13 @@ import { PartitionWatermarks } from "./partition_watermarks.ts";
 import { isPartitionsRecord } from "../../partitions_record.ts";
 import { restoreWindows, snapshotWindows } from "./snapshot.ts";
 import { windowConfig, type WindowOptions } from "./window_options.ts";
+import { PartitionStates } from "./partition_states.ts";
+import { partitionedWindowStage } from "./partitioned_stage.ts";
 
 export {
   type LatePolicy,
   openWindowCheckpoints,
+  type SharedCheckpointing,
   type WindowCheckpointing,
   windowConfig,
   type WindowOptions,
@@ -54,6 +57,28 @@ export function window(options: WindowOptions): Stage {
   const keyOf = keyReader(options.key);
   const timeOf = eventTimeReader(options.time);
   const config = windowConfig(options);
+  const shared = options.sharedCheckpoint;
+  if (shared !== undefined) {
+    // One operator per source partition, each with its own (single) watermark.
+    const makeOp = () =>
+      new WindowOperator({
+        shape: options.shape,
+        aggregates: spec,
+        keyOf,
+        timeOf,
+        outOfOrderness: options.outOfOrderness,
+        allowedLateness: options.allowedLateness,
+        earlyEvery: options.earlyEvery,
+        idleKeyTtl: options.idleKeyTtl,
+      });
+    return partitionedWindowStage({
+      states: new PartitionStates(shared.store, config, makeOp),
+      intervalMs: shared.intervalMs,
+      relay: shared.relay,
+      maxOutbox: shared.maxOutbox,
+      drain: shared.drain,
+    }, { ...options, name: "window" });
+  }
   return statefulStage((trackIds) => {
     const op = new WindowOperator({
       shape: options.shape,

@@ -4,6 +4,7 @@
  * @module
  */
 import type { CheckpointStore, Restored, RestoreOptions } from "../../checkpoint/store.ts";
+import type { SharedCheckpointStore } from "../../checkpoint/shared_store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
 import type { Envelope } from "../../envelope.ts";
 import {
@@ -62,6 +63,11 @@ export interface WindowOptions {
   log?: (message: string) => void;
   /** File-backed state, restored on restart. */
   checkpoint?: StatefulCheckpointing;
+  /**
+   * State per source partition in a store that instances share (`--checkpoint-store`), in place
+   * of `checkpoint`: a partition's state follows it to the instance it is handed to.
+   */
+  sharedCheckpoint?: SharedCheckpointing;
   /** How long the input may idle before a due checkpoint is written anyway (default 200 ms). */
   idleMs?: number;
   /**
@@ -98,4 +104,18 @@ export function openWindowCheckpoints(
   restore: RestoreOptions = {},
 ): Promise<{ store: CheckpointStore; restored?: Restored; outputPosition: number }> {
   return openStageCheckpoints(dir, WINDOW_KIND, windowConfig(options), warn, restore);
+}
+
+/** Checkpoints per source partition in a shared store (`window --checkpoint-store`). */
+export interface SharedCheckpointing {
+  /** Where the partitions' generations are written. */
+  store: SharedCheckpointStore;
+  /** Wall-clock time between checkpoints (default 1000 ms). */
+  intervalMs?: number;
+  /** Opens the ack relay behind a source's hello (as {@linkcode StatefulCheckpointing.relay}). */
+  relay?: StatefulCheckpointing["relay"];
+  /** Behind a relay: most results that may wait for the terminal's report. */
+  maxOutbox?: number;
+  /** Behind a relay, after the last item: waits for the terminal's last reports. */
+  drain?: () => Promise<void>;
 }
