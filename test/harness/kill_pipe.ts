@@ -18,7 +18,8 @@
  * A checkpointed stage re-emits, after each restart, what it emitted since its last checkpoint:
  * those duplicates move `progress` but not `accounted`. A round killed before it got past them
  * (nothing new accounted) raises the least step of the rounds after it to twice what that round
- * published, so that retries soon wait for output beyond the re-emitted tail.
+ * published, so that retries soon wait for output beyond the re-emitted tail; a mid-stream kill
+ * brings it back to the duplicates that round saw ({@linkcode nextMinStep}).
  * `KILL_SEED=<n>` in the environment replays a run's moments and victims.
  *
  * @example
@@ -145,18 +146,54 @@ export async function killPipe(options: KillPipeOptions): Promise<KillPipeResult
     rounds.push(result);
     accounted = result.accountedAfter;
     if (result.midStream) midStreamKills++;
-    else if (
-      result.progressAtKill !== undefined && result.accountedAfter === result.accountedBefore
-    ) {
-      // Killed while it was still re-emitting: the next restart re-emits at least as much again.
-      minStep = Math.max(minStep, 2 * (result.progressAtEnd - result.progressAtStart) + 1);
-    }
+    minStep = nextMinStep(minStep, Math.max(1, options.minStep ?? 1), result);
     log(describe(result, options));
   }
   const started = Date.now();
   const last = await lastRun(options);
   log(`last run: exit codes ${last.codes.join(",")} in ${Date.now() - started} ms`);
   return { seed, rounds, midStreamKills, last };
+}
+
+/**
+ * The least step of the next round. A round killed while the pipe was still re-emitting (nothing
+ * new accounted) means the next restart re-emits at least as much again: twice what it
+ * published. After a mid-stream kill the next tail is about as long as the duplicates this round
+ * published (what it published beyond what it accounted): the least step comes back down to
+ * that, so that one long tail early on does not push every later kill past the end of the input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nextMinStep } from "./kill_pipe.ts";
+ * const round = { progressAtStart: 0, progressAtEnd: 700, accountedBefore: 0, accountedAfter: 0 };
+ * assert.equal(nextMinStep(1, 1, { ...round, midStream: false, progressAtKill: 690 }), 1401);
+ * const mid = { ...round, midStream: true, progressAtKill: 600, accountedAfter: 650 };
+ * assert.equal(nextMinStep(1401, 1, mid), 51);
+ * ```
+ */
+export function nextMinStep(
+  minStep: number,
+  base: number,
+  round: Pick<
+    KillRound,
+    | "midStream"
+    | "progressAtKill"
+    | "progressAtStart"
+    | "progressAtEnd"
+    | "accountedBefore"
+    | "accountedAfter"
+  >,
+): number {
+  const published = round.progressAtEnd - round.progressAtStart;
+  if (round.midStream) {
+    const duplicates = Math.max(0, published - (round.accountedAfter - round.accountedBefore));
+    return Math.max(base, duplicates + 1);
+  }
+  if (round.progressAtKill !== undefined && round.accountedAfter === round.accountedBefore) {
+    return Math.max(minStep, 2 * published + 1);
+  }
+  return minStep;
 }
 
 async function killedRun(

@@ -14,7 +14,7 @@ import { javaReadPayloads, readPayloads, tally } from "../harness/output_audit.t
 import { pulsarUrls } from "../harness/pulsar.ts";
 import { publishedCount } from "../harness/topic_stats.ts";
 
-const EVENTS = Number(Deno.env.get("MQTT_KILL_EVENTS") ?? 5_000);
+const EVENTS = Number(Deno.env.get("MQTT_KILL_EVENTS") ?? 8_000);
 const KILLS = Number(Deno.env.get("MQTT_KILL_KILLS") ?? 4);
 const SAMPLE = new URL("../../models/flight-delay/sample.ndjson", import.meta.url);
 const MODEL = new URL("../../models/flight-delay", import.meta.url).pathname;

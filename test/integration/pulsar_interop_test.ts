@@ -38,13 +38,16 @@ public class Interop {
     for (String codec : CODECS) {
       try (Producer<byte[]> producer = client.newProducer().topic(prefix + "-" + codec)
           .compressionType(CompressionType.valueOf(codec)).enableBatching(true)
-          .batchingMaxMessages(25).batchingMaxPublishDelay(50, TimeUnit.MILLISECONDS).create()) {
+          // Batches close by count (and the last one at close), never by a timer: on a loaded
+          // machine a 50 ms timer sent lone messages, which the client sends unbatched.
+          .batchingMaxMessages(25).batchingMaxPublishDelay(60, TimeUnit.SECONDS).create()) {
         List<CompletableFuture<MessageId>> sent = new ArrayList<>();
         for (int i = 0; i < n; i++) {
           sent.add(producer.newMessage().key("k" + (i % 7)).value(("java-" + codec + "-" + i + "-" + "x".repeat(i)).getBytes())
               .property("i", Integer.toString(i)).property("from", "java")
               .eventTime(1700000000000L + i).sendAsync());
         }
+        producer.flush();
         for (CompletableFuture<MessageId> f : sent) f.get();
       }
     }
