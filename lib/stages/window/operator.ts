@@ -30,7 +30,7 @@ import {
   compileAggregates,
   type CompiledAggregates,
 } from "./compiled_aggregates.ts";
-import { MAX_EVENT_TIME, readerSource } from "./event_fields.ts";
+import { tumblingSource } from "./tumbling_source.ts";
 import type { PartitionWatermarks } from "./partition_watermarks.ts";
 
 /** The state of one window of one key; its accumulators are its `num` and `obj`. */
@@ -140,62 +140,14 @@ export class WindowOperator {
    * general path; `operator_test.ts` runs both side by side.
    */
   #compileTumbling(): (event: Envelope) => "absorbed" | "late" {
-    const shape = this.shape as { size: number; offset?: number };
     const opts = this.#opts;
-    const num = (x: number) => {
-      if (!Number.isFinite(x)) throw new RangeError(`window setting ${x} is not finite`);
-      return `(${x})`;
-    };
-    const timeSource = readerSource(opts.timeOf, "t");
-    const keySource = readerSource(opts.keyOf, "key");
     const aggs = aggregateSource(this.spec);
-    const body = `
-let t;
-${
-      timeSource === undefined
-        ? "t = +timeOf(e);"
-        : `${timeSource}if (typeof t !== "number" || !(t >= ${-MAX_EVENT_TIME} && t <= ${MAX_EVENT_TIME})) t = +timeOf(e);`
-    }
-let key;
-${
-      keySource === undefined
-        ? "key = keyOf(e);"
-        : `${keySource}if (typeof key !== "string") key = keyOf(e);`
-    }
-${aggs.read}
-const start = Math.floor((t - ${num(shape.offset ?? 0)}) / ${num(shape.size)}) * ${
-      num(shape.size)
-    } + ${num(shape.offset ?? 0)};
-const end = start + ${num(shape.size)};
-if (end + ${num(opts.allowedLateness)} <= op.watermark) return "late";
-if (start !== cs) {
-  cm = mapOf(start);
-  cs = start;
-}
-let win = cm.get(key);
-if (win === undefined) win = find(key, start, end, cm);
-win.n++;
-{
-const num = win.num;
-const obj = win.obj;
-${aggs.add}}
-${opts.trackIds ? 'if (typeof e.id === "string") (win.ids ??= []).push(e.id);' : ""}
-if (${opts.earlyEvery > 0 ? "true" : "win.fired || end <= op.watermark"}) settle(win);
-${
-      this.watermarks === undefined
-        ? `if (t > op.maxTime) {
-  op.maxTime = t;
-  const wm = t - ${num(opts.outOfOrderness)};
-  if (wm > op.watermark) op.advance(wm);
-}`
-        : `if (t > op.maxTime) op.maxTime = t;
-{
-  const wm = pw.see(e.topic, e.partition, t);
-  if (wm > op.watermark) op.advance(wm);
-}`
-    }
-return "absorbed";
-`;
+    const body = tumblingSource(
+      this.shape as { size: number; offset?: number },
+      opts,
+      aggs,
+      this.watermarks !== undefined,
+    );
     const mapOf = (start: number): Map<string, Win> => {
       let map = this.#byStart.get(start);
       if (map === undefined) this.#byStart.set(start, map = new Map());
