@@ -13,20 +13,15 @@ import { runEdgepipe } from "../harness/edgepipe.ts";
 import { startMosquitto } from "../harness/mosquitto.ts";
 import {
   auditArrivals,
-  bufferSettled,
+  checkOutage,
   type DeviceEvent,
   DevicePublisher,
-  rssKiB,
-  segmentBytes,
-  waitUntil,
+  runOutage,
 } from "../harness/outage.ts";
 import { javaReadPayloads, readPayloads } from "../harness/output_audit.ts";
 import { startBroker } from "../harness/pulsar.ts";
-import { startShellPipe } from "../harness/shell_pipe.ts";
-import { publishedCount } from "../harness/topic_stats.ts";
 
 const KEYS = 10;
-const PHASES = [1000, 2000, 1000]; // before the outage, during it, after produce's kill -9
 const OUTAGE_S = Number(Deno.env.get("OUTAGE_S") ?? 5);
 
 Deno.test({
@@ -43,6 +38,7 @@ Deno.test({
       const target = `persistent://public/default/outage-${id}`;
       const env = { PULSAR_SERVICE_URL: broker.serviceUrl, NO_COLOR: "1" };
       const consume = ["consume", source, "--client-id", `outage-${id}`];
+      // The persistent session exists before the first event is published.
       const created = await runEdgepipe(
         [...consume, "--ack", "on-write", "-e", "--idle", "300ms"],
         {
@@ -53,64 +49,24 @@ Deno.test({
       const stages = [consume, ["produce", target, "--buffer-dir", `${dir}/buf`, "--stats"]];
       const devices = new DevicePublisher(mqtt.port, `dev/${id}`, KEYS);
 
-      let pipe = await startShellPipe(stages, { env });
-      await devices.publish(PHASES[0]);
-      await waitUntil(
-        "the first events on the topic",
-        60_000,
-        async () => await publishedCount(broker.adminUrl, target) >= PHASES[0],
-      );
-
-      await broker.kill(); // the uplink goes away
-      const before = await segmentBytes(`${dir}/buf`);
-      const producePid = await pipe.pid(1);
-      const rss: number[] = [await rssKiB(producePid)];
-      const sampler = setInterval(async () => rss.push(await rssKiB(producePid)), 250);
-      await devices.publish(PHASES[1]);
-      const stored = await bufferSettled(`${dir}/buf`, before + 1);
-      clearInterval(sampler);
-      assert.ok(await pipe.signal(1, "SIGKILL"), "produce was running when killed");
-      // consume sees the pipe break only at its next write: stop it (what produce never
-      // reported stays unacknowledged at the MQTT broker).
-      await pipe.signal(0, "SIGTERM");
-      const killed = await pipe.done;
-      assert.equal(killed.codes[1], 137);
-
-      pipe = await startShellPipe(stages, { env }); // broker still down
-      await devices.publish(PHASES[2]);
-      await bufferSettled(`${dir}/buf`, stored + 1);
-      await new Promise((r) => setTimeout(r, OUTAGE_S * 1000));
-
-      await broker.restart();
-      const total = PHASES.reduce((a, b) => a + b, 0);
-      await waitUntil("every event on the topic", 180_000, async () => {
-        const ns = new Set((await readPayloads(target, env)).map((p) => JSON.parse(p).n));
-        return ns.size === total;
+      const run = await runOutage({
+        stages,
+        env,
+        bufferDir: `${dir}/buf`,
+        devices,
+        phases: [1000, 2000, 1000],
+        outageSeconds: OUTAGE_S,
+        arrivedCount: async () =>
+          new Set((await readPayloads(target, env)).map((p) => JSON.parse(p).n)).size,
+        killUplink: () => broker.kill(),
+        restoreUplink: () => broker.restart(),
       });
-      await pipe.signal(0, "SIGTERM");
-      const last = await pipe.done;
-      assert.deepEqual(last.codes, [143, 0], last.stderr.join("\n"));
-
       // The broker's counters restarted with it: count the topic's messages by reading them.
       const published = (await readPayloads(target, env)).length;
       const payloads = (await javaReadPayloads(broker.serviceUrl, target, published)).map((p) =>
         JSON.parse(p) as DeviceEvent
       );
-      const audit = auditArrivals(payloads, total);
-      const growthMiB = (Math.max(...rss) - rss[0]) / 1024;
-      console.log(
-        `    ${total} events; ${published} on the topic, ${audit.distinct} distinct, ` +
-          `${audit.duplicates} duplicates, ${audit.missing.length} missing; buffer ${stored} bytes at the kill; produce RSS ` +
-          `${Math.round(rss[0] / 1024)} → max ${Math.round(Math.max(...rss) / 1024)} MiB ` +
-          `(${rss.length} samples while buffering)`,
-      );
-      assert.deepEqual(audit.missing, []);
-      assert.ok(stored > before, "the outage's events went to the buffer");
-      assert.ok(growthMiB < 64, `produce RSS grew ${growthMiB.toFixed(1)} MiB while buffering`);
-      assert.match(
-        last.stderr[1] + killed.stderr[1],
-        /destination unreachable|forwarding them first/,
-      );
+      checkOutage(run, auditArrivals(payloads, devices.published), published, devices.published);
     } finally {
       await broker.stop();
       await mqtt.stop();

@@ -64,22 +64,28 @@ Deno.test({
     const { live, dead } = await urls();
     const topic = `persistent://public/default/multihost-cli-${crypto.randomUUID()}`;
     const serviceUrl = `pulsar://${dead},${live}`;
-    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ n: i }));
-    const produced = await runEdgepipe(
-      ["produce", topic, "--input", "json", "--service-url", serviceUrl],
-      { stdin: lines.join("\n") + "\n" },
-    );
-    assert.equal(produced.code, 0, produced.stderr);
-    const consumed = await runEdgepipe(
-      ["consume", topic, "-s", "c", "-e", "--ack", "on-write", "--service-url", serviceUrl],
-    );
-    assert.equal(consumed.code, 0, consumed.stderr);
-    assert.deepEqual(
-      consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value),
-      lines.map((l) => JSON.parse(l)),
-    );
+    const values = Array.from({ length: 5 }, (_, n) => ({ n }));
+    assert.deepEqual(await produceThenConsume(serviceUrl, topic, values), values);
   },
 });
+
+/** `edgepipe produce` of `values` to `topic`, then `consume -e` of all of it; the values read. */
+async function produceThenConsume(
+  serviceUrl: string,
+  topic: string,
+  values: unknown[],
+): Promise<unknown[]> {
+  const produced = await runEdgepipe(
+    ["produce", topic, "--input", "json", "--service-url", serviceUrl],
+    { stdin: values.map((v) => JSON.stringify(v) + "\n").join("") },
+  );
+  assert.equal(produced.code, 0, produced.stderr);
+  const consumed = await runEdgepipe(
+    ["consume", topic, "-s", "c", "-e", "--ack", "on-write", "--service-url", serviceUrl],
+  );
+  assert.equal(consumed.code, 0, consumed.stderr);
+  return consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value);
+}
 
 const hostOf = (url: string) => url.replace(/^pulsar:\/\//, "").replace(/\/$/, "");
 
@@ -108,18 +114,9 @@ Deno.test({
         ["m5", "m6", "m7", "m8", "m9"],
       );
 
-      const lines = ["a", "b", "c"].map((v) => JSON.stringify({ v }));
-      const produced = await runEdgepipe(
-        ["produce", topic, "--input", "json", "--service-url", hosts],
-        { stdin: lines.join("\n") + "\n" },
-      );
-      assert.equal(produced.code, 0, produced.stderr);
-      const consumed = await runEdgepipe(
-        ["consume", topic, "-s", "c", "-e", "--ack", "on-write", "--service-url", hosts],
-      );
-      assert.equal(consumed.code, 0, consumed.stderr);
-      const values = consumed.stdout.trim().split("\n").map((l) => JSON.parse(l).value);
-      assert.deepEqual(values.slice(5), lines.map((l) => JSON.parse(l)));
+      const sent = ["a", "b", "c"].map((v) => ({ v }));
+      const values = await produceThenConsume(hosts, topic, sent);
+      assert.deepEqual(values.slice(5), sent);
       assert.deepEqual(
         values.slice(0, 5),
         ["m5", "m6", "m7", "m8", "m9"],
