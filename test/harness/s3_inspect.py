@@ -6,7 +6,11 @@ Requests:
   {"op": "objects", "bucket": "b", "prefix": "p/"}
      -> [{"key", "size", "contentType", "contentEncoding", "events": <count>, "ids": [...]}]
      NDJSON objects also list "lines" (the decoded events) when "withEvents" is true.
+  {"op": "heads", "bucket": "b", "prefix": "p/"}
+     -> [{"key", "size", "metadata": {...}}] (any object, not decoded)
+  {"op": "put", "bucket": "b", "key": "k", "base64": "..."} -> {"ok": true}
 """
+import base64
 import gzip
 import io
 import json
@@ -72,6 +76,17 @@ def objects(request):
     return out
 
 
+def heads(request):
+    s3 = client()
+    out = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=request["bucket"], Prefix=request.get("prefix", "")):
+        for item in page.get("Contents", []):
+            head = s3.head_object(Bucket=request["bucket"], Key=item["Key"])
+            out.append({"key": item["Key"], "size": item["Size"], "metadata": head["Metadata"]})
+    return out
+
+
 def main():
     request = json.load(sys.stdin)
     if request["op"] == "create-bucket":
@@ -79,6 +94,12 @@ def main():
         answer = {"ok": True}
     elif request["op"] == "objects":
         answer = objects(request)
+    elif request["op"] == "heads":
+        answer = heads(request)
+    elif request["op"] == "put":
+        body = base64.b64decode(request["base64"])
+        client().put_object(Bucket=request["bucket"], Key=request["key"], Body=body)
+        answer = {"ok": True}
     else:
         raise ValueError(f"unknown op {request['op']}")
     json.dump(answer, sys.stdout, default=str)
