@@ -274,3 +274,17 @@ export async function putObject(
   for (const byte of bytes) binary += String.fromCharCode(byte);
   await inspect(server, { op: "put", bucket, key, base64: btoa(binary) });
 }
+
+/** A checkpoint object, its JSON section read by boto3 and Python (not by edgepipe). */
+export interface InspectedCheckpoint extends ObjectHead {
+  json: Record<string, unknown>;
+}
+
+/** Reads every checkpoint under `prefix` with boto3; its CRC32 is checked with zlib. */
+export async function inspectCheckpoints(
+  server: S3Server,
+  bucket: string,
+  prefix = "",
+): Promise<InspectedCheckpoint[]> {
+  return await inspect(server, { op: "checkpoints", bucket, prefix }) as InspectedCheckpoint[];
+}
