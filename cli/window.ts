@@ -44,17 +44,20 @@ partition) has its own watermark and the window's is their minimum, so a partiti
 event time holds windows back instead of having its events turned late; a partition that has
 not sent an event yet is not waited for. Events without topic and partition are one partition.
 
-State that follows its partition (--checkpoint-store DIR): behind consume --type failover
---announce-partitions, the windows of each source partition are kept apart (one watermark each)
-and checkpointed, partition by partition, to DIR, a directory every instance shares (a shared
-volume). A partition handed to this instance is restored from its newest checkpoint before its
+State that follows its partition (--checkpoint-store DIR|s3://bucket/prefix): behind consume
+--type failover --announce-partitions, the windows of each source partition are kept apart (one
+watermark each) and checkpointed, partition by partition, to a store every instance shares: a
+directory on a shared volume, or an S3 bucket (AWS or a server with conditional writes, such as
+MinIO; endpoint and credentials as sink s3 takes them: S3_ENDPOINT or AWS_ENDPOINT_URL,
+AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE). A partition handed to this instance is restored from its newest checkpoint before its
 events are absorbed; a partition taken away gets a final checkpoint and is dropped. Events are
 acknowledged once a checkpoint of their partition is durable. A key must live in one partition
 (produce routes by the message key). Not with --checkpoint-dir, --output, --watermark global,
 --idle-timeout or --idle-advance (docs/scaling.md).
 
 Options:
-  --checkpoint-store DIR    state per source partition in DIR, shared by the instances
+  --checkpoint-store WHERE  state per source partition in WHERE, shared by the instances: a
+                            directory, or s3://bucket/prefix
   --time PATH               event-time field (default eventTime, then publishTime)
   --out-of-orderness D      how far behind the highest time events may arrive (default 0)
   --watermark W             partition (default): per source partition, combined as their
@@ -86,6 +89,10 @@ Examples:
   # on each of several boxes, the same pipe; /shared is a volume they all mount
   edgepipe consume flights -s hourly --type failover --announce-partitions \\
     | edgepipe window --key value.origin --tumbling 1h --checkpoint-store /shared/hourly \\
+    | edgepipe produce hourly-by-origin
+  # the same, with the state in S3
+  edgepipe consume flights -s hourly --type failover --announce-partitions \\
+    | edgepipe window --key value.origin --tumbling 1h --checkpoint-store s3://state/hourly \\
     | edgepipe produce hourly-by-origin`;
 
 /** Longest duration a window setting may have: the range of event times (±8.64e15 ms). */

@@ -246,3 +246,45 @@ export async function inspectObjects(
 ): Promise<InspectedObject[]> {
   return await inspect(server, { op: "objects", bucket, prefix, withEvents }) as InspectedObject[];
 }
+
+/** An object as boto3 lists it, with its user metadata (`x-amz-meta-*`), not decoded. */
+export interface ObjectHead {
+  key: string;
+  size: number;
+  metadata: Record<string, string>;
+}
+
+/** Lists every object under `prefix` with its metadata, with boto3. */
+export async function objectHeads(
+  server: S3Server,
+  bucket: string,
+  prefix = "",
+): Promise<ObjectHead[]> {
+  return await inspect(server, { op: "heads", bucket, prefix }) as ObjectHead[];
+}
+
+/** Writes an object with boto3 (whatever its bytes), bypassing edgepipe. */
+export async function putObject(
+  server: S3Server,
+  bucket: string,
+  key: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  await inspect(server, { op: "put", bucket, key, base64: btoa(binary) });
+}
+
+/** A checkpoint object, its JSON section read by boto3 and Python (not by edgepipe). */
+export interface InspectedCheckpoint extends ObjectHead {
+  json: Record<string, unknown>;
+}
+
+/** Reads every checkpoint under `prefix` with boto3; its CRC32 is checked with zlib. */
+export async function inspectCheckpoints(
+  server: S3Server,
+  bucket: string,
+  prefix = "",
+): Promise<InspectedCheckpoint[]> {
+  return await inspect(server, { op: "checkpoints", bucket, prefix }) as InspectedCheckpoint[];
+}

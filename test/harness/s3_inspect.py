@@ -6,7 +6,17 @@ Requests:
   {"op": "objects", "bucket": "b", "prefix": "p/"}
      -> [{"key", "size", "contentType", "contentEncoding", "events": <count>, "ids": [...]}]
      NDJSON objects also list "lines" (the decoded events) when "withEvents" is true.
+  {"op": "heads", "bucket": "b", "prefix": "p/"}
+     -> [{"key", "size", "metadata": {...}}] (any object, not decoded)
+  {"op": "put", "bucket": "b", "key": "k", "base64": "..."} -> {"ok": true}
+  {"op": "checkpoints", "bucket": "b", "prefix": "p/"}
+     -> [{"key", "size", "metadata", "json": {...}}]: edgepipe checkpoints, their JSON section
+     read by the documented layout (magic, version, CRC32 over bytes 16.., JSON length at 16,
+     JSON from 24), the CRC checked with zlib
 """
+import struct
+import zlib
+import base64
 import gzip
 import io
 import json
@@ -72,6 +82,43 @@ def objects(request):
     return out
 
 
+def heads(request):
+    s3 = client()
+    out = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=request["bucket"], Prefix=request.get("prefix", "")):
+        for item in page.get("Contents", []):
+            head = s3.head_object(Bucket=request["bucket"], Key=item["Key"])
+            out.append({"key": item["Key"], "size": item["Size"], "metadata": head["Metadata"]})
+    return out
+
+
+def checkpoints(request):
+    s3 = client()
+    out = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=request["bucket"], Prefix=request.get("prefix", "")):
+        for item in page.get("Contents", []):
+            try:
+                got = s3.get_object(Bucket=request["bucket"], Key=item["Key"])
+            except s3.exceptions.NoSuchKey:
+                continue  # pruned since the listing
+            body = got["Body"].read()
+            if body[:8] != b"EPCKPT\r\n":
+                raise ValueError(f"{item['Key']} is not an edgepipe checkpoint")
+            (crc,) = struct.unpack_from("<I", body, 12)
+            if zlib.crc32(body[16:]) != crc:
+                raise ValueError(f"{item['Key']}: CRC32 mismatch")
+            (length,) = struct.unpack_from("<I", body, 16)
+            out.append({
+                "key": item["Key"],
+                "size": item["Size"],
+                "metadata": got["Metadata"],
+                "json": json.loads(body[24:24 + length].decode("utf-8")),
+            })
+    return out
+
+
 def main():
     request = json.load(sys.stdin)
     if request["op"] == "create-bucket":
@@ -79,6 +126,14 @@ def main():
         answer = {"ok": True}
     elif request["op"] == "objects":
         answer = objects(request)
+    elif request["op"] == "checkpoints":
+        answer = checkpoints(request)
+    elif request["op"] == "heads":
+        answer = heads(request)
+    elif request["op"] == "put":
+        body = base64.b64decode(request["base64"])
+        client().put_object(Bucket=request["bucket"], Key=request["key"], Body=body)
+        answer = {"ok": True}
     else:
         raise ValueError(f"unknown op {request['op']}")
     json.dump(answer, sys.stdout, default=str)
