@@ -11,6 +11,7 @@ import { BrokenPipeError } from "../lib/ndjson.ts";
 import { closeStdout, stdoutIsPipe } from "../lib/delivery/close_stdout.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
+import { reportClientStatus } from "../lib/observe/client_status_log.ts";
 import { Metrics } from "../lib/observe/metrics.ts";
 import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
 import { StatsLine } from "../lib/observe/stats_line.ts";
@@ -293,6 +294,7 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
 async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
   const { values, session: o } = parsed;
   const metrics = new Metrics("consume");
+  reportClientStatus("consume", metrics, log);
   const received = metrics.counter("events_in_total", "Messages received from the broker");
   const written = metrics.counter("events_out_total", "Envelopes written to stdout");
   const acked = metrics.counter("acks_total", "Messages acknowledged at the broker");

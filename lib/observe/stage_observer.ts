@@ -7,6 +7,7 @@
  */
 import { type AckRecord, isControl, type Item } from "../envelope.ts";
 import type { Stage } from "../stages/types.ts";
+import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
 import { serveMetrics } from "./serve_metrics.ts";
 import { StatsLine } from "./stats_line.ts";
@@ -45,6 +46,7 @@ export interface ObservedStage {
  */
 export function observeStage(name: string, stage: Stage, options: ObserveOptions): ObservedStage {
   const metrics = new Metrics(name);
+  reportClientStatus(name, metrics);
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events written to stdout");
   const acks = metrics.counter("acks_total", "Source ids acknowledged in-band (dropped, absorbed)");

@@ -54,6 +54,8 @@ export interface ClientOptions {
   keepAliveMs?: number;
   /** Reconnect delays. Default 100 ms doubling to 30 s. */
   backoff?: BackoffOptions;
+  /** Told of every status event, as with {@linkcode PulsarClient.onStatus}. */
+  onStatus?: ClientStatusListener;
 }
 
 /** Producer options plus partition routing. */
@@ -105,6 +107,7 @@ export class PulsarClient {
       ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
     });
     const lookup = new LookupService(pool, options.serviceUrl, url.tls);
+    if (options.onStatus) this.#status.on(options.onStatus);
     this.#ctx = {
       pool,
       lookup,

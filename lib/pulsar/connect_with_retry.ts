@@ -66,7 +66,13 @@ export async function connectWithRetry(
       }
       const delayMs = backoff.next();
       if (options.closed()) return undefined;
-      report({ type: "reconnecting", topic, attempt: attempts + 1, error: asError(error), delayMs });
+      report({
+        type: "reconnecting",
+        topic,
+        attempt: attempts + 1,
+        error: asError(error),
+        delayMs,
+      });
       await sleep(delayMs, options.signal);
     }
   }
