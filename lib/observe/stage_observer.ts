@@ -20,6 +20,8 @@ export interface ObserveOptions {
   stats?: boolean;
   /** Called with the port the metrics server listens on. */
   onListen?: (port: number) => void;
+  /** Adds the stage's own metrics (say, its state's) before the endpoint opens. */
+  extend?: (metrics: Metrics) => void;
 }
 
 /** A stage with its counters, and how to stop observing it. */
@@ -57,6 +59,7 @@ export function observeStage(name: string, stage: Stage, options: ObserveOptions
     "Wall clock minus the newest event time seen (0 before the first event)",
     () => Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : 0,
   );
+  options.extend?.(metrics);
   const stopServer = options.metricsPort === undefined
     ? undefined
     : serveMetrics(metrics, options.metricsPort, options.onListen);
