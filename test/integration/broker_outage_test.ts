@@ -150,13 +150,15 @@ Deno.test({
 
       // Kill while both pipes are mid-stream: some, not all, events in S and in T.
       let atKill = { source: 0, target: 0, run: 0 };
-      await waitUntil("both pipes to be flowing", 60_000, async () => {
+      await waitUntil("every pipe to be flowing", 60_000, async () => {
         atKill = {
           source: (await stats(broker.adminUrl, source)).msgInCounter,
           target: (await stats(broker.adminUrl, target)).msgInCounter,
           run: (await stats(broker.adminUrl, inRun)).msgInCounter,
         };
-        return atKill.target >= 500 && atKill.run > 0;
+        // The limited produce too: one that had not connected yet would fail at its lookup.
+        const limitedIn = (await stats(broker.adminUrl, `${source}-limited`)).msgInCounter;
+        return atKill.target >= 500 && atKill.run > 0 && limitedIn > 0;
       });
       await broker.kill();
       assert.ok(atKill.source > 0 && atKill.source < EVENTS, `S mid-stream: ${atKill.source}`);
