@@ -161,6 +161,7 @@ export class Consumer implements MessageConsumer {
       ack: (msg) => this.ack(msg),
       fail: (error) => this.#queue.close(error),
       createProducer: (o) => ctx.createProducer(o),
+      reportStatus: (s) => ctx.reportStatus?.(s),
     });
   }
 
