@@ -24,13 +24,13 @@ for family in text_string_to_metric_families(sys.stdin.read()):
         kept = ",".join("%s=%s" % (k, s.labels[k]) for k in keep if k in s.labels)
         name = s.name + ("{%s}" % kept if kept else "")
         out[name] = out.get(name, 0) + s.value
-print(json.dumps(out))
+print(json.dumps({k: (None if v != v else v) for k, v in out.items()}))
 `;
 
 /**
  * The samples of a scrape as the Prometheus client parses them: name → value, summed over
  * labels, except those in `keep`: histogram buckets keep their bound (`name_bucket{le=0.5}`), and
- * `keep = ["event"]` gives `edgepipe_client_status_total{event=reconnecting}`.
+ * `keep = ["event"]` gives `edgepipe_client_status_total{event=reconnecting}`. NaN is `null`.
  */
 export async function scrape(
   port: number,
