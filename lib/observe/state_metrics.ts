@@ -8,26 +8,9 @@
  * @module
  */
 import type { Counter, Gauge, Histogram, Metrics } from "./metrics.ts";
+import type { StateObserver, StateSample } from "./state_observer.ts";
 
-/** What an operator's state looks like now (read when metrics are rendered). */
-export interface StateSample {
-  /** The event-time watermark (ms since the epoch; -Infinity before the first event). */
-  watermark: number;
-  /** Open windows. */
-  windows?: number;
-  /** Keys held in state. */
-  keys?: number;
-}
-
-/** What a stateful stage tells about its state. */
-export interface StateObserver {
-  /** Samples an operator's state at render time (a stage may have several operators). */
-  watch(sample: () => StateSample): void;
-  /** An event came too late for any state (whatever `--late` does with it). */
-  late(): void;
-  /** A checkpoint is durable: it took `seconds` from snapshot to fsync and has `bytes`. */
-  checkpointed(seconds: number, bytes: number): void;
-}
+export type { StateObserver, StateSample } from "./state_observer.ts";
 
 /** Checkpoint durations: 1 ms to 30 s. */
 const CHECKPOINT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30];
@@ -59,19 +42,19 @@ export class StateMetrics implements StateObserver {
   #seconds?: Histogram;
   #bytes?: Gauge;
 
-  /** Adds the families to `metrics`; `windows` adds the window gauges as well. */
+  /** Adds the families to `metrics`; `windows` adds the window and watermark gauges as well. */
   register(metrics: Metrics, options: { windows?: boolean } = {}): void {
     const sum = (field: "windows" | "keys") => () =>
       this.#samples.reduce((n, sample) => n + (sample()[field] ?? 0), 0);
     if (options.windows) {
       metrics.gauge("window_open_windows", "Windows open in the state", sum("windows"));
       metrics.gauge("window_keys", "Keys held in the window state", sum("keys"));
+      metrics.gauge(
+        "watermark_lag_seconds",
+        "Wall clock minus the event-time watermark (the lowest one of the stage; NaN before one)",
+        () => this.#watermarkLag(),
+      );
     }
-    metrics.gauge(
-      "watermark_lag_seconds",
-      "Wall clock minus the event-time watermark (the lowest one of the stage; NaN before one)",
-      () => this.#watermarkLag(),
-    );
     this.#late = metrics.counter(
       "late_events_total",
       "Events too late for any state (dropped, dead-lettered or emitted as late)",

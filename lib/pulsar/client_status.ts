@@ -10,6 +10,7 @@
 
 /** A producer or consumer lost its broker (or cannot reach it yet) and will try again. */
 export interface ReconnectingStatus {
+  /** What happened. */
   type: "reconnecting";
   /** The topic (or partition) of the producer or consumer. */
   topic: string;
@@ -23,7 +24,9 @@ export interface ReconnectingStatus {
 
 /** Attached again after `reconnecting`. */
 export interface ReconnectedStatus {
+  /** What happened. */
   type: "reconnected";
+  /** The topic (or partition) of the producer or consumer. */
   topic: string;
   /** Time from the loss (or from the start of the first attach) until attached, in ms. */
   afterMs: number;
@@ -33,7 +36,9 @@ export interface ReconnectedStatus {
 
 /** Retrying cannot help (say, the topic was deleted or another producer fenced this one): stopped. */
 export interface GaveUpStatus {
+  /** What happened. */
   type: "gave-up";
+  /** The topic (or partition) of the producer or consumer. */
   topic: string;
   /** The error the producer or consumer now fails with. */
   error: Error;

@@ -9,7 +9,7 @@ import { CheckpointFormatError } from "../../checkpoint/format.ts";
 import { CheckpointStore, type Restored, type RestoreOptions } from "../../checkpoint/store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
 import type { Envelope, HelloRecord } from "../../envelope.ts";
-import type { StateObserver } from "../../observe/state_metrics.ts";
+import type { StateObserver } from "../../observe/state_observer.ts";
 
 /**
  * Where events too late for any state go: `drop` (the default) acknowledges and counts them

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { StateObserver } from "../../observe/state_metrics.ts";
+import type { StateObserver } from "../../observe/state_observer.ts";
 import type { CheckpointStore, Restored, RestoreOptions } from "../../checkpoint/store.ts";
 import type { SharedCheckpointStore } from "../../checkpoint/shared_store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
