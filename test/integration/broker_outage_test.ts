@@ -96,6 +96,7 @@ function checkStatusLines(
   assert.equal(count("reconnecting"), retries.length, `${command} counted every retry`);
   assert.equal(count("reconnected"), back.length);
   assert.equal(count("gave-up"), 0);
+  console.log(`    ${command}: ${retries.length} retries said and counted, then "${back.at(-1)}"`);
 }
 
 const alive = async (r: RunningEdgepipe) =>
