@@ -10,6 +10,7 @@ import type { Item } from "../lib/envelope.ts";
 import { type ByteSource, LineWriter, NdjsonReader, type ParseMode } from "../lib/ndjson.ts";
 import { badLinePolicy, LineItems, writeAll } from "../lib/stage_input.ts";
 import { EXIT } from "./_command.ts";
+import type { Metrics } from "../lib/observe/metrics.ts";
 import { observeStage } from "../lib/observe/stage_observer.ts";
 import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
@@ -41,6 +42,8 @@ export const OBSERVE_FLAGS = {
 export interface ObserveFlagValues {
   metrics?: string;
   stats?: boolean;
+  /** The stage's own metrics, added to the command's. */
+  extend?: (metrics: Metrics) => void;
 }
 
 /** Help lines for {@linkcode OBSERVE_FLAGS}, the descriptions starting at `column`. */
@@ -94,6 +97,7 @@ export async function runStage(
   const observed = observeStage(options.name, stage, {
     metricsPort: observe.metrics === undefined ? undefined : parseMetricsPort(observe.metrics),
     stats: observe.stats,
+    ...(observe.extend ? { extend: observe.extend } : {}),
   });
   try {
     await writeAll(observed.stage(items), options.output ?? new LineWriter());

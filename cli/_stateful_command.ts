@@ -8,6 +8,7 @@
 import { type ErrorPolicy, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { type ByteSink, LineWriter } from "../lib/ndjson.ts";
+import type { Metrics } from "../lib/observe/metrics.ts";
 import type { CheckpointStore, Restored, RestoreOptions } from "../lib/checkpoint/store.ts";
 import type { SharedCheckpointStore } from "../lib/checkpoint/shared_store.ts";
 import type { SharedCheckpointing } from "../lib/stages/window/window_options.ts";
@@ -16,6 +17,7 @@ import type { LatePolicy, StatefulCheckpointing } from "../lib/stages/keyed/stat
 import type { Stage } from "../lib/stages/types.ts";
 import type { DeadLetterSink } from "../lib/dead_letter.ts";
 import type { Envelope } from "../lib/envelope.ts";
+import { StateMetrics, type StateObserver } from "../lib/observe/state_metrics.ts";
 import { AckRelay } from "../lib/delivery/ack_relay.ts";
 import { closeStdout } from "../lib/delivery/close_stdout.ts";
 import { parseDuration, parsePositiveInt } from "./_command.ts";
@@ -117,6 +119,8 @@ export interface SharedStageSettings {
   /** `--checkpoint-store`: state per source partition in a shared store. */
   sharedCheckpoint?: SharedCheckpointing;
   flushWhenIdle: LineWriter;
+  /** Late events, checkpoints and the state, for `--metrics`. */
+  observer: StateObserver;
 }
 
 function parseLate(
@@ -258,6 +262,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
     relayAcks(cmd.name, shared, output, relays, ackTimeoutMs);
   }
   let finished = false;
+  const state = new StateMetrics();
   try {
     // 64 KiB reads: a batch of parsed lines lives until the stage has taken all of them, and
     // 1 MiB batches (~17k events) survived young-generation collections into the old one,
@@ -269,7 +274,11 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
       output,
       maxLineBytes: settings.maxLineBytes,
       chunkBytes: READ_BYTES,
-      observe: { metrics: values.metrics, stats: values.stats },
+      observe: {
+        metrics: values.metrics,
+        stats: values.stats,
+        extend: (metrics: Metrics) => state.register(metrics, { windows: cmd.name === "window" }),
+      },
     };
     const items = stdinItems(input);
     const stage = cmd.stage({
@@ -281,6 +290,7 @@ export async function runStateful(cmd: StatefulCommand): Promise<number> {
       sharedCheckpoint: shared,
       // Results go out at once when the input goes quiet, and before reading pauses.
       flushWhenIdle: output,
+      observer: state,
     });
     const code = await runStage(stage, input, items);
     finished = true;

@@ -11,9 +11,7 @@ import { BrokenPipeError } from "../lib/ndjson.ts";
 import { closeStdout, stdoutIsPipe } from "../lib/delivery/close_stdout.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
-import { Metrics } from "../lib/observe/metrics.ts";
-import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
-import { StatsLine } from "../lib/observe/stats_line.ts";
+import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 import { StdoutSink } from "../lib/sinks/stdout.ts";
 import { EnvelopeLineSink } from "../lib/sinks/envelope_lines.ts";
 import { isTopicTarget, PulsarDeadLetterSink, topicOfTarget } from "../lib/sinks/pulsar.ts";
@@ -21,16 +19,13 @@ import { compileFormat } from "../lib/sources/format_string.ts";
 import type { PayloadDecoding } from "../lib/sources/message_envelope.ts";
 import {
   adminOptions,
-  adminUrlOf,
   clientOptions,
   CONNECTION_FLAGS,
   CONNECTION_HELP,
 } from "../lib/sources/pulsar_connect.ts";
 import { DECRYPT_HELP, decryptorFromFiles } from "../lib/sources/encryption_flags.ts";
-import { pollBacklog } from "../lib/sources/consume/backlog_poll.ts";
 import {
   type AckMode,
-  type ConsumeObserver,
   ConsumeSession,
   type ConsumeSessionOptions,
 } from "../lib/sources/consume/consume_session.ts";
@@ -42,6 +37,7 @@ import { schemaVersionNumber } from "../lib/schema/schema_types.ts";
 import type { SchemaLookup } from "../lib/schema/topic_schemas.ts";
 import { type Command, EXIT, parseFlags } from "./_command.ts";
 import { MQTT_CONSUME_HELP } from "./_mqtt_help.ts";
+import { observeConsume } from "./_consume_observe.ts";
 
 const HELP = `edgepipe consume — read Pulsar topics to stdout (a source stage)
 
@@ -289,61 +285,6 @@ function parseConsumeArgs(args: string[]): ConsumeArgs {
   };
 }
 
-/** Metrics, the stats line and the backlog poll; `stop` prints the last stats line. */
-async function observe(parsed: ConsumeArgs, log: (message: string) => void) {
-  const { values, session: o } = parsed;
-  const metrics = new Metrics("consume");
-  const received = metrics.counter("events_in_total", "Messages received from the broker");
-  const written = metrics.counter("events_out_total", "Envelopes written to stdout");
-  const acked = metrics.counter("acks_total", "Messages acknowledged at the broker");
-  const errors = metrics.counter("errors_total", "Messages that could not be decoded");
-  metrics.gauge(
-    "unacknowledged",
-    "Messages written and not yet acknowledged (the pipeline's lag behind this source)",
-    () => written.value - acked.value,
-  );
-  const adminUrl = await adminUrlOf(values);
-  const watchBacklog = adminUrl !== undefined && o.subscription !== undefined &&
-    o.pattern === undefined && (values.stats || parsed.metricsPort !== undefined);
-  const backlog = watchBacklog
-    ? metrics.gauge("subscription_backlog", "Messages the broker holds for the subscription")
-    : undefined;
-  backlog?.set(NaN); // unknown until the first poll answers
-  const stopMetrics = parsed.metricsPort === undefined
-    ? undefined
-    : serveMetrics(metrics, parsed.metricsPort);
-  const stats = values.stats
-    ? new StatsLine("consume", {
-      in: () => received.value,
-      out: () => written.value,
-      acked: () => acked.value,
-      errors: () => errors.value,
-      ...(backlog ? { backlog: () => backlog.value } : {}),
-    })
-    : undefined;
-  const admin = backlog ? new PulsarAdmin(await adminOptions(adminUrl!, values)) : undefined;
-  let stopBacklog: (() => Promise<void>) | undefined;
-  return {
-    /** Polls the backlog from now on: call it once the subscription exists. */
-    startBacklog() {
-      if (!admin || stopBacklog) return;
-      stopBacklog = pollBacklog(admin, o.topics, o.subscription!, (n) => backlog!.set(n), log);
-    },
-    written,
-    unacknowledged: () => written.value - acked.value,
-    observer: {
-      received: () => received.inc(),
-      acknowledged: () => acked.inc(),
-      undecodable: () => errors.inc(),
-    } satisfies ConsumeObserver,
-    async stop() {
-      await stopBacklog?.();
-      stats?.stop();
-      await stopMetrics?.();
-    },
-  };
-}
-
 /** With an admin URL, schemas the binary protocol cannot fetch come from the REST API. */
 function schemaFallback(
   values: ReturnType<typeof parseConsumeArgs>["values"],
@@ -373,7 +314,13 @@ async function run(args: string[]): Promise<number> {
     (t) => parseDuration(t, "--connect-timeout"),
   );
   const log = (message: string) => console.error(`edgepipe consume: ${message}`);
-  const observed = await observe(parsed, log);
+  const observed = await observeConsume({
+    values: parsed.values,
+    topics: o.topics,
+    subscription: o.subscription,
+    pattern: o.pattern,
+    metricsPort: parsed.metricsPort,
+  }, log);
 
   const shutdown = new Shutdown("consume");
   const client = new PulsarClient(options);

@@ -17,6 +17,7 @@ import {
 import { BadLine, DEFAULT_MAX_LINE_BYTES, NdjsonReader } from "../lib/ndjson.ts";
 import { deliverAll } from "../lib/delivery/terminal.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
+import { reportClientStatus } from "../lib/observe/client_status_log.ts";
 import { Metrics } from "../lib/observe/metrics.ts";
 import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
 import { StatsLine } from "../lib/observe/stats_line.ts";
@@ -251,6 +252,7 @@ async function run(args: string[]): Promise<number> {
     : parseDuration(values["batch-delay"], "--batch-delay");
 
   const schemaSpec = values.schema === undefined ? undefined : parseProducerSchema(values.schema);
+  reportClientStatus("produce");
   const client = new PulsarClient(options);
   const shutdown = new Shutdown("produce");
   let sink: PulsarSink | BufferedSink | undefined;
@@ -300,6 +302,7 @@ async function run(args: string[]): Promise<number> {
     }
 
     const metrics = new Metrics("produce");
+    reportClientStatus("produce", metrics, log);
     const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
     const eventsOut = metrics.counter("events_out_total", "Events acknowledged by the broker");
     const acks = metrics.counter("acks_total", "Source ids reported back over the ack channel");

@@ -9,6 +9,7 @@ import { InputError, UsageError } from "../lib/errors.ts";
 import { deadLetterOf, parseErrorPolicy } from "../lib/dead_letter.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineWriter } from "../lib/ndjson.ts";
 import { Shutdown } from "../lib/delivery/shutdown.ts";
+import { reportClientStatus } from "../lib/observe/client_status_log.ts";
 import { Metrics } from "../lib/observe/metrics.ts";
 import { ProgressBar } from "../lib/observe/progress_bar.ts";
 import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
@@ -105,6 +106,7 @@ async function run(args: string[]): Promise<number> {
   const keyField = values.key;
 
   const metrics = new Metrics("replay");
+  reportClientStatus("replay", metrics);
   const eventsOut = metrics.counter("events_out_total", "Events written to stdout");
   const errors = metrics.counter("errors_total", "Bad records (failed, skipped or dead-lettered)");
   const stopMetrics = values.metrics === undefined

@@ -60,6 +60,7 @@ export type {
   KeyTimers,
 } from "../stages/process/types.ts";
 export type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
+export type { StateObserver, StateSample } from "../observe/state_observer.ts";
 export {
   CheckpointError,
   CheckpointStore,

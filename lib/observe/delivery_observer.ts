@@ -9,6 +9,7 @@
  */
 import type { Envelope } from "../envelope.ts";
 import type { DeliveryObserver } from "../delivery/terminal.ts";
+import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
 import { serveMetrics } from "./serve_metrics.ts";
 import { type StatsFields, StatsLine } from "./stats_line.ts";
@@ -57,6 +58,7 @@ export function observeDelivery(
   options: DeliveryObserveOptions,
 ): ObservedDelivery {
   const metrics = new Metrics(command);
+  reportClientStatus(command.split(" ")[0], metrics);
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events the destination confirmed");
   const acks = metrics.counter("acks_total", "Source ids reported back over the ack channel");

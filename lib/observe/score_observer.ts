@@ -5,6 +5,7 @@
  * @module
  */
 import { type AckRecord, isControl, type Item } from "../envelope.ts";
+import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
 import { serveMetrics } from "./serve_metrics.ts";
 import { StatsLine } from "./stats_line.ts";
@@ -44,6 +45,7 @@ export function observeScore(
   options: { metricsPort?: number; stats?: boolean; onListen?: (port: number) => void },
 ): ScoreObserver {
   const metrics = new Metrics("score");
+  reportClientStatus("score", metrics);
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events written to stdout");
   const acks = metrics.counter("acks_total", "Source ids acknowledged in-band (skipped events)");

@@ -11,7 +11,8 @@ export class MetricsServerError extends EdgepipeError {}
 
 /**
  * Starts the endpoint on the loopback interface; returns a function that stops it.
- * Port 0 picks a free port, reported through `onListen`.
+ * Port 0 picks a free port, reported through `onListen`. `beforeScrape` refreshes values that are
+ * read only when asked for (at most 1 s is waited for it; the last values are served otherwise).
  *
  * @example
  * ```ts
@@ -31,6 +32,7 @@ export function serveMetrics(
   metrics: Metrics,
   port: number,
   onListen: (port: number) => void = () => {},
+  beforeScrape?: () => Promise<void>,
 ): () => Promise<void> {
   let server: Deno.HttpServer;
   try {
@@ -38,9 +40,10 @@ export function serveMetrics(
       hostname: "127.0.0.1",
       port,
       onListen: ({ port }) => onListen(port),
-    }, (request) => {
+    }, async (request) => {
       const path = new URL(request.url).pathname;
       if (path !== "/metrics" && path !== "/") return new Response("not found\n", { status: 404 });
+      if (beforeScrape) await refreshed(beforeScrape);
       return new Response(metrics.render(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       });
@@ -51,6 +54,16 @@ export function serveMetrics(
   // A scrape endpoint must not keep a finished command alive.
   server.unref();
   return () => server.shutdown();
+}
+
+/** Runs `refresh`, waiting at most 1 s for it. */
+async function refreshed(refresh: () => Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    refresh().catch(() => {}),
+    new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Parses the `--metrics <port>` value. */

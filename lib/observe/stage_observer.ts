@@ -7,6 +7,7 @@
  */
 import { type AckRecord, isControl, type Item } from "../envelope.ts";
 import type { Stage } from "../stages/types.ts";
+import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
 import { serveMetrics } from "./serve_metrics.ts";
 import { StatsLine } from "./stats_line.ts";
@@ -19,6 +20,8 @@ export interface ObserveOptions {
   stats?: boolean;
   /** Called with the port the metrics server listens on. */
   onListen?: (port: number) => void;
+  /** Adds the stage's own metrics (say, its state's) before the endpoint opens. */
+  extend?: (metrics: Metrics) => void;
 }
 
 /** A stage with its counters, and how to stop observing it. */
@@ -45,6 +48,7 @@ export interface ObservedStage {
  */
 export function observeStage(name: string, stage: Stage, options: ObserveOptions): ObservedStage {
   const metrics = new Metrics(name);
+  reportClientStatus(name, metrics);
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events written to stdout");
   const acks = metrics.counter("acks_total", "Source ids acknowledged in-band (dropped, absorbed)");
@@ -55,6 +59,7 @@ export function observeStage(name: string, stage: Stage, options: ObserveOptions
     "Wall clock minus the newest event time seen (0 before the first event)",
     () => Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : 0,
   );
+  options.extend?.(metrics);
   const stopServer = options.metricsPort === undefined
     ? undefined
     : serveMetrics(metrics, options.metricsPort, options.onListen);

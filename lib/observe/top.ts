@@ -74,7 +74,7 @@ export function rowOf(url: string, before: Sample | undefined, now: Sample): Row
     outTotal: v("events_out_total"),
     errors: v("errors_total"),
     lagSeconds: v("event_time_lag_seconds"),
-    backlog: v("subscription_backlog"),
+    backlog: v("consumer_backlog_messages") ?? v("subscription_backlog"),
   };
 }
 

@@ -7,6 +7,11 @@
 import { type AuthProvider, tlsAuth, tokenAuth, type TokenSupplier } from "./auth.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { ClientContext } from "./client_context.ts";
+import {
+  type ClientStatus,
+  ClientStatusEvents,
+  type ClientStatusListener,
+} from "./client_status.ts";
 import type { TlsOptions } from "./connection.ts";
 import { ConnectionPool } from "./connection_pool.ts";
 import { Consumer, type SingleConsumerOptions } from "./consumer.ts";
@@ -49,6 +54,8 @@ export interface ClientOptions {
   keepAliveMs?: number;
   /** Reconnect delays. Default 100 ms doubling to 30 s. */
   backoff?: BackoffOptions;
+  /** Told of every status event, as with {@linkcode PulsarClient.onStatus}. */
+  onStatus?: ClientStatusListener;
 }
 
 /** Producer options plus partition routing. */
@@ -80,6 +87,7 @@ export class PulsarClient {
   #nextConsumerId = 0;
   #closed = false;
   #coordinators?: Promise<TransactionCoordinatorClient>;
+  readonly #status = new ClientStatusEvents();
 
   /** A client of the broker at `options.serviceUrl`; connects on first use. */
   constructor(readonly options: ClientOptions) {
@@ -99,11 +107,13 @@ export class PulsarClient {
       ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
     });
     const lookup = new LookupService(pool, options.serviceUrl, url.tls);
+    if (options.onStatus) this.#status.on(options.onStatus);
     this.#ctx = {
       pool,
       lookup,
       operationTimeoutMs: options.operationTimeoutMs ?? 30_000,
       backoff: options.backoff ?? {},
+      reportStatus: (status) => this.#status.emit(status),
       newProducerId: () => this.#nextProducerId++,
       newConsumerId: () => this.#nextConsumerId++,
       createProducer: (o) => this.#track(Producer.create(this.#ctx, o)),
@@ -126,6 +136,35 @@ export class PulsarClient {
    */
   get lookup(): LookupService {
     return this.#ctx.lookup;
+  }
+
+  /**
+   * Calls `listener` whenever a producer, consumer or reader of this client retries
+   * (`reconnecting`), is attached again (`reconnected`) or stops retrying (`gave-up`); returns a
+   * function that stops it. Retries of a first attach are reported too; its final failure is
+   * thrown by the call that creates the producer or consumer instead of a `gave-up`.
+   *
+   * @example
+   * ```ts
+   * import { PulsarClient } from "./client.ts";
+   * const client = new PulsarClient({ serviceUrl: "pulsar://127.0.0.1:6650" });
+   * const stop = client.onStatus((s) => {
+   *   if (s.type === "reconnecting") console.error(`${s.topic}: attempt ${s.attempt}`);
+   * });
+   * stop();
+   * await client.close();
+   * ```
+   */
+  onStatus(listener: ClientStatusListener): () => void {
+    return this.#status.on(listener);
+  }
+
+  /**
+   * The same events as {@linkcode PulsarClient.onStatus} as an async iterator, which ends when
+   * the client closes: `for await (const s of client.status()) …`.
+   */
+  status(): AsyncGenerator<ClientStatus> {
+    return this.#status.watch();
   }
 
   /** Partition names of `topic`, or `[topic]` when it is not partitioned. */
@@ -302,6 +341,7 @@ export class PulsarClient {
     this.#closed = true;
     await Promise.allSettled([...this.#closers].map((c) => c.close()));
     await this.#ctx.pool.close();
+    this.#status.close();
   }
 
   #checkOpen(): void {

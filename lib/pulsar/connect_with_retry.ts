@@ -5,7 +5,8 @@
  * @module
  */
 import { Backoff, type BackoffOptions, sleep } from "./backoff.ts";
-import { worthReconnecting } from "./errors.ts";
+import type { ClientStatus } from "./client_status.ts";
+import { ConnectionError, worthReconnecting } from "./errors.ts";
 
 /** How to retry. */
 export interface RetryOptions {
@@ -18,6 +19,12 @@ export interface RetryOptions {
   closed: () => boolean;
   /** Cuts a backoff sleep short. */
   signal: AbortSignal;
+  /** The topic (or partition), for status events. */
+  topic?: string;
+  /** Told of every retry, of success after one, and of giving up (see {@linkcode ClientStatus}). */
+  status?: (status: ClientStatus) => void;
+  /** After a connection loss: why it was lost. */
+  lost?: Error;
 }
 
 /**
@@ -30,11 +37,23 @@ export async function connectWithRetry(
   options: RetryOptions,
 ): Promise<unknown> {
   const backoff = new Backoff(options.backoff);
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  const topic = options.topic ?? "";
+  const report = (status: ClientStatus) => options.status?.(status);
+  let attempts = 0;
+  if (!options.first) {
+    const error = options.lost ?? new ConnectionError("connection lost");
+    report({ type: "reconnecting", topic, attempt: 1, error, delayMs: 0 });
+  }
   for (;;) {
     if (options.closed()) return undefined;
     try {
+      attempts++;
       await attempt();
+      if (attempts > 1 || !options.first) {
+        report({ type: "reconnected", topic, afterMs: Date.now() - started, attempts });
+      }
       return undefined;
     } catch (error) {
       const retriable = options.first
@@ -42,11 +61,25 @@ export async function connectWithRetry(
         : worthReconnecting(error);
       if (!retriable || (options.first && Date.now() > deadline)) {
         if (options.first) throw error;
+        report({ type: "gave-up", topic, error: asError(error) });
         return error;
       }
-      await sleep(backoff.next(), options.signal);
+      const delayMs = backoff.next();
+      if (options.closed()) return undefined;
+      report({
+        type: "reconnecting",
+        topic,
+        attempt: attempts + 1,
+        error: asError(error),
+        delayMs,
+      });
+      await sleep(delayMs, options.signal);
     }
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

@@ -25,7 +25,12 @@ import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
 import type { ClientContext } from "./client_context.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import type { AckTarget, MessageConsumer, SubscriptionType } from "./consumer_options.ts";
-import { BrokerError, ConsumerClosedError, InvalidArgumentError } from "./errors.ts";
+import {
+  BrokerError,
+  ConnectionError,
+  ConsumerClosedError,
+  InvalidArgumentError,
+} from "./errors.ts";
 import { Message } from "./message.ts";
 import { fromWire, MessageId, type MessageIdWire, toWire } from "./message_id.ts";
 import { parseTopic } from "./topic_name.ts";
@@ -85,6 +90,8 @@ export class Consumer implements MessageConsumer {
     () => this.#closed !== undefined,
   );
   #closedWhileConnecting = false;
+  /** Why the connection was last lost, for the status stream. */
+  #lost?: Error;
   /** Where a reader stands (and the last message handed out, for every consumer). */
   readonly #position: ReaderPosition = {};
   #active = true;
@@ -110,7 +117,7 @@ export class Consumer implements MessageConsumer {
     }
     this.#listener = {
       onFrame: (frame) => this.#onFrame(frame),
-      onConnectionClosed: () => this.#onDisconnected(),
+      onConnectionClosed: (error) => this.#onDisconnected(error),
     };
     if (!options.subscription) throw new InvalidArgumentError("a subscription name is required");
     if (options.deadLetter && options.deadLetter.maxRedeliverCount < 1) {
@@ -154,6 +161,7 @@ export class Consumer implements MessageConsumer {
       ack: (msg) => this.ack(msg),
       fail: (error) => this.#queue.close(error),
       createProducer: (o) => ctx.createProducer(o),
+      reportStatus: (s) => ctx.reportStatus?.(s),
     });
   }
 
@@ -503,12 +511,13 @@ export class Consumer implements MessageConsumer {
     return this.#options.durable === false && readerSkips(this.#position, id, publishTime);
   }
 
-  #onDisconnected(): void {
+  #onDisconnected(error?: Error): void {
     const wasReady = this.#ready;
     this.#ready = false;
     this.#conn = undefined;
     // Not established yet: whoever is connecting sees the failure and tries again.
     if (this.#closed || !wasReady) return;
+    this.#lost = error ?? new ConnectionError(`the broker closed the consumer of ${this.topic}`);
     // The broker closes us while it resets the cursor; subscribing again before the reset is
     // done can leave the new consumer reading from the old position.
     this.#reconnects.start(this.#seeking);
@@ -521,6 +530,9 @@ export class Consumer implements MessageConsumer {
       timeoutMs: this.#ctx.operationTimeoutMs,
       closed: () => this.#closed !== undefined,
       signal: this.#abort.signal,
+      topic: this.topic,
+      ...(this.#ctx.reportStatus ? { status: (s) => this.#ctx.reportStatus!(s) } : {}),
+      ...(!first && this.#lost ? { lost: this.#lost } : {}),
     });
     if (gaveUp !== undefined) {
       this.#shutdown();

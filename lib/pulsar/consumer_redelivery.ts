@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { ClientStatus } from "./client_status.ts";
 import { Backoff, type BackoffOptions, sleep } from "./backoff.ts";
 import { DeadLetterError } from "./consumer_errors.ts";
 import type { DeadLetterPolicy } from "./consumer_options.ts";
@@ -24,6 +25,8 @@ export interface RedeliverySeam {
   /** Gives up: the consumer surfaces `error` to its user. */
   fail(error: DeadLetterError): void;
   createProducer(options: ProducerOptions): Promise<Producer>;
+  /** Told of each retry of a dead-letter move, and of giving up (the client's status stream). */
+  reportStatus?(status: ClientStatus): void;
 }
 
 /** Options of {@linkcode Redelivery}. */
@@ -197,10 +200,17 @@ export class Redelivery {
   async #deadLetter(msg: Message, policy: DeadLetterPolicy & { deadLetterTopic: string }) {
     const attempts = Math.max(1, policy.maxSendAttempts ?? DEFAULT_DEAD_LETTER_ATTEMPTS);
     const backoff = new Backoff(this.#options.backoff);
+    const topic = policy.deadLetterTopic;
+    const started = Date.now();
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (this.#closed) return;
-      if (attempt > 1) await sleep(backoff.next(), this.#abort.signal);
+      if (attempt > 1) {
+        const delayMs = backoff.next();
+        const error = lastError instanceof Error ? lastError : new Error(String(lastError));
+        this.#seam.reportStatus?.({ type: "reconnecting", topic, attempt, error, delayMs });
+        await sleep(delayMs, this.#abort.signal);
+      }
       if (this.#closed) return;
       const created = this.#producer ??= this.#seam.createProducer({
         topic: policy.deadLetterTopic,
@@ -222,9 +232,15 @@ export class Redelivery {
         continue;
       }
       if (!this.#closed) this.#seam.ack(msg);
+      if (attempt > 1) {
+        const afterMs = Date.now() - started;
+        this.#seam.reportStatus?.({ type: "reconnected", topic, afterMs, attempts: attempt });
+      }
       return;
     }
     if (this.#closed) return;
+    const error = lastError instanceof Error ? lastError : new Error(String(lastError));
+    this.#seam.reportStatus?.({ type: "gave-up", topic, error });
     this.#seam.fail(
       new DeadLetterError(
         `cannot move message ${msg.id.toHuman()} of ${msg.topic} to the dead-letter topic ` +

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { ClientStatus } from "./client_status.ts";
 import { Redelivery, type RedeliverySeam } from "./consumer_redelivery.ts";
 import type { DeadLetterError } from "./consumer_errors.ts";
 import { Message } from "./message.ts";
@@ -78,5 +79,50 @@ Deno.test("the ack timeout redelivers what was not acked in time and forgets wha
     assert.deepEqual(log.failed, []);
   } finally {
     await redelivery.close();
+  }
+});
+
+Deno.test("a dead-letter move that needs retries reports each one, then the success or the give-up", async () => {
+  const { log, seam: s } = seam();
+  const statuses: ClientStatus[] = [];
+  let sends = 0;
+  const failing = (failures: number): RedeliverySeam => ({
+    ...s,
+    reportStatus: (status) => void statuses.push(status),
+    createProducer: () =>
+      Promise.resolve({
+        send: () =>
+          sends++ < failures ? Promise.reject(new Error("broker unavailable")) : Promise.resolve(),
+        close: () => Promise.resolve(),
+      } as unknown as Producer),
+  });
+  const options = {
+    ackTimeoutMs: 0,
+    nackDelayMs: 1,
+    backoff: { initialMs: 1, maxMs: 2 },
+    deadLetter: { maxRedeliverCount: 1, deadLetterTopic: "dlq", maxSendAttempts: 3 },
+  };
+  const healing = new Redelivery(options, failing(2));
+  try {
+    healing.nack(message(1, 1));
+    await until(() => log.acked.length === 1);
+    assert.deepEqual(log.acked, [1]);
+    assert.deepEqual(statuses.map((x) => x.type), ["reconnecting", "reconnecting", "reconnected"]);
+    assert.ok(statuses[0].type === "reconnecting" && statuses[0].attempt === 2);
+    assert.equal(statuses[0].topic, "dlq");
+    assert.match(String(statuses[0].type === "reconnecting" && statuses[0].error), /unavailable/);
+  } finally {
+    await healing.close();
+  }
+  statuses.length = 0;
+  sends = 0;
+  const hopeless = new Redelivery(options, failing(10));
+  try {
+    hopeless.nack(message(2, 1));
+    await until(() => log.failed.length === 1);
+    assert.equal(log.failed.length, 1);
+    assert.deepEqual(statuses.map((x) => x.type), ["reconnecting", "reconnecting", "gave-up"]);
+  } finally {
+    await hopeless.close();
   }
 });

@@ -39,6 +39,13 @@ export {
 } from "./oauth2.ts";
 export type { TlsOptions } from "./connection.ts";
 export type { BackoffOptions } from "./backoff.ts";
+export type {
+  ClientStatus,
+  ClientStatusListener,
+  GaveUpStatus,
+  ReconnectedStatus,
+  ReconnectingStatus,
+} from "./client_status.ts";
 export {
   type BatchingType,
   type Compression,

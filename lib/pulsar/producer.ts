@@ -22,7 +22,7 @@ import { connectWithRetry, ReconnectLoop } from "./connect_with_retry.ts";
 import type { Connection, ConnectionListener } from "./connection.ts";
 import {
   BrokerError,
-  type ConnectionError,
+  ConnectionError,
   InvalidArgumentError,
   MessageTooLargeError,
   ProducerClosedError,
@@ -225,6 +225,8 @@ export class Producer {
   /** Lost after being attached, and not attached again yet. */
   #disconnected = false;
   #reconnectAbort = new AbortController();
+  /** Why the connection was last lost, for the status stream. */
+  #lost?: Error;
   readonly #listener: ConnectionListener;
 
   private constructor(ctx: ClientContext, options: ProducerOptions, partition: number) {
@@ -621,6 +623,7 @@ export class Producer {
     // Not established yet: whoever is connecting sees the failure and tries again.
     if (this.#closed || !wasReady) return;
     this.#disconnected = true;
+    this.#lost = error ?? new ConnectionError(`the broker closed the producer of ${this.topic}`);
     this.#notify({ topic: this.topic, connected: false, ...(error ? { error } : {}) });
     this.#reconnects.start();
   }
@@ -639,6 +642,9 @@ export class Producer {
       timeoutMs: this.#ctx.operationTimeoutMs,
       closed: () => this.#closed !== undefined,
       signal: this.#reconnectAbort.signal,
+      topic: this.topic,
+      ...(this.#ctx.reportStatus ? { status: (s) => this.#ctx.reportStatus!(s) } : {}),
+      ...(!first && this.#lost ? { lost: this.#lost } : {}),
     });
     if (gaveUp !== undefined) {
       this.#closed = gaveUp as Error;

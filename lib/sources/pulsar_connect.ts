@@ -15,6 +15,7 @@ import { AuthenticationError } from "../pulsar/errors.ts";
 import { InputError, UsageError } from "../errors.ts";
 import { parseServiceUrls } from "../pulsar/service_url.ts";
 import { type ClientConf, readClientConf } from "./client_conf.ts";
+import { onClientStatus } from "../observe/client_status_log.ts";
 
 /** The `parseArgs` options every Pulsar command accepts. */
 export const CONNECTION_FLAGS = {
@@ -100,6 +101,8 @@ export async function clientOptions(
   options.operationTimeoutMs = Math.max(options.connectTimeoutMs, 30_000);
   // A broker back from an outage is found within a few seconds, not after up to 30 s.
   options.backoff = { initialMs: 100, maxMs: 5_000 };
+  // Every retry is said on stderr and counted (see lib/observe/client_status_log.ts).
+  options.onStatus = onClientStatus;
   return options;
 }
 

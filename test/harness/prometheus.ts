@@ -17,22 +17,28 @@ export function freePort(): number {
 const PARSE = `
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families
+keep = sys.argv[1].split(",")
 out = {}
 for family in text_string_to_metric_families(sys.stdin.read()):
     for s in family.samples:
-        name = s.name + ("{le=%s}" % s.labels["le"] if "le" in s.labels else "")
+        kept = ",".join("%s=%s" % (k, s.labels[k]) for k in keep if k in s.labels)
+        name = s.name + ("{%s}" % kept if kept else "")
         out[name] = out.get(name, 0) + s.value
-print(json.dumps(out))
+print(json.dumps({k: (None if v != v else v) for k, v in out.items()}))
 `;
 
 /**
  * The samples of a scrape as the Prometheus client parses them: name → value, summed over
- * labels, except that histogram buckets keep their bound (`name_bucket{le=0.5}`).
+ * labels, except those in `keep`: histogram buckets keep their bound (`name_bucket{le=0.5}`), and
+ * `keep = ["event"]` gives `edgepipe_client_status_total{event=reconnecting}`. NaN is `null`.
  */
-export async function scrape(port: number): Promise<Record<string, number>> {
+export async function scrape(
+  port: number,
+  keep: string[] = ["le"],
+): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const child = new Deno.Command("python3", {
-    args: ["-c", PARSE],
+    args: ["-c", PARSE, keep.join(",")],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

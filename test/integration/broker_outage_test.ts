@@ -4,12 +4,15 @@
  * and is started again on the same ports and data. Sends wait for it (backpressure, one stderr
  * line while waiting and one when it is back) instead of failing after a send timeout; every event
  * arrives, checked on T with the Java client, and nothing is given up. `replay | run` with a
- * Pulsar sink rides out the same outage.
+ * Pulsar sink rides out the same outage. The relay's consume and produce say each retry on stderr
+ * (the client status stream) and count it in `edgepipe_client_status_total`, scraped with
+ * prometheus_client.
  */
 import assert from "node:assert/strict";
 import { type RunningEdgepipe, startEdgepipe } from "../harness/edgepipe.ts";
 import { ensureDistribution, startBroker } from "../harness/pulsar.ts";
 import { consumedContents } from "../harness/java_client.ts";
+import { freePort, scrape } from "../harness/prometheus.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const EVENTS = 10_000;
@@ -63,6 +66,39 @@ async function javaConsume(serviceUrl: string, topic: string, count: number): Pr
   return text;
 }
 
+/**
+ * The status lines of `command` on `topic`: a loss, retries every few seconds through the outage,
+ * one success and no give-up; and the scraped counters equal the lines of each kind.
+ */
+function checkStatusLines(
+  command: string,
+  topic: string,
+  stderr: string,
+  scraped: Record<string, number>,
+) {
+  const lines = stderr.split("\n");
+  const prefix = `edgepipe ${command}: `;
+  const retries = lines.filter((l) => l.startsWith(`${prefix}reconnecting to ${topic} (attempt `));
+  const back = lines.filter((l) => l.startsWith(`${prefix}reconnected to ${topic} after `));
+  const gaveUp = lines.filter((l) => l.startsWith(`${prefix}gave up`));
+  assert.match(retries[0] ?? "", /\(attempt 1, in 0 s\): /, stderr);
+  assert.match(retries[1] ?? "", /\(attempt 2, in 0\.\d s\): \S/, stderr);
+  // 45 s down with delays up to 5 s: many attempts, each said.
+  assert.ok(retries.length >= 8, `${command}: ${retries.length} reconnecting lines\n${stderr}`);
+  // Attached again at the end (a broker that moves the topic after its start may drop us once more).
+  assert.ok(back.length >= 1, stderr);
+  const status = lines.filter((l) => /^edgepipe \w+: (reconnecting|reconnected|gave up) /.test(l));
+  assert.ok(status.at(-1)!.startsWith(`${prefix}reconnected`), stderr);
+  const seconds = Number(/after (\d+(?:\.\d)?) s/.exec(back[0])![1]);
+  assert.ok(seconds >= OUTAGE_MS / 1000, `${command} back after ${seconds} s`);
+  assert.deepEqual(gaveUp, [], stderr);
+  const count = (event: string) => scraped[`edgepipe_client_status_total{event=${event}}`];
+  assert.equal(count("reconnecting"), retries.length, `${command} counted every retry`);
+  assert.equal(count("reconnected"), back.length);
+  assert.equal(count("gave-up"), 0);
+  console.log(`    ${command}: ${retries.length} retries said and counted, then "${back.at(-1)}"`);
+}
+
 const alive = async (r: RunningEdgepipe) =>
   await Promise.race([r.exited.then(() => false), Promise.resolve(true)]);
 
@@ -89,9 +125,10 @@ Deno.test({
       await Deno.writeTextFile(file, lines.join("\n") + "\n");
 
       // The relay subscribes first, so that it sees every event the replay publishes.
+      const ports = { consume: freePort(), produce: freePort() };
       const relay = pipe(
-        ["consume", source, "-s", "relay"],
-        ["produce", target],
+        ["consume", source, "-s", "relay", "--metrics", `${ports.consume}`],
+        ["produce", target, "--metrics", `${ports.produce}`],
         env,
       );
       await waitUntil(
@@ -114,13 +151,15 @@ Deno.test({
 
       // Kill while both pipes are mid-stream: some, not all, events in S and in T.
       let atKill = { source: 0, target: 0, run: 0 };
-      await waitUntil("both pipes to be flowing", 60_000, async () => {
+      await waitUntil("every pipe to be flowing", 60_000, async () => {
         atKill = {
           source: (await stats(broker.adminUrl, source)).msgInCounter,
           target: (await stats(broker.adminUrl, target)).msgInCounter,
           run: (await stats(broker.adminUrl, inRun)).msgInCounter,
         };
-        return atKill.target >= 500 && atKill.run > 0;
+        // The limited produce too: one that had not connected yet would fail at its lookup.
+        const limitedIn = (await stats(broker.adminUrl, `${source}-limited`)).msgInCounter;
+        return atKill.target >= 500 && atKill.run > 0 && limitedIn > 0;
       });
       await broker.kill();
       assert.ok(atKill.source > 0 && atKill.source < EVENTS, `S mid-stream: ${atKill.source}`);
@@ -163,12 +202,18 @@ Deno.test({
         const s = (await stats(broker.adminUrl, source)).subscriptions.relay;
         return s.msgBacklog === 0 && s.unackedMessages === 0;
       });
+      const relayStatus = {
+        consume: await scrape(ports.consume, ["event"]),
+        produce: await scrape(ports.produce, ["event"]),
+      };
       relay.first.child.kill("SIGTERM");
       const relayCodes = await Promise.all([relay.first.exited, relay.second.exited]);
       await relay.piping;
       const relayErr = await Promise.all([relay.first.stderr, relay.second.stderr]);
       assert.deepEqual(relayCodes, [143, 0], relayErr.join("\n"));
       console.log(`    ${at()}: consume | produce done`);
+      checkStatusLines("consume", source, relayErr[0], relayStatus.consume);
+      checkStatusLines("produce", target, relayErr[1], relayStatus.produce);
 
       // Each produce said once that it waits, and once that the broker is back; no give-up.
       for (const stderr of [feedErr[1], relayErr[1], runErr[1]]) {

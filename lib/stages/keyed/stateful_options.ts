@@ -9,6 +9,7 @@ import { CheckpointFormatError } from "../../checkpoint/format.ts";
 import { CheckpointStore, type Restored, type RestoreOptions } from "../../checkpoint/store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
 import type { Envelope, HelloRecord } from "../../envelope.ts";
+import type { StateObserver } from "../../observe/state_observer.ts";
 
 /**
  * Where events too late for any state go: `drop` (the default) acknowledges and counts them
@@ -89,6 +90,8 @@ export interface StatefulStageOptions {
    * input (the command passes its stdout writer; one idle watch serves both purposes).
    */
   flushWhenIdle?: { buffered: number; flush(): Promise<void> };
+  /** Told of late events and checkpoints, and given the state to sample (for metrics). */
+  observer?: StateObserver;
 }
 
 /** Throws unless `data` was written with the same `config`. */

@@ -154,6 +154,7 @@ async function* run(
   let durable: string[] | undefined;
   let writeError: unknown;
   const startCheckpoint = async (): Promise<void> => {
+    const started = performance.now();
     const outputPosition = checkpoint!.flushOutput ? await checkpoint!.flushOutput() : emitted;
     // Encode now: the snapshot may share arrays with the live state.
     const progress: StageProgress = { inputCount, outputPosition, pendingAcks: absorbed };
@@ -172,6 +173,7 @@ async function* run(
     writing = (async () => {
       await checkpoint!.syncOutput?.();
       await checkpoint!.store.write(bytes);
+      options.observer?.checkpointed((performance.now() - started) / 1000, bytes.length);
     })().then(() => void (durable = ids), (err) => void (writeError = err ?? "write failed"));
   };
   /** The ids of a checkpoint that became durable, if one did. */
@@ -310,6 +312,7 @@ async function* run(
         dirty = true;
         if (checkpoint && id !== undefined) absorbed.push(id);
       } else if (outcome === "late") {
+        options.observer?.late();
         if (late.kind === "emit") {
           emitted++;
           yield { ...item, late: true } as Envelope;

@@ -232,6 +232,7 @@ async function* run(
         state.dirty = true;
         if (id !== undefined) state.absorbed.push(id);
       } else if (outcome === "late") {
+        options.observer?.late();
         if (late.kind === "emit") yield { ...item, late: true } as Envelope;
         else {
           if (late.kind === "dead-letter") {

@@ -98,6 +98,11 @@ export function window(options: WindowOptions): Stage {
         }),
       }),
     });
+    options.observer?.watch(() => ({
+      watermark: op.watermark,
+      windows: op.windowCount,
+      keys: op.byKey.size,
+    }));
     // Idleness of partitions is judged on the wall clock: read it when quiet and every 64 events.
     const clocked = op.watermarks?.wantsTicks === true;
     let sinceClock = 0;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { StateObserver } from "../../observe/state_observer.ts";
 import type { CheckpointStore, Restored, RestoreOptions } from "../../checkpoint/store.ts";
 import type { SharedCheckpointStore } from "../../checkpoint/shared_store.ts";
 import type { DeadLetterSink, ErrorPolicy } from "../../dead_letter.ts";
@@ -75,6 +76,8 @@ export interface WindowOptions {
    * input (the command passes its stdout writer; one idle watch serves both purposes).
    */
   flushWhenIdle?: { buffered: number; flush(): Promise<void> };
+  /** Told of late events and checkpoints, and given the state to sample (for metrics). */
+  observer?: StateObserver;
 }
 
 /** The settings that a checkpoint must have been written with to be restored. */
