@@ -320,10 +320,13 @@ const s3Connection = z.strictObject({
 });
 
 /** A TCP port; digits too, as `${VAR}` substitution gives strings. */
-const port = z.union([
-  z.number().int().min(0).max(65535),
-  z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().max(65535)),
-], { error: "expected a port number (0 to 65535)" });
+const port = z.union([z.number(), z.string()], { error: "expected a port number (0 to 65535)" })
+  .transform((value, ctx) => {
+    const n = typeof value === "number" ? value : /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+    if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+    ctx.addIssue({ code: "custom", message: "expected a port number (0 to 65535)" });
+    return z.NEVER;
+  });
 
 /** The schema of a pipeline file. */
 export const pipelineSchema = z.strictObject({
