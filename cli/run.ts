@@ -10,6 +10,7 @@ import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 import { type Command, EXIT, parseFlags } from "./_command.ts";
 import { OBSERVE_FLAGS } from "./_stage_runner.ts";
+import { OTLP_FLAGS, otlpHelp, tracingFor } from "./_tracing.ts";
 
 const help = `edgepipe run — run a pipeline file in one process
 
@@ -45,6 +46,8 @@ Options:
                       sample labelled stage="<index>:<kind>" (0 the source, then the
                       stages, the sink last), e.g. stage="2:score"
   --stats             a summary line per stage on stderr every 5 s and at the end
+${otlpHelp(22)}
+                      (score's model runs and the sink's deliveries)
   -h, --help          this help
 
 Exit codes: 0 done, 1 failure, 2 invalid pipeline file or usage, 130/143 stopped by a signal.`;
@@ -58,6 +61,7 @@ export const command: Command = {
     const { values, positionals } = parseFlags("run", args, {
       "dry-run": { type: "boolean", default: false },
       ...OBSERVE_FLAGS,
+      ...OTLP_FLAGS,
     });
     if (positionals.length !== 1) throw new UsageError("run: expected one pipeline file");
     let plan: Plan;
@@ -75,9 +79,13 @@ export const command: Command = {
       return EXIT.ok;
     }
     const { runPipeline } = await import("../lib/pipeline/run_pipeline.ts");
+    const tracing = await tracingFor(values.otlp, "run");
     const shutdown = new Shutdown("run");
     try {
-      const report = await runPipeline(plan, { signal: shutdown.signal });
+      const report = await runPipeline(plan, {
+        signal: shutdown.signal,
+        ...(tracing ? { tracing } : {}),
+      });
       if (report.skipped + report.deadLettered > 0) {
         console.error(
           `edgepipe run: ${report.delivered} delivered, ${report.skipped} skipped, ${report.deadLettered} dead-lettered`,
@@ -86,6 +94,7 @@ export const command: Command = {
       return shutdown.exitCode(EXIT.ok);
     } finally {
       shutdown.dispose();
+      await tracing?.shutdown();
     }
   },
 };

@@ -20,6 +20,7 @@ import type { Sink } from "../sinks/types.ts";
 import { encryptorFromFiles } from "../sources/encryption_flags.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
+import type { ScoreOptions } from "../score/score.ts";
 import type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
 import type { CheckpointStore, Restored } from "../checkpoint/store.ts";
 import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
@@ -29,6 +30,7 @@ import type { S3Connection } from "../sinks/s3.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { type PipelineObserveOptions, PipelineObserver } from "../observe/pipeline_observer.ts";
 import { scoreBatchHistograms } from "../observe/score_observer.ts";
+import type { Tracing } from "../observe/tracing.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface RunPipelineOptions {
@@ -40,6 +42,8 @@ export interface RunPipelineOptions {
   stdin?: ReadableStream<Uint8Array>;
   /** Metrics and stats of every stage (default: the plan's `observe`). */
   observe?: PipelineObserveOptions;
+  /** `--otlp`: a span per scored batch and per delivered batch. */
+  tracing?: Tracing;
 }
 
 /** Opens whatever the plan names, runs it to the end of the source, closes everything. */
@@ -94,13 +98,17 @@ export async function runPipeline(
     for (const [i, stagePlan] of plan.stages.entries()) {
       const label = `${i + 1}:${stagePlan.kind === "streamJoin" ? "join" : stagePlan.kind}`;
       const metrics = observer?.metricsFor(label);
-      const stage = await buildStage(stagePlan, deadLettersFor, log, barriers, metrics);
+      const stage = await buildStage(stagePlan, deadLettersFor, log, barriers, {
+        metrics,
+        onScored: options.tracing?.scored(`run ${label}`),
+      });
       stream = (observer ? observer.stage(label, stage) : stage)(stream);
     }
     const opened = await openPlanSink(plan.sink, pulsar, plan.s3);
     closers.push(() => opened.close());
-    const { items, sink } = barriers.atSink(stream, opened);
     const sinkLabel = `${plan.stages.length + 1}:${plan.sink.kind === "route" ? "route" : "sink"}`;
+    const traced = options.tracing ? options.tracing.traceSink(opened, `run ${sinkLabel}`) : opened;
+    const { items, sink } = barriers.atSink(stream, traced);
     const observerHooks = observer ? { observer: observer.delivery(sinkLabel) } : {};
     observer?.start();
     report = await deliverAll(items, sink, {
@@ -163,8 +171,9 @@ async function buildStage(
   deadLettersFor: (policy: ErrorPolicy) => Promise<DeadLetterSink | undefined>,
   log: (message: string) => void,
   barriers: OutputBarriers,
-  metrics: Metrics | undefined,
+  observe: { metrics?: Metrics; onScored?: ScoreOptions["onScored"] },
 ): Promise<Stage> {
+  const { metrics, onScored } = observe;
   const deadLetters = await deadLettersFor(plan.kind === "join" ? { kind: "fail" } : plan.onError);
   switch (plan.kind) {
     case "filter": {
@@ -202,6 +211,7 @@ async function buildStage(
           deadLetters,
           warn: log,
           ...(onBatch ? { onBatch } : {}),
+          ...(onScored ? { onScored } : {}),
         });
     }
     case "window": {
