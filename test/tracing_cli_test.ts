@@ -172,3 +172,34 @@ interface Dependency {
   code?: { specifier: string };
   isDynamic?: boolean;
 }
+
+Deno.test("run --otlp: the score stage's spans are the parents of the sink's, in one process", async () => {
+  const receiver = await startOtlpReceiver();
+  const dir = await Deno.makeTempDir({ prefix: "edgepipe-run-otlp-" });
+  try {
+    const n = 50;
+    const lines = (await Deno.readTextFile(FLIGHTS)).trim().split("\n").slice(0, n);
+    await Deno.writeTextFile(join(dir, "in.ndjson"), lines.join("\n") + "\n");
+    await Deno.writeTextFile(
+      join(dir, "p.yaml"),
+      `source: { replay: { files: in.ndjson } }\nstages:\n  - score: { model: '${MODEL}', batchSize: 16 }\nsink: stdout\n`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "run", join(dir, "p.yaml"), "--otlp", receiver.url],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const spans = await receiver.spans();
+    assert.ok(spans.every((s) => s.service === "edgepipe run"));
+    const scored = spans.filter((s) => s.name === "run 1:score");
+    const sunk = spans.filter((s) => s.name === "run 2:sink");
+    assert.equal(scored.length + sunk.length, spans.length, JSON.stringify(spans));
+    assert.deepEqual([sum(scored, "edgepipe.events"), sum(sunk, "edgepipe.events")], [n, n]);
+    const ids = new Set(scored.map((s) => s.spanId));
+    assert.ok(sunk.every((s) => ids.has(s.parentSpanId)), JSON.stringify(sunk));
+  } finally {
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
