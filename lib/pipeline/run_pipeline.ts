@@ -30,7 +30,6 @@ import type { S3Connection } from "../sinks/s3.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { type PipelineObserveOptions, PipelineObserver } from "../observe/pipeline_observer.ts";
 import { scoreBatchHistograms } from "../observe/score_observer.ts";
-import type { Tracing } from "../observe/tracing.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface RunPipelineOptions {
@@ -43,7 +42,15 @@ export interface RunPipelineOptions {
   /** Metrics and stats of every stage (default: the plan's `observe`). */
   observe?: PipelineObserveOptions;
   /** `--otlp`: a span per scored batch and per delivered batch. */
-  tracing?: Tracing;
+  tracing?: PipelineTracing;
+}
+
+/** What `run` traces with (`lib/observe/tracing.ts` makes one from `--otlp`). */
+export interface PipelineTracing {
+  /** The hook of a score stage named `stage`: a span per model run. */
+  scored(stage: string): NonNullable<ScoreOptions["onScored"]>;
+  /** `sink` with a span per delivered batch. */
+  traceSink(sink: Sink, stage: string): Sink;
 }
 
 /** Opens whatever the plan names, runs it to the end of the source, closes everything. */

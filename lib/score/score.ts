@@ -77,6 +77,7 @@ export interface ScoredRun {
   rows: number;
   /** When the run started, in epoch milliseconds. */
   startedMs: number;
+  /** The model spec's name. */
   modelName: string;
   /** `sha256:…` of model.onnx. */
   modelVersion: string;
