@@ -203,3 +203,21 @@ Deno.test("run --otlp: the score stage's spans are the parents of the sink's, in
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--otlp with no collector listening: every event is still delivered, exit 0, one line", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const ep = `'${Deno.execPath()}' run -A '${MAIN}'`;
+  const pipe = `head -20 '${FLIGHTS}' | ${ep} sink stdout --otlp http://127.0.0.1:${port}`;
+  const out = await new Deno.Command("sh", { args: ["-c", pipe], stdout: "piped", stderr: "piped" })
+    .output();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(out.code, 0, stderr);
+  assert.equal(new TextDecoder().decode(out.stdout).trim().split("\n").length, 20);
+  assert.equal(stderr.split("\n").length, 1, stderr);
+  assert.match(
+    stderr,
+    /^edgepipe sink stdout: --otlp: cannot export spans to http:\/\/127\.0\.0\.1:\d+\/v1\/traces/,
+  );
+});

@@ -22,11 +22,8 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { type Envelope, isControl, type Item } from "../envelope.ts";
-import { EdgepipeError } from "../errors.ts";
+import { describeError } from "../errors.ts";
 import type { Sink } from "../sinks/types.ts";
-
-/** The traces could not be exported. */
-export class TracingError extends EdgepipeError {}
 
 /** Links per span to further parents (a batch of events from many traces). */
 const MAX_LINKS = 32;
@@ -102,10 +99,16 @@ export function startTracing(url: string, command: string, log = console.error):
     scored: (stage) => (out, run) => traceScored(tracer, stage, out, run),
     traceSink: (sink, stage) => new TracedSink(sink, tracer, stage),
     async shutdown() {
+      // Traces are best effort: a collector that is away costs one line, not the command.
       try {
         await provider.shutdown();
       } catch (cause) {
-        throw new TracingError(`--otlp: exporting the last spans to ${url} failed`, { cause });
+        if (!failed) {
+          failed = true;
+          log(
+            `edgepipe ${command}: --otlp: cannot export spans to ${url}: ${describeError(cause)}`,
+          );
+        }
       }
     },
   };
