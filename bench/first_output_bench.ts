@@ -50,10 +50,18 @@ const commands: [string, string[], "first" | "exit"][] = [
   ["map", edgepipe("map", "{'d': event.value.delay}"), "first"],
   ["window", edgepipe("window", "--key", "value.origin", "--tumbling", "1h"), "first"],
   ["score", edgepipe("score", "--model", `${ROOT}models/flight-delay`), "first"],
+  // With --otlp the OpenTelemetry SDK loads (nothing listens: the one span's export fails once).
+  [
+    "score --otlp",
+    edgepipe("score", "--model", `${ROOT}models/flight-delay`, "--otlp", "http://127.0.0.1:9"),
+    "first",
+  ],
   ["replay", edgepipe("replay", input), "first"],
   ["consume (reader, -e)", edgepipe("consume", topic, "-e", "--service-url", serviceUrl), "first"],
   ["produce (to exit)", edgepipe("produce", `${topic}-out`, "--service-url", serviceUrl), "exit"],
   ["sink file (to exit)", edgepipe("sink", "file", `${work}/sink`, "--format", "ndjson"), "exit"],
+  ["sink stdout", edgepipe("sink", "stdout"), "first"],
+  ["sink stdout --otlp", edgepipe("sink", "stdout", "--otlp", "http://127.0.0.1:9"), "first"],
   ["run (replay → filter → stdout)", edgepipe("run", pipeline), "first"],
 ];
 if (BEFORE_MAIN) {

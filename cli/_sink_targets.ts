@@ -14,6 +14,7 @@ import type { Sink } from "../lib/sinks/types.ts";
 import { BUFFER_FLAGS } from "../lib/sinks/buffered_sink.ts";
 import { parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { OBSERVE_FLAGS } from "./_stage_runner.ts";
+import { OTLP_FLAGS } from "./_tracing.ts";
 
 const BATCHING_FLAGS = {
   prefix: { type: "string", default: "" },
@@ -31,6 +32,7 @@ const COMMON_FLAGS = {
   "max-in-flight": { type: "string" },
   "max-line-bytes": { type: "string" },
   ...OBSERVE_FLAGS,
+  ...OTLP_FLAGS,
   ...BUFFER_FLAGS,
 } as const;
 

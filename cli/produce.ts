@@ -20,6 +20,7 @@ import { Shutdown } from "../lib/delivery/shutdown.ts";
 import { reportClientStatus } from "../lib/observe/client_status_log.ts";
 import { Metrics } from "../lib/observe/metrics.ts";
 import { parseMetricsPort, serveMetrics } from "../lib/observe/serve_metrics.ts";
+import { OTLP_FLAGS, otlpHelp, tracingFor } from "./_tracing.ts";
 import { StatsLine } from "../lib/observe/stats_line.ts";
 import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP } from "../lib/sources/pulsar_connect.ts";
 import {
@@ -119,6 +120,7 @@ Errors and observing:
   --on-error <policy>   fail (default) | skip | dead-letter=<file> | dead-letter=topic:<topic>
   --stats               one-line summary on stderr every 5 s and at the end
   --metrics <port>      Prometheus metrics on 127.0.0.1:<port>/metrics
+${otlpHelp(24)}
 
 ${ENCRYPT_HELP}
 ${BUFFER_HELP}
@@ -193,6 +195,7 @@ async function run(args: string[]): Promise<number> {
     "on-error": { type: "string", default: "fail" },
     stats: { type: "boolean", default: false },
     metrics: { type: "string" },
+    ...OTLP_FLAGS,
     ...BUFFER_FLAGS,
   });
   if (positionals.length !== 1) {
@@ -253,6 +256,7 @@ async function run(args: string[]): Promise<number> {
 
   const schemaSpec = values.schema === undefined ? undefined : parseProducerSchema(values.schema);
   reportClientStatus("produce");
+  const tracing = await tracingFor(values.otlp, "produce");
   const client = new PulsarClient(options);
   const shutdown = new Shutdown("produce");
   let sink: PulsarSink | BufferedSink | undefined;
@@ -353,7 +357,7 @@ async function run(args: string[]): Promise<number> {
       deadLetters,
       inputSkips,
     });
-    const report = await deliverAll(items, sink, {
+    const report = await deliverAll(items, tracing ? tracing.traceSink(sink, "produce") : sink, {
       stage: "produce",
       requireTransaction: guarantee === "exactly-once",
       onError: policy,
@@ -385,6 +389,7 @@ async function run(args: string[]): Promise<number> {
     await deadLetters?.close().catch(() => {});
     await client.close().catch(() => {});
     await stopMetrics?.();
+    await tracing?.shutdown();
   }
 }
 

@@ -17,6 +17,7 @@ import { type Route, RoutingSink } from "../lib/stages/route.ts";
 import { parseRouteRule } from "../lib/stages/route_rule.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
 import { OBSERVE_FLAGS, observeHelp, stdinItems } from "./_stage_runner.ts";
+import { OTLP_FLAGS, otlpHelp, tracingFor } from "./_tracing.ts";
 import { observeDelivery } from "../lib/observe/delivery_observer.ts";
 import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
@@ -49,6 +50,8 @@ Options:
   --max-in-flight N   events accepted but not yet delivered (default 50000)
   --max-line-bytes N  longest accepted input line (default 16 MiB)
 ${observeHelp(22)}
+${otlpHelp(22)}
+                      (a span per delivered batch and destination)
 
 Examples:
   edgepipe consume persistent://public/default/payments -s router \\
@@ -73,6 +76,7 @@ export const command: Command = {
       "max-in-flight": { type: "string", default: "50000" },
       "max-line-bytes": { type: "string" },
       ...OBSERVE_FLAGS,
+      ...OTLP_FLAGS,
     }, false);
     void positionals;
     if (values.to.length === 0) throw new UsageError("route: give at least one --to rule");
@@ -101,11 +105,13 @@ export const command: Command = {
         stats: values.stats,
       });
 
+    const tracing = await tracingFor(values.otlp, "route");
     const opened = new Map<string, Sink>();
     const open = async (text: string, spec: ReturnType<typeof parseSinkSpec>) => {
       let sink = opened.get(text);
       if (!sink) {
         sink = await openSink(spec);
+        if (tracing) sink = tracing.traceSink(sink, "route");
         opened.set(text, sink);
       }
       return sink;
@@ -150,6 +156,7 @@ export const command: Command = {
       const closing = router ? [router.close()] : [...opened.values()].map((s) => s.close());
       if (deadLetters) closing.push(deadLetters.close());
       const results = await Promise.allSettled(closing);
+      if (tracing) results.push(...await Promise.allSettled([tracing.shutdown()]));
       const rejected = results.find((r) => r.status === "rejected");
       // After a failure the first error already said why; closing must not replace it.
       if (rejected && !failed) closeError = (rejected as PromiseRejectedResult).reason;

@@ -10,6 +10,7 @@ import { checkScoreField } from "../lib/score/attach_scores.ts";
 import { OnnxWorker } from "../lib/score/onnx_worker.ts";
 import { type Command, EXIT, parseDuration, parseFlags, parsePositiveInt } from "./_command.ts";
 import { OBSERVE_FLAGS, observeHelp, openDeadLetters, stdinItems } from "./_stage_runner.ts";
+import { OTLP_FLAGS, otlpHelp, tracingFor } from "./_tracing.ts";
 import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
 
 const help = `edgepipe score — score events with an ONNX model
@@ -48,6 +49,8 @@ Options:
   --max-line-bytes N   longest accepted input line (default 16 MiB)
 ${observeHelp(23)}
                        (also each model run's rows and duration, as histograms)
+${otlpHelp(23)}
+                       (a span per model run: its events, the model's name and version)
 
 Needs --allow-read --allow-ffi --allow-env (onnxruntime is a native addon).
 
@@ -86,6 +89,7 @@ export const command: Command = {
       "on-error": { type: "string", default: "fail" },
       "max-line-bytes": { type: "string" },
       ...OBSERVE_FLAGS,
+      ...OTLP_FLAGS,
     });
     if (positionals.length > 0) {
       throw new UsageError(`score: unexpected argument '${positionals[0]}' (see --help)`);
@@ -126,6 +130,7 @@ export const command: Command = {
     const items = stdinItems({ name: "score", onError, deadLetters, maxLineBytes });
 
     const output = new LineWriter();
+    const tracing = await tracingFor(values.otlp, "score");
     const observer = values.metrics === undefined && !values.stats
       ? undefined
       : (await import("../lib/observe/score_observer.ts")).observeScore({
@@ -154,6 +159,7 @@ export const command: Command = {
         deadLetters,
         lineOf: items.lineOfItem,
         ...(observer ? { onBatch: observer.onBatch } : {}),
+        ...(tracing ? { onScored: tracing.scored("score") } : {}),
       });
       // Each batch is written out as soon as it is scored, so latency stays near --max-delay on
       // a slow stream; one write is in flight while the next batch is serialised, so a fast
@@ -171,6 +177,7 @@ export const command: Command = {
     } finally {
       await observer?.stop();
       await deadLetters?.close();
+      await tracing?.shutdown();
     }
     return EXIT.ok;
   },

@@ -18,6 +18,7 @@ import {
 } from "../lib/sinks/buffered_sink.ts";
 import { type Command, EXIT, parsePositiveInt } from "./_command.ts";
 import { observeHelp, stdinItems } from "./_stage_runner.ts";
+import { otlpHelp, tracingFor } from "./_tracing.ts";
 import { openTarget, type Target, type Values } from "./_sink_targets.ts";
 import { type ObservedDelivery, observeDelivery } from "../lib/observe/delivery_observer.ts";
 import { parseMetricsPort } from "../lib/observe/serve_metrics.ts";
@@ -91,6 +92,8 @@ Common options:
   --max-line-bytes N  longest accepted input line (default 16 MiB)
 ${observeHelp(22)}
                       (with --buffer-dir also: buffered events, bytes, the oldest one's age)
+${otlpHelp(22)}
+                      (a span per delivered batch, with its destination)
 
 Examples:
   edgepipe consume persistent://public/default/flights -s archive \\
@@ -178,8 +181,10 @@ export const command: Command = {
       values as Parameters<typeof bufferOptions>[0],
       (message) => console.error(`edgepipe sink ${kind}: ${message}`),
     );
-    const sink = buffer ? await openBuffered(target, buffer) : await target.open();
     const stage = `sink ${kind}`;
+    const tracing = await tracingFor(values.otlp as string | undefined, stage);
+    const opened = buffer ? await openBuffered(target, buffer) : await target.open();
+    const sink = tracing ? tracing.traceSink(opened, stage) : opened;
     let onError: ErrorPolicy;
     try {
       onError = parseErrorPolicy(values["on-error"] as string);
@@ -205,7 +210,7 @@ export const command: Command = {
           : parsePositiveInt(maxLineBytes, "--max-line-bytes"),
       });
       const maxInFlight = values["max-in-flight"] as string | undefined;
-      observed = observeSink(kind, values, sink);
+      observed = observeSink(kind, values, opened);
       await deliverAll(items, sink, {
         stage,
         ...(observed ? { observer: observed.observer } : {}),
@@ -226,7 +231,7 @@ export const command: Command = {
       // After a failure the sink already said why; closing must not replace that message.
       await sink.close().catch((err) => {
         if (!failed) throw err;
-      }).finally(() => deadLetters?.close());
+      }).finally(() => deadLetters?.close()).finally(() => tracing?.shutdown());
     }
   },
 };

@@ -7,10 +7,15 @@
 import type { DeliveryReport } from "../delivery/terminal.ts";
 import { loadPipeline } from "../pipeline/load_pipeline.ts";
 import { resolvePlan } from "../pipeline/plan.ts";
-import { runPipeline, type RunPipelineOptions } from "../pipeline/run_pipeline.ts";
+import {
+  type PipelineTracing,
+  runPipeline,
+  type RunPipelineOptions,
+} from "../pipeline/run_pipeline.ts";
 
 export { PipelineFileError } from "../pipeline/load_pipeline.ts";
-export type { RunPipelineOptions };
+export type { PipelineTracing, RunPipelineOptions };
+export type { PipelineObserveOptions } from "../observe/pipeline_observer.ts";
 
 /**
  * Reads, validates and runs a pipeline file to the end of its source, as `edgepipe run` does.

@@ -59,6 +59,36 @@ export function observeDelivery(
 ): ObservedDelivery {
   const metrics = new Metrics(command);
   reportClientStatus(command.split(" ")[0], metrics);
+  const { observer, fields } = countDelivery(metrics);
+  let stopServer: (() => Promise<void>) | undefined;
+  let stats: StatsLine | undefined;
+  return {
+    metrics,
+    observer,
+    gauge(name, help, statsLabel, read) {
+      metrics.gauge(name, help, read);
+      fields[statsLabel] = read;
+    },
+    start() {
+      if (options.metricsPort !== undefined) {
+        stopServer = serveMetrics(metrics, options.metricsPort, options.onListen);
+      }
+      if (options.stats) stats = new StatsLine(command, fields);
+    },
+    async stop() {
+      stats?.stop();
+      await stopServer?.();
+    },
+  };
+}
+
+/**
+ * The delivery loop's hooks, counting into `metrics` (events read and confirmed, acks, errors by
+ * outcome, delivery time), and the fields of a stats line over them.
+ */
+export function countDelivery(
+  metrics: Metrics,
+): { observer: DeliveryObserver; fields: StatsFields } {
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events the destination confirmed");
   const acks = metrics.counter("acks_total", "Source ids reported back over the ack channel");
@@ -74,15 +104,7 @@ export function observeDelivery(
     "From reading an event to the destination confirming it",
   );
   const readAt = new WeakMap<Envelope, number>();
-  const fields: StatsFields = {
-    in: () => eventsIn.value,
-    out: () => eventsOut.value,
-    acks: () => acks.value,
-  };
-  let stopServer: (() => Promise<void>) | undefined;
-  let stats: StatsLine | undefined;
   return {
-    metrics,
     observer: {
       received(event) {
         eventsIn.inc();
@@ -100,19 +122,6 @@ export function observeDelivery(
         acks.inc(count);
       },
     },
-    gauge(name, help, statsLabel, read) {
-      metrics.gauge(name, help, read);
-      fields[statsLabel] = read;
-    },
-    start() {
-      if (options.metricsPort !== undefined) {
-        stopServer = serveMetrics(metrics, options.metricsPort, options.onListen);
-      }
-      if (options.stats) stats = new StatsLine(command, fields);
-    },
-    async stop() {
-      stats?.stop();
-      await stopServer?.();
-    },
+    fields: { in: () => eventsIn.value, out: () => eventsOut.value, acks: () => acks.value },
   };
 }

@@ -67,10 +67,13 @@ export const SECONDS_BUCKETS = [
  */
 export class Metrics {
   readonly command: string;
+  /** Labels on every sample besides `command` (in `run`: the stage). */
+  readonly labels: Readonly<Record<string, string>>;
   readonly #families = new Map<string, Family>();
 
-  constructor(command: string) {
+  constructor(command: string, labels: Record<string, string> = {}) {
     this.command = command;
+    this.labels = labels;
   }
 
   /** A counter named `edgepipe_<name>`, with optional extra labels. */
@@ -134,20 +137,23 @@ export class Metrics {
 
   /** The Prometheus text format. */
   render(): string {
-    const out: string[] = [];
-    for (const family of this.#families.values()) {
+    return renderFamilies(this.families());
+  }
+
+  /** Each family's name (with `edgepipe_`), help, type and sample lines, in creation order. */
+  families(): RenderedFamily[] {
+    return [...this.#families.values()].map((family) => {
       const name = `edgepipe_${family.name}`;
-      out.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
-      if (family.histogram) {
-        this.#renderHistogram(name, family.histogram, out);
-        continue;
+      const samples: string[] = [];
+      if (family.histogram) this.#renderHistogram(name, family.histogram, samples);
+      else {
+        for (const [labels, value] of family.values) {
+          const shown = family.sample ? family.sample() : value;
+          samples.push(`${name}{${labels}} ${Number.isFinite(shown) ? shown : "NaN"}`);
+        }
       }
-      for (const [labels, value] of family.values) {
-        const shown = family.sample ? family.sample() : value;
-        out.push(`${name}{${labels}} ${Number.isFinite(shown) ? shown : "NaN"}`);
-      }
-    }
-    return out.join("\n") + "\n";
+      return { name, help: family.help, type: family.type, samples };
+    });
   }
 
   #renderHistogram(name: string, h: NonNullable<Family["histogram"]>, out: string[]): void {
@@ -175,8 +181,70 @@ export class Metrics {
   }
 
   #labels(extra: Record<string, string>): string {
-    return Object.entries({ command: this.command, ...extra })
+    return Object.entries({ command: this.command, ...this.labels, ...extra })
       .map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"`)
       .join(",");
+  }
+}
+
+/** One family as rendered: what {@linkcode renderFamilies} joins. */
+export interface RenderedFamily {
+  name: string;
+  help: string;
+  type: "counter" | "gauge" | "histogram";
+  samples: string[];
+}
+
+/**
+ * The text format of several registries' families (`run`: one registry per stage): a family that
+ * more than one registry has is written once, its samples together, as the format requires.
+ */
+export function renderFamilies(families: RenderedFamily[]): string {
+  const merged = new Map<string, RenderedFamily>();
+  for (const family of families) {
+    const seen = merged.get(family.name);
+    if (!seen) merged.set(family.name, { ...family, samples: [...family.samples] });
+    else {
+      seen.samples.push(...family.samples);
+      // The first registry with a help text names it (extra label series may have none).
+      if (seen.help === "") seen.help = family.help;
+    }
+  }
+  const out: string[] = [];
+  for (const family of merged.values()) {
+    out.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+    out.push(...family.samples);
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * The registries of one process served as one endpoint (`edgepipe run`: one per stage, each
+ * labelled with its stage).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Metrics, MetricsSet } from "./metrics.ts";
+ * const set = new MetricsSet();
+ * set.add(new Metrics("run", { stage: "1:filter" })).counter("events_in_total", "In").inc(2);
+ * set.add(new Metrics("run", { stage: "2:map" })).counter("events_in_total", "In").inc(1);
+ * const text = set.render();
+ * assert.equal(text.match(/# TYPE edgepipe_events_in_total counter/g)?.length, 1);
+ * assert.ok(text.includes('edgepipe_events_in_total{command="run",stage="2:map"} 1'));
+ * ```
+ */
+export class MetricsSet {
+  readonly #members: Metrics[] = [];
+
+  /** Adds `metrics` and returns it. */
+  add(metrics: Metrics): Metrics {
+    this.#members.push(metrics);
+    return metrics;
+  }
+
+  /** Every member's families, merged by name. */
+  render(): string {
+    return renderFamilies(this.#members.flatMap((m) => m.families()));
   }
 }

@@ -6,7 +6,7 @@
  */
 import { type AckRecord, isControl, type Item } from "../envelope.ts";
 import { reportClientStatus } from "./client_status_log.ts";
-import { Metrics } from "./metrics.ts";
+import { type Histogram, Metrics } from "./metrics.ts";
 import { serveMetrics } from "./serve_metrics.ts";
 import { StatsLine } from "./stats_line.ts";
 
@@ -49,8 +49,7 @@ export function observeScore(
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events written to stdout");
   const acks = metrics.counter("acks_total", "Source ids acknowledged in-band (skipped events)");
-  const rows = metrics.histogram("score_batch_rows", "Rows per model run", ROW_BUCKETS);
-  const seconds = metrics.histogram("score_batch_seconds", "Duration of one model run");
+  const { rows, onBatch } = scoreBatchHistograms(metrics);
   const stopServer = options.metricsPort === undefined
     ? undefined
     : serveMetrics(metrics, options.metricsPort, options.onListen);
@@ -80,13 +79,25 @@ export function observeScore(
         else if (item.$edgepipe === "ack") acks.inc((item as AckRecord).ids.length);
       }
     },
-    onBatch(n, s) {
-      rows.observe(n);
-      seconds.observe(s);
-    },
+    onBatch,
     async stop() {
       stats?.stop();
       await stopServer?.();
+    },
+  };
+}
+
+/** Each model run's rows and duration as histograms in `metrics`, and the `onBatch` that fills them. */
+export function scoreBatchHistograms(
+  metrics: Metrics,
+): { rows: Histogram; onBatch: (rows: number, seconds: number) => void } {
+  const rows = metrics.histogram("score_batch_rows", "Rows per model run", ROW_BUCKETS);
+  const seconds = metrics.histogram("score_batch_seconds", "Duration of one model run");
+  return {
+    rows,
+    onBatch(n, s) {
+      rows.observe(n);
+      seconds.observe(s);
     },
   };
 }

@@ -4,7 +4,6 @@
  * @module
  */
 import { EdgepipeError, UsageError } from "../errors.ts";
-import type { Metrics } from "./metrics.ts";
 
 /** The metrics port could not be opened. */
 export class MetricsServerError extends EdgepipeError {}
@@ -29,7 +28,7 @@ export class MetricsServerError extends EdgepipeError {}
  * ```
  */
 export function serveMetrics(
-  metrics: Metrics,
+  metrics: { render(): string },
   port: number,
   onListen: (port: number) => void = () => {},
   beforeScrape?: () => Promise<void>,

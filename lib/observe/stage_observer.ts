@@ -10,7 +10,7 @@ import type { Stage } from "../stages/types.ts";
 import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
 import { serveMetrics } from "./serve_metrics.ts";
-import { StatsLine } from "./stats_line.ts";
+import { type StatsFields, StatsLine } from "./stats_line.ts";
 
 /** What to observe a stage with. */
 export interface ObserveOptions {
@@ -49,6 +49,33 @@ export interface ObservedStage {
 export function observeStage(name: string, stage: Stage, options: ObserveOptions): ObservedStage {
   const metrics = new Metrics(name);
   reportClientStatus(name, metrics);
+  options.extend?.(metrics);
+  const counted = countStage(stage, metrics);
+  const stopServer = options.metricsPort === undefined
+    ? undefined
+    : serveMetrics(metrics, options.metricsPort, options.onListen);
+  const stats = options.stats ? new StatsLine(name, counted.fields) : undefined;
+  return {
+    stage: counted.stage,
+    metrics,
+    async stop() {
+      stats?.stop();
+      await stopServer?.();
+    },
+  };
+}
+
+/** A stage that counts into a registry, and the fields of its stats line. */
+export interface CountedStage {
+  stage: Stage;
+  fields: StatsFields;
+}
+
+/**
+ * Wraps `stage` so that what goes through it is counted in `metrics` (events in and out, acks,
+ * control records, event-time lag); serving and printing are the caller's.
+ */
+export function countStage(stage: Stage, metrics: Metrics): CountedStage {
   const eventsIn = metrics.counter("events_in_total", "Events read from stdin");
   const eventsOut = metrics.counter("events_out_total", "Events written to stdout");
   const acks = metrics.counter("acks_total", "Source ids acknowledged in-band (dropped, absorbed)");
@@ -59,17 +86,6 @@ export function observeStage(name: string, stage: Stage, options: ObserveOptions
     "Wall clock minus the newest event time seen (0 before the first event)",
     () => Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : 0,
   );
-  options.extend?.(metrics);
-  const stopServer = options.metricsPort === undefined
-    ? undefined
-    : serveMetrics(metrics, options.metricsPort, options.onListen);
-  const stats = options.stats
-    ? new StatsLine(name, {
-      in: () => eventsIn.value,
-      out: () => eventsOut.value,
-      acks: () => acks.value,
-    })
-    : undefined;
   async function* counted(input: AsyncIterable<Item>): AsyncGenerator<Item> {
     for await (const item of input) {
       if (!isControl(item)) {
@@ -90,10 +106,6 @@ export function observeStage(name: string, stage: Stage, options: ObserveOptions
   };
   return {
     stage: observed,
-    metrics,
-    async stop() {
-      stats?.stop();
-      await stopServer?.();
-    },
+    fields: { in: () => eventsIn.value, out: () => eventsOut.value, acks: () => acks.value },
   };
 }

@@ -137,3 +137,17 @@ Deno.test("a missing pipeline file is a PipelineFileError naming it", async () =
       err.message === "cannot read /nonexistent/pipeline.yaml: no such file",
   );
 });
+
+Deno.test("metrics: and stats: validate as a port and a flag, from ${VAR}s too", () => {
+  const base = "source: { stdin: {} }\nsink: stdout\n";
+  const config = parsePipeline(
+    `${base}metrics: \${PORT}\nstats: "true"\n`,
+    "p.yaml",
+    (name) => name === "PORT" ? "9464" : undefined,
+  );
+  assert.equal(config.metrics, 9464);
+  assert.equal(config.stats, true);
+  assert.match(problem(`${base}metrics: 70000\n`), /^p\.yaml:3:\d+: metrics: expected a port/);
+  assert.match(problem(`${base}metrics: http\n`), /^p\.yaml:3:\d+: metrics: expected a port/);
+  assert.match(problem(`${base}stats: maybe\n`), /^p\.yaml:3:\d+: stats: expected true or false/);
+});

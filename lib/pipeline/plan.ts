@@ -137,6 +137,8 @@ export interface Plan {
   pulsar: PulsarPlan;
   /** Profile, endpoint and region of S3 sinks (the file's `s3:` block). */
   s3: S3Connection;
+  /** `metrics:` and `stats:` of the file (`run --metrics` and `--stats` override them). */
+  observe: { metricsPort?: number; stats: boolean };
 }
 
 /** Resolves `config` read from `file` (relative paths are taken from the file's directory). */
@@ -187,6 +189,10 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
       connection: pulsarConnectionFlags(config.pulsar, consumeUrl, path),
     },
     s3: s3ConnectionOf(config.s3),
+    observe: {
+      ...(config.metrics !== undefined ? { metricsPort: config.metrics } : {}),
+      stats: config.stats ?? false,
+    },
   };
 }
 

@@ -137,6 +137,17 @@ export function describePlan(plan: Plan): string[] {
   if (plan.source.kind === "consume" && plan.source.decryptKeys) {
     lines.push(`  decrypt  with ${plan.source.decryptKeys.length} private key file(s)`);
   }
+  const { metricsPort, stats } = plan.observe;
+  if (metricsPort !== undefined || stats) {
+    lines.push(
+      `  observe  ${
+        [
+          metricsPort !== undefined ? `metrics on 127.0.0.1:${metricsPort}/metrics` : "",
+          stats ? "stats per stage on stderr" : "",
+        ].filter(Boolean).join(", ")
+      }`,
+    );
+  }
   return lines;
 }
 

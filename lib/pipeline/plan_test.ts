@@ -220,3 +220,17 @@ Deno.test("window in a pipeline: count windows, late, early, idle and watermark 
     );
   }
 });
+
+Deno.test("metrics: and stats: reach the plan and the dry run; without them, nothing is observed", () => {
+  const observed = plan("source: { stdin: {} }\nsink: stdout\nmetrics: 9464\nstats: true\n");
+  assert.deepEqual(observed.observe, { metricsPort: 9464, stats: true });
+  assert.ok(
+    describePlan(observed).includes(
+      "  observe  metrics on 127.0.0.1:9464/metrics, stats per stage on stderr",
+    ),
+    describePlan(observed).join("\n"),
+  );
+  const plain = plan("source: { stdin: {} }\nsink: stdout\n");
+  assert.deepEqual(plain.observe, { stats: false });
+  assert.ok(!describePlan(plain).some((l) => l.includes("observe")));
+});

@@ -20,12 +20,16 @@ import type { Sink } from "../sinks/types.ts";
 import { encryptorFromFiles } from "../sources/encryption_flags.ts";
 import { RoutingSink } from "../stages/route.ts";
 import type { Stage } from "../stages/types.ts";
+import type { ScoreOptions } from "../score/score.ts";
 import type { StatefulStageOptions } from "../stages/keyed/stateful_options.ts";
 import type { CheckpointStore, Restored } from "../checkpoint/store.ts";
 import type { Plan, SinkPlan, StagePlan } from "./plan.ts";
 import { OutputBarriers } from "./output_barrier.ts";
 import { ndjsonItems, type PipelineSource, replayItems } from "./sources.ts";
 import type { S3Connection } from "../sinks/s3.ts";
+import type { Metrics } from "../observe/metrics.ts";
+import { type PipelineObserveOptions, PipelineObserver } from "../observe/pipeline_observer.ts";
+import { scoreBatchHistograms } from "../observe/score_observer.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface RunPipelineOptions {
@@ -35,6 +39,18 @@ export interface RunPipelineOptions {
   log?: (message: string) => void;
   /** The `stdin` source's bytes (default `Deno.stdin.readable`). */
   stdin?: ReadableStream<Uint8Array>;
+  /** Metrics and stats of every stage (default: the plan's `observe`). */
+  observe?: PipelineObserveOptions;
+  /** `--otlp`: a span per scored batch and per delivered batch. */
+  tracing?: PipelineTracing;
+}
+
+/** What `run` traces with (`lib/observe/tracing.ts` makes one from `--otlp`). */
+export interface PipelineTracing {
+  /** The hook of a score stage named `stage`: a span per model run. */
+  scored(stage: string): NonNullable<ScoreOptions["onScored"]>;
+  /** `sink` with a span per delivered batch. */
+  traceSink(sink: Sink, stage: string): Sink;
 }
 
 /** Opens whatever the plan names, runs it to the end of the source, closes everything. */
@@ -71,6 +87,10 @@ export async function runPipeline(
     return opened;
   };
 
+  const observing = options.observe ?? plan.observe;
+  const observer = observing.metricsPort !== undefined || observing.stats
+    ? new PipelineObserver(observing)
+    : undefined;
   let report: DeliveryReport | undefined;
   let failure: { error: unknown } | undefined;
   try {
@@ -78,15 +98,28 @@ export async function runPipeline(
     const source = await openSource(plan, handling, options);
     closers.push(() => source.close());
     const barriers = new OutputBarriers();
-    let stream: AsyncIterable<Item> = source.items;
-    for (const stagePlan of plan.stages) {
-      const stage = await buildStage(stagePlan, deadLettersFor, log, barriers);
-      stream = stage(stream);
+    // Stage labels: the source is 0, the stages 1…n in file order, the sink n + 1.
+    let stream: AsyncIterable<Item> = observer
+      ? observer.source(`0:${plan.source.kind}`, source.items)
+      : source.items;
+    for (const [i, stagePlan] of plan.stages.entries()) {
+      const label = `${i + 1}:${stagePlan.kind === "streamJoin" ? "join" : stagePlan.kind}`;
+      const metrics = observer?.metricsFor(label);
+      const stage = await buildStage(stagePlan, deadLettersFor, log, barriers, {
+        metrics,
+        onScored: options.tracing?.scored(`run ${label}`),
+      });
+      stream = (observer ? observer.stage(label, stage) : stage)(stream);
     }
     const opened = await openPlanSink(plan.sink, pulsar, plan.s3);
     closers.push(() => opened.close());
-    const { items, sink } = barriers.atSink(stream, opened);
+    const sinkLabel = `${plan.stages.length + 1}:${plan.sink.kind === "route" ? "route" : "sink"}`;
+    const traced = options.tracing ? options.tracing.traceSink(opened, `run ${sinkLabel}`) : opened;
+    const { items, sink } = barriers.atSink(stream, traced);
+    const observerHooks = observer ? { observer: observer.delivery(sinkLabel) } : {};
+    observer?.start();
     report = await deliverAll(items, sink, {
+      ...observerHooks,
       stage: "run",
       onError: plan.onError,
       deadLetters: handling.deadLetters,
@@ -106,6 +139,8 @@ export async function runPipeline(
       failure ??= { error };
     }
   }
+  // The final stats lines count everything, closing included.
+  await observer?.stop();
   if (failure) throw failure.error;
   return report!;
 }
@@ -143,7 +178,9 @@ async function buildStage(
   deadLettersFor: (policy: ErrorPolicy) => Promise<DeadLetterSink | undefined>,
   log: (message: string) => void,
   barriers: OutputBarriers,
+  observe: { metrics?: Metrics; onScored?: ScoreOptions["onScored"] },
 ): Promise<Stage> {
+  const { metrics, onScored } = observe;
   const deadLetters = await deadLettersFor(plan.kind === "join" ? { kind: "fail" } : plan.onError);
   switch (plan.kind) {
     case "filter": {
@@ -169,6 +206,7 @@ async function buildStage(
     }
     case "score": {
       const { score } = await import("../score/score.ts");
+      const onBatch = metrics ? scoreBatchHistograms(metrics).onBatch : undefined;
       return (input) =>
         score(input, {
           model: plan.model,
@@ -179,6 +217,8 @@ async function buildStage(
           onError: plan.onError,
           deadLetters,
           warn: log,
+          ...(onBatch ? { onBatch } : {}),
+          ...(onScored ? { onScored } : {}),
         });
     }
     case "window": {

@@ -319,6 +319,15 @@ const s3Connection = z.strictObject({
   region: z.string().min(1).optional(),
 });
 
+/** A TCP port; digits too, as `${VAR}` substitution gives strings. */
+const port = z.union([z.number(), z.string()], { error: "expected a port number (0 to 65535)" })
+  .transform((value, ctx) => {
+    const n = typeof value === "number" ? value : /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+    if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+    ctx.addIssue({ code: "custom", message: "expected a port number (0 to 65535)" });
+    return z.NEVER;
+  });
+
 /** The schema of a pipeline file. */
 export const pipelineSchema = z.strictObject({
   name: z.string().optional(),
@@ -340,6 +349,10 @@ export const pipelineSchema = z.strictObject({
   pulsar: pulsarConnection.optional(),
   /** Credentials profile, endpoint and region of S3 sinks. */
   s3: s3Connection.optional(),
+  /** Prometheus metrics of every stage on 127.0.0.1:<port>/metrics (as `run --metrics`). */
+  metrics: port.optional(),
+  /** A stats line per stage on stderr every 5 s and at the end (as `run --stats`). */
+  stats: flag.optional(),
 }).superRefine((config, ctx) => {
   if (config.encryption?.decryptKeys !== undefined && !("consume" in config.source)) {
     ctx.addIssue({

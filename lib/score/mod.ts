@@ -24,7 +24,13 @@
  *
  * @module
  */
-export { score, scoreBatches, type ScoreInput, type ScoreOptions } from "./score.ts";
+export {
+  score,
+  scoreBatches,
+  type ScoredRun,
+  type ScoreInput,
+  type ScoreOptions,
+} from "./score.ts";
 export { type LoadedInput, type LoadedModel, loadModel } from "./load_model.ts";
 export { FeatureError, ModelError } from "./errors.ts";
 export { type OnnxModelInfo, readOnnxModelInfo, type TensorInfo } from "./onnx_model_info.ts";

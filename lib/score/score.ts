@@ -64,6 +64,23 @@ export interface ScoreOptions {
   stageName?: string;
   /** Told when a model run settles: its rows and how long it took (seconds), for metrics. */
   onBatch?: (rows: number, seconds: number) => void;
+  /**
+   * Told of each scored batch just before it is emitted: its items (which it may replace, e.g.
+   * with events that carry a trace context) and its model run, for tracing (`--otlp`).
+   */
+  onScored?: (out: Item[], run: ScoredRun) => void;
+}
+
+/** One model run, as {@linkcode ScoreOptions.onScored} is told of it. */
+export interface ScoredRun {
+  /** Model rows (events scored). */
+  rows: number;
+  /** When the run started, in epoch milliseconds. */
+  startedMs: number;
+  /** The model spec's name. */
+  modelName: string;
+  /** `sha256:…` of model.onnx. */
+  modelVersion: string;
 }
 
 /**
@@ -82,6 +99,8 @@ interface Batch {
   engine: ScoringEngine;
   slot: InputSlot;
   result?: Promise<BatchResult>;
+  /** When its model run started (epoch ms). */
+  startedMs?: number;
   error?: unknown;
 }
 
@@ -224,6 +243,7 @@ export async function* scoreBatches(
     const batch = open;
     if (batch.rowCount > 0) {
       const started = performance.now();
+      batch.startedMs = Date.now();
       batch.result = batch.engine.run(batch.slot);
       // Rejections are read in order by the emitting loop; keep them from being "unhandled".
       batch.result.then(
@@ -369,6 +389,12 @@ export async function* scoreBatches(
         batch.slot.buffers = buffers;
         batch.engine.attach(entries, batch.rows, entries.length, outputs, out);
         batch.engine.release(batch.slot);
+        options.onScored?.(out, {
+          rows: batch.rowCount,
+          startedMs: batch.startedMs!,
+          modelName: batch.engine.model.spec.name,
+          modelVersion: batch.engine.model.version,
+        });
       }
       sealed.shift();
       wakePump?.();

@@ -37,8 +37,35 @@ export async function scrape(
   keep: string[] = ["le"],
 ): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return JSON.parse(await parseWith(PARSE, text, [keep.join(",")]));
+}
+
+const PARSE_LABELLED = `
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        out.append({"name": s.name, "labels": s.labels, "value": s.value})
+print(json.dumps(out))
+`;
+
+/** One sample as the Prometheus client parses it, labels and all. */
+export interface LabelledSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Every sample of a scrape with its labels, as the Prometheus client parses them. */
+export async function scrapeLabelled(port: number): Promise<LabelledSample[]> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return JSON.parse(await parseWith(PARSE_LABELLED, text));
+}
+
+async function parseWith(program: string, text: string, args: string[] = []): Promise<string> {
   const child = new Deno.Command("python3", {
-    args: ["-c", PARSE, keep.join(",")],
+    args: ["-c", program, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -48,5 +75,5 @@ export async function scrape(
   await writer.close();
   const out = await child.output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  return new TextDecoder().decode(out.stdout);
 }
