@@ -165,12 +165,19 @@ export const command: Command = {
       // a slow stream; one write is in flight while the next batch is serialised, so a fast
       // stream does not wait for every write either, and a slow reader still holds us back.
       let writing: Promise<void> = Promise.resolve();
-      for await (const batch of batches) {
-        observer?.output(batch);
-        for (const item of batch) await output.write(item);
-        await writing;
-        writing = output.flush();
-        writing.catch(() => {}); // awaited on the next batch or below
+      try {
+        for await (const batch of batches) {
+          observer?.output(batch);
+          for (const item of batch) await output.write(item);
+          await writing;
+          writing = output.flush();
+          writing.catch(() => {}); // awaited on the next batch or below
+        }
+      } catch (err) {
+        // What was scored before a failure reaches stdout before the failure ends the process.
+        await writing.catch(() => {});
+        await output.flush().catch(() => {});
+        throw err;
       }
       await writing;
       await output.flush();

@@ -137,8 +137,14 @@ Deno.test({
       for (let tries = 0; tries < 40; tries++) {
         await new Promise((r) => setTimeout(r, 250));
         screen = new TextDecoder().decode((await tmux("capture-pane", "-p", "-t", session)).stdout);
-        const filterLine = screen.split("\n").find((l) => l.startsWith("filter"));
-        if (filterLine && Number(filterLine.trim().split(/\s+/)[2]) > 0) break;
+        // Each stage's rate needs two samples of its own endpoint: wait until every row has one.
+        const rate = (stage: string, column: number) =>
+          Number(
+            screen.split("\n").find((l) => l.startsWith(`${stage} `))?.trim().split(/\s+/)[column],
+          );
+        if (rate("replay", 3) > 0 && ["filter", "map", "window"].every((s) => rate(s, 2) > 0)) {
+          break;
+        }
       }
       await Deno.writeTextFile(join(dir, "screen.txt"), screen);
       assert.match(screen, /edgepipe top — 4 stages/);
