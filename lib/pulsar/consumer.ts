@@ -38,6 +38,7 @@ import { receiveUntilClosed } from "./receive_until_closed.ts";
 import type { LedgerOwners } from "./ledger_owners.ts";
 import type { Transaction } from "./transaction.ts";
 import { transactionError } from "./transaction_errors.ts";
+import { TxnAckBatcher } from "./txn_acks.ts";
 
 export type { SingleConsumerOptions };
 
@@ -75,6 +76,8 @@ export class Consumer implements MessageConsumer {
   readonly #queue = new AsyncQueue<Message>();
   readonly #listener: ConnectionListener;
   readonly #acks: AckTracker;
+  /** Acks inside transactions, grouped: one ACK request per transaction every few ms. */
+  readonly #txnAcks = new TxnAckBatcher({ send: (txn, ids) => this.#sendTxnAck(txn, ids) });
   readonly #redelivery: Redelivery;
   readonly #intake: MessageIntake;
   /** Messages queued that took no permit of their own (chunked messages that failed late). */
@@ -247,8 +250,9 @@ export class Consumer implements MessageConsumer {
   /**
    * Acknowledges inside `txn`: effective when it commits; when it aborts the message is
    * delivered again. The subscription is registered with the coordinator first (once per
-   * transaction); the ACK asks for an answer, and a conflict (another transaction holds the
-   * message) fails the transaction's commit.
+   * transaction); acks of one transaction within a few ms share one ACK request, which asks for
+   * an answer, and a conflict (another transaction holds a message) fails the transaction's
+   * commit.
    */
   ackInTransaction(target: AckTarget, txn: Transaction): Promise<void> {
     try {
@@ -262,22 +266,26 @@ export class Consumer implements MessageConsumer {
     this.#redelivery.acked(id);
     return txn.track((async () => {
       await txn.registerSubscription(this.topic, this.subscription);
-      if (wires.length === 0) return;
-      const conn = await this.#waitConnected();
-      try {
-        await conn.request({
-          type: "ACK",
-          consumerId: this.#consumerId,
-          ackType: "Individual",
-          messageId: wires,
-          txnidLeastBits: txn.id.leastBits,
-          txnidMostBits: txn.id.mostBits,
-          requestId: 0,
-        } as Command, this.#ctx.operationTimeoutMs);
-      } catch (error) {
-        throw transactionError(error, `ack in transaction ${txn.text}`);
-      }
+      await this.#txnAcks.add(txn, wires);
     })());
+  }
+
+  /** One ACK request with many ids inside `txn`; the broker answers it once for all. */
+  async #sendTxnAck(txn: Transaction, ids: MessageIdWire[]): Promise<void> {
+    const conn = await this.#waitConnected();
+    try {
+      await conn.request({
+        type: "ACK",
+        consumerId: this.#consumerId,
+        ackType: "Individual",
+        messageId: ids,
+        txnidLeastBits: txn.id.leastBits,
+        txnidMostBits: txn.id.mostBits,
+        requestId: 0,
+      } as Command, this.#ctx.operationTimeoutMs);
+    } catch (error) {
+      throw transactionError(error, `ack in transaction ${txn.text}`);
+    }
   }
 
   /**

@@ -170,8 +170,8 @@ export class AckTracker {
   }
 
   /**
-   * Like {@linkcode ack}, but returns what to acknowledge instead of buffering it (an ack inside
-   * a transaction goes at once, in its own command). Part of a batch gives nothing: the entry is
+   * Like {@linkcode ack}, but returns what to acknowledge instead of buffering it (acks inside a
+   * transaction are grouped per transaction and answered, see `txn_acks.ts`). Part of a batch gives nothing: the entry is
    * acknowledged whole with its last message (brokers without batch-index acks take an ack set
    * for the whole entry, and a second ack of it in the same transaction is a conflict).
    */

@@ -28,21 +28,33 @@ export class EndOfTopic {
   readonly #receiver: Receiver;
   readonly #quietMs: number;
   readonly #pending: Map<string, MessageId> | undefined;
+  readonly #bounded: boolean;
 
-  private constructor(receiver: Receiver, quietMs: number, pending?: Map<string, MessageId>) {
+  private constructor(
+    receiver: Receiver,
+    quietMs: number,
+    bounded: boolean,
+    pending?: Map<string, MessageId>,
+  ) {
     this.#receiver = receiver;
     this.#quietMs = quietMs;
+    this.#bounded = bounded;
     this.#pending = pending;
   }
 
-  /** Reads the topics' last ids when the receiver cannot be asked directly. */
-  static async start(receiver: Receiver, quietMs: number): Promise<EndOfTopic> {
+  /**
+   * Reads the topics' last ids when the receiver cannot be asked directly. `bounded`: a receiver
+   * that says more is there but sends nothing for `quietMs` counts as at the end for now (for a
+   * caller that then checks the end its own way: a subscription whose later messages were
+   * acknowledged while earlier ones came again answers "more" although nothing more will come).
+   */
+  static async start(receiver: Receiver, quietMs: number, bounded = false): Promise<EndOfTopic> {
     if (typeof receiver.hasMessageAvailable === "function") {
-      return new EndOfTopic(receiver, quietMs);
+      return new EndOfTopic(receiver, quietMs, bounded);
     }
     const last = await receiver.getLastMessageIds?.() ?? new Map<string, MessageId>();
     const pending = new Map([...last].filter(([, id]) => id.entryId >= 0n));
-    return new EndOfTopic(receiver, quietMs, pending);
+    return new EndOfTopic(receiver, quietMs, bounded, pending);
   }
 
   /** The next message, or undefined at the end. */
@@ -50,7 +62,13 @@ export class EndOfTopic {
     const receiver = this.#receiver;
     if (!this.#pending) {
       if (!(await receiver.hasMessageAvailable!())) return undefined;
-      return await receiver.receive();
+      if (!this.#bounded) return await receiver.receive();
+      try {
+        return await receiver.receive(this.#quietMs);
+      } catch (error) {
+        if (error instanceof TimeoutError) return undefined;
+        throw error;
+      }
     }
     if (this.#pending.size === 0) return undefined;
     let msg: Message;

@@ -74,3 +74,25 @@ Deno.test("EndOfTopic passes other receive failures on", async () => {
   const end = await EndOfTopic.start(receiver, 10);
   await assert.rejects(end.next(), /connection reset/);
 });
+
+Deno.test("EndOfTopic bounded: 'more is available' with nothing to send ends for now", async () => {
+  // A subscription whose later messages were acknowledged while earlier ones came again: the
+  // broker's last id lies past the last message received, so it answers "more", and nothing
+  // more will come. A receive without a bound would wait forever.
+  const queue = [message("t", new MessageId(1n, 0n))];
+  const asked: (number | undefined)[] = [];
+  const receiver: Receiver = {
+    receive(timeoutMs?: number) {
+      asked.push(timeoutMs);
+      const next = queue.shift();
+      if (next) return Promise.resolve(next);
+      if (timeoutMs === undefined) return Promise.reject(new Error("a receive without a bound"));
+      return Promise.reject(new TimeoutError(`nothing arrived within ${timeoutMs} ms`));
+    },
+    hasMessageAvailable: () => Promise.resolve(true),
+  };
+  const end = await EndOfTopic.start(receiver, 30, true);
+  assert.equal((await end.next())?.id.toHuman(), "1:0:-1:-1");
+  assert.equal(await end.next(), undefined);
+  assert.deepEqual(asked, [30, 30]);
+});

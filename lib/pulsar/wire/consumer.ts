@@ -27,6 +27,8 @@
  * ACK_RESPONSE(38)  { required uint64 consumer_id = 1; optional uint64 txnid_least_bits = 2;
  *     optional uint64 txnid_most_bits = 3; optional ServerError error = 4; optional string message = 5;
  *     optional uint64 request_id = 6; }
+ *   an ACK inside a transaction (txnid_* and request_id set) may carry many message_ids (whole
+ *   entries); the broker answers it with one ACK_RESPONSE of that request_id, for all of them
  * REDELIVER_UNACKNOWLEDGED_MESSAGES(20)  { required uint64 consumer_id = 1;
  *     repeated MessageIdData message_ids = 2; optional uint64 consumer_epoch = 3; }
  * UNSUBSCRIBE(12)  { required uint64 consumer_id = 1; required uint64 request_id = 2; optional bool force = 3; }

@@ -70,6 +70,18 @@ const CASES: Record<string, Command> = {
     ...TXN,
     requestId: 12,
   },
+  ack_many_in_txn: {
+    type: "ACK",
+    consumerId: 2,
+    ackType: "Individual",
+    messageId: [
+      { ledgerId: 12, entryId: 34, partition: 2, batchIndex: -1 },
+      { ledgerId: 12, entryId: 35, partition: 2, batchIndex: -1 },
+      { ledgerId: 13, entryId: 0, partition: 2, batchIndex: -1 },
+    ],
+    ...TXN,
+    requestId: 13,
+  },
   ack_response_in_txn: {
     type: "ACK_RESPONSE",
     consumerId: 2,

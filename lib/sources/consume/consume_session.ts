@@ -367,7 +367,11 @@ export class ConsumeSession {
   async *envelopes(): AsyncGenerator<Envelope> {
     const o = this.#options;
     const limit = o.limit ?? Infinity;
-    const end = o.exitAtEnd ? await EndOfTopic.start(this.#receiver, 2000) : undefined;
+    // Exactly-once decides the end by the broker's acknowledgements (#settledAtEnd): a receive
+    // that waits for "more" must not wait forever.
+    const end = o.exitAtEnd
+      ? await EndOfTopic.start(this.#receiver, 2000, this.#intervals !== undefined)
+      : undefined;
     let count = 0;
     while (count < limit) {
       // At the bound, wait for the terminal's reports before taking more from the broker.
@@ -383,6 +387,8 @@ export class ConsumeSession {
         this.#finished = end !== undefined;
         return;
       }
+      // Messages after an apparent end (a dead run's, delivered again): its wait starts anew.
+      this.#endSince = undefined;
       o.observer?.received?.();
       const envelope = await this.#decode(msg);
       if (!envelope) continue;

@@ -98,6 +98,15 @@ public class GoldenTxnFrames {
     a.addMessageId().setLedgerId(12).setEntryId(34).setPartition(-1).setBatchIndex(-1);
     simple("ack_in_txn", ack);
 
+    // Many acks of one transaction in one command (the client groups them); one answer for all.
+    BaseCommand ackMany = base(BaseCommand.Type.ACK);
+    CommandAck m = ackMany.setAck().setConsumerId(2).setAckType(CommandAck.AckType.Individual)
+        .setTxnidLeastBits(17).setTxnidMostBits(3).setRequestId(13);
+    m.addMessageId().setLedgerId(12).setEntryId(34).setPartition(2).setBatchIndex(-1);
+    m.addMessageId().setLedgerId(12).setEntryId(35).setPartition(2).setBatchIndex(-1);
+    m.addMessageId().setLedgerId(13).setEntryId(0).setPartition(2).setBatchIndex(-1);
+    simple("ack_many_in_txn", ackMany);
+
     BaseCommand ackResponse = base(BaseCommand.Type.ACK_RESPONSE);
     ackResponse.setAckResponse().setConsumerId(2).setTxnidLeastBits(17).setTxnidMostBits(3)
         .setError(ServerError.TransactionConflict).setMessage("conflict").setRequestId(12);
