@@ -23,6 +23,24 @@ const cases: { name: string; args: string[]; out: number; acks: number }[] = [
   { name: "filter", args: ["filter", "event.value.n > 25.0"], out: 14, acks: 26 },
   // Count windows of 10 per key (20 events each): 4 results; their 40 ids are acknowledged.
   { name: "window", args: ["window", "--key", "value.k", "--count", "10"], out: 4, acks: 40 },
+  // Per key, one hour window: "even" has 10 deps (n % 4 == 0) and 10 arrs (n % 4 == 2), 100
+  // pairs; "odd" has no deps. Every event is absorbed, and acknowledged once its window closes.
+  {
+    name: "join",
+    args: [
+      "join",
+      "--left",
+      'event.value.kind == "dep"',
+      "--right",
+      'event.value.kind == "arr"',
+      "--key",
+      "value.k",
+      "--tumbling",
+      "1h",
+    ],
+    out: 100,
+    acks: 40,
+  },
   {
     name: "pattern",
     args: [
@@ -166,4 +184,40 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("replay --metrics: events out while it runs, read by prometheus_client", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "replay",
+      FLIGHTS,
+      "--rate",
+      "100/s",
+      "-c",
+      "150",
+      "--metrics",
+      String(port),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Paced at 100/s, the 150 events take 1.5 s: the count is read while it grows.
+  let metrics: Record<string, number> = {};
+  for (let tries = 0; tries < 100 && !(metrics.edgepipe_events_out_total >= 50); tries++) {
+    await new Promise((r) => setTimeout(r, 50));
+    metrics = await scrape(port).catch(() => ({}));
+  }
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const written = new TextDecoder().decode(out.stdout).trim().split("\n")
+    .filter((l) => !("$edgepipe" in JSON.parse(l)));
+  assert.equal(written.length, 150);
+  assert.ok(
+    metrics.edgepipe_events_out_total >= 50 && metrics.edgepipe_events_out_total < 150,
+    JSON.stringify(metrics),
+  );
 });

@@ -37,6 +37,14 @@ export async function scrape(
   keep: string[] = ["le"],
 ): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return await parseMetrics(text, keep);
+}
+
+/** {@linkcode scrape} for text scraped earlier. */
+export async function parseMetrics(
+  text: string,
+  keep: string[] = ["le"],
+): Promise<Record<string, number>> {
   return JSON.parse(await parseWith(PARSE, text, [keep.join(",")]));
 }
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startEdgepipe } from "../harness/edgepipe.ts";
 import { pulsarUrls } from "../harness/pulsar.ts";
+import { parseMetrics } from "../harness/prometheus.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const integration = { sanitizeOps: false, sanitizeResources: false };
@@ -387,6 +388,10 @@ Deno.test({
     assert.match(text, /edgepipe_acks_total\{command="consume"\} 50/);
     assert.match(text, /edgepipe_subscription_backlog\{command="consume"\} 0/);
     assert.match(text, /edgepipe_unacknowledged\{command="consume"\} 0/);
+    // The Prometheus project's own parser reads the same values.
+    const parsed = await parseMetrics(text);
+    assert.equal(parsed.edgepipe_events_out_total, 50);
+    assert.equal(parsed.edgepipe_acks_total, 50);
   },
 });
 
@@ -633,5 +638,8 @@ Deno.test({
     assert.match(text, /edgepipe_in_flight\{command="produce"\} 0/);
     const batches = Number(/edgepipe_batches_total\{command="produce"\} (\d+)/.exec(text)?.[1]);
     assert.ok(batches >= 5 && batches < 5000, `${batches} batches for 5000 events`);
+    const parsed = await parseMetrics(text);
+    assert.equal(parsed.edgepipe_events_out_total, 5000);
+    assert.equal(parsed.edgepipe_batches_total, batches);
   },
 });
