@@ -28,19 +28,24 @@ export async function writeFileDurably(path: string, bytes: Uint8Array): Promise
   const temp = join(dir, `.${basename(path)}.tmp-${Deno.pid}`);
   // A temp file left by an earlier process of the same pid may have other modes: start afresh.
   await Deno.remove(temp).catch(() => {});
-  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-  try {
-    let offset = 0;
-    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-    await file.sync();
-  } finally {
-    file.close();
-  }
+  await writeNewFileSynced(temp, bytes);
   await Deno.rename(temp, path);
   const handle = await Deno.open(dir, { read: true });
   try {
     await handle.sync();
   } finally {
     handle.close();
+  }
+}
+
+/** Creates `path` (0600; it must not exist), writes all of `bytes` and fsyncs it. */
+export async function writeNewFileSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    await file.sync();
+  } finally {
+    file.close();
   }
 }

@@ -16,6 +16,7 @@ import {
 export { PipelineFileError } from "../pipeline/load_pipeline.ts";
 export type { PipelineTracing, RunPipelineOptions };
 export type { PipelineObserveOptions } from "../observe/pipeline_observer.ts";
+export type { ServeOptions } from "../observe/serve_metrics.ts";
 
 /**
  * Reads, validates and runs a pipeline file to the end of its source, as `edgepipe run` does.

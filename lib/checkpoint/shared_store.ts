@@ -14,6 +14,7 @@
  */
 import { join } from "node:path";
 import { CheckpointError } from "./store.ts";
+import { writeNewFileSynced } from "../durable_file.ts";
 
 /** The newest generation of a partition. */
 export interface StoredGeneration {
@@ -144,14 +145,7 @@ export class DirectoryCheckpointStore implements SharedCheckpointStore {
     const temp = join(dir, `.${generationName(generation)}.tmp-${Deno.pid}-${crypto.randomUUID()}`);
     try {
       await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-      try {
-        let offset = 0;
-        while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-        await file.sync();
-      } finally {
-        file.close();
-      }
+      await writeNewFileSynced(temp, bytes);
       try {
         await Deno.link(temp, path);
       } catch (cause) {

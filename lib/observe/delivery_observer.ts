@@ -11,18 +11,11 @@ import type { Envelope } from "../envelope.ts";
 import type { DeliveryObserver } from "../delivery/terminal.ts";
 import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
-import { serveMetrics } from "./serve_metrics.ts";
+import { serveMetrics, type ServeOptions } from "./serve_metrics.ts";
 import { type StatsFields, StatsLine } from "./stats_line.ts";
 
 /** What to observe a terminal stage with. */
-export interface DeliveryObserveOptions {
-  /** Serve Prometheus metrics on 127.0.0.1:<port>/metrics (0: any free port). */
-  metricsPort?: number;
-  /** Print a one-line summary on stderr every 5 s and at the end. */
-  stats?: boolean;
-  /** Called with the port the metrics server listens on. */
-  onListen?: (port: number) => void;
-}
+export type DeliveryObserveOptions = ServeOptions;
 
 /** The hooks to give `deliverAll`, the registry (to add gauges to), and how to stop. */
 export interface ObservedDelivery {

@@ -12,18 +12,12 @@ import type { DeliveryObserver } from "../delivery/terminal.ts";
 import type { Stage } from "../stages/types.ts";
 import { countDelivery } from "./delivery_observer.ts";
 import { Metrics, MetricsSet } from "./metrics.ts";
-import { serveMetrics } from "./serve_metrics.ts";
+import { serveMetrics, type ServeOptions } from "./serve_metrics.ts";
 import { countStage } from "./stage_observer.ts";
 import { type StatsFields, StatsLine } from "./stats_line.ts";
 
 /** What to observe a pipeline with. */
-export interface PipelineObserveOptions {
-  /** Serve Prometheus metrics on 127.0.0.1:<port>/metrics (0: any free port). */
-  metricsPort?: number;
-  /** One line per stage on stderr every 5 s and at the end. */
-  stats?: boolean;
-  /** Called with the port the metrics server listens on. */
-  onListen?: (port: number) => void;
+export interface PipelineObserveOptions extends ServeOptions {
   /** Where stats lines go (default stderr). */
   print?: (line: string) => void;
 }

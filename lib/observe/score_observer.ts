@@ -7,7 +7,7 @@
 import { type AckRecord, isControl, type Item } from "../envelope.ts";
 import { reportClientStatus } from "./client_status_log.ts";
 import { type Histogram, Metrics } from "./metrics.ts";
-import { serveMetrics } from "./serve_metrics.ts";
+import { serveMetrics, type ServeOptions } from "./serve_metrics.ts";
 import { StatsLine } from "./stats_line.ts";
 
 /** Row buckets of a model run: powers of two up to 4096. */
@@ -42,7 +42,7 @@ export interface ScoreObserver {
  * ```
  */
 export function observeScore(
-  options: { metricsPort?: number; stats?: boolean; onListen?: (port: number) => void },
+  options: ServeOptions,
 ): ScoreObserver {
   const metrics = new Metrics("score");
   reportClientStatus("score", metrics);

@@ -8,6 +8,16 @@ import { EdgepipeError, UsageError } from "../errors.ts";
 /** The metrics port could not be opened. */
 export class MetricsServerError extends EdgepipeError {}
 
+/** `--metrics <port>` and `--stats`, as every observer takes them. */
+export interface ServeOptions {
+  /** Serve Prometheus metrics on 127.0.0.1:<port>/metrics (0: any free port). */
+  metricsPort?: number;
+  /** Print a one-line summary on stderr every 5 s and at the end. */
+  stats?: boolean;
+  /** Called with the port the metrics server listens on. */
+  onListen?: (port: number) => void;
+}
+
 /**
  * Starts the endpoint on the loopback interface; returns a function that stops it.
  * Port 0 picks a free port, reported through `onListen`. `beforeScrape` refreshes values that are

@@ -9,17 +9,11 @@ import { type AckRecord, isControl, type Item } from "../envelope.ts";
 import type { Stage } from "../stages/types.ts";
 import { reportClientStatus } from "./client_status_log.ts";
 import { Metrics } from "./metrics.ts";
-import { serveMetrics } from "./serve_metrics.ts";
+import { serveMetrics, type ServeOptions } from "./serve_metrics.ts";
 import { type StatsFields, StatsLine } from "./stats_line.ts";
 
 /** What to observe a stage with. */
-export interface ObserveOptions {
-  /** Serve Prometheus metrics on 127.0.0.1:<port>/metrics (0: any free port). */
-  metricsPort?: number;
-  /** Print a one-line summary on stderr every 5 s and at the end. */
-  stats?: boolean;
-  /** Called with the port the metrics server listens on. */
-  onListen?: (port: number) => void;
+export interface ObserveOptions extends ServeOptions {
   /** Adds the stage's own metrics (say, its state's) before the endpoint opens. */
   extend?: (metrics: Metrics) => void;
 }

@@ -58,19 +58,19 @@ export function window(options: WindowOptions): Stage {
   const timeOf = eventTimeReader(options.time);
   const config = windowConfig(options);
   const shared = options.sharedCheckpoint;
+  const operatorOptions = {
+    shape: options.shape,
+    aggregates: spec,
+    keyOf,
+    timeOf,
+    outOfOrderness: options.outOfOrderness,
+    allowedLateness: options.allowedLateness,
+    earlyEvery: options.earlyEvery,
+    idleKeyTtl: options.idleKeyTtl,
+  };
   if (shared !== undefined) {
     // One operator per source partition, each with its own (single) watermark.
-    const makeOp = () =>
-      new WindowOperator({
-        shape: options.shape,
-        aggregates: spec,
-        keyOf,
-        timeOf,
-        outOfOrderness: options.outOfOrderness,
-        allowedLateness: options.allowedLateness,
-        earlyEvery: options.earlyEvery,
-        idleKeyTtl: options.idleKeyTtl,
-      });
+    const makeOp = () => new WindowOperator(operatorOptions);
     return partitionedWindowStage({
       states: new PartitionStates(shared.store, config, makeOp),
       intervalMs: shared.intervalMs,
@@ -81,14 +81,7 @@ export function window(options: WindowOptions): Stage {
   }
   return statefulStage((trackIds) => {
     const op = new WindowOperator({
-      shape: options.shape,
-      aggregates: spec,
-      keyOf,
-      timeOf,
-      outOfOrderness: options.outOfOrderness,
-      allowedLateness: options.allowedLateness,
-      earlyEvery: options.earlyEvery,
-      idleKeyTtl: options.idleKeyTtl,
+      ...operatorOptions,
       trackIds,
       ...(options.watermark === "global" ? {} : {
         watermarks: new PartitionWatermarks({
