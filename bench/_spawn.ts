@@ -195,3 +195,30 @@ export async function pulsarPerf(
   if (ms < 0) ms += 86_400_000;
   return { rate: messages / (ms / 1000), seconds: ms / 1000 };
 }
+
+/** Shell pipes started side by side, each in its own process group (setsid). */
+export interface PipeGroup {
+  /** SIGTERM to every group, then waits for each pipe to end. */
+  stop(): Promise<void>;
+}
+
+/** Starts each of `pipes` under `bash -c` (pipefail) in its own process group, output discarded. */
+export function startPipeGroups(pipes: string[]): PipeGroup {
+  const children = pipes.map((pipe) =>
+    new Deno.Command("setsid", {
+      args: ["bash", "-c", `set -o pipefail\n${pipe}`],
+      stdout: "null",
+      stderr: "null",
+    }).spawn()
+  );
+  return {
+    async stop() {
+      for (const child of children) {
+        try {
+          Deno.kill(-child.pid, "SIGTERM");
+        } catch { /* already gone */ }
+      }
+      await Promise.all(children.map((c) => c.status));
+    },
+  };
+}

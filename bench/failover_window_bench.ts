@@ -23,7 +23,7 @@
  */
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { interleave, machineState, ratio, spread, table } from "./_rounds.ts";
-import { MAIN } from "./_spawn.ts";
+import { MAIN, startPipeGroups } from "./_spawn.ts";
 import { PulsarAdmin } from "../lib/pulsar/mod.ts";
 import { partitionFor } from "../lib/pulsar/routing.ts";
 import { newS3Client, s3ConnectionFromEnv } from "../lib/sinks/s3.ts";
@@ -119,13 +119,7 @@ async function instances(n: number, store: Store): Promise<number> {
     `--service-url ${serviceUrl} | ${ep} window --key value.origin --tumbling 1h ${state(i)} ` +
     `| ${ep} produce ${output} --service-url ${serviceUrl}`;
   const started = performance.now();
-  // Each pipe in its own process group (setsid), stopped with SIGTERM to the group at the end.
-  const children = Array.from({ length: n }, (_, i) =>
-    new Deno.Command("setsid", {
-      args: ["bash", "-c", `set -o pipefail\n${pipe(i)}`],
-      stdout: "null",
-      stderr: "null",
-    }).spawn());
+  const group = startPipeGroups(Array.from({ length: n }, (_, i) => pipe(i)));
   let got: [number, number] = [0, EVENTS];
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -134,12 +128,7 @@ async function instances(n: number, store: Store): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const seconds = (performance.now() - started) / 1000;
-  for (const child of children) {
-    try {
-      Deno.kill(-child.pid, "SIGTERM");
-    } catch { /* already gone */ }
-  }
-  await Promise.all(children.map((c) => c.status));
+  await group.stop();
   if (got[0] < windows.size || got[1] > 0) {
     // A run that did not finish within the deadline is reported, not measured.
     console.error(

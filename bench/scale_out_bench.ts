@@ -13,7 +13,7 @@
  * @module
  */
 import { interleave, machineState, ratio, spread, table } from "./_rounds.ts";
-import { MAIN } from "./_spawn.ts";
+import { MAIN, startPipeGroups } from "./_spawn.ts";
 import { PulsarAdmin } from "../lib/pulsar/mod.ts";
 
 const MESSAGES = Number(Deno.args[0] ?? 60_000);
@@ -59,25 +59,14 @@ async function instances(n: number): Promise<number> {
   const pipe = `${ep} consume ${input} -s s-${run} --type shared --service-url ${serviceUrl}` +
     ` | ${ep} map '{"i": event.value.i}' | ${ep} produce ${output} --service-url ${serviceUrl}`;
   const started = performance.now();
-  // Each pipe in its own process group (setsid), stopped with SIGTERM to the group at the end.
-  const children = Array.from({ length: n }, () =>
-    new Deno.Command("setsid", {
-      args: ["bash", "-c", `set -o pipefail\n${pipe}`],
-      stdout: "null",
-      stderr: "null",
-    }).spawn());
+  const group = startPipeGroups(Array.from({ length: n }, () => pipe));
   let got = 0;
   const deadline = Date.now() + 300_000;
   while ((got = await published(output)) < MESSAGES && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const seconds = (performance.now() - started) / 1000;
-  for (const child of children) {
-    try {
-      Deno.kill(-child.pid, "SIGTERM");
-    } catch { /* already gone */ }
-  }
-  await Promise.all(children.map((c) => c.status));
+  await group.stop();
   if (got < MESSAGES) throw new Error(`${n} instances delivered ${got} of ${MESSAGES}`);
   return MESSAGES / seconds;
 }
