@@ -33,12 +33,33 @@ export async function run(
   };
 }
 
-/** Asks the kernel for a free loopback TCP port. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback TCP port that is free now, picked below the kernel's ephemeral range (32768 and up
+ * on Linux). A port the kernel hands out for `port: 0` comes from the range that outbound
+ * connections also draw from, so between closing the probe and the server binding it a client
+ * socket can take it (a broker once failed to start that way: "Address already in use"). Ports
+ * are never handed out twice in one process.
+ */
+export function freePortSync(): number {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (handedOut.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch {
+      continue;
+    }
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("no free loopback port below 32000 after 200 tries");
+}
+
+/** {@linkcode freePortSync}, as a promise. */
 export function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return Promise.resolve(port);
+  return Promise.resolve(freePortSync());
 }
 
 /** Polls `ready` every 500 ms until it returns true; throws `onTimeout()` after `timeoutMs`. */

@@ -5,13 +5,11 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { freePortSync } from "./process.ts";
 
-/** A local port that was just free. */
+/** A local port that was just free (below the ephemeral range; see `freePortSync`). */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  return freePortSync();
 }
 
 const PARSE = `
