@@ -51,6 +51,41 @@ for (const tz of ["UTC", "Asia/Kolkata"]) {
   });
 }
 
+// Sliding windows of 24 h every hour: the held-out days are 6 days apart, so the only windows
+// holding 24 readings are the ones that start on a held-out day's first hour; every other window
+// holds 1–23 and the spec (pad: error) refuses it by name.
+Deno.test("replay | window --sliding 24h --every 1h | score: full windows equal scikit-learn's, short ones refused", async () => {
+  const expected = await fixture("temperature-anomaly");
+  const byStart = new Map(expected.map((l) => [l.event.window.start, l]));
+  const pipe = await startShellPipe([
+    ["replay", join(models, "temperature-anomaly/heldout.ndjson")],
+    ["window", "--key", "key", "--sliding", "24h", "--every", "1h", "--agg", COLLECT],
+    ["score", "--model", join(models, "temperature-anomaly"), "--on-error", "skip"],
+  ]);
+  const { codes, stderr, stdout } = await pipe.done;
+  assert.deepEqual(codes, [0, 0, 0], stderr.join("\n"));
+  const scored = parseLines(stdout).filter((r) => r.score !== undefined);
+  assert.equal(scored.length, expected.length);
+  let worst = 0;
+  for (const w of scored) {
+    const want = byStart.get(w.window.start);
+    assert.ok(want, `window at ${w.window.start} starts a held-out day`);
+    assert.equal(w.window.end - w.window.start, 24 * 3600_000);
+    assert.deepEqual(w.value.pressure, want.event.value.pressure);
+    assert.equal(w.score.label, want.expected.label);
+    worst = Math.max(worst, Math.abs(w.score.anomaly - want.expected.anomaly));
+  }
+  assert.equal(new Set(scored.map((w) => w.window.start)).size, expected.length);
+  console.log(`temperature-anomaly, sliding: max |Δ| vs scikit-learn ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-5, `max gap ${worst}`);
+  // Each held-out day starts 24 hourly windows reaching into it from before (1–23 readings and
+  // the full one) and 23 reaching out of it after: 46 short windows per day.
+  const refused = stderr[2].split("\n").filter((l) =>
+    /feature 'temperature' \(value\.temperature\): \d+ values?, fewer than its 24/.test(l)
+  );
+  assert.equal(refused.length, 46 * expected.length, stderr[2].slice(0, 2000));
+});
+
 Deno.test("score: digits from PNG images (8×8 grey, 16×16 RGB) equal scikit-learn's", async () => {
   const lines = await fixture("digits");
   const input = lines.map((l) => JSON.stringify(l.event)).join("\n") + "\n";
