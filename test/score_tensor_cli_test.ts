@@ -140,3 +140,46 @@ Deno.test("score --workers 2 keeps input order and gives the same scores as one 
   assert.deepEqual(ids, lines.map((l) => l.event.id));
   assert.equal(two.stdout, one.stdout);
 });
+
+Deno.test("models check on the sequence and image models: ok with the version, or every misfit named", async () => {
+  for (
+    const [model, what] of [
+      ["temperature-anomaly", "2 features → 48 columns of 'readings', outputs label, scores"],
+      ["digits", "1 features → 64 columns of 'image', outputs label, probabilities"],
+    ]
+  ) {
+    const bytes = await Deno.readFile(join(models, model, "model.onnx"));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+    const { code, stdout, stderr } = await runEdgepipe(["models", "check", `models/${model}`], {
+      cwd: root,
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout.trim(), `ok: models/${model}: ${model} 1.0.0, ${what} (sha256:${hex})`);
+  }
+  const dir = await Deno.makeTempDir({ prefix: "edgepipe-check-" });
+  try {
+    const spec = JSON.parse(
+      await Deno.readTextFile(join(models, "temperature-anomaly/spec.json")),
+    );
+    spec.inputs[0].type = "int64";
+    spec.inputs[0].features[1].length = 12;
+    await Deno.writeTextFile(join(dir, "spec.json"), JSON.stringify(spec));
+    await Deno.copyFile(
+      join(models, "temperature-anomaly/model.onnx"),
+      join(dir, "model.onnx"),
+    );
+    const bad = await runEdgepipe(["models", "check", dir], { cwd: root });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, "");
+    for (
+      const want of [
+        /input 'readings' \(int64\): feature 'temperature' is scaled; a scaled value needs a float input/,
+        /input 'readings' is float32, the spec says int64/,
+        /input 'readings' takes 48 columns, the spec's features make 36/,
+      ]
+    ) assert.match(bad.stderr, want);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
