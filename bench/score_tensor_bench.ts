@@ -9,8 +9,9 @@
  *   session.run on the same events encoded beforehand, batch 256;
  * - image path: digits, base64 PNG events (decode, resize, normalise per event) vs raw
  *   session.run on the prepared NCHW tensors;
- * - workers: the score stage with 2 Worker sessions vs 1, on flight-delay (the tree model of the
- *   issue), earthquake-magnitude (150 trees) and temperature-anomaly (100 isolation trees).
+ * - workers: the score stage with 2 Worker sessions vs 1, on flight-delay (a logistic
+ *   regression), earthquake-magnitude (the tree model: 150 gradient-boosted trees) and
+ *   temperature-anomaly (100 isolation trees).
  *
  * Each figure is events per second of wall time from the first event pulled to the last out.
  */
