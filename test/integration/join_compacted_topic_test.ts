@@ -4,7 +4,8 @@
  * checked done and a compacted ledger written), then read as a table. The table is loaded from
  * the compacted view — one message per live key, so fewer messages than were produced — holds
  * the latest record of each key and not the deleted one; a record produced after compaction is
- * applied while the table is followed; and `filter --join topic:` joins the same way.
+ * applied while the table is followed; and `filter --join topic:` and a pipeline file's `join`
+ * stage join the same way.
  */
 import assert from "node:assert/strict";
 import { runEdgepipe } from "../harness/edgepipe.ts";
@@ -109,6 +110,24 @@ Deno.test({
       const cities = joined.stdout.trim().split("\n").map((l) => JSON.parse(l))
         .map((r: { airport: { city: string } | null }) => r.airport?.city ?? null);
       assert.deepEqual(cities, ["South San Francisco", "Inglewood", null]);
+
+      // The same lookup as a stage of a pipeline file.
+      const dir = await Deno.makeTempDir({ prefix: "edgepipe-compacted-run-" });
+      const file = `${dir}/p.yaml`;
+      await Deno.writeTextFile(
+        file,
+        `source: { stdin: {} }\nstages:\n  - join: { file: 'topic:${topic}', on: value.origin=iata, as: airport }\nsink: stdout\n`,
+      );
+      const piped = await runEdgepipe(["run", file], {
+        env: { PULSAR_SERVICE_URL: serviceUrl, NO_COLOR: "1" },
+        stdin: ["LAX", "SFO"].map((o) => JSON.stringify({ value: { origin: o } }) + "\n").join(""),
+      });
+      await Deno.remove(dir, { recursive: true });
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.deepEqual(
+        piped.stdout.trim().split("\n").map((l) => JSON.parse(l).airport?.city ?? null),
+        ["Inglewood", "South San Francisco"],
+      );
     } finally {
       await client.close();
     }
