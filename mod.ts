@@ -9,7 +9,7 @@
  * | ----------------------------- | ---------------------------------------------------- | ----------------------------- |
  * | `@edgepipe/edgepipe/core`     | envelopes, NDJSON, errors, dead letters, event times | zod                           |
  * | `@edgepipe/edgepipe/filter`   | `filter`, `map`, `join`, CEL expressions             | zod, CEL                      |
- * | `@edgepipe/edgepipe/window`   | `window`, checkpoints                                | zod, CEL                      |
+ * | `@edgepipe/edgepipe/window`   | `window`, `streamJoin`, `pattern`, `processStage`    | zod, CEL                      |
  * | `@edgepipe/edgepipe/score`    | `score` with ONNX models                             | zod (onnxruntime in a worker) |
  * | `@edgepipe/edgepipe/sources`  | `openFile`: NDJSON, JSON, CSV, Parquet               | zod, Parquet reader           |
  * | `@edgepipe/edgepipe/sinks`    | `deliverAll`, stdout, file, S3 and Pulsar sinks      | zod, AWS SDK, Parquet writer  |

@@ -108,6 +108,46 @@ Deno.test("process: the module may read nothing but itself unless --allow-read s
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("process: the module's environment and writes are denied unless given, running programs always", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgepipe-process-" });
+  const target = join(dir, "written.txt");
+  const module = await moduleFile(
+    dir,
+    "probe.ts",
+    `export default { onEvent(e, ctx) {
+  const tries = {
+    env: () => Deno.env.get("EDGEPIPE_PROBE"),
+    write: () => { Deno.writeTextFileSync(${JSON.stringify(target)}, "x"); return "wrote"; },
+    run: () => new Deno.Command("true").outputSync().code,
+  };
+  try { ctx.emit(tries[e.value]()); } catch (err) { ctx.emit(err.name); }
+} };\n`,
+  );
+  const input =
+    ["env", "write", "run"].map((v) => JSON.stringify({ key: "k", eventTime: 1, value: v }))
+      .join("\n") + "\n";
+  Deno.env.set("EDGEPIPE_PROBE", "seen");
+  try {
+    const denied = await run(["process", module, "--key", "key"], input);
+    assert.equal(denied.code, 0, denied.stderr);
+    assert.deepEqual(denied.results.map((r) => r.value), [
+      "NotCapable",
+      "NotCapable",
+      "NotCapable",
+    ]);
+    const given = await run(
+      ["process", module, "--key", "key", "--allow-env=EDGEPIPE_PROBE", `--allow-write=${target}`],
+      input,
+    );
+    assert.equal(given.code, 0, given.stderr);
+    assert.deepEqual(given.results.map((r) => r.value), ["seen", "wrote", "NotCapable"]);
+    assert.equal(await Deno.readTextFile(target), "x");
+  } finally {
+    Deno.env.delete("EDGEPIPE_PROBE");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("process: a processing-time timer fires while the input is quiet", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edgepipe-process-" });
   const module = await moduleFile(
