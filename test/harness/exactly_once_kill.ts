@@ -9,7 +9,7 @@
  * @module
  */
 import { runEdgepipe } from "./edgepipe.ts";
-import { killPipe, type KillPipeResult } from "./kill_pipe.ts";
+import { eachProcessFirst, killPipe, type KillPipeResult } from "./kill_pipe.ts";
 import { javaReadPayloads, readPayloads, type Tally, tally } from "./output_audit.ts";
 import { pulsarUrls } from "./pulsar.ts";
 import { PulsarClient } from "../../lib/pulsar/mod.ts";
@@ -108,8 +108,8 @@ export async function exactlyOnceKill(
       ],
     ],
     env,
-    // Each process at least once, then at random.
-    victim: (round, random) => round < 3 ? round : Math.floor(random() * 3),
+    // Each process until it has had a mid-stream kill, then at random.
+    victim: eachProcessFirst(3),
     kills: options.kills,
     spareRounds: options.spareRounds ?? options.kills,
     // Input acknowledged for good, in (estimated) messages: it grows only when a transaction

@@ -56,7 +56,9 @@ export interface KillPipeOptions {
   /** How many kills must land mid-stream. */
   kills: number;
   /** The stage to kill: its index, or chosen per round (e.g. at random, or round-robin). */
-  victim: number | ((round: number, random: () => number) => number);
+  victim:
+    | number
+    | ((round: number, random: () => number, earlier: readonly KillRound[]) => number);
   /** A cheap count of output records that only grows (duplicates included); polled. */
   progress: () => Promise<number>;
   /** Distinct expected output records present so far, in the units of `progress`. */
@@ -117,6 +119,38 @@ export interface KillPipeResult {
   last: ShellPipeExit;
 }
 
+/**
+ * A victim rule: the first of `stages` processes that no earlier round killed mid-stream, then
+ * any of them at random. A kill that missed (the pipe ended first, or it fell in a re-emitted
+ * tail) is tried again on the same process, so every process gets its mid-stream kill however the
+ * rounds go.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eachProcessFirst } from "./kill_pipe.ts";
+ * const victim = eachProcessFirst(3);
+ * assert.equal(victim(0, () => 0.9, []), 0);
+ * assert.equal(victim(1, () => 0.9, [{ victim: 0, midStream: false }]), 0);
+ * assert.equal(victim(2, () => 0.9, [{ victim: 0, midStream: true }]), 1);
+ * const all = [0, 1, 2].map((victim) => ({ victim, midStream: true }));
+ * assert.equal(victim(3, () => 0.9, all), 2);
+ * ```
+ */
+export function eachProcessFirst(
+  stages: number,
+): (
+  round: number,
+  random: () => number,
+  earlier: readonly Pick<KillRound, "victim" | "midStream">[],
+) => number {
+  return (_round, random, earlier) => {
+    const killed = new Set(earlier.filter((r) => r.midStream).map((r) => r.victim));
+    for (let stage = 0; stage < stages; stage++) if (!killed.has(stage)) return stage;
+    return Math.floor(random() * stages);
+  };
+}
+
 /** A seeded Park–Miller generator of numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = (Math.floor(Math.abs(seed)) % 2147483646) + 1;
@@ -138,7 +172,7 @@ export async function killPipe(options: KillPipeOptions): Promise<KillPipeResult
     const round = rounds.length;
     const victim = typeof options.victim === "number"
       ? options.victim
-      : options.victim(round, random);
+      : options.victim(round, random, rounds);
     // Leave room for the kills still to come (and for what flows after each kill).
     const room = Math.floor((options.total - accounted) / (options.kills - midStreamKills + 1));
     const step = minStep + Math.floor(random() * Math.max(0, room - minStep + 1));

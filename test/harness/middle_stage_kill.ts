@@ -29,6 +29,8 @@ export interface MiddleStageKillOptions {
   identify: (payload: unknown) => number;
   /** Mid-stream kills (default 3). */
   kills?: number;
+  /** More flags for `consume` (e.g. `--max-unreported`, to bound how far it reads ahead). */
+  consumeFlags?: string[];
   /** Which process to kill (default 1, the middle stage; see `KillPipeOptions.victim`). */
   victim?: KillPipeOptions["victim"];
 }
@@ -78,7 +80,16 @@ export async function middleStageKill(
   const identities = (payloads: string[]) => payloads.map((p) => options.identify(JSON.parse(p)));
   const kill = await killPipe({
     stages: [
-      ["consume", source, "-s", SUBSCRIPTION, "-e", "--ack-timeout", "10s"],
+      [
+        "consume",
+        source,
+        "-s",
+        SUBSCRIPTION,
+        "-e",
+        "--ack-timeout",
+        "10s",
+        ...(options.consumeFlags ?? []),
+      ],
       options.stage,
       // Unbatched sends with a small window: the flow lasts long enough to be cut many times.
       [

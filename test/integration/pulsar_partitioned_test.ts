@@ -19,11 +19,41 @@ const run = crypto.randomUUID().slice(0, 8);
 async function receiveAll(consumer: MessageConsumer, n: number, ack = true): Promise<Message[]> {
   const out: Message[] = [];
   for (let i = 0; i < n; i++) {
-    const msg = await consumer.receive(15_000);
+    let msg: Message;
+    try {
+      msg = await consumer.receive(15_000);
+    } catch (error) {
+      throw new Error(`received ${out.length} of ${n}; ${await partitionReport(consumer)}`, {
+        cause: error,
+      });
+    }
     if (ack) consumer.ack(msg.id.toString()); // acks by opaque id find their partition
     out.push(msg);
   }
   return out;
+}
+
+/** What the broker says of each topic the consumer reads: why did nothing more arrive? */
+async function partitionReport(consumer: MessageConsumer): Promise<string> {
+  const topics = "topics" in consumer ? (consumer as { topics: string[] }).topics : [];
+  const lines = await Promise.all(topics.map(async (topic) => {
+    try {
+      const stats = await admin.topicStats(topic);
+      const subs = (stats.raw.subscriptions ?? {}) as Record<string, { consumers?: unknown[] }>;
+      const consumers = Object.values(subs).flatMap((sub) => sub.consumers ?? []).map((c) => {
+        const { availablePermits, unackedMessages, blockedConsumerOnUnackedMsgs, msgOutCounter } =
+          c as Record<string, unknown>;
+        return { availablePermits, unackedMessages, blockedConsumerOnUnackedMsgs, msgOutCounter };
+      });
+      const { msgInCounter, msgOutCounter, subscriptions } = stats;
+      return `${topic}: ${
+        JSON.stringify({ msgInCounter, msgOutCounter, subscriptions, consumers })
+      }`;
+    } catch (error) {
+      return `${topic}: stats failed: ${(error as Error).message}`;
+    }
+  }));
+  return `topics: ${topics.length}\n${lines.join("\n")}`;
 }
 
 Deno.test("partitioned topic: keys route like Java, keyless spread, one consumer reads all", async () => {
