@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError, UsageError } from "../lib/errors.ts";
-import type { BatchingOptions } from "../lib/sinks/batching_sink.ts";
+import { type BatchingOptions, eventsToFill } from "../lib/sinks/batching_sink.ts";
 import { parseEncoding } from "../lib/sinks/encode.ts";
 import { PrefixTemplate } from "../lib/sinks/object_naming.ts";
 import { parseBytes } from "../lib/sinks/open_sink.ts";
@@ -140,7 +140,7 @@ export async function openTarget(kind: string, args: string[]): Promise<Target> 
     return {
       open,
       values,
-      inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
+      inFlight: eventsToFill(batching),
       refused: (err) => err instanceof S3SinkError && !err.retriable,
     };
   }
@@ -156,7 +156,7 @@ export async function openTarget(kind: string, args: string[]): Promise<Target> 
     return {
       open: () => Promise.resolve(sink),
       values,
-      inFlight: batching.maxEvents! * (batching.maxInFlight! + 1),
+      inFlight: eventsToFill(batching),
     };
   }
   if (kind === "stdout") {

@@ -14,6 +14,7 @@ import { parseProducerSchema } from "../schema/producer_schema_spec.ts";
 import type { SubscriptionType } from "../pulsar/mod.ts";
 import { parseStartPosition, type StartPosition } from "../sources/consume/open_receiver.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
+import { eventsToFill } from "../sinks/batching_sink.ts";
 import { parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
 import { window, type WindowOptions } from "../stages/window/window.ts";
@@ -155,6 +156,7 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
   const path = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
   const onError = at("onError", () => policyFor(config.onError, path));
   const consumeUrl = "consume" in config.source ? config.source.consume.serviceUrl : undefined;
+  const sink = at("sink", () => sinkPlan(config.sink, path));
   const stages = config.stages.map((stage, i) =>
     at(`stages[${i}].${Object.keys(stage)[0]}`, () => stagePlan(stage, onError, path))
   );
@@ -165,12 +167,9 @@ export function resolvePlan(config: PipelineConfig, file: string): Plan {
       () => sourcePlan(config.source, path, config.encryption, config.pulsar?.serviceUrl),
     ),
     stages,
-    sink: at("sink", () => sinkPlan(config.sink, path)),
+    sink,
     onError,
-    // 1,000 keeps a Pulsar producer's batches full; 50,000 ran at half the events/s with twice
-    // the CPU (issue 13: past the broker's 50,000 unacknowledged messages per consumer the source
-    // stalls, and that many live events cost the garbage collector).
-    maxInFlight: config.maxInFlight ?? 1000,
+    maxInFlight: config.maxInFlight ?? defaultInFlight(sink),
     pulsar: {
       ...(consumeUrl ?? config.pulsar?.serviceUrl
         ? { serviceUrl: consumeUrl ?? config.pulsar?.serviceUrl }
@@ -385,6 +384,24 @@ function withSchema(
   if ("file" in schema) schema.file = path(schema.file);
   // The text keys the opened sinks: the same topic with another schema is another sink.
   return { spec: { ...single.spec, schema }, text: `${single.text} ${schemaText}` };
+}
+
+/**
+ * Events in flight by default. 1,000 keeps a Pulsar producer's batches full; 50,000 ran at half
+ * the events/s with twice the CPU (past the broker's 50,000 unacknowledged messages per consumer
+ * the source stalls, and that many live events cost the garbage collector). An S3 or file
+ * destination needs room for its objects to fill (`eventsToFill`): the largest one decides.
+ */
+function defaultInFlight(sink: SinkPlan): number {
+  const specs = sink.kind === "single"
+    ? [sink.spec]
+    : [...sink.rules.map((rule) => rule.spec), ...(sink.fallback ? [sink.fallback.spec] : [])];
+  return Math.max(
+    1000,
+    ...specs.map((spec) =>
+      spec.kind === "s3" || spec.kind === "file" ? eventsToFill(spec.batching) : 0
+    ),
+  );
 }
 
 function sinkPlan(sink: SinkConfig, path: (p: string) => string): SinkPlan {

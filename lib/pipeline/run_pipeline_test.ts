@@ -154,3 +154,52 @@ Deno.test("in-process run: an undeliverable sink fails the run and acknowledges 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("in-process run: a batching sink's objects fill by count (in flight holds a batch)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const events = Array.from({ length: 12_000 }, (_, i) => JSON.stringify({ value: { i } }));
+    // Objects of 5,000 events: a run that holds fewer events in flight than one batch stalls
+    // until the terminal's one-second nudge seals a short object (1,000 events each, a second
+    // apart: 100 s for 100,000 events).
+    const resolved = plan(
+      `source: { stdin: {} }\nsink: 'file:${dir}/out/?format=ndjson&max-events=5000&max-age=1h'\n`,
+      dir,
+    );
+    await runPipeline(resolved, {
+      stdin: ReadableStream.from([new TextEncoder().encode(events.join("\n") + "\n")]),
+      log: () => {},
+    });
+    const sizes = [];
+    for (
+      const entry of [...Deno.readDirSync(join(dir, "out"))].sort((a, b) =>
+        a.name < b.name ? -1 : 1
+      )
+    ) {
+      sizes.push((await Deno.readTextFile(join(dir, "out", entry.name))).trim().split("\n").length);
+    }
+    assert.deepEqual(sizes, [5_000, 5_000, 2_000]);
+    const stored = (await readTree(join(dir, "out"))).map((e) => e.i as number);
+    assert.deepEqual(stored.sort((a, b) => a - b), events.map((_, i) => i));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run's default in flight: one full batch per batching destination, 1,000 otherwise", () => {
+  const inFlight = (sink: string, extra = "") =>
+    plan(`source: { stdin: {} }\nsink: ${sink}\n${extra}`).maxInFlight;
+  assert.equal(inFlight("'file:/tmp/o/'"), 10_000 * 3, "default objects of 10,000 events");
+  assert.equal(inFlight("'s3://bucket/o/?max-events=2000'"), 2_000 * 3);
+  assert.equal(inFlight("'s3://bucket/o/?max-events=200'"), 1_000, "never under 1,000");
+  assert.equal(inFlight("stdout"), 1_000);
+  assert.equal(inFlight("persistent://public/default/t"), 1_000);
+  assert.equal(
+    inFlight("'file:/tmp/o/?max-events=5000'", "maxInFlight: 50\n"),
+    50,
+    "the file's own",
+  );
+  const routed =
+    `\n  route:\n    rules:\n      - { when: 'event.value.a', to: 'file:/tmp/a/?max-events=4000' }\n    default: stdout`;
+  assert.equal(inFlight(routed), 4_000 * 3, "the largest destination's batch");
+});

@@ -44,6 +44,28 @@ export interface BatchingOptions {
   maxInFlight?: number;
 }
 
+/**
+ * How many events a terminal must be able to hold unsettled for this sink to work at full size:
+ * every batch it may be storing at once plus one filling. A sink's `send` settles only when the
+ * object holding the event is stored, so a smaller bound stalls the terminal before a batch is
+ * full; it then seals short objects on its idle nudge.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eventsToFill } from "./batching_sink.ts";
+ * assert.equal(eventsToFill({}), 30_000); // 10,000-event objects, two storing, one filling
+ * assert.equal(eventsToFill({ maxEvents: 5000, maxInFlight: 1 }), 10_000);
+ * ```
+ */
+export function eventsToFill(options: Pick<BatchingOptions, "maxEvents" | "maxInFlight">): number {
+  return (options.maxEvents ?? DEFAULT_MAX_EVENTS) *
+    ((options.maxInFlight ?? DEFAULT_BATCHES_IN_FLIGHT) + 1);
+}
+
+const DEFAULT_MAX_EVENTS = 10_000;
+const DEFAULT_BATCHES_IN_FLIGHT = 2;
+
 /** A batch that could not be stored; every event in it stays unacknowledged. */
 export class BatchStoreError extends EdgepipeError {}
 
@@ -102,10 +124,10 @@ export class BatchingSink implements Sink {
       prefix: options.prefix,
       encoding: options.encoding,
       payload: options.payload ?? RECORD_SHAPE,
-      maxEvents: options.maxEvents ?? 10_000,
+      maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
       maxBytes: options.maxBytes ?? 16 * 1024 * 1024,
       maxAgeMs: options.maxAgeMs ?? 10_000,
-      maxInFlight: options.maxInFlight ?? 2,
+      maxInFlight: options.maxInFlight ?? DEFAULT_BATCHES_IN_FLIGHT,
     };
     this.#slots = this.#options.maxInFlight;
     this.description = `${store.description}/${options.prefix.source} (${options.encoding})`;
