@@ -270,6 +270,26 @@ export function pulsarUrls(): Promise<BrokerUrls> {
   return shared;
 }
 
+let sharedSecure: Promise<RunningBroker> | undefined;
+
+/**
+ * One secured broker (TLS, token authentication, default settings) for every test file of this
+ * process that needs one and changes nothing of the broker's own: it starts on first use and is
+ * stopped when the process exits. A test that restarts or reconfigures a broker starts its own.
+ */
+export function sharedSecureBroker(): Promise<RunningBroker> {
+  sharedSecure ??= startBroker({ secure: true, heapMiB: 512 }).then((broker) => {
+    globalThis.addEventListener("unload", () => {
+      new Deno.Command("pkill", { args: ["-9", "-f", broker.dataDir] }).outputSync();
+      try {
+        Deno.removeSync(broker.dataDir, { recursive: true });
+      } catch { /* still held, or gone */ }
+    });
+    return broker;
+  });
+  return sharedSecure;
+}
+
 async function namespaceReady(adminUrl: string, token?: string): Promise<boolean> {
   try {
     const response = await fetch(`${adminUrl}/admin/v2/namespaces/public`, {

@@ -1,6 +1,6 @@
 /**
  * Terminal stages ride out a broker outage: a private broker is killed with SIGKILL in the middle
- * of `replay | produce S` and `consume S | produce T` running side by side, stays down for 45 s
+ * of `replay | produce S` and `consume S | produce T` running side by side, stays down for 25 s
  * and is started again on the same ports and data. Sends wait for it (backpressure, one stderr
  * line while waiting and one when it is back) instead of failing after a send timeout; every event
  * arrives, checked on T with the Java client, and nothing is given up. `replay | run` with a
@@ -16,7 +16,7 @@ import { freePort, scrape } from "../harness/prometheus.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const EVENTS = 10_000;
-const OUTAGE_MS = 45_000;
+const OUTAGE_MS = 25_000;
 
 /** `a | b` as two processes; b's stdout is discarded. */
 function pipe(a: string[], b: string[], env: Record<string, string>) {
@@ -83,7 +83,7 @@ function checkStatusLines(
   const gaveUp = lines.filter((l) => l.startsWith(`${prefix}gave up`));
   assert.match(retries[0] ?? "", /\(attempt 1, in 0 s\): /, stderr);
   assert.match(retries[1] ?? "", /\(attempt 2, in 0\.\d s\): \S/, stderr);
-  // 45 s down with delays up to 5 s: many attempts, each said.
+  // 25 s down with delays up to 5 s: many attempts, each said.
   assert.ok(retries.length >= 8, `${command}: ${retries.length} reconnecting lines\n${stderr}`);
   // Attached again at the end (a broker that moves the topic after its start may drop us once more).
   assert.ok(back.length >= 1, stderr);
@@ -103,7 +103,7 @@ const alive = async (r: RunningEdgepipe) =>
   await Promise.race([r.exited.then(() => false), Promise.resolve(true)]);
 
 Deno.test({
-  name: "a 45 s broker outage during replay | produce and consume | produce: every event arrives",
+  name: "a 25 s broker outage during replay | produce and consume | produce: every event arrives",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -3,7 +3,7 @@
  * harness broker, it consumes back — plain, and with TLS and token authentication.
  */
 import assert from "node:assert/strict";
-import { pulsarUrls, startBroker } from "../harness/pulsar.ts";
+import { pulsarUrls, sharedSecureBroker } from "../harness/pulsar.ts";
 import { consumedContents, pulsarClient } from "../harness/java_client.ts";
 
 const integration = { sanitizeOps: false, sanitizeResources: false };
@@ -39,30 +39,26 @@ Deno.test({
   name: "secured broker: TLS with a token works, a forged token is refused",
   ...integration,
   async fn() {
-    const broker = await startBroker({ secure: true });
-    try {
-      const secure = broker.secure!;
-      await roundTrip({
-        serviceUrl: secure.tlsServiceUrl,
-        token: secure.adminToken,
-        caCertFile: secure.caCertFile,
-      });
-      // Same claims, signed with a different key: the broker must refuse it.
-      const forged = secure.adminToken.replace(
-        /\.[^.]+$/,
-        ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-      );
-      await assert.rejects(
-        pulsarClient({ serviceUrl: broker.serviceUrl, token: forged }, [
-          "produce",
-          "persistent://public/default/x",
-          "-m",
-          "no",
-        ]),
-        /authenticat|unauthori[sz]ed/i,
-      );
-    } finally {
-      await broker.stop();
-    }
+    const broker = await sharedSecureBroker();
+    const secure = broker.secure!;
+    await roundTrip({
+      serviceUrl: secure.tlsServiceUrl,
+      token: secure.adminToken,
+      caCertFile: secure.caCertFile,
+    });
+    // Same claims, signed with a different key: the broker must refuse it.
+    const forged = secure.adminToken.replace(
+      /\.[^.]+$/,
+      ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    await assert.rejects(
+      pulsarClient({ serviceUrl: broker.serviceUrl, token: forged }, [
+        "produce",
+        "persistent://public/default/x",
+        "-m",
+        "no",
+      ]),
+      /authenticat|unauthori[sz]ed/i,
+    );
   },
 });

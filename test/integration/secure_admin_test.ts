@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startBroker } from "../harness/pulsar.ts";
+import { sharedSecureBroker } from "../harness/pulsar.ts";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 
 /** The backlog in consume's last stats line (NaN when the admin API never answered). */
@@ -32,7 +32,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const broker = await startBroker({ secure: true, heapMiB: 512 });
+    const broker = await sharedSecureBroker();
     const dir = await Deno.makeTempDir();
     try {
       const secure = broker.secure!;
@@ -133,7 +133,6 @@ Deno.test({
       );
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
-      await broker.stop();
     }
   },
 });

@@ -3,7 +3,7 @@
  * and CA work (also a token file), a forged token is one clear line and exit 1.
  */
 import assert from "node:assert/strict";
-import { startBroker } from "../harness/pulsar.ts";
+import { sharedSecureBroker } from "../harness/pulsar.ts";
 import { runEdgepipe } from "../harness/edgepipe.ts";
 
 async function edgepipe(args: string[], env: Record<string, string>, input?: string) {
@@ -16,7 +16,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const broker = await startBroker({ secure: true });
+    const broker = await sharedSecureBroker();
     const dir = await Deno.makeTempDir();
     try {
       const secure = broker.secure!;
@@ -52,7 +52,6 @@ Deno.test({
       }
     } finally {
       await Deno.remove(dir, { recursive: true });
-      await broker.stop();
     }
   },
 });
