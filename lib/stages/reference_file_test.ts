@@ -52,7 +52,7 @@ Deno.test("a watched reference file is reloaded between events; a broken one is 
   const reference = await openReference(path, "k", { watchIntervalMs: 20, log });
   try {
     const stage = join(reference, { on: "value.k" });
-    async function* input(): AsyncGenerator<Item> {
+    const input = async function* (): AsyncGenerator<Item> {
       yield ev("1", "a");
       yield ev("2", "b");
       // Version 2: a changes, b goes, c comes (and the file grows, so its size changes too).
@@ -75,7 +75,7 @@ Deno.test("a watched reference file is reloaded between events; a broken one is 
       await reloaded;
       yield ev("8", "a");
       yield ev("9", "c");
-    }
+    };
     const out = await Array.fromAsync(stage(input()));
     assert.deepEqual(out, [
       { id: "1", value: { k: "a" }, ref: { k: "a", v: 1 } },
@@ -111,7 +111,7 @@ Deno.test("a removed reference file keeps the old table until a new one appears"
   const reference = await openReference(path, "k", { watchIntervalMs: 20, log });
   try {
     const stage = join(reference, { on: "value.k" });
-    async function* input(): AsyncGenerator<Item> {
+    const input = async function* (): AsyncGenerator<Item> {
       const refused = next(/refused/);
       await Deno.remove(path);
       await refused;
@@ -120,7 +120,7 @@ Deno.test("a removed reference file keeps the old table until a new one appears"
       await replace(path, [rec("a", 2), rec("b", 2)]);
       await reloaded;
       yield ev("2", "a");
-    }
+    };
     const out = await Array.fromAsync(stage(input()));
     assert.deepEqual(out.map((e) => (e as { ref: unknown }).ref), [{ k: "a", v: 1 }, {
       k: "a",
