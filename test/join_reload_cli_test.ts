@@ -1,0 +1,121 @@
+/**
+ * `edgepipe filter --join FILE` while the file is replaced: events fed one at a time through a
+ * pipe, the file renamed over between them; each event's output shows the version in force. No
+ * timing: every step waits for a line on stdout or stderr (generous timeouts).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+
+/** Collects a stream's lines; `waitFor` resolves once `count` lines (or one matching) came. */
+function lineCollector(stream: ReadableStream<Uint8Array>) {
+  const lines: string[] = [];
+  let wake: () => void = () => {};
+  let closed = false;
+  const done = (async () => {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      lines.push(...parts.filter((p) => p !== ""));
+      wake();
+    }
+    if (rest !== "") lines.push(rest);
+    closed = true;
+    wake();
+  })();
+  const waitFor = async (what: string, ready: () => boolean) => {
+    const deadline = Date.now() + 60_000;
+    while (!ready()) {
+      if (closed || Date.now() > deadline) {
+        throw new Error(`${closed ? "closed" : "timed out"} waiting for ${what}: ${lines}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, 1000);
+      });
+      clearTimeout(timer);
+    }
+  };
+  return { lines, done, waitFor };
+}
+
+async function replace(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+const airport = (iata: string, city: string) => JSON.stringify({ iata, city }) + "\n";
+
+Deno.test("filter --join reloads the file renamed over it, refuses a broken one", async () => {
+  const dir = await Deno.makeTempDir();
+  const ref = join(dir, "airports.ndjson");
+  await Deno.writeTextFile(ref, airport("SFO", "San Francisco") + airport("LAX", "Los Angeles"));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "filter",
+      "--join",
+      ref,
+      "--on",
+      "value.origin=iata",
+      "--as",
+      "airport",
+      "--watch-interval",
+      "50ms",
+      "event.value.delay >= 0",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = lineCollector(child.stdout);
+  const err = lineCollector(child.stderr);
+  const writer = child.stdin.getWriter();
+  const feed = async (...origins: string[]) => {
+    const want = out.lines.length + origins.length;
+    const text = origins.map((origin, i) =>
+      JSON.stringify({ id: `${origin}-${want - origins.length + i}`, value: { origin, delay: 1 } })
+    );
+    await writer.write(new TextEncoder().encode(text.join("\n") + "\n"));
+    await out.waitFor(`${want} output lines`, () => out.lines.length >= want);
+  };
+  const cities = () =>
+    out.lines.map((l) => (JSON.parse(l) as { airport: { city: string } | null }).airport?.city);
+  try {
+    await feed("SFO", "JFK");
+    // A new version, renamed over the old one: SFO renamed, JFK added.
+    await replace(ref, airport("SFO", "SF v2") + airport("JFK", "New York") + airport("X", "x"));
+    await err.waitFor("the reload line", () => err.lines.some((l) => /reloaded/.test(l)));
+    await feed("SFO", "JFK", "LAX");
+    // A broken version (its last line cut short): refused, version 2 stays.
+    await replace(ref, airport("SFO", "SF v3") + '{"iata":"JFK","ci');
+    await err.waitFor("the refusal line", () => err.lines.some((l) => /refused/.test(l)));
+    await feed("SFO", "JFK");
+    await writer.close();
+    const status = await child.status;
+    await Promise.all([out.done, err.done]);
+    assert.equal(status.code, 0, err.lines.join("\n"));
+    assert.deepEqual(cities(), [
+      "San Francisco",
+      undefined,
+      "SF v2",
+      "New York",
+      undefined,
+      "SF v2",
+      "New York",
+    ]);
+    assert.equal(err.lines.length, 2, err.lines.join("\n"));
+    assert.equal(err.lines[0], `edgepipe: reloaded ${ref}: 3 keys`);
+    assert.match(err.lines[1], /^edgepipe: refused the new .*airports\.ndjson \(the old table/);
+    assert.match(err.lines[1], /line 2: .*not valid JSON/);
+  } finally {
+    await writer.close().catch(() => {});
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
