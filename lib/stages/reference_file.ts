@@ -15,7 +15,29 @@
  * @module
  */
 import { describeError } from "../errors.ts";
+import { parseDuration } from "../units.ts";
 import { loadReference, type ReferenceTable } from "./join.ts";
+
+/** How often a reference file is looked at unless told otherwise. */
+export const DEFAULT_WATCH_INTERVAL_MS = 1000;
+
+/**
+ * Parses a reference file's watch interval: a duration (`500ms`, `5s`; a number is milliseconds),
+ * or `off` (or 0) to load the file once; undefined when it is off.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseWatchInterval } from "./reference_file.ts";
+ * assert.equal(parseWatchInterval("250ms", "--watch-interval"), 250);
+ * assert.equal(parseWatchInterval("off", "--watch-interval"), undefined);
+ * ```
+ */
+export function parseWatchInterval(value: string | number, flag: string): number | undefined {
+  if (value === "off") return undefined;
+  const ms = typeof value === "number" ? value : parseDuration(value, flag);
+  return ms > 0 ? ms : undefined;
+}
 
 /** How to watch a reference file. */
 export interface ReferenceWatchOptions {
