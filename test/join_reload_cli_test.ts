@@ -119,3 +119,52 @@ Deno.test("filter --join reloads the file renamed over it, refuses a broken one"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("map --join reloads by default; --watch-interval is checked", async () => {
+  const dir = await Deno.makeTempDir();
+  const ref = join(dir, "airports.ndjson");
+  await Deno.writeTextFile(ref, airport("SFO", "San Francisco"));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "map", "--join", ref, "--on", "value.origin=iata"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = lineCollector(child.stdout);
+  const err = lineCollector(child.stderr);
+  const writer = child.stdin.getWriter();
+  const event = new TextEncoder().encode(JSON.stringify({ value: { origin: "SFO" } }) + "\n");
+  try {
+    await writer.write(event);
+    await out.waitFor("the first event", () => out.lines.length === 1);
+    await replace(ref, airport("SFO", "SF v2") + airport("LAX", "Los Angeles"));
+    await err.waitFor("the reload line", () => err.lines.length === 1);
+    await writer.write(event);
+    await out.waitFor("the second event", () => out.lines.length === 2);
+    await writer.close();
+    assert.equal((await child.status).code, 0, err.lines.join("\n"));
+    await Promise.all([out.done, err.done]);
+    const cities = out.lines.map((l) => JSON.parse(l).ref?.city);
+    assert.deepEqual(cities, ["San Francisco", "SF v2"]);
+    assert.deepEqual(err.lines, [`edgepipe: reloaded ${ref}: 2 keys`]);
+  } finally {
+    await writer.close().catch(() => {});
+    await child.status;
+  }
+  for (
+    const [args, message] of [
+      [["--join", ref, "--on", "value.origin=iata", "--watch-interval", "soon"], /not a duration/],
+      [["--watch-interval", "1s"], /--watch-interval needs --join/],
+    ] as const
+  ) {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "map", ...args, "event.value"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 2, `usage error for ${args.join(" ")}`);
+    assert.match(new TextDecoder().decode(run.stderr), message);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
