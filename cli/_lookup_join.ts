@@ -72,6 +72,9 @@ export async function openLookupJoin(
   const watchIntervalMs = values["watch-interval"] === undefined
     ? DEFAULT_WATCH_INTERVAL_MS
     : parseWatchInterval(values["watch-interval"], "--watch-interval");
-  const reference = await openReference(values.join, refPath, { watchIntervalMs });
+  const reference = await openReference(values.join, refPath, {
+    watchIntervalMs,
+    log: (message) => console.error(`edgepipe ${command}: ${message}`),
+  });
   return { stage: join(reference, { on: eventPath, as: values.as }), reference };
 }

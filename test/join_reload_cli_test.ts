@@ -110,8 +110,11 @@ Deno.test("filter --join reloads the file renamed over it, refuses a broken one"
       "New York",
     ]);
     assert.equal(err.lines.length, 2, err.lines.join("\n"));
-    assert.equal(err.lines[0], `edgepipe: reloaded ${ref}: 3 keys`);
-    assert.match(err.lines[1], /^edgepipe: refused the new .*airports\.ndjson \(the old table/);
+    assert.equal(err.lines[0], `edgepipe filter: reloaded ${ref}: 3 keys`);
+    assert.match(
+      err.lines[1],
+      /^edgepipe filter: refused the new .*airports\.ndjson \(the old table/,
+    );
     assert.match(err.lines[1], /line 2: .*not valid JSON/);
   } finally {
     await writer.close().catch(() => {});
@@ -146,7 +149,7 @@ Deno.test("map --join reloads by default; --watch-interval is checked", async ()
     await Promise.all([out.done, err.done]);
     const cities = out.lines.map((l) => JSON.parse(l).ref?.city);
     assert.deepEqual(cities, ["San Francisco", "SF v2"]);
-    assert.deepEqual(err.lines, [`edgepipe: reloaded ${ref}: 2 keys`]);
+    assert.deepEqual(err.lines, [`edgepipe map: reloaded ${ref}: 2 keys`]);
   } finally {
     await writer.close().catch(() => {});
     await child.status;

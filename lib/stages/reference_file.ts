@@ -43,7 +43,7 @@ export function parseWatchInterval(value: string | number, flag: string): number
 export interface ReferenceWatchOptions {
   /** Milliseconds between looks at the file. */
   intervalMs: number;
-  /** One line per reload or refusal (default: stderr). */
+  /** One line per reload or refusal, without a prefix (default: stderr, after `edgepipe: `). */
   log?: (message: string) => void;
 }
 
@@ -83,7 +83,7 @@ export class WatchedReferenceFile {
     this.#path = path;
     this.#refPath = refPath;
     this.#intervalMs = options.intervalMs;
-    this.#log = options.log ?? ((m) => console.error(m));
+    this.#log = options.log ?? ((m) => console.error(`edgepipe: ${m}`));
     this.#table = table;
     this.#applied = table.size;
     this.#seen = seen;
@@ -143,7 +143,7 @@ export class WatchedReferenceFile {
       table = await loadReference(this.#path, this.#refPath);
     } catch (err) {
       this.#log(
-        `edgepipe: refused the new ${this.#path} (the old table stays): ${describeError(err)}`,
+        `refused the new ${this.#path} (the old table stays): ${describeError(err)}`,
       );
       return;
     }
@@ -155,6 +155,6 @@ export class WatchedReferenceFile {
     if (this.#closed) return;
     this.#table = table;
     this.#applied += table.size;
-    this.#log(`edgepipe: reloaded ${this.#path}: ${table.size} keys`);
+    this.#log(`reloaded ${this.#path}: ${table.size} ${table.size === 1 ? "key" : "keys"}`);
   }
 }

@@ -90,13 +90,13 @@ Deno.test("a watched reference file is reloaded between events; a broken one is 
       { id: "9", value: { k: "c" }, ref: null },
     ]);
     assert.equal(lines.length, 3, lines.join("\n"));
-    assert.equal(lines[0], `edgepipe: reloaded ${path}: 3 keys`);
+    assert.equal(lines[0], `reloaded ${path}: 3 keys`);
     assert.match(
       lines[1],
-      new RegExp(`^edgepipe: refused the new ${path} \\(the old table stays\\)`),
+      new RegExp(`^refused the new ${path} \\(the old table stays\\)`),
     );
     assert.match(lines[1], /line 2: .*not valid JSON/);
-    assert.equal(lines[2], `edgepipe: reloaded ${path}: 1 keys`);
+    assert.equal(lines[2], `reloaded ${path}: 1 key`);
   } finally {
     await reference.close();
     await Deno.remove(dir, { recursive: true });
@@ -127,7 +127,7 @@ Deno.test("a removed reference file keeps the old table until a new one appears"
       v: 2,
     }]);
     assert.match(lines[0], /refused the new .*ref\.ndjson .*cannot read reference file/);
-    assert.equal(lines[1], `edgepipe: reloaded ${path}: 2 keys`);
+    assert.equal(lines[1], `reloaded ${path}: 2 keys`);
   } finally {
     await reference.close();
     await Deno.remove(dir, { recursive: true });

@@ -106,7 +106,7 @@ async function follow(
 export interface ReferenceOptions {
   /** A file: milliseconds between looks at it, reloaded when it changes; unset: loaded once. */
   watchIntervalMs?: number;
-  /** A file: one line per reload or refusal (default: stderr). */
+  /** A file: one line per reload or refusal, without a prefix (default: stderr). */
   log?: (message: string) => void;
 }
 
