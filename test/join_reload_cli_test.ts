@@ -171,3 +171,45 @@ Deno.test("map --join reloads by default; --watch-interval is checked", async ()
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("run: a pipeline's join stage reloads its file (watchInterval)", async () => {
+  const dir = await Deno.makeTempDir();
+  const ref = join(dir, "airports.ndjson");
+  await Deno.writeTextFile(ref, airport("SFO", "San Francisco"));
+  const pipeline = join(dir, "p.yaml");
+  await Deno.writeTextFile(
+    pipeline,
+    "source: { stdin: {} }\nstages:\n" +
+      "  - join: { file: airports.ndjson, on: value.origin=iata, as: airport, watchInterval: 50ms }\n" +
+      "sink: stdout\n",
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "run", pipeline],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = lineCollector(child.stdout);
+  const err = lineCollector(child.stderr);
+  const writer = child.stdin.getWriter();
+  const event = new TextEncoder().encode(JSON.stringify({ value: { origin: "SFO" } }) + "\n");
+  try {
+    await writer.write(event);
+    await out.waitFor("the first event", () => out.lines.length === 1);
+    await replace(ref, airport("SFO", "SF v2") + airport("LAX", "Los Angeles"));
+    await err.waitFor("the reload line", () => err.lines.some((l) => /reloaded/.test(l)));
+    await writer.write(event);
+    await out.waitFor("the second event", () => out.lines.length === 2);
+    await writer.close();
+    assert.equal((await child.status).code, 0, err.lines.join("\n"));
+    await Promise.all([out.done, err.done]);
+    assert.deepEqual(out.lines.map((l) => JSON.parse(l).airport?.city), ["San Francisco", "SF v2"]);
+    assert.deepEqual(err.lines.filter((l) => /reload/.test(l)), [
+      `edgepipe run: reloaded ${ref}: 2 keys`,
+    ]);
+  } finally {
+    await writer.close().catch(() => {});
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -130,6 +130,8 @@ export class WatchedReferenceFile {
         this.#schedule();
       });
     }, this.#intervalMs);
+    // Looking at the file never keeps a process alive on its own.
+    Deno.unrefTimer(this.#timer);
   }
 
   async #poll(): Promise<void> {
