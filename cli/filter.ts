@@ -7,8 +7,7 @@ import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { filter } from "../lib/stages/filter.ts";
 import { compileForCli } from "../lib/expr/cli.ts";
-import { join, parseJoinOn } from "../lib/stages/join.ts";
-import { type LiveReference, openReference } from "../lib/stages/topic_table.ts";
+import { JOIN_FLAGS, joinHelp, openLookupJoin } from "./_lookup_join.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
 import { type Command, EXIT, parseFlags, parsePositiveInt } from "./_command.ts";
@@ -34,19 +33,18 @@ Dropped events are acknowledged in-band; control records pass through in order.
 Options:
   --on-error P        fail (default) | skip | dead-letter=<file>, for events the expression
                       fails on (missing field, wrong type) and for unparseable lines
-  --join FILE         enrich each event first with the matching record of an NDJSON file, or
-                      of topic:<topic>, a Pulsar topic read as a table (latest record per key,
-                      updated while the pipe runs; broker from PULSAR_SERVICE_URL)
-  --on F[=R]          join field of the event (dotted path) [= key field of the reference
-                      records, or @key for a topic's message key; default: the last segment of F]
-  --as NAME           field that receives the reference record (default ref; null if no match)
+${joinHelp(22)}
   --max-line-bytes N  longest accepted input line (default 16 MiB)
 ${observeHelp(22)}
 
 Examples:
   edgepipe filter 'event.value.delay > 15 && event.value.origin == "SFO"'
   edgepipe filter --join airports.ndjson --on value.origin=iata 'event.ref.state == "CA"'
-  edgepipe filter --on-error dead-letter=bad.ndjson 'event.value.score.delayed > 0.8'`;
+  edgepipe filter --on-error dead-letter=bad.ndjson 'event.value.score.delayed > 0.8'
+  edgepipe consume flights -s west | edgepipe filter --join airports.ndjson \\
+    --on value.origin=iata --watch-interval 5s 'event.ref.state == "CA"' | edgepipe produce west
+  # elsewhere, to update the airports while the pipe runs:
+  cp new-airports.ndjson airports.ndjson.tmp && mv airports.ndjson.tmp airports.ndjson`;
 
 /** The `filter` command. */
 export const command: Command = {
@@ -56,9 +54,7 @@ export const command: Command = {
   async run(args) {
     const { values, positionals } = parseFlags("filter", args, {
       "on-error": { type: "string", default: "fail" },
-      join: { type: "string" },
-      on: { type: "string" },
-      as: { type: "string", default: "ref" },
+      ...JOIN_FLAGS,
       ...OBSERVE_FLAGS,
       "max-line-bytes": { type: "string" },
     });
@@ -67,19 +63,14 @@ export const command: Command = {
     }
     const onError = parseErrorPolicy(values["on-error"]!);
     const expression = compileForCli(positionals[0]);
-    const stages: Stage[] = [];
-    let reference: LiveReference | undefined;
-    if (values.join !== undefined) {
-      if (values.on === undefined) throw new UsageError("filter: --join needs --on <field>");
-      const { eventPath, refPath } = parseJoinOn(values.on);
-      reference = await openReference(values.join, refPath);
-      stages.push(join(reference.table, { on: eventPath, as: values.as }));
-    }
     if (expression.type !== "bool" && expression.type !== "dyn") {
       throw new UsageError(
         `filter: a filter must be a bool, '${expression.source}' is a ${expression.type}`,
       );
     }
+    const stages: Stage[] = [];
+    const lookup = await openLookupJoin("filter", values);
+    if (lookup) stages.push(lookup.stage);
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
@@ -109,7 +100,7 @@ export const command: Command = {
       );
     } finally {
       await deadLetters?.close();
-      await reference?.close();
+      await lookup?.reference.close();
     }
   },
 };

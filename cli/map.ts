@@ -7,8 +7,7 @@
 import { parseErrorPolicy } from "../lib/dead_letter.ts";
 import { UsageError } from "../lib/errors.ts";
 import { compileForCli } from "../lib/expr/cli.ts";
-import { join, parseJoinOn } from "../lib/stages/join.ts";
-import { type LiveReference, openReference } from "../lib/stages/topic_table.ts";
+import { JOIN_FLAGS, joinHelp, openLookupJoin } from "./_lookup_join.ts";
 import { map } from "../lib/stages/map.ts";
 import type { Stage } from "../lib/stages/types.ts";
 import type { Item } from "../lib/envelope.ts";
@@ -34,12 +33,7 @@ only performs the --join. JSON numbers are CEL doubles: write 1.0, not 1, in ari
 Options:
   --set value|document  what the result replaces (default value)
   --on-error P          fail (default) | skip | dead-letter=<file>
-  --join FILE           enrich each event first with the matching record of an NDJSON file, or
-                        of topic:<topic>, a Pulsar topic read as a table (latest record per key,
-                        updated while the pipe runs; broker from PULSAR_SERVICE_URL)
-  --on F[=R]            join field of the event [= key field of the reference records, or @key
-                        for the message key of a topic; default: the last segment of F]
-  --as NAME             field that receives the reference record (default ref; null if no match)
+${joinHelp(24)}
   --max-line-bytes N    longest accepted input line (default 16 MiB)
 ${observeHelp(24)}
 
@@ -47,7 +41,11 @@ Examples:
   edgepipe map '{"origin": event.value.origin, "late": event.value.delay > 15}'
   edgepipe map --set document '{"key": event.value.origin, "value": event.value}'
   edgepipe map --join airports.ndjson --on value.origin=iata \\
-    '{"delay": event.value.delay, "city": event.ref.city}'`;
+    '{"delay": event.value.delay, "city": event.ref.city}'
+  edgepipe consume flights -s enrich | edgepipe map --join airports.ndjson \\
+    --on value.origin=iata '{"delay": event.value.delay, "city": event.ref.city}'
+  # elsewhere: the airports change under the running pipe (picked up within about 2 s)
+  cp new-airports.ndjson airports.ndjson.tmp && mv airports.ndjson.tmp airports.ndjson`;
 
 /** The `map` command. */
 export const command: Command = {
@@ -58,9 +56,7 @@ export const command: Command = {
     const { values, positionals } = parseFlags("map", args, {
       set: { type: "string", default: "value" },
       "on-error": { type: "string", default: "fail" },
-      join: { type: "string" },
-      on: { type: "string" },
-      as: { type: "string", default: "ref" },
+      ...JOIN_FLAGS,
       ...OBSERVE_FLAGS,
       "max-line-bytes": { type: "string" },
     });
@@ -75,13 +71,8 @@ export const command: Command = {
     const onError = parseErrorPolicy(values["on-error"]!);
     const expression = positionals.length === 1 ? compileForCli(positionals[0]) : undefined;
     const stages: Stage[] = [];
-    let reference: LiveReference | undefined;
-    if (values.join !== undefined) {
-      if (values.on === undefined) throw new UsageError("map: --join needs --on <field>");
-      const { eventPath, refPath } = parseJoinOn(values.on);
-      reference = await openReference(values.join, refPath);
-      stages.push(join(reference.table, { on: eventPath, as: values.as }));
-    } else if (values.on !== undefined) throw new UsageError("map: --on needs --join <file>");
+    const lookup = await openLookupJoin("map", values);
+    if (lookup) stages.push(lookup.stage);
     const maxLineBytes = values["max-line-bytes"] === undefined
       ? undefined
       : parsePositiveInt(values["max-line-bytes"], "--max-line-bytes");
@@ -99,7 +90,7 @@ export const command: Command = {
       );
     } finally {
       await deadLetters?.close();
-      await reference?.close();
+      await lookup?.reference.close();
     }
   },
 };

@@ -23,6 +23,7 @@ export {
   type JoinOptions,
   loadReference,
   ReferenceFileError,
+  type ReferenceSource,
   type ReferenceTable,
 } from "../stages/join.ts";
 export {

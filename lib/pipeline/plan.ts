@@ -8,6 +8,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../units.ts";
+import { type LookupJoinPlan, lookupJoinPlan } from "./plan_lookup.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
 import { describeError, InputError, UsageError } from "../errors.ts";
 import { parseProducerSchema } from "../schema/producer_schema_spec.ts";
@@ -87,7 +88,7 @@ export type StagePlan =
     set: "value" | "document";
     onError: ErrorPolicy;
   }
-  | { kind: "join"; file: string; eventPath: string; refPath: string; as: string }
+  | LookupJoinPlan
   | {
     kind: "score";
     model: string;
@@ -309,9 +310,7 @@ function stagePlan(
   if ("join" in stage) {
     const j = stage.join;
     if ("left" in j) return streamJoinPlan(j, policy(j.onError), path);
-    const [eventPath, refPath = eventPath.split(".").at(-1)!] = j.on.split("=");
-    const file = j.file.startsWith("topic:") ? j.file : path(j.file);
-    return { kind: "join", file, eventPath, refPath, as: j.as };
+    return lookupJoinPlan(j, path);
   }
   if ("score" in stage) {
     const s = stage.score;

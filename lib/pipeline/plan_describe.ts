@@ -50,7 +50,13 @@ export function describePlan(plan: Plan): string[] {
         lines.push(`${n}map (${stage.set}) ${stage.expression.source}${err(stage.onError)}`);
         break;
       case "join":
-        lines.push(`${n}join ${stage.file} on ${stage.eventPath}=${stage.refPath} as ${stage.as}`);
+        lines.push(
+          `${n}join ${stage.file} on ${stage.eventPath}=${stage.refPath} as ${stage.as}${
+            stage.watchIntervalMs === undefined
+              ? ""
+              : `, reloaded when it changes (looked at every ${stage.watchIntervalMs} ms)`
+          }`,
+        );
         break;
       case "score":
         lines.push(

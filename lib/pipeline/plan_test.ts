@@ -234,3 +234,43 @@ Deno.test("metrics: and stats: reach the plan and the dry run; without them, not
   assert.deepEqual(plain.observe, { stats: false });
   assert.ok(!describePlan(plain).some((l) => l.includes("observe")));
 });
+
+Deno.test("a join's reference file is watched every second unless watchInterval says otherwise", () => {
+  const join = (extra: string) =>
+    plan(
+      `source: { stdin: {} }\nsink: stdout\nstages:\n  - join: { file: ref.ndjson, on: value.k=id${extra} }\n`,
+    )
+      .stages[0];
+  assert.deepEqual(join(""), {
+    kind: "join",
+    file: "/tmp/ref.ndjson",
+    eventPath: "value.k",
+    refPath: "id",
+    as: "ref",
+    watchIntervalMs: 1000,
+  });
+  assert.equal(
+    (join(", watchInterval: 250ms") as { watchIntervalMs?: number }).watchIntervalMs,
+    250,
+  );
+  assert.equal(
+    (join(", watchInterval: 5000") as { watchIntervalMs?: number }).watchIntervalMs,
+    5000,
+  );
+  assert.equal(
+    (join(", watchInterval: off") as { watchIntervalMs?: number }).watchIntervalMs,
+    undefined,
+  );
+  assert.throws(() => join(", watchInterval: soon"), /watchInterval/);
+  const described = describePlan(plan(
+    "source: { stdin: {} }\nsink: stdout\nstages:\n  - join: { file: ref.ndjson, on: value.k=id, watchInterval: 2s }\n",
+  )).join("\n");
+  assert.match(
+    described,
+    /join \/tmp\/ref\.ndjson on value\.k=id as ref, reloaded when it changes \(looked at every 2000 ms\)/,
+  );
+  const topic = plan(
+    "source: { stdin: {} }\nsink: stdout\nstages:\n  - join: { file: 'topic:airports', on: k }\n",
+  );
+  assert.equal((topic.stages[0] as { watchIntervalMs?: number }).watchIntervalMs, undefined);
+});

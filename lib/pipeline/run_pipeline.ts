@@ -194,8 +194,11 @@ async function buildStage(
     case "join": {
       const { join } = await import("../stages/join.ts");
       const { openReference } = await import("../stages/topic_table.ts");
-      const reference = await openReference(plan.file, plan.refPath);
-      const enrich = join(reference.table, { on: plan.eventPath, as: plan.as });
+      const reference = await openReference(plan.file, plan.refPath, {
+        watchIntervalMs: plan.watchIntervalMs,
+        log,
+      });
+      const enrich = join(reference, { on: plan.eventPath, as: plan.as });
       return async function* (input) {
         try {
           yield* enrich(input);

@@ -122,6 +122,8 @@ const joinStage = z.strictObject({
   file: z.string(),
   on: z.string().regex(/^[\w.$]+(=[\w.$]+)?$/, "expected <event field>[=<reference field>]"),
   as: z.string().default("ref"),
+  /** A file: how often it is looked at, reloaded when it changes (default 1s); off: read once. */
+  watchInterval: z.union([z.literal("off"), duration]).optional(),
 });
 
 /** A duration that may be negative (a join interval's lower bound). */

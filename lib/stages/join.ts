@@ -81,8 +81,16 @@ export interface JoinOptions {
   as?: string;
 }
 
+/** A table that may be replaced while the stage runs: read once per event. */
+export interface ReferenceSource {
+  /** The table in force now. */
+  readonly table: ReferenceTable;
+}
+
 /**
- * A stage that adds the matching reference record to each event.
+ * A stage that adds the matching reference record to each event. Given a
+ * {@linkcode ReferenceSource} (a reference file that reloads, a topic table), each event is
+ * joined against the table in force when the event's turn comes.
  *
  * @example
  * ```ts
@@ -95,13 +103,19 @@ export interface JoinOptions {
  * assert.ok(JSON.stringify(out[0]).includes("San Francisco"));
  * ```
  */
-export function join(table: ReferenceTable, { on, as = "ref" }: JoinOptions): Stage {
+export function join(
+  reference: ReferenceTable | ReferenceSource,
+  { on, as = "ref" }: JoinOptions,
+): Stage {
+  const current = reference instanceof Map ? () => reference : () => reference.table;
   return async function* (input: AsyncIterable<Item>): AsyncGenerator<Item> {
     for await (const item of input) {
       if (isControl(item)) {
         yield item;
         continue;
       }
+      // One version of the table for the whole event.
+      const table = current();
       const key = joinKeyOf(getPath(item, on));
       yield { ...item, [as]: key === undefined ? null : table.get(key) ?? null };
     }

@@ -11,11 +11,15 @@ import { getPath } from "../envelope.ts";
 import { UsageError } from "../errors.ts";
 import type { Message, PulsarClient, Reader } from "../pulsar/mod.ts";
 import { joinKeyOf, loadReference, type ReferenceTable } from "./join.ts";
+import { WatchedReferenceFile } from "./reference_file.ts";
 
-/** A live table and how to stop following its topic. */
+/** A live table and how to stop following its topic (or watching its file). */
 export interface LiveReference {
-  /** Reference records by join key (updated in place). */
-  table: ReferenceTable;
+  /**
+   * Reference records by join key: a topic's table is updated in place, a watched file's is
+   * replaced by a new one at each reload (read it per event: pass the reference to `join`).
+   */
+  readonly table: ReferenceTable;
   /** Messages applied since the start (loading included). */
   readonly applied: number;
   /** Stops following the topic. */
@@ -98,12 +102,29 @@ async function follow(
   }
 }
 
+/** Options of {@linkcode openReference}. */
+export interface ReferenceOptions {
+  /** A file: milliseconds between looks at it, reloaded when it changes; unset: loaded once. */
+  watchIntervalMs?: number;
+  /** A file: one line per reload or refusal, without a prefix (default: stderr). */
+  log?: (message: string) => void;
+}
+
 /**
- * The reference a `--join` names: an NDJSON file, or `topic:<topic>` followed live (the broker
- * from the environment: PULSAR_SERVICE_URL, PULSAR_AUTH_TOKEN, … as for `consume`).
+ * The reference a `--join` names: an NDJSON file (reloaded when it changes, with
+ * `watchIntervalMs`), or `topic:<topic>` followed live (the broker from the environment:
+ * PULSAR_SERVICE_URL, PULSAR_AUTH_TOKEN, … as for `consume`).
  */
-export async function openReference(spec: string, refPath: string): Promise<LiveReference> {
+export async function openReference(
+  spec: string,
+  refPath: string,
+  options: ReferenceOptions = {},
+): Promise<LiveReference> {
   if (!spec.startsWith("topic:")) {
+    const { watchIntervalMs, log } = options;
+    if (watchIntervalMs !== undefined && watchIntervalMs > 0) {
+      return await WatchedReferenceFile.open(spec, refPath, { intervalMs: watchIntervalMs, log });
+    }
     const table = await loadReference(spec, refPath);
     return { table, applied: table.size, close: () => Promise.resolve() };
   }
