@@ -10,13 +10,11 @@ import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../units.ts";
 import { type LookupJoinPlan, lookupJoinPlan } from "./plan_lookup.ts";
 import { type ErrorPolicy, parseErrorPolicy } from "../dead_letter.ts";
-import { describeError, InputError, UsageError } from "../errors.ts";
-import { parseProducerSchema } from "../schema/producer_schema_spec.ts";
+import { describeError, InputError } from "../errors.ts";
 import type { SubscriptionType } from "../pulsar/mod.ts";
 import { parseStartPosition, type StartPosition } from "../sources/consume/open_receiver.ts";
 import { type CompiledExpression, compileExpression } from "../expr/cel.ts";
-import { eventsToFill } from "../sinks/batching_sink.ts";
-import { parseSinkSpec, type SinkSpec } from "../sinks/open_sink.ts";
+import { defaultInFlight, fileSpec, type SinkPlan, sinkPlan } from "./plan_sink.ts";
 import type { WindowShape } from "../stages/window/assign.ts";
 import { window, type WindowOptions } from "../stages/window/window.ts";
 import {
@@ -31,7 +29,7 @@ import { PipelineFileError } from "./load_pipeline.ts";
 import type { ConnectionFlagValues } from "../sources/pulsar_connect.ts";
 import type { S3Connection } from "../sinks/s3.ts";
 import { pulsarConnectionFlags, s3ConnectionOf } from "./connection_plan.ts";
-import type { PipelineConfig, SinkConfig, SourceConfig, StageConfig } from "./schema.ts";
+import type { PipelineConfig, SourceConfig, StageConfig } from "./schema.ts";
 
 /** Where events come from. */
 export type SourcePlan =
@@ -102,16 +100,6 @@ export type StagePlan =
   | StreamJoinPlan
   | PatternPlan
   | ProcessPlan;
-
-/** Where events go. */
-export type SinkPlan =
-  | { kind: "single"; spec: SinkSpec; text: string }
-  | {
-    kind: "route";
-    rules: { when: CompiledExpression; spec: SinkSpec; text: string }[];
-    fallback?: { spec: SinkSpec; text: string };
-    fanOut: boolean;
-  };
 
 /** How the pipeline's Pulsar destinations (sinks, dead-letter topics) connect. */
 export interface PulsarPlan {
@@ -205,11 +193,6 @@ function policyFor(text: string, path: (p: string) => string): ErrorPolicy {
     return { kind: "dead-letter", target: fileSpec(policy.target, path) };
   }
   return policy;
-}
-
-function fileSpec(text: string, path: (p: string) => string): string {
-  const rest = text.replace(/^file:(\/\/)?/, "");
-  return `file:${path(rest)}${rest.endsWith("/") ? "/" : ""}`;
 }
 
 function sourcePlan(
@@ -363,61 +346,6 @@ function stagePlan(
   };
 }
 
-function destination(text: string, path: (p: string) => string): { spec: SinkSpec; text: string } {
-  const resolved = text.startsWith("file:") ? fileSpec(text, path) : text;
-  return { spec: parseSinkSpec(resolved), text: resolved };
-}
-
-/** A destination written with a producer schema (a Pulsar topic only); its file from the pipeline's directory. */
-function withSchema(
-  to: string,
-  schemaText: string | undefined,
-  path: (p: string) => string,
-): { spec: SinkSpec; text: string } {
-  const single = destination(to, path);
-  if (schemaText === undefined) return single;
-  if (single.spec.kind !== "pulsar") {
-    throw new UsageError(`schema: only a Pulsar topic takes a schema, not ${to}`);
-  }
-  const schema = parseProducerSchema(schemaText, "schema:");
-  if ("file" in schema) schema.file = path(schema.file);
-  // The text keys the opened sinks: the same topic with another schema is another sink.
-  return { spec: { ...single.spec, schema }, text: `${single.text} ${schemaText}` };
-}
-
-/**
- * Events in flight by default. 1,000 keeps a Pulsar producer's batches full; 50,000 ran at half
- * the events/s with twice the CPU (past the broker's 50,000 unacknowledged messages per consumer
- * the source stalls, and that many live events cost the garbage collector). An S3 or file
- * destination needs room for its objects to fill (`eventsToFill`): the largest one decides.
- */
-function defaultInFlight(sink: SinkPlan): number {
-  const specs = sink.kind === "single"
-    ? [sink.spec]
-    : [...sink.rules.map((rule) => rule.spec), ...(sink.fallback ? [sink.fallback.spec] : [])];
-  return Math.max(
-    1000,
-    ...specs.map((spec) =>
-      spec.kind === "s3" || spec.kind === "file" ? eventsToFill(spec.batching) : 0
-    ),
-  );
-}
-
-function sinkPlan(sink: SinkConfig, path: (p: string) => string): SinkPlan {
-  if (typeof sink === "string") return { kind: "single", ...destination(sink, path) };
-  if ("to" in sink) return { kind: "single", ...withSchema(sink.to, sink.schema, path) };
-  const route = sink.route;
-  return {
-    kind: "route",
-    rules: route.rules.map((rule) => ({
-      when: compileExpression(rule.when),
-      ...withSchema(rule.to, rule.schema, path),
-    })),
-    fallback: route.default === undefined ? undefined : destination(route.default, path),
-    fanOut: route.fanOut,
-  };
-}
-
 const SUBSCRIPTION_TYPES: Record<string, SubscriptionType> = {
   exclusive: "Exclusive",
   shared: "Shared",
@@ -426,3 +354,4 @@ const SUBSCRIPTION_TYPES: Record<string, SubscriptionType> = {
 };
 
 export { describePlan } from "./plan_describe.ts";
+export type { SinkPlan } from "./plan_sink.ts";
